@@ -1,0 +1,2 @@
+//! The `h5sparse` command-line tool.
+fn main() {}

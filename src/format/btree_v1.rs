@@ -441,6 +441,33 @@ pub(crate) mod tests {
         assert!(chunk_records(&view(&b), Address(0), 1, &Limits::default()).is_err());
     }
 
+    /// Every single-byte change of a two-level tree: errors are fine,
+    /// panics are not.
+    #[test]
+    fn single_byte_mutations_never_panic() {
+        let k = |r: u64| chunk_key(0, 0, &[r, 0]);
+        let mut orig = Vec::new();
+        put_node(&mut orig, 0, 1, 1, &[k(0), k(20), k(40)], &[200, 400]);
+        put_node(&mut orig, 200, 1, 0, &[k(0), k(10), k(20)], &[1000, 1100]);
+        put_node(&mut orig, 400, 1, 0, &[k(20), k(30), k(40)], &[1200, 1300]);
+        orig.resize(1400, 0);
+        let lim = Limits::strict();
+        for i in 0..600 {
+            for v in [
+                0u8,
+                0xff,
+                orig[i] ^ 1,
+                orig[i] ^ 0x80,
+                orig[i].wrapping_add(3),
+            ] {
+                let mut b = orig.clone();
+                b[i] = v;
+                let _ = chunk_records(&view(&b), Address(0), 2, &lim);
+                let _ = group_snod_addresses(&view(&b), Address(0), &lim);
+            }
+        }
+    }
+
     #[test]
     fn group_tree() {
         let k = |v: u64| v.to_le_bytes().to_vec();

@@ -277,6 +277,30 @@ impl<'a> BTreeV2<'a> {
         Ok(())
     }
 
+    /// Hands one record to `f`, stopping as soon as the nodes hold more than
+    /// the header promised (so overlapping hostile nodes cannot make the
+    /// walk run long).
+    fn emit(
+        &self,
+        node_abs: u64,
+        count: &mut u64,
+        f: &mut dyn FnMut(u64, &'a [u8]) -> Result<()>,
+        at: u64,
+        record: &'a [u8],
+    ) -> Result<()> {
+        if *count >= self.total_records {
+            return Err(Error::format(
+                node_abs,
+                format!(
+                    "v2 B-tree: the nodes hold more than the {} records the header states",
+                    self.total_records
+                ),
+            ));
+        }
+        *count += 1;
+        f(at, record)
+    }
+
     /// Reads the node at `addr` (depth `d`, `nrec` records) and recurses.
     fn visit(
         &self,
@@ -374,8 +398,7 @@ impl<'a> BTreeV2<'a> {
         verify_checksum(&c.all()[..used], stored, sum_at, what)?;
         if d == 0 {
             for (rat, r) in records {
-                *count += 1;
-                f(rat, r)?;
+                self.emit(abs, count, f, rat, r)?;
             }
             return Ok(());
         }
@@ -388,8 +411,7 @@ impl<'a> BTreeV2<'a> {
             }
             self.visit(caddr, cn, d - 1, visited, count, f)?;
             if let Some(&(rat, r)) = records.get(i) {
-                *count += 1;
-                f(rat, r)?;
+                self.emit(abs, count, f, rat, r)?;
             }
         }
         Ok(())
@@ -595,8 +617,13 @@ impl HugeObjectRecord {
 }
 
 /// Width of the "chunk size" field of filtered chunk records (type 11, and
-/// the filtered fixed/extensible array elements): one byte more than needed
-/// for the unfiltered chunk size, at most 8.
+/// the filtered fixed/extensible array elements) under layout messages
+/// version 4: one byte more than needed for the unfiltered chunk size, at
+/// most 8.
+///
+/// Layout message version 5 (libhdf5 2.0) instead uses a fixed
+/// `sizes.length`-byte field, so a filter may grow a chunk past the derived
+/// width; see [`filtered_chunk_size_len_for_layout`].
 pub fn filtered_chunk_size_len(unfiltered_chunk_bytes: u64) -> usize {
     let log2 = if unfiltered_chunk_bytes == 0 {
         0
@@ -604,6 +631,21 @@ pub fn filtered_chunk_size_len(unfiltered_chunk_bytes: u64) -> usize {
         63 - unfiltered_chunk_bytes.leading_zeros()
     };
     (1 + (log2 as usize + 8) / 8).min(8)
+}
+
+/// Width of the filtered "chunk size" field for a given layout message
+/// version: the derived width for versions ≤ 4, `sizes.length` for 5 and
+/// later.
+pub fn filtered_chunk_size_len_for_layout(
+    layout_version: u8,
+    unfiltered_chunk_bytes: u64,
+    sizes: Sizes,
+) -> usize {
+    if layout_version >= 5 {
+        usize::from(sizes.length)
+    } else {
+        filtered_chunk_size_len(unfiltered_chunk_bytes)
+    }
 }
 
 /// Unfiltered chunk size in bytes: product of the chunk dims and the element
@@ -621,7 +663,7 @@ fn chunk_bytes(geom: &ChunkGeometry<'_>, at: u64) -> Result<u64> {
 /// ```text
 /// Type 10 (unfiltered): Address (offset) | Scaled Offset[rank] (8 each)
 /// Type 11 (filtered):   Address (offset) | Chunk Size (variable, see
-///                       [`filtered_chunk_size_len`]) | Filter Mask (4)
+///                       [`filtered_chunk_size_len_for_layout`]) | Filter Mask (4)
 ///                       | Scaled Offset[rank] (8 each)
 /// ```
 /// Scaled offsets are chunk indices; element offsets are scaled × chunk dims.
@@ -650,19 +692,39 @@ pub fn chunk_records(
             ),
         ));
     }
-    let size_len = filtered_chunk_size_len(unfiltered);
-    let expected_size =
-        usize::from(view.sizes.offset) + if geom.filtered { size_len + 4 } else { 0 } + 8 * rank;
-    if usize::from(tree.record_size) != expected_size {
-        return Err(Error::format(
-            tree.abs,
-            format!(
-                "v2 B-tree chunk index: expected {expected_size}-byte records for rank {rank}, \
-                 found {}",
-                tree.record_size
-            ),
-        ));
-    }
+    // The record size tells which chunk-size width the writer used: the
+    // derived one (layout v4) or `sizes.length` (layout v5, libhdf5 2.0).
+    let fixed = usize::from(view.sizes.offset) + 8 * rank;
+    let found = usize::from(tree.record_size);
+    let size_len = if geom.filtered {
+        let derived = filtered_chunk_size_len(unfiltered);
+        let v5 = usize::from(view.sizes.length);
+        match found.checked_sub(fixed + 4) {
+            Some(w) if w == derived || w == v5 => w,
+            _ => {
+                return Err(Error::format(
+                    tree.abs,
+                    format!(
+                        "v2 B-tree chunk index: expected {}- or {}-byte filtered records for \
+                         rank {rank}, found {found}",
+                        fixed + 4 + derived,
+                        fixed + 4 + v5
+                    ),
+                ))
+            }
+        }
+    } else {
+        if found != fixed {
+            return Err(Error::format(
+                tree.abs,
+                format!(
+                    "v2 B-tree chunk index: expected {fixed}-byte records for rank {rank}, \
+                     found {found}"
+                ),
+            ));
+        }
+        0
+    };
     let mut out: Vec<ChunkRecord> = Vec::new();
     tree.for_each_record(&mut |at, r| {
         let mut c = Cursor::new(r, at, view.sizes);
@@ -876,6 +938,49 @@ pub(crate) mod tests {
         assert_eq!(got, [1, 2, 3, 4, 5, 6, 7, 8, 9]);
     }
 
+    /// Every single-byte change of a depth-2 tree, checksums recomputed:
+    /// errors are fine, panics are not.
+    #[test]
+    fn single_byte_mutations_never_panic() {
+        let orig = depth2_tree();
+        let hlen = header(7, 128, 4, 2, 100, 1, 9).len();
+        // Node starts and their checksummed lengths.
+        let lv = BTreeV2::derive_levels(Sizes::DEFAULT, 128, 4, 2).unwrap();
+        let w = limit_enc_size(lv[0].max_nrec);
+        let d2 = 6 + 4 + 2 * (8 + w + lv[1].cum_max_nrec_size);
+        let d1 = 6 + 4 + 2 * (8 + w);
+        let sealed = [
+            (0, hlen - 4),
+            (100, d2),
+            (300, d1),
+            (400, d1),
+            (600, 14),
+            (700, 10),
+            (800, 14),
+            (900, 10),
+        ];
+        let lim = Limits::strict();
+        for i in 0..orig.len() {
+            for v in [
+                0u8,
+                0xff,
+                orig[i] ^ 1,
+                orig[i] ^ 0x80,
+                orig[i].wrapping_add(3),
+            ] {
+                let mut b = orig.clone();
+                b[i] = v;
+                for &(start, len) in &sealed {
+                    let c = metadata_checksum(&b[start..start + len]);
+                    b[start + len..start + len + 4].copy_from_slice(&c.to_le_bytes());
+                }
+                if let Ok(t) = BTreeV2::open(&view(&b), Address(0), &lim) {
+                    let _ = t.records();
+                }
+            }
+        }
+    }
+
     #[test]
     fn hostile_trees() {
         let lim = Limits::default();
@@ -994,5 +1099,29 @@ pub(crate) mod tests {
             ..geom
         };
         assert!(chunk_records(&view(&b), Address(0), &geom_u, &Limits::default()).is_err());
+
+        // Layout v5 (libhdf5 2.0): an 8-byte chunk size field.
+        let mut v = 0x3000u64.to_le_bytes().to_vec();
+        v.extend_from_slice(&75u64.to_le_bytes());
+        v.extend_from_slice(&0u32.to_le_bytes());
+        v.extend_from_slice(&2u64.to_le_bytes());
+        v.extend_from_slice(&1u64.to_le_bytes());
+        let mut b = header(11, 512, v.len() as u16, 0, 100, 1, 1);
+        put(&mut b, 100, &leaf(11, &[v.clone()]));
+        let recs = chunk_records(&view(&b), Address(0), &geom, &Limits::default()).unwrap();
+        assert_eq!((recs[0].offset.clone(), recs[0].size), (vec![14, 4], 75));
+        // Any other width is refused.
+        v.push(0);
+        let mut b = header(11, 512, v.len() as u16, 0, 100, 1, 1);
+        put(&mut b, 100, &leaf(11, &[v]));
+        assert!(chunk_records(&view(&b), Address(0), &geom, &Limits::default()).is_err());
+        assert_eq!(
+            filtered_chunk_size_len_for_layout(5, 112, Sizes::DEFAULT),
+            8
+        );
+        assert_eq!(
+            filtered_chunk_size_len_for_layout(4, 112, Sizes::DEFAULT),
+            2
+        );
     }
 }

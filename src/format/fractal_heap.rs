@@ -932,9 +932,12 @@ mod tests {
         assert!(h.get(&managed_id(872, 6)).is_err());
     }
 
+    /// (start, length, checksum position, checksum field zeroed while summing).
+    type Sealed = (usize, usize, usize, bool);
+
     /// The heap of `indirect_rows_and_nested_blocks`, with the regions each
     /// checksum covers: (start, length, checksum position, zeroed-field).
-    fn nested_heap() -> (Vec<u8>, Vec<(usize, usize, usize, bool)>) {
+    fn nested_heap() -> (Vec<u8>, Vec<Sealed>) {
         let mut p = base_params();
         p.rows = 5;
         p.managed_space = 2048;

@@ -235,14 +235,14 @@ impl<'a> ObjectHeader<'a> {
         let version = c.u8("object header version")?;
         if version != 2 {
             return Err(Error::format(
-                abs + 4,
+                abs.saturating_add(4),
                 format!("object header OHDR: expected version 2, found {version}"),
             ));
         }
         let flags = c.u8("object header flags")?;
         if flags & 0xc0 != 0 {
             return Err(Error::format(
-                abs + 5,
+                abs.saturating_add(5),
                 format!("object header flags: reserved bits 6-7 set ({flags:#04x})"),
             ));
         }

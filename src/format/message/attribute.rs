@@ -141,7 +141,7 @@ impl<'a> AttributeMessage<'a> {
         let flags = c.u8("attribute flags")?;
         if version >= 2 && flags & !0x03 != 0 {
             return Err(Error::format(
-                at + 1,
+                at.saturating_add(1),
                 format!("attribute flags: unknown bits set ({flags:#04x})"),
             ));
         }
@@ -157,7 +157,7 @@ impl<'a> AttributeMessage<'a> {
             let cs = c.u8("attribute name character set")?;
             if cs > 1 {
                 return Err(Error::format(
-                    c.at() - 1,
+                    c.at().saturating_sub(1),
                     format!("attribute name character set: expected 0 or 1, found {cs}"),
                 ));
             }

@@ -32,7 +32,7 @@ impl AttributeInfo {
         let flags = c.u8("attribute info flags")?;
         if flags & !0x03 != 0 {
             return Err(Error::format(
-                at + 1,
+                at.saturating_add(1),
                 format!("attribute info flags: unknown bits set ({flags:#04x})"),
             ));
         }

@@ -49,7 +49,7 @@ impl Dataspace {
         let rank = c.u8("dataspace dimensionality")?;
         if rank > MAX_RANK {
             return Err(Error::format(
-                at + 1,
+                at.saturating_add(1),
                 format!("dataspace dimensionality: expected at most {MAX_RANK}, found {rank}"),
             ));
         }
@@ -68,7 +68,7 @@ impl Dataspace {
                 2 => DataspaceKind::Null,
                 t => {
                     return Err(Error::format(
-                        at + 3,
+                        at.saturating_add(3),
                         format!("dataspace type: expected 0, 1 or 2, found {t}"),
                     ))
                 }
@@ -76,7 +76,7 @@ impl Dataspace {
         };
         if kind != DataspaceKind::Simple && rank != 0 {
             return Err(Error::format(
-                at + 1,
+                at.saturating_add(1),
                 format!("dataspace: a {kind:?} dataspace with dimensionality {rank}"),
             ));
         }

@@ -212,7 +212,7 @@ fn parse_at_depth(c: &mut Cursor<'_>, depth: u32) -> Result<Datatype> {
                         )))
                     }
                     (true, false) => return Err(Error::format(
-                        at + 1,
+                        at.saturating_add(1),
                         "floating-point byte order: reserved combination (bit 6 set, bit 0 clear)",
                     )),
                 };
@@ -241,8 +241,8 @@ fn parse_at_depth(c: &mut Cursor<'_>, depth: u32) -> Result<Datatype> {
         // String: no properties.
         3 => Ok(Datatype::String {
             size,
-            padding: padding(b0 & 0x0f, at + 1)?,
-            charset: charset(b0 >> 4, at + 1)?,
+            padding: padding(b0 & 0x0f, at.saturating_add(1))?,
+            charset: charset(b0 >> 4, at.saturating_add(1))?,
         }),
         // Bitfield: Bit Offset (2) | Bit Precision (2)
         4 => {
@@ -270,12 +270,12 @@ fn parse_at_depth(c: &mut Cursor<'_>, depth: u32) -> Result<Datatype> {
             match kind {
                 0 => Ok(Datatype::Other { class, size }),
                 1 => Ok(Datatype::VarString {
-                    padding: padding(b0 >> 4, at + 1)?,
-                    charset: charset(b1 & 0x0f, at + 2)?,
+                    padding: padding(b0 >> 4, at.saturating_add(1))?,
+                    charset: charset(b1 & 0x0f, at.saturating_add(2))?,
                     size,
                 }),
                 k => Err(Error::format(
-                    at + 1,
+                    at.saturating_add(1),
                     format!("variable-length type: expected 0 (sequence) or 1 (string), found {k}"),
                 )),
             }

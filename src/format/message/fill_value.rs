@@ -72,7 +72,7 @@ impl FillValue {
             let flags = c.u8("fill value flags")?;
             if flags & 0xc0 != 0 {
                 return Err(Error::format(
-                    at + 1,
+                    at.saturating_add(1),
                     format!("fill value flags: reserved bits 6-7 set ({flags:#04x})"),
                 ));
             }
@@ -80,7 +80,7 @@ impl FillValue {
             let user = flags & 0x20 != 0;
             if undefined && user {
                 return Err(Error::format(
-                    at + 1,
+                    at.saturating_add(1),
                     "fill value flags: both 'undefined' and 'defined' are set",
                 ));
             }

@@ -28,7 +28,7 @@ pub fn parse(data: &[u8], at: u64) -> Result<Vec<FilterSpec>> {
     let n = c.u8("number of filters")?;
     if n > MAX_FILTERS {
         return Err(Error::format(
-            at + 1,
+            at.saturating_add(1),
             format!("filter pipeline: expected at most {MAX_FILTERS} filters, found {n}"),
         ));
     }

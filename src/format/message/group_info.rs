@@ -29,7 +29,7 @@ impl GroupInfo {
         let flags = c.u8("group info flags")?;
         if flags & !0x03 != 0 {
             return Err(Error::format(
-                at + 1,
+                at.saturating_add(1),
                 format!("group info flags: unknown bits set ({flags:#04x})"),
             ));
         }

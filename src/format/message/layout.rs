@@ -125,7 +125,7 @@ fn split_chunk_dims(dims: Vec<u64>, at: u64) -> Result<(Vec<u64>, u32)> {
 //   Compact Data Size (4, compact only) | Compact Data
 fn parse_v1_v2<'a>(c: &mut Cursor<'a>, at: u64) -> Result<Layout<'a>> {
     let ndims = c.u8("layout dimensionality")?;
-    layout_dims(at + 1, ndims)?;
+    layout_dims(at.saturating_add(1), ndims)?;
     let class = c.u8("layout class")?;
     c.skip(5, "layout reserved")?;
     let address = match class {
@@ -133,7 +133,7 @@ fn parse_v1_v2<'a>(c: &mut Cursor<'a>, at: u64) -> Result<Layout<'a>> {
         0 => Address::UNDEFINED,
         k => {
             return Err(Error::format(
-                at + 2,
+                at.saturating_add(2),
                 format!("layout class: expected 0, 1 or 2 in a version 1/2 message, found {k}"),
             ))
         }
@@ -197,7 +197,7 @@ fn parse_v3_plus<'a>(c: &mut Cursor<'a>, at: u64, version: u8) -> Result<Layout<
         }
         2 if version == 3 => {
             let ndims = c.u8("chunk dimensionality")?;
-            layout_dims(at + 2, ndims)?;
+            layout_dims(at.saturating_add(2), ndims)?;
             let address = c.address("chunk B-tree address")?;
             let mut dims = Vec::with_capacity(usize::from(ndims));
             for _ in 0..ndims {
@@ -215,16 +215,16 @@ fn parse_v3_plus<'a>(c: &mut Cursor<'a>, at: u64, version: u8) -> Result<Layout<
             let flags = c.u8("chunked layout flags")?;
             if flags & !(DONT_FILTER_PARTIAL_BOUND_CHUNKS | SINGLE_INDEX_WITH_FILTER) != 0 {
                 return Err(Error::format(
-                    at + 2,
+                    at.saturating_add(2),
                     format!("chunked layout flags: unknown bits set ({flags:#04x})"),
                 ));
             }
             let ndims = c.u8("chunk dimensionality")?;
-            layout_dims(at + 3, ndims)?;
+            layout_dims(at.saturating_add(3), ndims)?;
             let width = c.u8("dimension size encoded length")?;
             if !(1..=8).contains(&width) {
                 return Err(Error::format(
-                    at + 4,
+                    at.saturating_add(4),
                     format!("dimension size encoded length: expected 1 to 8, found {width}"),
                 ));
             }
@@ -299,7 +299,7 @@ fn parse_v3_plus<'a>(c: &mut Cursor<'a>, at: u64, version: u8) -> Result<Layout<
         }
         3 if version >= 4 => Ok(Layout::Virtual),
         k => Err(Error::format(
-            at + 1,
+            at.saturating_add(1),
             format!("layout class: expected 0 to 2 (3 from version 4) in a version {version} message, found {k}"),
         )),
     }

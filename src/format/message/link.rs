@@ -45,7 +45,7 @@ impl LinkMessage {
         let flags = c.u8("link flags")?;
         if flags & 0xe0 != 0 {
             return Err(Error::format(
-                at + 1,
+                at.saturating_add(1),
                 format!("link flags: unknown bits set ({flags:#04x})"),
             ));
         }

@@ -32,7 +32,7 @@ impl LinkInfo {
         let flags = c.u8("link info flags")?;
         if flags & !0x03 != 0 {
             return Err(Error::format(
-                at + 1,
+                at.saturating_add(1),
                 format!("link info flags: unknown bits set ({flags:#04x})"),
             ));
         }

@@ -59,3 +59,61 @@ pub(crate) fn utf8_name(bytes: &[u8], at: u64, what: &str) -> Result<String> {
 
 #[cfg(test)]
 mod real_files;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::Sizes;
+
+    /// A tiny deterministic generator (xorshift) for garbage inputs.
+    fn garbage(seed: u64, len: usize) -> Vec<u8> {
+        let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+        (0..len)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect()
+    }
+
+    #[test]
+    fn no_parser_panics_on_garbage() {
+        for sizes in [
+            Sizes::DEFAULT,
+            Sizes {
+                offset: 4,
+                length: 2,
+            },
+        ] {
+            for seed in 0..2000u64 {
+                let mut d = garbage(seed, (seed % 97) as usize);
+                // Give the version byte a plausible value half the time.
+                if seed % 2 == 0 && !d.is_empty() {
+                    d[0] = (seed % 6) as u8;
+                }
+                let _ = Dataspace::parse(&d, 0, sizes);
+                let _ = Datatype::parse(&d, 0, sizes);
+                if seed % 3 == 0 && !d.is_empty() {
+                    d[0] = 0x10 | (d[0] & 0x0f) | ((seed % 5) as u8) << 4;
+                    let _ = Datatype::parse(&d, 0, sizes);
+                }
+                let _ = FillValue::parse(&d, 0);
+                let _ = FillValue::parse_old(&d, 0);
+                let _ = Layout::parse(&d, 0, sizes);
+                let _ = filter_pipeline::parse(&d, 0);
+                let _ = AttributeMessage::parse(&d, 0, sizes);
+                let _ = LinkMessage::parse(&d, 0, sizes);
+                let _ = LinkInfo::parse(&d, 0, sizes);
+                let _ = AttributeInfo::parse(&d, 0, sizes);
+                let _ = GroupInfo::parse(&d, 0, sizes);
+                let _ = SymbolTableMessage::parse(&d, 0, sizes);
+                let _ = shared::parse(&d, 0, sizes);
+                let _ = sohm::SharedMessageTableMessage::parse(&d, 0, sizes);
+                let _ = Dataspace::parse(&d, u64::MAX, sizes);
+                let _ = Layout::parse(&d, u64::MAX, sizes);
+            }
+        }
+    }
+}

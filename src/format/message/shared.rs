@@ -55,7 +55,7 @@ pub fn parse(data: &[u8], at: u64, sizes: Sizes) -> Result<SharedRef> {
                 c.address("shared message object header address")?,
             )),
             k => Err(Error::format(
-                at + 1,
+                at.saturating_add(1),
                 format!("shared message type: expected 1, 2 or 3, found {k}"),
             )),
         },

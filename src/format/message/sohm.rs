@@ -117,7 +117,7 @@ impl SohmTable {
             let index_type = c.u8("SOHM index type")?;
             if index_type > 1 {
                 return Err(Error::format(
-                    at + 1,
+                    at.saturating_add(1),
                     format!("SOHM index type: expected 0 (list) or 1 (B-tree), found {index_type}"),
                 ));
             }

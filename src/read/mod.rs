@@ -1,6 +1,5 @@
 //! The navigable object model: [`File`], [`Group`], [`Dataset`], [`Attribute`].
 
-mod attribute;
 mod decode;
 mod dataset;
 mod dtype;

@@ -5,6 +5,8 @@ computed with h5py (libhdf5) only.
     h5json.py FILE                      print the dump JSON of FILE
     h5json.py --compare FILE EXPECTED   exit 1 with the paths of the first differences
                                         when FILE's dump is not EXPECTED (a JSON file)
+    h5json.py --diff EXPECTED ACTUAL    the same comparison between two JSON files (e.g.
+                                        `h5sparse dump --json` output against a fixture's)
 
 The schema is in fixtures/README.md ("The dump --json schema"). In short: walk from `/`, links in byte-wise name order, never following
 soft or external links, not descending into a group already on the ancestor chain; every
@@ -494,6 +496,18 @@ def main(argv):
         diffs = differences(expected, actual)
         if diffs:
             print(f"{argv[2]}: dump differs from {argv[3]}:", file=sys.stderr)
+            for d in diffs:
+                print("  " + d, file=sys.stderr)
+            return 1
+        return 0
+    if len(argv) == 4 and argv[1] == "--diff":
+        with open(argv[2], encoding="utf-8") as fh:
+            expected = json.load(fh)
+        with open(argv[3], encoding="utf-8") as fh:
+            actual = json.load(fh)
+        diffs = differences(expected, actual)
+        if diffs:
+            print(f"{argv[3]} differs from {argv[2]}:", file=sys.stderr)
             for d in diffs:
                 print("  " + d, file=sys.stderr)
             return 1

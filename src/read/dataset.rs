@@ -377,6 +377,11 @@ impl<'f> Dataset<'f> {
             filtered: !self.info.filters.is_empty(),
         };
         let mut records = match index {
+            ChunkIndexKind::BtreeV1 { address } | ChunkIndexKind::BtreeV2 { address, .. }
+                if address.is_undefined() =>
+            {
+                Vec::new()
+            }
             ChunkIndexKind::BtreeV1 { address } => {
                 btree_v1::chunk_records(&view, *address, chunk_dims.len(), limits)?
             }

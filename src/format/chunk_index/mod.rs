@@ -89,3 +89,237 @@ pub struct ChunkGeometry<'g> {
     /// Does the dataset have a filter pipeline?
     pub filtered: bool,
 }
+
+pub mod extensible_array;
+pub mod fixed_array;
+pub mod implicit;
+pub mod single;
+
+use crate::error::{Error, Result};
+use crate::format::FileView;
+use crate::limits::Limits;
+
+/// Every allocated chunk of a chunked dataset, sorted by offset.
+///
+/// Offsets are element coordinates (multiples of the chunk shape). Chunks
+/// that were never written (undefined addresses) are left out; they read as
+/// the fill value. Index structures are checksum-verified and every count is
+/// bounded by the file's size and `limits` before anything is allocated.
+pub fn records(
+    view: &FileView<'_>,
+    kind: &ChunkIndexKind,
+    geom: &ChunkGeometry<'_>,
+    limits: &Limits,
+) -> Result<Vec<ChunkRecord>> {
+    let mut recs = match kind {
+        // WIRE: crate::format::btree_v1::chunk_records(view, *address, geom.dims.len(), limits)
+        ChunkIndexKind::BtreeV1 { address: _ } => return Err(Error::unsupported("pending")),
+        // WIRE: crate::format::btree_v2::chunk_records(view, *address, geom, limits)
+        ChunkIndexKind::BtreeV2 { address: _, .. } => return Err(Error::unsupported("pending")),
+        ChunkIndexKind::SingleChunk { address, filtered } => {
+            single::records(view, *address, *filtered, geom, limits)?
+        }
+        ChunkIndexKind::Implicit { address } => implicit::records(view, *address, geom, limits)?,
+        ChunkIndexKind::FixedArray { address, .. } => {
+            fixed_array::records(view, *address, geom, limits)?
+        }
+        ChunkIndexKind::ExtensibleArray { address, .. } => {
+            extensible_array::records(view, *address, geom, limits)?
+        }
+    };
+    recs.sort_unstable_by(|a, b| a.offset.cmp(&b.offset));
+    Ok(recs)
+}
+
+/// Checks the geometry's ranks and chunk shape; `at` is the absolute address
+/// of the index structure, for errors.
+pub(crate) fn check_geometry(geom: &ChunkGeometry<'_>, at: u64) -> Result<()> {
+    let rank = geom.chunk_dims.len();
+    if rank == 0 || geom.dims.len() != rank || geom.max_dims.len() != rank {
+        return Err(Error::format(
+            at,
+            format!(
+                "chunk index: expected equal non-zero ranks, found dims {}, max dims {}, chunk \
+                 dims {}",
+                geom.dims.len(),
+                geom.max_dims.len(),
+                rank
+            ),
+        ));
+    }
+    if let Some(d) = geom.chunk_dims.iter().position(|&c| c == 0) {
+        return Err(Error::format(
+            at,
+            format!("chunk index: chunk dimension {d} is 0"),
+        ));
+    }
+    Ok(())
+}
+
+/// Bytes in one unfiltered chunk: product of the chunk shape times the
+/// element size.
+pub(crate) fn chunk_bytes(geom: &ChunkGeometry<'_>, at: u64) -> Result<u64> {
+    let mut n = u64::from(geom.element_size);
+    for &c in geom.chunk_dims {
+        n = n.checked_mul(c).ok_or_else(|| {
+            Error::format(
+                at,
+                format!(
+                    "chunk index: chunk of {:?} elements of {} bytes overflows",
+                    geom.chunk_dims, geom.element_size
+                ),
+            )
+        })?;
+    }
+    if n == 0 {
+        return Err(Error::format(at, "chunk index: chunks of 0 bytes"));
+    }
+    Ok(n)
+}
+
+/// Chunks per dimension covering `extent` (ceil(extent / chunk)); an
+/// unlimited extent is an error here.
+pub(crate) fn chunk_counts(extent: &[u64], chunk_dims: &[u64], at: u64) -> Result<Vec<u64>> {
+    extent
+        .iter()
+        .zip(chunk_dims)
+        .map(|(&e, &c)| {
+            if e == u64::MAX {
+                return Err(Error::format(
+                    at,
+                    "chunk index: expected fixed dimensions, found an unlimited one",
+                ));
+            }
+            // c > 0 (check_geometry); written without overflow.
+            Ok(e / c + u64::from(e % c != 0))
+        })
+        .collect()
+}
+
+/// Product of `counts`, checked.
+pub(crate) fn product(counts: &[u64], at: u64, what: &str) -> Result<u64> {
+    counts.iter().try_fold(1u64, |acc, &n| {
+        acc.checked_mul(n)
+            .ok_or_else(|| Error::format(at, format!("{what}: number of chunks overflows")))
+    })
+}
+
+/// Element offsets of the chunk with row-major linear index `idx` in a grid
+/// of `counts` chunks per dimension (`idx` < product of `counts`).
+pub(crate) fn unravel(idx: u64, counts: &[u64], chunk_dims: &[u64], at: u64) -> Result<Vec<u64>> {
+    let mut scaled = vec![0u64; counts.len()];
+    let mut rest = idx;
+    for (s, &n) in scaled.iter_mut().zip(counts).rev() {
+        if n == 0 {
+            return Err(Error::format(
+                at,
+                format!("chunk index: entry {idx} in a grid with no chunks"),
+            ));
+        }
+        *s = rest % n;
+        rest /= n;
+    }
+    if rest != 0 {
+        return Err(Error::format(
+            at,
+            format!("chunk index: entry {idx} is outside the chunk grid {counts:?}"),
+        ));
+    }
+    to_elements(&scaled, chunk_dims, at)
+}
+
+/// Chunk coordinates times the chunk shape, checked.
+pub(crate) fn to_elements(scaled: &[u64], chunk_dims: &[u64], at: u64) -> Result<Vec<u64>> {
+    scaled
+        .iter()
+        .zip(chunk_dims)
+        .map(|(&s, &c)| {
+            s.checked_mul(c)
+                .ok_or_else(|| Error::format(at, "chunk index: chunk offset overflows"))
+        })
+        .collect()
+}
+
+/// Collects records while keeping their memory within `limits.max_alloc`.
+pub(crate) struct RecordSink<'l> {
+    recs: Vec<ChunkRecord>,
+    per_record: u64,
+    limits: &'l Limits,
+}
+
+impl<'l> RecordSink<'l> {
+    pub(crate) fn new(rank: usize, limits: &'l Limits) -> Self {
+        let per_record = (std::mem::size_of::<ChunkRecord>() + rank * 8) as u64;
+        RecordSink {
+            recs: Vec::new(),
+            per_record,
+            limits,
+        }
+    }
+
+    /// Reserves room for `n` more records, after checking the budget.
+    pub(crate) fn reserve(&mut self, n: u64) -> Result<()> {
+        let total = (self.recs.len() as u64)
+            .saturating_add(n)
+            .saturating_mul(self.per_record);
+        self.limits.check_alloc("chunk records", total)?;
+        self.recs.reserve(usize::try_from(n).unwrap_or(usize::MAX));
+        Ok(())
+    }
+
+    pub(crate) fn push(&mut self, rec: ChunkRecord) -> Result<()> {
+        let total = (self.recs.len() as u64 + 1).saturating_mul(self.per_record);
+        self.limits.check_alloc("chunk records", total)?;
+        self.recs.push(rec);
+        Ok(())
+    }
+
+    pub(crate) fn finish(self) -> Vec<ChunkRecord> {
+        self.recs
+    }
+}
+
+/// Bit `i` of a libhdf5 bitmap (`H5VM_bit_get`: most significant bit first).
+pub(crate) fn bit_is_set(bitmap: &[u8], i: u64) -> bool {
+    let byte = usize::try_from(i / 8).ok().and_then(|b| bitmap.get(b));
+    byte.is_some_and(|&b| b & (0x80 >> (i % 8)) != 0)
+}
+
+/// Reads one index entry: an address, then for filtered chunks the stored
+/// size (`size_width` bytes) and the filter mask.
+pub(crate) fn read_entry(
+    c: &mut crate::format::Cursor<'_>,
+    size_width: Option<usize>,
+    unfiltered_size: u64,
+) -> Result<(crate::format::Address, u64, u32)> {
+    let addr = c.address("chunk address")?;
+    match size_width {
+        Some(w) => {
+            let size = c.uint(w, "chunk size")?;
+            let mask = c.u32("chunk filter mask")?;
+            Ok((addr, size, mask))
+        }
+        None => Ok((addr, unfiltered_size, 0)),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod test_util {
+    //! Builders for hand-made index structures.
+    use crate::format::checksum::metadata_checksum;
+
+    /// Appends the lookup3 checksum of `v` to `v`.
+    pub fn seal(v: &mut Vec<u8>) {
+        let c = metadata_checksum(v);
+        v.extend_from_slice(&c.to_le_bytes());
+    }
+
+    /// A little file: `parts` placed at their addresses, zero elsewhere.
+    pub fn file(len: usize, parts: &[(usize, &[u8])]) -> Vec<u8> {
+        let mut f = vec![0u8; len];
+        for (at, p) in parts {
+            f[*at..*at + p.len()].copy_from_slice(p);
+        }
+        f
+    }
+}

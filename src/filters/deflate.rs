@@ -1,0 +1,184 @@
+//! Deflate (filter id 1): zlib streams, as libhdf5's `H5Z_filter_deflate`
+//! writes them (a zlib header, raw deflate data, an Adler-32 trailer).
+//!
+//! Decoding is bounded: the caller says how many bytes the output may hold at
+//! most, and decoding stops with an error as soon as the stream would produce
+//! more. A few kilobytes that inflate to gigabytes (a "zip bomb") therefore
+//! cost no more memory than a legitimate chunk.
+
+use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
+
+use crate::error::{Error, Result};
+use crate::limits::Limits;
+
+/// Inflates the zlib stream `input`, producing at most `max_out` bytes.
+///
+/// `at` is the absolute file address of the chunk, for errors. Fails with
+/// [`Error::Format`] if the stream is corrupt, truncated, or would produce
+/// more than `max_out` bytes; with [`Error::LimitsExceeded`] if `max_out`
+/// itself is over `limits.max_alloc`. Bytes after the end of the zlib stream
+/// are ignored, as zlib's `inflate` does.
+pub fn decode(input: &[u8], max_out: usize, at: u64, limits: &Limits) -> Result<Vec<u8>> {
+    limits.check_alloc("inflated chunk", max_out as u64)?;
+    // One spare byte: if the inflater writes it, the stream is longer than
+    // allowed and we stop without growing the buffer.
+    let cap = max_out
+        .checked_add(1)
+        .ok_or_else(|| Error::format(at, "deflate: output bound overflows"))?;
+    let mut out = Vec::with_capacity(cap);
+    let mut z = Decompress::new(true);
+    loop {
+        let consumed = usize::try_from(z.total_in()).unwrap_or(usize::MAX);
+        let rest = input.get(consumed..).unwrap_or(&[]);
+        let before_in = z.total_in();
+        let before_out = z.total_out();
+        let status = z
+            .decompress_vec(rest, &mut out, FlushDecompress::Finish)
+            .map_err(|e| Error::format(at, format!("deflate: corrupt zlib stream ({e})")))?;
+        if out.len() > max_out {
+            return Err(Error::format(
+                at,
+                format!(
+                    "deflate: stream inflates to more than the expected {max_out} bytes \
+                     (stopped there)"
+                ),
+            ));
+        }
+        match status {
+            Status::StreamEnd => break,
+            Status::Ok | Status::BufError => {
+                if z.total_in() == before_in && z.total_out() == before_out {
+                    return Err(Error::format(
+                        at,
+                        format!(
+                            "deflate: zlib stream is truncated ({} input bytes, {} bytes \
+                             produced, no end-of-stream marker)",
+                            input.len(),
+                            out.len()
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Deflates `data` into a zlib stream at `level` (0..=9), as libhdf5 would.
+pub fn encode(data: &[u8], level: u32) -> Result<Vec<u8>> {
+    if level > 9 {
+        return Err(Error::invalid(format!(
+            "deflate level must be 0..=9, found {level}"
+        )));
+    }
+    let mut z = Compress::new(Compression::new(level), true);
+    // zlib's compressBound: enough for incompressible input in one pass.
+    let bound = data
+        .len()
+        .checked_add(data.len() >> 12)
+        .and_then(|n| n.checked_add(data.len() >> 14))
+        .and_then(|n| n.checked_add(data.len() >> 25))
+        .and_then(|n| n.checked_add(64))
+        .ok_or_else(|| Error::invalid("deflate: input too large"))?;
+    let mut out = Vec::with_capacity(bound);
+    loop {
+        let consumed = usize::try_from(z.total_in()).unwrap_or(usize::MAX);
+        let rest = data.get(consumed..).unwrap_or(&[]);
+        let status = z
+            .compress_vec(rest, &mut out, FlushCompress::Finish)
+            .map_err(|e| Error::invalid(format!("deflate: compression failed ({e})")))?;
+        match status {
+            Status::StreamEnd => break,
+            Status::Ok | Status::BufError => {
+                // Out of room: grow and continue.
+                out.reserve(out.capacity().max(64));
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_levels() {
+        let data: Vec<u8> = (0..10_000u32)
+            .flat_map(|i| (i % 251).to_le_bytes())
+            .collect();
+        for level in 0..=9 {
+            let z = encode(&data, level).unwrap();
+            let back = decode(&z, data.len(), 0, &Limits::default()).unwrap();
+            assert_eq!(back, data, "level {level}");
+        }
+    }
+
+    #[test]
+    fn known_vector_from_zlib() {
+        // zlib.compress(b"hello hello hello hello") from CPython (level 6).
+        let z = [
+            120, 156, 203, 72, 205, 201, 201, 87, 200, 64, 39, 1, 104, 3, 8, 177,
+        ];
+        let out = decode(&z, 23, 0, &Limits::default()).unwrap();
+        assert_eq!(out, b"hello hello hello hello");
+    }
+
+    #[test]
+    fn bomb_stops_at_bound() {
+        // 100 MB of zeros deflates to about 100 kB.
+        let big = vec![0u8; 100 << 20];
+        let z = encode(&big, 9).unwrap();
+        drop(big);
+        assert!(z.len() < 200_000);
+        let start = std::time::Instant::now();
+        let err = decode(&z, 1 << 20, 77, &Limits::default()).unwrap_err();
+        match err {
+            Error::Format { at, what } => {
+                assert_eq!(at, 77);
+                assert!(what.contains("more than the expected"), "{what}");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        // Only ~1 MB is inflated before stopping.
+        assert!(start.elapsed().as_secs() < 5);
+    }
+
+    #[test]
+    fn bound_over_limits() {
+        let tight = Limits {
+            max_alloc: 1000,
+            ..Limits::default()
+        };
+        assert!(matches!(
+            decode(&[0x78, 0x9c], 2000, 0, &tight),
+            Err(Error::LimitsExceeded { .. })
+        ));
+    }
+
+    #[test]
+    fn truncated_and_corrupt() {
+        let z = encode(b"some bytes to compress, some bytes to compress", 6).unwrap();
+        for cut in 0..z.len() - 4 {
+            assert!(decode(&z[..cut], 100, 0, &Limits::default()).is_err());
+        }
+        let mut bad = z.clone();
+        bad[0] = 0x12;
+        assert!(decode(&bad, 100, 0, &Limits::default()).is_err());
+    }
+
+    #[test]
+    fn exact_bound_is_fine() {
+        let z = encode(&[7u8; 4096], 1).unwrap();
+        assert_eq!(
+            decode(&z, 4096, 0, &Limits::default()).unwrap(),
+            vec![7u8; 4096]
+        );
+        assert!(decode(&z, 4095, 0, &Limits::default()).is_err());
+    }
+
+    #[test]
+    fn bad_level() {
+        assert!(encode(b"x", 10).is_err());
+    }
+}

@@ -189,7 +189,7 @@ impl<'f> DatasetInfo<'f> {
             .iter()
             .map(|f| FilterInfo {
                 id: f.id,
-                name: shim::filter_name(f.id, f.name.as_deref()),
+                name: filters::filter_name(f.id, f.name.as_deref()),
                 cd_values: f.cd_values.clone(),
                 optional: f.flags & 1 != 0,
             })
@@ -388,7 +388,7 @@ impl<'f> Dataset<'f> {
             ChunkIndexKind::BtreeV2 { address, .. } => {
                 btree_v2::chunk_records(&view, *address, &geom, limits)?
             }
-            other => shim::records(&view, other, &geom, limits)?,
+            other => chunk_index::records(&view, other, &geom, limits)?,
         };
         let rank = chunk_dims.len();
         for r in &records {
@@ -631,7 +631,7 @@ impl<'f> Dataset<'f> {
                         copy_intersection(data, block, out, sel, elem);
                     } else {
                         let stored = view.slice(r.address, r.size, "filtered chunk")?;
-                        let data = shim::decode_chunk(
+                        let data = filters::decode_chunk(
                             &info.filters,
                             r.filter_mask,
                             stored,
@@ -649,12 +649,3 @@ impl<'f> Dataset<'f> {
     }
 }
 
-// TEMPORARY until the filters/chunk-index branch lands.
-mod shim {
-    use super::*;
-    pub fn filter_name(id: u16, stored: Option<&str>) -> String {
-        match id { 1 => "deflate".into(), 2 => "shuffle".into(), 3 => "fletcher32".into(), 32000 => "lzf".into(), _ => stored.unwrap_or("unknown").into() }
-    }
-    pub fn decode_chunk(_: &[FilterSpec], _: u32, _: &[u8], _: usize, _: usize, _: &crate::Limits) -> Result<Vec<u8>> { Err(Error::unsupported("filters pending")) }
-    pub fn records(_: &crate::format::FileView<'_>, _: &ChunkIndexKind, _: &ChunkGeometry<'_>, _: &crate::Limits) -> Result<Vec<ChunkRecord>> { Err(Error::unsupported("index pending")) }
-}

@@ -88,10 +88,7 @@ impl<'a> FileView<'a> {
             ));
         }
         let abs = self.base.checked_add(addr.0).ok_or_else(|| {
-            Error::format(
-                addr.0,
-                format!("{what}: address {:#x} overflows", addr.0),
-            )
+            Error::format(addr.0, format!("{what}: address {:#x} overflows", addr.0))
         })?;
         if abs > self.bytes.len() as u64 {
             return Err(Error::format(

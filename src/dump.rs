@@ -30,7 +30,7 @@ use std::rc::Rc;
 
 use crate::format::Address;
 use crate::read::{
-    Attribute, Dataset, File, FilterInfo, Group, LayoutKind, Link, LinkTarget, Node, Values,
+    Attribute, Dataset, Dtype, File, FilterInfo, Group, LayoutKind, Link, LinkTarget, Node, Values,
 };
 use crate::sparse::{self, SparseInfo};
 
@@ -167,14 +167,15 @@ impl<'f> Dump<'f> {
         let summary = self.summary(group, address);
         self.w.key(path);
         self.w.raw(&summary.json);
+        if address.is_some_and(|a| ancestors.contains(&a)) {
+            // A hard-link cycle: listed, not descended into (nor checked for
+            // a sparse matrix: that happens where the walk enters a group).
+            return;
+        }
         if let Some(info) = summary.sparse {
             self.sparse.push((path.to_string(), info));
         }
         let Some(links) = summary.links else { return };
-        if address.is_some_and(|a| ancestors.contains(&a)) {
-            // A hard-link cycle: listed, not descended into.
-            return;
-        }
         if depth >= self.max_depth {
             self.depth_exceeded = true;
             return;
@@ -372,6 +373,14 @@ fn write_dataset(w: &mut JsonWriter, dataset: &Dataset<'_>) {
     w.key("filters");
     write_filters(w, dataset.filters());
     match shape {
+        _ if matches!(dataset.dtype(), Dtype::Unsupported { .. }) => {
+            let e = dataset.values().err().map_or_else(
+                || format!("unsupported datatype {}", dataset.dtype().numpy_str()),
+                |e| e.to_string(),
+            );
+            w.key("error");
+            w.string(&e);
+        }
         None => {
             w.key("values");
             w.null();
@@ -426,6 +435,15 @@ fn write_attributes(w: &mut JsonWriter, attrs: &crate::Result<Vec<Attribute<'_>>
             w.key("shape");
             write_shape(w, attr.shape());
             match attr.shape() {
+                _ if matches!(attr.dtype(), Dtype::Unsupported { .. }) => {
+                    // Reported even for a null dataspace, as the oracle does.
+                    let e = attr.values().err().map_or_else(
+                        || format!("unsupported datatype {}", attr.dtype().numpy_str()),
+                        |e| e.to_string(),
+                    );
+                    w.key("error");
+                    w.string(&e);
+                }
                 None => {
                     w.key("value");
                     w.null();

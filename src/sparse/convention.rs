@@ -15,7 +15,7 @@
 //! may be of any integer type.
 
 use crate::error::Result;
-use crate::read::{Dataset, Dtype, Group, Link, Node, Values};
+use crate::read::{Attribute, Dataset, Dtype, Group, Link, LinkTarget, Node, Values};
 
 /// Which convention a sparse group follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -110,9 +110,8 @@ pub fn detect(group: &Group<'_>) -> Result<Option<SparseInfo>> {
     let Some(indptr) = member_dataset(group, &links, "indptr")? else {
         return Ok(None);
     };
-    let Some(nnz_stored) = one_dimensional_len(&data) else {
-        return Ok(None);
-    };
+    // The length of `data` (its first dimension; 0 for a scalar or null one).
+    let nnz_stored = data.shape().and_then(|s| s.first().copied()).unwrap_or(0);
     Ok(Some(SparseInfo {
         convention,
         format,
@@ -134,25 +133,25 @@ fn detect_header(
     let format = group.attribute("h5sparse_format")?;
     let shape = group.attribute("h5sparse_shape")?;
     if let (Some(format), Some(shape)) = (format, shape) {
-        let format = single_string(&format.values()?).and_then(|s| match s {
+        let format = scalar_string(&format)?.and_then(|s| match s.as_str() {
             "csr" => Some(SparseFormat::Csr),
             "csc" => Some(SparseFormat::Csc),
             _ => None,
         });
-        if let (Some(format), Some(shape)) = (format, pair(&shape.values()?)) {
+        if let (Some(format), Some(shape)) = (format, attribute_pair(&shape)?) {
             return Ok(Some((Convention::H5sparse, format, shape)));
         }
     }
     // 2. anndata
     if let Some(encoding) = group.attribute("encoding-type")? {
-        let format = single_string(&encoding.values()?).and_then(|s| match s {
+        let format = scalar_string(&encoding)?.and_then(|s| match s.as_str() {
             "csr_matrix" => Some(SparseFormat::Csr),
             "csc_matrix" => Some(SparseFormat::Csc),
             _ => None,
         });
         if let Some(format) = format {
             if let Some(shape) = group.attribute("shape")? {
-                if let Some(shape) = pair(&shape.values()?) {
+                if let Some(shape) = attribute_pair(&shape)? {
                     return Ok(Some((Convention::Anndata, format, shape)));
                 }
             }
@@ -170,14 +169,17 @@ fn detect_header(
     Ok(None)
 }
 
-/// The member `name` if it exists and is a dataset.
+/// The member `name` if it exists and is a dataset in this file (reached
+/// through a hard or soft link; external links do not count).
 fn member_dataset<'f>(
     group: &Group<'f>,
     links: &[Link],
     name: &str,
 ) -> Result<Option<Dataset<'f>>> {
-    let present = links.iter().any(|link| link.name == name);
-    if !present {
+    let Some(link) = links.iter().find(|link| link.name == name) else {
+        return Ok(None);
+    };
+    if matches!(link.target, LinkTarget::External { .. }) {
         return Ok(None);
     }
     match group.get(name) {
@@ -187,20 +189,29 @@ fn member_dataset<'f>(
     }
 }
 
-/// Length of a 1-D dataset; `None` for any other rank.
-fn one_dimensional_len(dataset: &Dataset<'_>) -> Option<u64> {
-    match dataset.shape() {
-        Some([n]) => Some(*n),
-        _ => None,
+/// The value of a scalar string attribute (variable- or fixed-length).
+fn scalar_string(attr: &Attribute<'_>) -> Result<Option<String>> {
+    if attr.shape() != Some(&[][..]) {
+        return Ok(None);
     }
+    if !matches!(
+        attr.dtype(),
+        Dtype::FixedString { .. } | Dtype::VarString { .. }
+    ) {
+        return Ok(None);
+    }
+    Ok(match attr.values()? {
+        Values::Str(mut v) if v.len() == 1 => v.pop(),
+        _ => None,
+    })
 }
 
-/// The only string of a scalar or one-element string value.
-fn single_string(values: &Values) -> Option<&str> {
-    match values {
-        Values::Str(v) if v.len() == 1 => v.first().map(String::as_str),
-        _ => None,
+/// The value of a 1-D, two-element integer attribute.
+fn attribute_pair(attr: &Attribute<'_>) -> Result<Option<[u64; 2]>> {
+    if attr.shape() != Some(&[2][..]) || !matches!(attr.dtype(), Dtype::Int { .. }) {
+        return Ok(None);
     }
+    Ok(pair(&attr.values()?))
 }
 
 /// Two non-negative integers of any integer type.
@@ -229,12 +240,5 @@ mod tests {
         assert_eq!(pair(&Values::Int(vec![-1, 3])), None);
         assert_eq!(pair(&Values::Int(vec![1, 2, 3])), None);
         assert_eq!(pair(&Values::Float(vec![1.0, 2.0])), None);
-    }
-
-    #[test]
-    fn single_string_needs_exactly_one() {
-        assert_eq!(single_string(&Values::Str(vec!["csr".into()])), Some("csr"));
-        assert_eq!(single_string(&Values::Str(vec![])), None);
-        assert_eq!(single_string(&Values::Int(vec![1])), None);
     }
 }

@@ -1,1 +1,481 @@
-//! TODO(owner: helper) — being written.
+//! Version 1 B-trees ("TREE"): the index of old-style groups (node type 0)
+//! and of chunked datasets under layout messages v1–v3 (node type 1).
+//!
+//! Nodes are read one at a time; the traversals below are bounded by
+//! `limits.max_depth`, require each child's level to be exactly one less than
+//! its parent's, and refuse to visit any node address twice, so cyclic or
+//! shared (DAG) trees built by hostile files end in an error, not a loop.
+
+use std::collections::HashSet;
+
+use super::chunk_index::ChunkRecord;
+use super::{Address, FileView};
+use crate::error::{Error, Result};
+use crate::limits::Limits;
+
+/// Node type 0: group nodes, whose children are symbol table nodes.
+pub const NODE_TYPE_GROUP: u8 = 0;
+/// Node type 1: raw data chunk nodes.
+pub const NODE_TYPE_CHUNK: u8 = 1;
+
+/// One v1 B-tree node with its keys and child pointers, keys left raw.
+#[derive(Debug, Clone)]
+pub struct BTreeV1Node<'a> {
+    /// Absolute file address of the node, for errors.
+    pub abs: u64,
+    /// Node type: 0 group, 1 raw data chunks.
+    pub node_type: u8,
+    /// 0 for leaves; children of a level-`n` node are at level `n - 1`.
+    pub level: u8,
+    /// Left sibling (undefined for the leftmost node of a level).
+    pub left: Address,
+    /// Right sibling.
+    pub right: Address,
+    /// `entries_used + 1` keys, each `key_size` bytes, with the absolute
+    /// address of each.
+    pub keys: Vec<(u64, &'a [u8])>,
+    /// `entries_used` child pointers; child `i` lies between key `i` and
+    /// key `i + 1`.
+    pub children: Vec<Address>,
+}
+
+impl<'a> BTreeV1Node<'a> {
+    /// Reads the node at `addr`, whose keys are `key_size` bytes.
+    ///
+    /// ```text
+    /// Version 1 B-tree node (spec III.A.1):
+    /// 0  "TREE"
+    /// 4  Node Type (1) | Node Level (1) | Entries Used (2)
+    /// 8  Address of Left Sibling   (offset)
+    ///    Address of Right Sibling  (offset)
+    ///    Key 0 | Child 0 | Key 1 | Child 1 | ... | Child N-1 | Key N
+    ///    (N = Entries Used; room for 2K entries is allocated but unused)
+    /// ```
+    pub fn parse(
+        view: &FileView<'a>,
+        addr: Address,
+        expected_type: u8,
+        key_size: usize,
+        limits: &Limits,
+    ) -> Result<BTreeV1Node<'a>> {
+        let mut c = view.cursor(addr, "v1 B-tree node")?;
+        let abs = c.at();
+        c.signature(b"TREE", "v1 B-tree node")?;
+        let type_at = c.at();
+        let node_type = c.u8("v1 B-tree node type")?;
+        if node_type != expected_type {
+            return Err(Error::format(
+                type_at,
+                format!("v1 B-tree node: expected node type {expected_type}, found {node_type}"),
+            ));
+        }
+        let level = c.u8("v1 B-tree node level")?;
+        let entries = usize::from(c.u16("v1 B-tree entries used")?);
+        let left = c.address("v1 B-tree left sibling")?;
+        let right = c.address("v1 B-tree right sibling")?;
+        let offset = usize::from(view.sizes.offset);
+        // Check the whole key/child run fits before allocating for it.
+        let need = entries
+            .checked_mul(key_size + offset)
+            .and_then(|n| n.checked_add(key_size))
+            .ok_or_else(|| c.error("v1 B-tree node: entry table size overflows"))?;
+        if need > c.remaining() {
+            return Err(c.error(format!(
+                "v1 B-tree node: {entries} entries need {need} bytes, only {} remain in the file",
+                c.remaining()
+            )));
+        }
+        limits.check_alloc(
+            "v1 B-tree node entries",
+            (entries as u64).saturating_mul(40),
+        )?;
+        let mut keys = Vec::with_capacity(entries + 1);
+        let mut children = Vec::with_capacity(entries);
+        for _ in 0..entries {
+            let at = c.at();
+            keys.push((at, c.read_bytes(key_size, "v1 B-tree key")?));
+            children.push(c.address("v1 B-tree child pointer")?);
+        }
+        let at = c.at();
+        keys.push((at, c.read_bytes(key_size, "v1 B-tree key")?));
+        Ok(BTreeV1Node {
+            abs,
+            node_type,
+            level,
+            left,
+            right,
+            keys,
+            children,
+        })
+    }
+}
+
+/// A raw key and its absolute file address.
+type RawKey<'a> = (u64, &'a [u8]);
+
+/// Walks the tree from `root`, calling `leaf` for every child pointer of
+/// every level-0 node, in key order, with the key to its left.
+fn walk_leaves<'a>(
+    view: &FileView<'a>,
+    root: Address,
+    node_type: u8,
+    key_size: usize,
+    limits: &Limits,
+    leaf: &mut dyn FnMut(Address, RawKey<'a>) -> Result<()>,
+) -> Result<()> {
+    let mut visited = HashSet::new();
+    walk(
+        view,
+        root,
+        None,
+        0,
+        node_type,
+        key_size,
+        limits,
+        &mut visited,
+        leaf,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn walk<'a>(
+    view: &FileView<'a>,
+    addr: Address,
+    expected_level: Option<u8>,
+    depth: u32,
+    node_type: u8,
+    key_size: usize,
+    limits: &Limits,
+    visited: &mut HashSet<u64>,
+    leaf: &mut dyn FnMut(Address, RawKey<'a>) -> Result<()>,
+) -> Result<()> {
+    limits.check_depth("v1 B-tree depth", depth)?;
+    if !visited.insert(addr.0) {
+        return Err(Error::format(
+            view.abs_u64(addr),
+            format!(
+                "v1 B-tree: node at {:#x} is reached twice (cyclic or shared tree)",
+                addr.0
+            ),
+        ));
+    }
+    let node = BTreeV1Node::parse(view, addr, node_type, key_size, limits)?;
+    if let Some(l) = expected_level {
+        if node.level != l {
+            return Err(Error::format(
+                node.abs,
+                format!(
+                    "v1 B-tree node: expected level {l} below its parent, found level {}",
+                    node.level
+                ),
+            ));
+        }
+    }
+    for (i, &child) in node.children.iter().enumerate() {
+        let Some(&lkey) = node.keys.get(i) else {
+            return Err(Error::format(node.abs, "v1 B-tree node: missing key"));
+        };
+        if node.level == 0 {
+            leaf(child, lkey)?;
+        } else {
+            walk(
+                view,
+                child,
+                Some(node.level - 1),
+                depth + 1,
+                node_type,
+                key_size,
+                limits,
+                visited,
+                leaf,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Addresses of every symbol table node ("SNOD") of a group's B-tree, in
+/// name order.
+///
+/// Group keys (spec III.A.1, node type 0) are heap offsets (`sizes.length`
+/// bytes) of the largest name in the child to their left; they are not needed
+/// to list the group.
+pub fn group_snod_addresses(
+    view: &FileView<'_>,
+    root: Address,
+    limits: &Limits,
+) -> Result<Vec<Address>> {
+    let key_size = usize::from(view.sizes.length);
+    let mut out = Vec::new();
+    walk_leaves(
+        view,
+        root,
+        NODE_TYPE_GROUP,
+        key_size,
+        limits,
+        &mut |child, _| {
+            out.push(child);
+            Ok(())
+        },
+    )?;
+    Ok(out)
+}
+
+/// Every chunk of a dataset indexed by a v1 B-tree, sorted by offset.
+///
+/// `rank` is the dataset's rank, without the layout message's trailing
+/// element-size dimension.
+///
+/// ```text
+/// Raw data chunk key (spec III.A.1, node type 1):
+/// 0  Size of Chunk in bytes (4)   -- after filters
+/// 4  Filter Mask (4)
+/// 8  Offset[0..rank] (8 each)     -- in elements
+///    Offset[rank] (8) = 0         -- the element-size dimension
+/// ```
+/// Child `i` of a level-0 node is a chunk described by key `i`.
+pub fn chunk_records(
+    view: &FileView<'_>,
+    root: Address,
+    rank: usize,
+    limits: &Limits,
+) -> Result<Vec<ChunkRecord>> {
+    if rank == 0 || rank > 32 {
+        return Err(Error::format(
+            view.abs_u64(root),
+            format!("v1 B-tree chunk index: dataset rank {rank} is outside 1..=32"),
+        ));
+    }
+    let key_size = 8 + 8 * (rank + 1);
+    let mut out: Vec<ChunkRecord> = Vec::new();
+    walk_leaves(view, root, NODE_TYPE_CHUNK, key_size, limits, &mut |child,
+                                                                     (
+        at,
+        key,
+    )| {
+        let mut c = super::Cursor::new(key, at, view.sizes);
+        let size = c.u32("v1 B-tree chunk size")?;
+        let filter_mask = c.u32("v1 B-tree chunk filter mask")?;
+        let mut offset = Vec::with_capacity(rank);
+        for _ in 0..rank {
+            offset.push(c.u64("v1 B-tree chunk offset")?);
+        }
+        let elem_at = c.at();
+        let elem = c.u64("v1 B-tree chunk element-size offset")?;
+        if elem != 0 {
+            return Err(Error::format(
+                elem_at,
+                format!(
+                    "v1 B-tree chunk key: expected 0 for the element-size dimension, found {elem}"
+                ),
+            ));
+        }
+        if child.is_undefined() {
+            return Err(Error::format(
+                at,
+                "v1 B-tree chunk: child address is undefined",
+            ));
+        }
+        limits.check_alloc(
+            "v1 B-tree chunk records",
+            ((out.len() + 1) as u64).saturating_mul(64 + 8 * rank as u64),
+        )?;
+        out.push(ChunkRecord {
+            offset,
+            address: child,
+            size: u64::from(size),
+            filter_mask,
+        });
+        Ok(())
+    })?;
+    out.sort_by(|a, b| a.offset.cmp(&b.offset));
+    if let Some(w) = out.windows(2).find(|w| w[0].offset == w[1].offset) {
+        return Err(Error::format(
+            view.abs_u64(root),
+            format!(
+                "v1 B-tree chunk index: two chunks at offset {:?}",
+                w[0].offset
+            ),
+        ));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::format::Sizes;
+
+    fn view(bytes: &[u8]) -> FileView<'_> {
+        FileView {
+            bytes,
+            sizes: Sizes::DEFAULT,
+            base: 0,
+        }
+    }
+
+    /// Writes a v1 B-tree node at `at` in `buf` (growing it).
+    pub(crate) fn put_node(
+        buf: &mut Vec<u8>,
+        at: usize,
+        node_type: u8,
+        level: u8,
+        keys: &[Vec<u8>],
+        children: &[u64],
+    ) {
+        let mut n = Vec::new();
+        n.extend_from_slice(b"TREE");
+        n.push(node_type);
+        n.push(level);
+        n.extend_from_slice(&(children.len() as u16).to_le_bytes());
+        n.extend_from_slice(&u64::MAX.to_le_bytes());
+        n.extend_from_slice(&u64::MAX.to_le_bytes());
+        for (i, ch) in children.iter().enumerate() {
+            n.extend_from_slice(&keys[i]);
+            n.extend_from_slice(&ch.to_le_bytes());
+        }
+        n.extend_from_slice(&keys[children.len()]);
+        if buf.len() < at + n.len() {
+            buf.resize(at + n.len(), 0);
+        }
+        buf[at..at + n.len()].copy_from_slice(&n);
+    }
+
+    fn chunk_key(size: u32, mask: u32, off: &[u64]) -> Vec<u8> {
+        let mut k = Vec::new();
+        k.extend_from_slice(&size.to_le_bytes());
+        k.extend_from_slice(&mask.to_le_bytes());
+        for o in off {
+            k.extend_from_slice(&o.to_le_bytes());
+        }
+        k.extend_from_slice(&0u64.to_le_bytes());
+        k
+    }
+
+    #[test]
+    fn two_level_chunk_tree() {
+        let mut b = Vec::new();
+        // Root (level 1) at 0 with two leaves at 200 and 400.
+        let k = |r: u64| chunk_key(0, 0, &[r, 0]);
+        put_node(&mut b, 0, 1, 1, &[k(0), k(20), k(40)], &[200, 400]);
+        put_node(
+            &mut b,
+            200,
+            1,
+            0,
+            &[chunk_key(11, 0, &[0, 0]), chunk_key(12, 1, &[10, 0]), k(20)],
+            &[1000, 1100],
+        );
+        put_node(
+            &mut b,
+            400,
+            1,
+            0,
+            &[
+                chunk_key(13, 0, &[20, 0]),
+                chunk_key(14, 2, &[30, 0]),
+                k(40),
+            ],
+            &[1200, 1300],
+        );
+        b.resize(1400, 0);
+        let recs = chunk_records(&view(&b), Address(0), 2, &Limits::default()).unwrap();
+        let got: Vec<_> = recs
+            .iter()
+            .map(|r| (r.offset[0], r.address.0, r.size, r.filter_mask))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (0, 1000, 11, 0),
+                (10, 1100, 12, 1),
+                (20, 1200, 13, 0),
+                (30, 1300, 14, 2)
+            ]
+        );
+    }
+
+    #[test]
+    fn cycles_levels_and_depth() {
+        let k = |r: u64| chunk_key(0, 0, &[r]);
+        // A level-1 node whose child is itself.
+        let mut b = Vec::new();
+        put_node(&mut b, 0, 1, 1, &[k(0), k(1)], &[0]);
+        let e = chunk_records(&view(&b), Address(0), 1, &Limits::default()).unwrap_err();
+        assert!(e.to_string().contains("twice"), "{e}");
+        // A level-2 node pointing at a level-2 node.
+        let mut b = Vec::new();
+        put_node(&mut b, 0, 1, 2, &[k(0), k(1)], &[100]);
+        put_node(&mut b, 100, 1, 2, &[k(0), k(1)], &[200]);
+        let e = chunk_records(&view(&b), Address(0), 1, &Limits::default()).unwrap_err();
+        assert!(e.to_string().contains("level"), "{e}");
+        // A deep chain beyond max_depth.
+        let mut b = Vec::new();
+        for i in 0..10u8 {
+            put_node(
+                &mut b,
+                i as usize * 100,
+                1,
+                200 - i,
+                &[k(0), k(1)],
+                &[(i as u64 + 1) * 100],
+            );
+        }
+        let lim = Limits {
+            max_depth: 4,
+            ..Limits::default()
+        };
+        assert!(matches!(
+            chunk_records(&view(&b), Address(0), 1, &lim),
+            Err(Error::LimitsExceeded { .. })
+        ));
+        // Entries used larger than the file.
+        let mut b = Vec::new();
+        put_node(&mut b, 0, 1, 0, &[k(0), k(1)], &[0]);
+        b[6] = 0xff;
+        b[7] = 0xff;
+        assert!(chunk_records(&view(&b), Address(0), 1, &Limits::default()).is_err());
+        // Wrong node type.
+        let mut b = Vec::new();
+        put_node(&mut b, 0, 0, 0, &[vec![0; 8], vec![0; 8]], &[0]);
+        assert!(chunk_records(&view(&b), Address(0), 1, &Limits::default()).is_err());
+    }
+
+    /// Every single-byte change of a two-level tree: errors are fine,
+    /// panics are not.
+    #[test]
+    fn single_byte_mutations_never_panic() {
+        let k = |r: u64| chunk_key(0, 0, &[r, 0]);
+        let mut orig = Vec::new();
+        put_node(&mut orig, 0, 1, 1, &[k(0), k(20), k(40)], &[200, 400]);
+        put_node(&mut orig, 200, 1, 0, &[k(0), k(10), k(20)], &[1000, 1100]);
+        put_node(&mut orig, 400, 1, 0, &[k(20), k(30), k(40)], &[1200, 1300]);
+        orig.resize(1400, 0);
+        let lim = Limits::strict();
+        for i in 0..600 {
+            for v in [
+                0u8,
+                0xff,
+                orig[i] ^ 1,
+                orig[i] ^ 0x80,
+                orig[i].wrapping_add(3),
+            ] {
+                let mut b = orig.clone();
+                b[i] = v;
+                let _ = chunk_records(&view(&b), Address(0), 2, &lim);
+                let _ = group_snod_addresses(&view(&b), Address(0), &lim);
+            }
+        }
+    }
+
+    #[test]
+    fn group_tree() {
+        let k = |v: u64| v.to_le_bytes().to_vec();
+        let mut b = Vec::new();
+        put_node(&mut b, 0, 0, 1, &[k(0), k(5), k(9)], &[100, 300]);
+        put_node(&mut b, 100, 0, 0, &[k(0), k(2), k(5)], &[1000, 1100]);
+        put_node(&mut b, 300, 0, 0, &[k(5), k(9)], &[1200]);
+        let got = group_snod_addresses(&view(&b), Address(0), &Limits::default()).unwrap();
+        assert_eq!(got, vec![Address(1000), Address(1100), Address(1200)]);
+    }
+}

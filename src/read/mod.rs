@@ -1,14 +1,20 @@
 //! The navigable object model: [`File`], [`Group`], [`Dataset`], [`Attribute`].
 
+mod decode;
+mod dataset;
 mod dtype;
+mod file;
+mod group;
+mod hyperslab;
 mod values;
 
 pub use dtype::{ByteOrder, CharSet, Dtype, StringPadding};
 pub use values::Values;
 
 use std::borrow::Cow;
+use std::sync::{Arc, Mutex};
 
-use crate::error::Result;
+use crate::format::superblock::Superblock;
 use crate::format::Address;
 use crate::io::Storage;
 use crate::limits::Limits;
@@ -20,11 +26,24 @@ use crate::limits::Limits;
 /// let indptr = file.dataset("/X/indptr")?.read::<i64>()?;
 /// # Ok::<(), h5sparse::Error>(())
 /// ```
-#[derive(Debug)]
 pub struct File {
     storage: Storage,
     limits: Limits,
     path: Option<std::path::PathBuf>,
+    superblock: Superblock,
+    /// Files opened to resolve external links; boxed so their addresses stay
+    /// put while the vector grows, and never removed before `self` drops.
+    externals: Mutex<Vec<(std::path::PathBuf, Box<File>)>>,
+}
+
+impl std::fmt::Debug for File {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("File")
+            .field("path", &self.path)
+            .field("len", &self.storage.bytes().len())
+            .field("superblock_version", &self.superblock.version)
+            .finish()
+    }
 }
 
 /// What a path leads to.
@@ -82,6 +101,7 @@ pub struct Dataset<'f> {
     file: &'f File,
     path: String,
     address: Address,
+    info: Arc<dataset::DatasetInfo<'f>>,
 }
 
 /// An attribute of a group or dataset.
@@ -92,6 +112,8 @@ pub struct Attribute<'f> {
     dtype: Dtype,
     shape: Option<Vec<u64>>,
     raw: Cow<'f, [u8]>,
+    /// Absolute address of the attribute's data, for errors.
+    at: u64,
 }
 
 /// Storage layout of a dataset.
@@ -148,190 +170,3 @@ impl H5Type for f64 {
     }
 }
 
-#[allow(unused_variables)]
-impl File {
-    /// Opens `path` read-only through a memory map.
-    #[cfg(feature = "mmap")]
-    pub fn open(path: impl AsRef<std::path::Path>) -> Result<File> {
-        todo!()
-    }
-
-    /// Opens `path` with custom limits.
-    #[cfg(feature = "mmap")]
-    pub fn open_with_limits(path: impl AsRef<std::path::Path>, limits: Limits) -> Result<File> {
-        todo!()
-    }
-
-    /// Reads a file already in memory (no mmap; works on wasm).
-    pub fn from_bytes(bytes: Vec<u8>) -> Result<File> {
-        todo!()
-    }
-
-    /// [`File::from_bytes`] with custom limits.
-    pub fn from_bytes_with_limits(bytes: Vec<u8>, limits: Limits) -> Result<File> {
-        todo!()
-    }
-
-    /// Superblock version (0..=3).
-    pub fn superblock_version(&self) -> u8 {
-        todo!()
-    }
-
-    /// The root group `/`.
-    pub fn root(&self) -> Result<Group<'_>> {
-        todo!()
-    }
-
-    /// The object at an absolute path, following soft links and external
-    /// links whose file sits beside this one.
-    pub fn get(&self, path: &str) -> Result<Node<'_>> {
-        todo!()
-    }
-
-    /// The group at `path`.
-    pub fn group(&self, path: &str) -> Result<Group<'_>> {
-        todo!()
-    }
-
-    /// The dataset at `path`.
-    pub fn dataset(&self, path: &str) -> Result<Dataset<'_>> {
-        todo!()
-    }
-
-    /// The limits this file was opened with.
-    pub fn limits(&self) -> &Limits {
-        &self.limits
-    }
-}
-
-#[allow(unused_variables)]
-impl<'f> Group<'f> {
-    /// Absolute path.
-    pub fn path(&self) -> &str {
-        &self.path
-    }
-
-    /// Members in name order (byte-wise).
-    pub fn links(&self) -> Result<Vec<Link>> {
-        todo!()
-    }
-
-    /// Members in creation order when tracked, else name order.
-    pub fn links_in_creation_order(&self) -> Result<Vec<Link>> {
-        todo!()
-    }
-
-    /// The member `name` (or a relative path), following soft links and
-    /// resolvable external links.
-    pub fn get(&self, name: &str) -> Result<Node<'f>> {
-        todo!()
-    }
-
-    /// All attributes, in name order.
-    pub fn attributes(&self) -> Result<Vec<Attribute<'f>>> {
-        todo!()
-    }
-
-    /// The attribute `name`, if present.
-    pub fn attribute(&self, name: &str) -> Result<Option<Attribute<'f>>> {
-        todo!()
-    }
-}
-
-#[allow(unused_variables)]
-impl<'f> Dataset<'f> {
-    /// Absolute path.
-    pub fn path(&self) -> &str {
-        &self.path
-    }
-
-    /// Element type.
-    pub fn dtype(&self) -> &Dtype {
-        todo!()
-    }
-
-    /// Current dimensions; `None` for a null dataspace, empty for a scalar.
-    pub fn shape(&self) -> Option<&[u64]> {
-        todo!()
-    }
-
-    /// Maximum dimensions, `None` entries unlimited; `None` for a null dataspace.
-    pub fn maxshape(&self) -> Option<Vec<Option<u64>>> {
-        todo!()
-    }
-
-    /// Storage layout.
-    pub fn layout(&self) -> LayoutKind {
-        todo!()
-    }
-
-    /// Chunk shape, for chunked datasets.
-    pub fn chunks(&self) -> Option<&[u64]> {
-        todo!()
-    }
-
-    /// The filter pipeline, in application order.
-    pub fn filters(&self) -> &[FilterInfo] {
-        todo!()
-    }
-
-    /// All attributes, in name order.
-    pub fn attributes(&self) -> Result<Vec<Attribute<'f>>> {
-        todo!()
-    }
-
-    /// The attribute `name`, if present.
-    pub fn attribute(&self, name: &str) -> Result<Option<Attribute<'f>>> {
-        todo!()
-    }
-
-    /// Every element, decoded generically.
-    pub fn values(&self) -> Result<Values> {
-        todo!()
-    }
-
-    /// Every element as `T` (which must match the stored type; byte order is
-    /// converted).
-    pub fn read<T: H5Type>(&self) -> Result<Vec<T>> {
-        todo!()
-    }
-
-    /// Elements `start..start+count` of a 1-D dataset.
-    pub fn read_range<T: H5Type>(&self, start: u64, count: u64) -> Result<Vec<T>> {
-        todo!()
-    }
-
-    /// An N-D hyperslab `start`/`count`, in C order.
-    pub fn read_slab<T: H5Type>(&self, start: &[u64], count: &[u64]) -> Result<Vec<T>> {
-        todo!()
-    }
-
-    /// Elements `start..start+count` of a 1-D dataset, borrowed from the file
-    /// when contiguous, unfiltered, aligned and native-endian; copied otherwise.
-    pub fn read_range_cow<T: H5Type>(&self, start: u64, count: u64) -> Result<Cow<'f, [T]>> {
-        todo!()
-    }
-}
-
-#[allow(unused_variables)]
-impl<'f> Attribute<'f> {
-    /// Name.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// Element type.
-    pub fn dtype(&self) -> &Dtype {
-        &self.dtype
-    }
-
-    /// Dimensions; `None` for a null dataspace, empty for a scalar.
-    pub fn shape(&self) -> Option<&[u64]> {
-        self.shape.as_deref()
-    }
-
-    /// The values, decoded.
-    pub fn values(&self) -> Result<Values> {
-        todo!()
-    }
-}

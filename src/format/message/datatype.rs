@@ -1,0 +1,562 @@
+//! The datatype message (type 0x0003, spec IV.A.2.d), versions 1 to 5.
+//!
+//! Integers, floats, fixed and variable-length strings and enums are decoded
+//! fully. Compound, array, opaque, reference, variable-length sequence,
+//! bitfield, time and complex types are walked only far enough to know their
+//! size and how many bytes their description takes, which is what an
+//! attribute message needs to find its dataspace and data.
+//!
+//! Version 5 (HDF5 2.0) adds the complex class (11). libhdf5 2.0 under
+//! `libver='latest'` also stamps version 5 on other classes such as enums,
+//! whose encoding is byte-for-byte the version 3 one.
+
+use super::{check_version, utf8_name};
+use crate::error::{Error, Result};
+use crate::format::{Cursor, Sizes};
+use crate::read::{ByteOrder, CharSet, StringPadding};
+
+/// How deeply datatypes may nest (compound in array in compound ...).
+pub const MAX_NESTING: u32 = 32;
+
+/// A parsed datatype.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Datatype {
+    /// Class 0: a two's-complement or unsigned integer.
+    FixedPoint {
+        /// Size in bytes.
+        size: u32,
+        /// Byte order.
+        order: ByteOrder,
+        /// Signed (two's complement)?
+        signed: bool,
+    },
+    /// Class 1: a floating-point number (little- or big-endian; VAX order
+    /// is rejected as unsupported).
+    FloatingPoint {
+        /// Size in bytes.
+        size: u32,
+        /// Byte order.
+        order: ByteOrder,
+        /// Bit position of the sign bit.
+        sign_location: u8,
+        /// Bit position of the exponent.
+        exponent_location: u8,
+        /// Exponent size in bits.
+        exponent_size: u8,
+        /// Bit position of the mantissa.
+        mantissa_location: u8,
+        /// Mantissa size in bits.
+        mantissa_size: u8,
+        /// Exponent bias.
+        exponent_bias: u32,
+    },
+    /// Class 3: a fixed-length string.
+    String {
+        /// Size in bytes.
+        size: u32,
+        /// Padding.
+        padding: StringPadding,
+        /// Character set.
+        charset: CharSet,
+    },
+    /// Class 9 with type 1: a variable-length string (global heap
+    /// reference).
+    VarString {
+        /// Padding.
+        padding: StringPadding,
+        /// Character set.
+        charset: CharSet,
+        /// Size of one stored element (length + heap id), usually 16.
+        size: u32,
+    },
+    /// Class 8: an enumeration over an integer base type.
+    Enum {
+        /// The base type.
+        base: Box<Datatype>,
+        /// Member names.
+        names: Vec<String>,
+        /// Member values, raw, `base.size()` bytes each, in `names` order.
+        values: Vec<Vec<u8>>,
+    },
+    /// Any other class, walked only for its size.
+    Other {
+        /// Datatype class number (2 time, 4 bitfield, 5 opaque, 6 compound,
+        /// 7 reference, 9 variable-length sequence, 10 array, 11 complex).
+        class: u8,
+        /// Size of one element in bytes.
+        size: u32,
+    },
+}
+
+// Layout: Datatype Message (spec IV.A.2.d):
+//   Class and Version (1: version in the high 4 bits, class in the low 4)
+//   Class Bit Field, Bits 0-7 | 8-15 | 16-23 (3)
+//   Size (4)
+//   Properties (variable, by class)
+impl Datatype {
+    /// Parses a datatype message; returns the datatype and how many bytes
+    /// of `data` its description took.
+    pub fn parse(data: &[u8], at: u64, sizes: Sizes) -> Result<(Datatype, usize)> {
+        let mut c = Cursor::new(data, at, sizes);
+        let dt = parse_at_depth(&mut c, 0)?;
+        Ok((dt, c.position()))
+    }
+
+    /// Size of one element in bytes.
+    pub fn size(&self) -> u32 {
+        match self {
+            Datatype::FixedPoint { size, .. }
+            | Datatype::FloatingPoint { size, .. }
+            | Datatype::String { size, .. }
+            | Datatype::VarString { size, .. }
+            | Datatype::Other { size, .. } => *size,
+            Datatype::Enum { base, .. } => base.size(),
+        }
+    }
+
+    /// The class, named: `integer`, `float`, `string`, `vlen-string`,
+    /// `enum`, `compound`, `array`, `opaque`, `reference`, `vlen-sequence`,
+    /// `bitfield`, `time`, `complex`.
+    pub fn class_name(&self) -> &'static str {
+        match self {
+            Datatype::FixedPoint { .. } => "integer",
+            Datatype::FloatingPoint { .. } => "float",
+            Datatype::String { .. } => "string",
+            Datatype::VarString { .. } => "vlen-string",
+            Datatype::Enum { .. } => "enum",
+            Datatype::Other { class, .. } => class_name(*class),
+        }
+    }
+}
+
+fn class_name(class: u8) -> &'static str {
+    match class {
+        0 => "integer",
+        1 => "float",
+        2 => "time",
+        3 => "string",
+        4 => "bitfield",
+        5 => "opaque",
+        6 => "compound",
+        7 => "reference",
+        8 => "enum",
+        9 => "vlen-sequence",
+        10 => "array",
+        11 => "complex",
+        _ => "unknown",
+    }
+}
+
+fn padding(bits: u8, at: u64) -> Result<StringPadding> {
+    match bits {
+        0 => Ok(StringPadding::NullTerminated),
+        1 => Ok(StringPadding::NullPadded),
+        2 => Ok(StringPadding::SpacePadded),
+        p => Err(Error::format(
+            at,
+            format!("string padding type: expected 0, 1 or 2, found {p}"),
+        )),
+    }
+}
+
+fn charset(bits: u8, at: u64) -> Result<CharSet> {
+    match bits {
+        0 => Ok(CharSet::Ascii),
+        1 => Ok(CharSet::Utf8),
+        p => Err(Error::format(
+            at,
+            format!("string character set: expected 0 (ASCII) or 1 (UTF-8), found {p}"),
+        )),
+    }
+}
+
+fn parse_at_depth(c: &mut Cursor<'_>, depth: u32) -> Result<Datatype> {
+    if depth > MAX_NESTING {
+        return Err(c.error(format!(
+            "datatype: nested more than {MAX_NESTING} levels deep"
+        )));
+    }
+    let at = c.at();
+    let cv = c.u8("datatype class and version")?;
+    let version = cv >> 4;
+    let class = cv & 0x0f;
+    check_version("datatype message", at, version, &[1, 2, 3, 4, 5])?;
+    let b = c.read_bytes(3, "datatype class bit field")?;
+    let (b0, b1) = (b[0], b[1]);
+    let size = c.u32("datatype size")?;
+    match class {
+        // Fixed-point: Bit Offset (2) | Bit Precision (2)
+        0 => {
+            c.skip(4, "fixed-point bit offset and precision")?;
+            Ok(Datatype::FixedPoint {
+                size,
+                order: if b0 & 1 != 0 {
+                    ByteOrder::Big
+                } else {
+                    ByteOrder::Little
+                },
+                signed: b0 & 0x08 != 0,
+            })
+        }
+        // Floating-point: Bit Offset (2) | Bit Precision (2)
+        //   | Exponent Location (1) | Exponent Size (1)
+        //   | Mantissa Location (1) | Mantissa Size (1) | Exponent Bias (4)
+        1 => {
+            let order =
+                match (b0 & 0x40 != 0, b0 & 0x01 != 0) {
+                    (false, false) => ByteOrder::Little,
+                    (false, true) => ByteOrder::Big,
+                    (true, true) => {
+                        return Err(Error::unsupported(format!(
+                            "VAX-endian floating-point datatype at {at:#x}"
+                        )))
+                    }
+                    (true, false) => return Err(Error::format(
+                        at.saturating_add(1),
+                        "floating-point byte order: reserved combination (bit 6 set, bit 0 clear)",
+                    )),
+                };
+            c.skip(4, "floating-point bit offset and precision")?;
+            let exponent_location = c.u8("exponent location")?;
+            let exponent_size = c.u8("exponent size")?;
+            let mantissa_location = c.u8("mantissa location")?;
+            let mantissa_size = c.u8("mantissa size")?;
+            let exponent_bias = c.u32("exponent bias")?;
+            Ok(Datatype::FloatingPoint {
+                size,
+                order,
+                sign_location: b1,
+                exponent_location,
+                exponent_size,
+                mantissa_location,
+                mantissa_size,
+                exponent_bias,
+            })
+        }
+        // Time: Bit Precision (2)
+        2 => {
+            c.skip(2, "time bit precision")?;
+            Ok(Datatype::Other { class, size })
+        }
+        // String: no properties.
+        3 => Ok(Datatype::String {
+            size,
+            padding: padding(b0 & 0x0f, at.saturating_add(1))?,
+            charset: charset(b0 >> 4, at.saturating_add(1))?,
+        }),
+        // Bitfield: Bit Offset (2) | Bit Precision (2)
+        4 => {
+            c.skip(4, "bitfield bit offset and precision")?;
+            Ok(Datatype::Other { class, size })
+        }
+        // Opaque: ASCII Tag, NUL-padded to a multiple of 8; the bit field
+        // holds the padded length.
+        5 => {
+            c.skip(usize::from(b0), "opaque tag")?;
+            Ok(Datatype::Other { class, size })
+        }
+        6 => {
+            let members = u16::from_le_bytes([b0, b1]);
+            skip_compound_members(c, version, size, members, depth)?;
+            Ok(Datatype::Other { class, size })
+        }
+        // Reference: no properties.
+        7 => Ok(Datatype::Other { class, size }),
+        8 => parse_enum(c, version, u16::from_le_bytes([b0, b1]), depth),
+        // Variable-length: Base Type.
+        9 => {
+            let kind = b0 & 0x0f;
+            let _base = parse_at_depth(c, depth + 1)?;
+            match kind {
+                0 => Ok(Datatype::Other { class, size }),
+                1 => Ok(Datatype::VarString {
+                    padding: padding(b0 >> 4, at.saturating_add(1))?,
+                    charset: charset(b1 & 0x0f, at.saturating_add(2))?,
+                    size,
+                }),
+                k => Err(Error::format(
+                    at.saturating_add(1),
+                    format!("variable-length type: expected 0 (sequence) or 1 (string), found {k}"),
+                )),
+            }
+        }
+        // Array: Dimensionality (1) | Reserved (3, versions < 3)
+        //   | Dimension #n Size (4 each) | Permutation Index #n (4 each,
+        //   versions < 3) | Base Type
+        10 => {
+            if version < 2 {
+                return Err(Error::format(
+                    at,
+                    format!("array datatype in a version {version} datatype message (needs version 2 or later)"),
+                ));
+            }
+            let rank = c.u8("array dimensionality")?;
+            if version < 3 {
+                c.skip(3, "array reserved")?;
+            }
+            let n = usize::from(rank);
+            c.skip(n * 4, "array dimension sizes")?;
+            if version < 3 {
+                c.skip(n * 4, "array permutation indexes")?;
+            }
+            let _base = parse_at_depth(c, depth + 1)?;
+            Ok(Datatype::Other { class, size })
+        }
+        // Complex: Parent Type Message.
+        11 => {
+            let _base = parse_at_depth(c, depth + 1)?;
+            Ok(Datatype::Other { class, size })
+        }
+        other => Err(Error::unsupported(format!(
+            "datatype class {other} at {at:#x} (classes 0 to 11 are known)"
+        ))),
+    }
+}
+
+// Compound properties, per member:
+//   Version 1: Name (NUL-terminated, padded to 8) | Byte Offset of Member (4)
+//     | Dimensionality (1) | Reserved (3) | Dimension Permutation (4)
+//     | Reserved (4) | Dimension #1..4 Size (4 each) | Member Type Message
+//   Version 2: Name (padded to 8) | Byte Offset of Member (4) | Member Type
+//   Version 3+: Name (not padded) | Byte Offset of Member (1-4 bytes: the
+//     fewest that hold the compound's size) | Member Type Message
+fn skip_compound_members(
+    c: &mut Cursor<'_>,
+    version: u8,
+    size: u32,
+    members: u16,
+    depth: u32,
+) -> Result<()> {
+    for _ in 0..members {
+        let name_start = c.position();
+        c.cstr("compound member name")?;
+        if version < 3 {
+            let used = c.position() - name_start;
+            let padded = super::pad8(used).unwrap_or(used);
+            c.skip(padded - used, "compound member name padding")?;
+        }
+        let offset_width = if version < 3 {
+            4
+        } else {
+            match size {
+                0..=0xff => 1,
+                0x100..=0xffff => 2,
+                0x1_0000..=0xff_ffff => 3,
+                _ => 4,
+            }
+        };
+        c.skip(offset_width, "compound member byte offset")?;
+        if version == 1 {
+            c.skip(28, "compound member dimension information")?;
+        }
+        let _member = parse_at_depth(c, depth + 1)?;
+    }
+    Ok(())
+}
+
+// Enumeration properties:
+//   Base Type | Names (NUL-terminated; padded to 8 in versions 1 and 2)
+//   | Values (packed, base type size each, in name order)
+fn parse_enum(c: &mut Cursor<'_>, version: u8, members: u16, depth: u32) -> Result<Datatype> {
+    let base = parse_at_depth(c, depth + 1)?;
+    let n = usize::from(members);
+    // Each name takes at least one byte: bound the allocation by the data.
+    if n > c.remaining() {
+        return Err(c.error(format!(
+            "enum: {n} members cannot fit in the {} bytes left",
+            c.remaining()
+        )));
+    }
+    let mut names = Vec::with_capacity(n);
+    for _ in 0..n {
+        let name_at = c.at();
+        let start = c.position();
+        let name = c.cstr("enum member name")?;
+        names.push(utf8_name(name, name_at, "enum member name")?);
+        if version < 3 {
+            let used = c.position() - start;
+            let padded = super::pad8(used).unwrap_or(used);
+            c.skip(padded - used, "enum member name padding")?;
+        }
+    }
+    let width = base.size() as usize;
+    let total = width
+        .checked_mul(n)
+        .ok_or_else(|| c.error("enum values: size overflows"))?;
+    if total > c.remaining() {
+        return Err(c.error(format!(
+            "enum values: {n} values of {width} bytes need {total} bytes, {} remain",
+            c.remaining()
+        )));
+    }
+    let mut values = Vec::with_capacity(n);
+    for _ in 0..n {
+        values.push(c.read_bytes(width, "enum member value")?.to_vec());
+    }
+    Ok(Datatype::Enum {
+        base: Box::new(base),
+        names,
+        values,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn int(version: u8, size: u32, big: bool, signed: bool) -> Vec<u8> {
+        let mut b = vec![(version << 4), (big as u8) | ((signed as u8) << 3), 0, 0];
+        b.extend_from_slice(&size.to_le_bytes());
+        b.extend_from_slice(&0u16.to_le_bytes());
+        b.extend_from_slice(&((size * 8) as u16).to_le_bytes());
+        b
+    }
+
+    #[test]
+    fn integers() {
+        let d = int(1, 4, true, true);
+        let (dt, n) = Datatype::parse(&d, 0, Sizes::DEFAULT).unwrap();
+        assert_eq!(n, 12);
+        assert_eq!(
+            dt,
+            Datatype::FixedPoint {
+                size: 4,
+                order: ByteOrder::Big,
+                signed: true
+            }
+        );
+        assert_eq!(dt.class_name(), "integer");
+    }
+
+    #[test]
+    fn float_le_f64() {
+        let d = [
+            0x11, 0x20, 0x3f, 0x00, 8, 0, 0, 0, 0, 0, 64, 0, 52, 11, 0, 52, 0xff, 0x03, 0, 0,
+        ];
+        let (dt, n) = Datatype::parse(&d, 0, Sizes::DEFAULT).unwrap();
+        assert_eq!(n, 20);
+        match dt {
+            Datatype::FloatingPoint {
+                size: 8,
+                order: ByteOrder::Little,
+                sign_location: 63,
+                exponent_bias: 1023,
+                mantissa_size: 52,
+                ..
+            } => {}
+            other => panic!("{other:?}"),
+        }
+        let mut vax = d;
+        vax[1] |= 0x41;
+        assert!(matches!(
+            Datatype::parse(&vax, 0, Sizes::DEFAULT),
+            Err(Error::Unsupported { .. })
+        ));
+    }
+
+    #[test]
+    fn enum_v5_bool_like_h5py() {
+        // Bytes as libhdf5 2.0 writes h5py's bool under libver='latest'.
+        let d = [
+            0x58, 0x02, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x10, 0x08, 0x00, 0x00, 0x01, 0x00,
+            0x00, 0x00, 0x00, 0x00, 0x08, 0x00, b'F', b'A', b'L', b'S', b'E', 0, b'T', b'R', b'U',
+            b'E', 0, 0x00, 0x01,
+        ];
+        let (dt, n) = Datatype::parse(&d, 0, Sizes::DEFAULT).unwrap();
+        assert_eq!(n, d.len());
+        match &dt {
+            Datatype::Enum {
+                base,
+                names,
+                values,
+            } => {
+                assert_eq!(base.size(), 1);
+                assert_eq!(names, &["FALSE", "TRUE"]);
+                assert_eq!(values, &[vec![0], vec![1]]);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(dt.size(), 1);
+        // Version 1 pads names to 8 bytes.
+        let mut v1 = vec![0x18, 0x02, 0x00, 0x00, 0x01, 0, 0, 0];
+        v1.extend(int(1, 1, false, true));
+        v1.extend_from_slice(b"FALSE\0\0\0TRUE\0\0\0\0");
+        v1.extend_from_slice(&[0, 1]);
+        let (dt2, n) = Datatype::parse(&v1, 0, Sizes::DEFAULT).unwrap();
+        assert_eq!(n, v1.len());
+        assert_eq!(dt2, dt);
+    }
+
+    #[test]
+    fn strings() {
+        let d = [0x13, 0x11, 0, 0, 5, 0, 0, 0];
+        let (dt, _) = Datatype::parse(&d, 0, Sizes::DEFAULT).unwrap();
+        assert_eq!(
+            dt,
+            Datatype::String {
+                size: 5,
+                padding: StringPadding::NullPadded,
+                charset: CharSet::Utf8
+            }
+        );
+        // vlen string over a 1-byte string base type, null-terminated UTF-8
+        let mut v = vec![0x19, 0x01, 0x01, 0, 16, 0, 0, 0];
+        v.extend_from_slice(&[0x13, 0x00, 0, 0, 1, 0, 0, 0]);
+        let (dt, n) = Datatype::parse(&v, 0, Sizes::DEFAULT).unwrap();
+        assert_eq!(n, 16);
+        assert_eq!(
+            dt,
+            Datatype::VarString {
+                padding: StringPadding::NullTerminated,
+                charset: CharSet::Utf8,
+                size: 16
+            }
+        );
+        assert_eq!(dt.class_name(), "vlen-string");
+    }
+
+    #[test]
+    fn compound_v3_and_array_consumed_lengths() {
+        // compound { a: i4 at 0, b: f8 at 8 }, size 16, version 3
+        let mut d = vec![0x36, 2, 0, 0, 16, 0, 0, 0];
+        d.extend_from_slice(b"a\0");
+        d.push(0);
+        d.extend(int(1, 4, false, true));
+        d.extend_from_slice(b"b\0");
+        d.push(8);
+        d.extend_from_slice(&[
+            0x11, 0x20, 0x3f, 0x00, 8, 0, 0, 0, 0, 0, 64, 0, 52, 11, 0, 52, 0xff, 0x03, 0, 0,
+        ]);
+        let (dt, n) = Datatype::parse(&d, 0, Sizes::DEFAULT).unwrap();
+        assert_eq!(n, d.len());
+        assert_eq!(dt, Datatype::Other { class: 6, size: 16 });
+        assert_eq!(dt.class_name(), "compound");
+        // array v2 of 2x3 i4
+        let mut a = vec![0x2a, 0, 0, 0, 24, 0, 0, 0, 2, 0, 0, 0];
+        a.extend_from_slice(&2u32.to_le_bytes());
+        a.extend_from_slice(&3u32.to_le_bytes());
+        a.extend_from_slice(&[0; 8]);
+        a.extend(int(1, 4, false, true));
+        let (dt, n) = Datatype::parse(&a, 0, Sizes::DEFAULT).unwrap();
+        assert_eq!(n, a.len());
+        assert_eq!(dt.size(), 24);
+    }
+
+    #[test]
+    fn nesting_is_bounded_and_garbage_errors() {
+        // vlen sequence of vlen sequence of ... never terminated
+        let mut d = Vec::new();
+        for _ in 0..100 {
+            d.extend_from_slice(&[0x19, 0, 0, 0, 16, 0, 0, 0]);
+        }
+        assert!(Datatype::parse(&d, 0, Sizes::DEFAULT).is_err());
+        for seed in 0u8..=255 {
+            let b: Vec<u8> = (0..40u8)
+                .map(|i| i.wrapping_mul(seed).rotate_left(3) ^ seed)
+                .collect();
+            let _ = Datatype::parse(&b, 0, Sizes::DEFAULT);
+        }
+        assert!(Datatype::parse(&[0x60], 0, Sizes::DEFAULT).is_err());
+        assert!(Datatype::parse(&[0x0c, 0, 0, 0, 1, 0, 0, 0], 0, Sizes::DEFAULT).is_err());
+    }
+}

@@ -1,0 +1,85 @@
+//! The link info message (type 0x0002, spec IV.A.2.c) of new-style groups.
+
+use super::check_version;
+use crate::error::{Error, Result};
+use crate::format::{Address, Cursor, Sizes};
+
+/// Where a new-style group keeps its links when they are stored densely.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LinkInfo {
+    /// Largest creation index used, when creation order is tracked.
+    pub max_creation_index: Option<u64>,
+    /// Fractal heap of dense links; undefined when links are compact
+    /// (stored as link messages in the object header).
+    pub fractal_heap: Address,
+    /// v2 B-tree indexing link names.
+    pub name_index: Address,
+    /// v2 B-tree indexing creation order; undefined if absent.
+    pub order_index: Address,
+}
+
+impl LinkInfo {
+    // Layout: Link Info Message:
+    //   Version (1) | Flags (1: bit 0 creation order tracked, bit 1 indexed)
+    //   Maximum Creation Index (8, optional: flags bit 0)
+    //   Fractal Heap Address (O) | Address of v2 B-tree for Name Index (O)
+    //   Address of v2 B-tree for Creation Order Index (O, optional: bit 1)
+    /// Parses a link info message.
+    pub fn parse(data: &[u8], at: u64, sizes: Sizes) -> Result<LinkInfo> {
+        let mut c = Cursor::new(data, at, sizes);
+        let version = c.u8("link info version")?;
+        check_version("link info message", at, version, &[0])?;
+        let flags = c.u8("link info flags")?;
+        if flags & !0x03 != 0 {
+            return Err(Error::format(
+                at.saturating_add(1),
+                format!("link info flags: unknown bits set ({flags:#04x})"),
+            ));
+        }
+        let max_creation_index = if flags & 1 != 0 {
+            Some(c.u64("maximum creation index")?)
+        } else {
+            None
+        };
+        let fractal_heap = c.address("link fractal heap address")?;
+        let name_index = c.address("link name index v2 B-tree address")?;
+        let order_index = if flags & 2 != 0 {
+            c.address("link creation order index v2 B-tree address")?
+        } else {
+            Address::UNDEFINED
+        };
+        Ok(LinkInfo {
+            max_creation_index,
+            fractal_heap,
+            name_index,
+            order_index,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forms() {
+        let mut d = vec![0, 0];
+        d.extend_from_slice(&u64::MAX.to_le_bytes());
+        d.extend_from_slice(&u64::MAX.to_le_bytes());
+        let l = LinkInfo::parse(&d, 0, Sizes::DEFAULT).unwrap();
+        assert!(l.fractal_heap.is_undefined());
+        assert!(l.order_index.is_undefined());
+        assert_eq!(l.max_creation_index, None);
+        let mut d = vec![0, 3];
+        d.extend_from_slice(&5u64.to_le_bytes());
+        for a in [0x100u64, 0x200, 0x300] {
+            d.extend_from_slice(&a.to_le_bytes());
+        }
+        let l = LinkInfo::parse(&d, 0, Sizes::DEFAULT).unwrap();
+        assert_eq!(l.max_creation_index, Some(5));
+        assert_eq!(l.order_index, Address(0x300));
+        assert!(LinkInfo::parse(&d[..d.len() - 1], 0, Sizes::DEFAULT).is_err());
+        assert!(LinkInfo::parse(&[1, 0], 0, Sizes::DEFAULT).is_err());
+        assert!(LinkInfo::parse(&[0, 4], 0, Sizes::DEFAULT).is_err());
+    }
+}

@@ -1,0 +1,660 @@
+//! Datasets: metadata from the object header and reads through every layout.
+
+use std::borrow::Cow;
+use std::sync::OnceLock;
+
+use super::decode::{decode_values, int_value, to_native};
+use super::hyperslab::{copy_intersection, element_count, Block};
+use super::{
+    ByteOrder, Dataset, Dtype, File, FilterInfo, H5Type, LayoutKind, Values,
+};
+use crate::error::{Error, Result};
+use crate::filters::{self, FilterSpec};
+use crate::format::chunk_index::{self, ChunkGeometry, ChunkIndexKind, ChunkRecord};
+use crate::format::message::dataspace::{Dataspace, DataspaceKind};
+use crate::format::message::datatype::Datatype;
+use crate::format::message::fill_value::FillValue;
+use crate::format::message::filter_pipeline;
+use crate::format::message::layout::Layout;
+use crate::format::object_header::{kind, ObjectHeader};
+use crate::format::{btree_v1, btree_v2, Address};
+
+/// Most dimensions a dataspace may have (libhdf5's H5S_MAX_RANK).
+const MAX_RANK: usize = 32;
+
+/// Where a dataset's elements are.
+#[derive(Debug)]
+pub(crate) enum Storage<'f> {
+    Compact(&'f [u8]),
+    Contiguous { address: Address, size: u64 },
+    Chunked {
+        chunk_dims: Vec<u64>,
+        index: ChunkIndexKind,
+    },
+    /// A layout this crate does not read (virtual, external files), named.
+    Unsupported(String),
+}
+
+/// Everything read from a dataset's object header.
+#[derive(Debug)]
+pub(crate) struct DatasetInfo<'f> {
+    pub(crate) dtype: Dtype,
+    pub(crate) kind: DataspaceKind,
+    pub(crate) dims: Vec<u64>,
+    pub(crate) max_dims: Option<Vec<u64>>,
+    pub(crate) storage: Storage<'f>,
+    pub(crate) filters: Vec<FilterSpec>,
+    pub(crate) filter_info: Vec<FilterInfo>,
+    /// One element of fill value (zeros when undefined or default).
+    pub(crate) fill: Vec<u8>,
+    pub(crate) elem: usize,
+    chunks: OnceLock<Vec<ChunkRecord>>,
+}
+
+/// Converts a parsed datatype to the user-facing [`Dtype`].
+pub(crate) fn dtype_from(dt: &Datatype) -> Dtype {
+    match dt {
+        Datatype::FixedPoint {
+            size,
+            order,
+            signed,
+        } if matches!(size, 1 | 2 | 4 | 8) => Dtype::Int {
+            size: *size as u8,
+            signed: *signed,
+            order: *order,
+        },
+        Datatype::FloatingPoint {
+            size,
+            order,
+            sign_location,
+            exponent_location,
+            exponent_size,
+            mantissa_location,
+            mantissa_size,
+            ..
+        } => {
+            let ieee = match size {
+                2 => (15, 10, 5, 0, 10),
+                4 => (31, 23, 8, 0, 23),
+                8 => (63, 52, 11, 0, 52),
+                _ => (0, 0, 0, 1, 0),
+            };
+            if (
+                *sign_location,
+                *exponent_location,
+                *exponent_size,
+                *mantissa_location,
+                *mantissa_size,
+            ) == ieee
+            {
+                Dtype::Float {
+                    size: *size as u8,
+                    order: *order,
+                }
+            } else {
+                Dtype::Unsupported {
+                    class: format!("non-IEEE {size}-byte float"),
+                    size: *size as usize,
+                }
+            }
+        }
+        Datatype::String {
+            size,
+            padding,
+            charset,
+        } => Dtype::FixedString {
+            size: *size as usize,
+            padding: *padding,
+            charset: *charset,
+        },
+        Datatype::VarString { charset, size, .. } if *size == 16 || *size > 0 => {
+            Dtype::VarString { charset: *charset }
+        }
+        Datatype::Enum {
+            base,
+            names,
+            values,
+        } => match base.as_ref() {
+            Datatype::FixedPoint {
+                size,
+                order,
+                signed,
+            } if matches!(size, 1 | 2 | 4 | 8) => {
+                let members: Vec<(String, i64)> = names
+                    .iter()
+                    .zip(values)
+                    .map(|(n, v)| (n.clone(), int_value(v, *signed, *order)))
+                    .collect();
+                let is_bool = *size == 1
+                    && members.len() == 2
+                    && members
+                        .iter()
+                        .any(|(n, v)| n == "FALSE" && *v == 0)
+                    && members.iter().any(|(n, v)| n == "TRUE" && *v == 1);
+                if is_bool {
+                    Dtype::Bool
+                } else {
+                    Dtype::Enum {
+                        size: *size as u8,
+                        signed: *signed,
+                        order: *order,
+                        members,
+                    }
+                }
+            }
+            other => Dtype::Unsupported {
+                class: format!("enum over {}", other.class_name()),
+                size: dt.size() as usize,
+            },
+        },
+        other => Dtype::Unsupported {
+            class: other.class_name().to_string(),
+            size: other.size() as usize,
+        },
+    }
+}
+
+impl<'f> DatasetInfo<'f> {
+    pub(crate) fn parse(file: &'f File, hdr: &ObjectHeader<'f>) -> Result<DatasetInfo<'f>> {
+        let sizes = file.view().sizes;
+        let datatype = file.datatype_of(hdr)?.ok_or_else(|| {
+            Error::format(file.view().abs_u64(hdr.address), "dataset has no datatype message")
+        })?;
+        let dtype = dtype_from(&datatype);
+        let elem = dtype.size();
+        let space_msg = hdr.first(kind::DATASPACE).ok_or_else(|| {
+            Error::format(file.view().abs_u64(hdr.address), "dataset has no dataspace message")
+        })?;
+        let (data, at) = file.message_data(space_msg)?;
+        let space = Dataspace::parse(data, at, sizes)?;
+        if space.dims.len() > MAX_RANK {
+            return Err(Error::format(
+                at,
+                format!("dataspace rank {} exceeds {MAX_RANK}", space.dims.len()),
+            ));
+        }
+        if let Some(max) = &space.max_dims {
+            if max.len() != space.dims.len() {
+                return Err(Error::format(at, "dataspace max dims rank differs from dims rank"));
+            }
+        }
+        let filters = match hdr.first(kind::FILTER_PIPELINE) {
+            Some(m) => {
+                let (data, at) = file.message_data(m)?;
+                filter_pipeline::parse(data, at)?
+            }
+            None => Vec::new(),
+        };
+        let filter_info = filters
+            .iter()
+            .map(|f| FilterInfo {
+                id: f.id,
+                name: shim::filter_name(f.id, f.name.as_deref()),
+                cd_values: f.cd_values.clone(),
+                optional: f.flags & 1 != 0,
+            })
+            .collect();
+        let fill_value = match (hdr.first(kind::FILL_VALUE), hdr.first(kind::FILL_VALUE_OLD)) {
+            (Some(m), _) => {
+                let (data, at) = file.message_data(m)?;
+                Some(FillValue::parse(data, at)?)
+            }
+            (None, Some(m)) => {
+                let (data, at) = file.message_data(m)?;
+                Some(FillValue::parse_old(data, at)?)
+            }
+            _ => None,
+        };
+        let fill = match fill_value.and_then(|f| f.value) {
+            Some(v) if v.len() == elem => v,
+            _ => vec![0u8; elem],
+        };
+        let storage = if hdr.first(kind::EXTERNAL_FILES).is_some() {
+            Storage::Unsupported("external data files".to_string())
+        } else {
+            let m = hdr.first(kind::LAYOUT).ok_or_else(|| {
+                Error::format(file.view().abs_u64(hdr.address), "dataset has no layout message")
+            })?;
+            let (data, at) = file.message_data(m)?;
+            match Layout::parse(data, at, sizes)? {
+                Layout::Compact { data } => Storage::Compact(data),
+                Layout::Contiguous { address, size } => Storage::Contiguous { address, size },
+                Layout::Chunked {
+                    chunk_dims,
+                    element_size,
+                    index,
+                    ..
+                } => {
+                    if chunk_dims.len() != space.dims.len() {
+                        return Err(Error::format(
+                            at,
+                            format!(
+                                "chunk rank {} differs from dataspace rank {}",
+                                chunk_dims.len(),
+                                space.dims.len()
+                            ),
+                        ));
+                    }
+                    if chunk_dims.contains(&0) {
+                        return Err(Error::format(at, "chunk dimension of 0"));
+                    }
+                    if element_size as usize != elem && !matches!(dtype, Dtype::Unsupported { .. }) {
+                        return Err(Error::format(
+                            at,
+                            format!(
+                                "layout element size {element_size} differs from datatype size {elem}"
+                            ),
+                        ));
+                    }
+                    Storage::Chunked { chunk_dims, index }
+                }
+                Layout::Virtual => Storage::Unsupported("virtual dataset layout".to_string()),
+            }
+        };
+        Ok(DatasetInfo {
+            dtype,
+            kind: space.kind,
+            dims: space.dims,
+            max_dims: space.max_dims,
+            storage,
+            filters,
+            filter_info,
+            fill,
+            elem,
+            chunks: OnceLock::new(),
+        })
+    }
+}
+
+impl<'f> Dataset<'f> {
+    /// Absolute path.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// Address of the dataset's object header (identifies the object).
+    pub fn address(&self) -> Address {
+        self.address
+    }
+
+    /// Element type.
+    pub fn dtype(&self) -> &Dtype {
+        &self.info.dtype
+    }
+
+    /// Current dimensions; `None` for a null dataspace, empty for a scalar.
+    pub fn shape(&self) -> Option<&[u64]> {
+        match self.info.kind {
+            DataspaceKind::Null => None,
+            _ => Some(&self.info.dims),
+        }
+    }
+
+    /// Maximum dimensions, `None` entries unlimited; `None` for a null
+    /// dataspace.
+    pub fn maxshape(&self) -> Option<Vec<Option<u64>>> {
+        match self.info.kind {
+            DataspaceKind::Null => None,
+            _ => Some(match &self.info.max_dims {
+                Some(m) => m
+                    .iter()
+                    .map(|&d| if d == u64::MAX { None } else { Some(d) })
+                    .collect(),
+                None => self.info.dims.iter().map(|&d| Some(d)).collect(),
+            }),
+        }
+    }
+
+    /// Storage layout.
+    pub fn layout(&self) -> LayoutKind {
+        match &self.info.storage {
+            Storage::Compact(_) => LayoutKind::Compact,
+            Storage::Chunked { .. } => LayoutKind::Chunked,
+            _ => LayoutKind::Contiguous,
+        }
+    }
+
+    /// Chunk shape, for chunked datasets.
+    pub fn chunks(&self) -> Option<&[u64]> {
+        match &self.info.storage {
+            Storage::Chunked { chunk_dims, .. } => Some(chunk_dims),
+            _ => None,
+        }
+    }
+
+    /// The chunk index type, for chunked datasets.
+    pub fn chunk_index(&self) -> Option<&ChunkIndexKind> {
+        match &self.info.storage {
+            Storage::Chunked { index, .. } => Some(index),
+            _ => None,
+        }
+    }
+
+    /// The filter pipeline, in application order.
+    pub fn filters(&self) -> &[FilterInfo] {
+        &self.info.filter_info
+    }
+
+    /// All attributes, in name order.
+    pub fn attributes(&self) -> Result<Vec<super::Attribute<'f>>> {
+        self.file.read_attributes(self.address)
+    }
+
+    /// The attribute `name`, if present.
+    pub fn attribute(&self, name: &str) -> Result<Option<super::Attribute<'f>>> {
+        Ok(self.attributes()?.into_iter().find(|a| a.name() == name))
+    }
+
+    /// Number of elements (1 for a scalar, 0 for a null dataspace).
+    pub fn len(&self) -> u64 {
+        match self.info.kind {
+            DataspaceKind::Null => 0,
+            _ => self.info.dims.iter().product(),
+        }
+    }
+
+    /// True when the dataset holds no elements.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Every stored chunk, sorted by offset (empty unless chunked).
+    pub fn chunk_records(&self) -> Result<&[ChunkRecord]> {
+        let Storage::Chunked { chunk_dims, index } = &self.info.storage else {
+            return Ok(&[]);
+        };
+        if let Some(r) = self.info.chunks.get() {
+            return Ok(r);
+        }
+        let view = self.file.view();
+        let limits = &self.file.limits;
+        let max_dims = self.info.max_dims.clone().unwrap_or_else(|| self.info.dims.clone());
+        let geom = ChunkGeometry {
+            dims: &self.info.dims,
+            max_dims: &max_dims,
+            chunk_dims,
+            element_size: self.info.elem as u32,
+            filtered: !self.info.filters.is_empty(),
+        };
+        let mut records = match index {
+            ChunkIndexKind::BtreeV1 { address } | ChunkIndexKind::BtreeV2 { address, .. }
+                if address.is_undefined() =>
+            {
+                Vec::new()
+            }
+            ChunkIndexKind::BtreeV1 { address } => {
+                btree_v1::chunk_records(&view, *address, chunk_dims.len(), limits)?
+            }
+            ChunkIndexKind::BtreeV2 { address, .. } => {
+                btree_v2::chunk_records(&view, *address, &geom, limits)?
+            }
+            other => shim::records(&view, other, &geom, limits)?,
+        };
+        let rank = chunk_dims.len();
+        for r in &records {
+            if r.offset.len() != rank {
+                return Err(Error::format(
+                    view.abs_u64(r.address),
+                    format!("chunk record has {} offsets, dataset rank is {rank}", r.offset.len()),
+                ));
+            }
+        }
+        records.sort_by(|a, b| a.offset.cmp(&b.offset));
+        Ok(self.info.chunks.get_or_init(|| records))
+    }
+
+    /// Every element, decoded generically (empty for a null dataspace).
+    pub fn values(&self) -> Result<Values> {
+        let dims = self.info.dims.clone();
+        let raw = if self.info.kind == DataspaceKind::Null {
+            Vec::new()
+        } else {
+            let start = vec![0u64; dims.len()];
+            self.read_raw(&start, &dims)?
+        };
+        let view = self.file.view();
+        decode_values(
+            &view,
+            &self.file.limits,
+            &self.info.dtype,
+            &raw,
+            view.abs_u64(self.address),
+        )
+        .map_err(|e| e.context(&self.path))
+    }
+
+    fn check_type<T: H5Type>(&self) -> Result<()> {
+        if T::matches(&self.info.dtype) {
+            Ok(())
+        } else {
+            Err(Error::invalid(format!(
+                "{} holds {}, cannot read it as {}",
+                self.path,
+                self.info.dtype.numpy_str(),
+                std::any::type_name::<T>()
+            )))
+        }
+    }
+
+    fn order(&self) -> ByteOrder {
+        match &self.info.dtype {
+            Dtype::Int { order, .. } | Dtype::Float { order, .. } | Dtype::Enum { order, .. } => {
+                *order
+            }
+            _ => ByteOrder::NATIVE,
+        }
+    }
+
+    /// Every element as `T` (which must match the stored type; byte order is
+    /// converted).
+    pub fn read<T: H5Type>(&self) -> Result<Vec<T>> {
+        let dims = self.info.dims.clone();
+        self.read_slab(&vec![0; dims.len()], &dims)
+    }
+
+    /// Elements `start..start+count` of a 1-D dataset.
+    pub fn read_range<T: H5Type>(&self, start: u64, count: u64) -> Result<Vec<T>> {
+        if self.info.dims.len() != 1 {
+            return Err(Error::invalid(format!(
+                "{} has rank {}, read_range needs a 1-D dataset",
+                self.path,
+                self.info.dims.len()
+            )));
+        }
+        self.read_slab(&[start], &[count])
+    }
+
+    /// An N-D hyperslab `start`/`count`, in C order.
+    pub fn read_slab<T: H5Type>(&self, start: &[u64], count: &[u64]) -> Result<Vec<T>> {
+        self.check_type::<T>()?;
+        let n = self.check_selection(start, count)?;
+        let bytes = n
+            .checked_mul(self.info.elem as u64)
+            .ok_or_else(|| Error::invalid("selection size overflows"))?;
+        self.file.limits.check_alloc("dataset read", bytes)?;
+        let mut out = vec![T::zeroed(); n as usize];
+        self.read_into(start, count, bytemuck::cast_slice_mut(&mut out))?;
+        to_native(bytemuck::cast_slice_mut(&mut out), self.info.elem, self.order());
+        Ok(out)
+    }
+
+    /// Elements `start..start+count` of a 1-D dataset, borrowed from the file
+    /// when contiguous, unfiltered, aligned and native-endian; copied
+    /// otherwise.
+    pub fn read_range_cow<T: H5Type>(&self, start: u64, count: u64) -> Result<Cow<'f, [T]>> {
+        self.check_type::<T>()?;
+        if self.info.dims.len() == 1 && self.order() == ByteOrder::NATIVE && self.info.filters.is_empty() {
+            self.check_selection(&[start], &[count])?;
+            let elem = self.info.elem as u64;
+            let view = self.file.view();
+            let located = match &self.info.storage {
+                Storage::Contiguous { address, .. } if !address.is_undefined() => {
+                    Some((*address, start * elem))
+                }
+                Storage::Chunked { chunk_dims, .. } => {
+                    let c = chunk_dims[0];
+                    let first = start / c * c;
+                    let within = start + count <= first + c;
+                    if within {
+                        self.chunk_records()?
+                            .iter()
+                            .find(|r| r.offset[0] == first)
+                            .map(|r| (r.address, (start - first) * elem))
+                    } else {
+                        None
+                    }
+                }
+                _ => None,
+            };
+            if let Some((address, skip)) = located {
+                let bytes = view.slice(
+                    Address(address.0.saturating_add(skip)),
+                    count * elem,
+                    "dataset range",
+                )?;
+                if let Ok(slice) = bytemuck::try_cast_slice::<u8, T>(bytes) {
+                    return Ok(Cow::Borrowed(slice));
+                }
+            }
+        }
+        self.read_range(start, count).map(Cow::Owned)
+    }
+
+    /// Checks a selection against the shape; returns its element count.
+    fn check_selection(&self, start: &[u64], count: &[u64]) -> Result<u64> {
+        let dims = &self.info.dims;
+        if self.info.kind == DataspaceKind::Null {
+            return Err(Error::invalid(format!("{} has a null dataspace", self.path)));
+        }
+        if start.len() != dims.len() || count.len() != dims.len() {
+            return Err(Error::invalid(format!(
+                "{}: selection rank {} does not match dataset rank {}",
+                self.path,
+                start.len(),
+                dims.len()
+            )));
+        }
+        for i in 0..dims.len() {
+            let end = start[i].checked_add(count[i]);
+            if end.is_none_or(|e| e > dims[i]) {
+                return Err(Error::invalid(format!(
+                    "{}: selection {}..{}+{} is out of bounds for dimension {i} of size {}",
+                    self.path, start[i], start[i], count[i], dims[i]
+                )));
+            }
+        }
+        element_count(count, &self.path)
+    }
+
+    /// Raw element bytes of a selection, in file byte order.
+    pub(crate) fn read_raw(&self, start: &[u64], count: &[u64]) -> Result<Vec<u8>> {
+        let n = self.check_selection(start, count)?;
+        let bytes = n
+            .checked_mul(self.info.elem as u64)
+            .ok_or_else(|| Error::invalid("selection size overflows"))?;
+        self.file.limits.check_alloc("dataset read", bytes)?;
+        let mut out = vec![0u8; bytes as usize];
+        self.read_into(start, count, &mut out)?;
+        Ok(out)
+    }
+
+    /// Fills `out` (exactly the selection's bytes) from storage.
+    fn read_into(&self, start: &[u64], count: &[u64], out: &mut [u8]) -> Result<()> {
+        let info = &self.info;
+        let elem = info.elem;
+        let view = self.file.view();
+        let sel = Block {
+            offset: start,
+            dims: count,
+        };
+        let zeros = vec![0u64; info.dims.len()];
+        let whole = Block {
+            offset: &zeros,
+            dims: &info.dims,
+        };
+        let total = element_count(&info.dims, &self.path)?
+            .checked_mul(elem as u64)
+            .ok_or_else(|| Error::invalid("dataset size overflows"))?;
+        let fill_everything = |out: &mut [u8]| {
+            if info.fill.iter().any(|&b| b != 0) {
+                for e in out.chunks_exact_mut(elem) {
+                    e.copy_from_slice(&info.fill);
+                }
+            }
+        };
+        match &info.storage {
+            Storage::Unsupported(what) => {
+                return Err(Error::unsupported(format!("{}: {what}", self.path)))
+            }
+            Storage::Compact(data) => {
+                if (data.len() as u64) < total {
+                    return Err(Error::format(
+                        view.abs_u64(self.address),
+                        format!(
+                            "compact data holds {} bytes, the dataset needs {total}",
+                            data.len()
+                        ),
+                    ));
+                }
+                copy_intersection(data, whole, out, sel, elem);
+            }
+            Storage::Contiguous { address, size } => {
+                if address.is_undefined() {
+                    fill_everything(out);
+                } else {
+                    if *size < total {
+                        return Err(Error::format(
+                            view.abs_u64(*address),
+                            format!("contiguous storage holds {size} bytes, the dataset needs {total}"),
+                        ));
+                    }
+                    let data = view.slice(*address, total, "contiguous dataset data")?;
+                    copy_intersection(data, whole, out, sel, elem);
+                }
+            }
+            Storage::Chunked { chunk_dims, .. } => {
+                let chunk_bytes = element_count(chunk_dims, "chunk shape")?
+                    .checked_mul(elem as u64)
+                    .ok_or_else(|| Error::invalid("chunk size overflows"))?;
+                self.file.limits.check_alloc("chunk", chunk_bytes)?;
+                fill_everything(out);
+                for r in self.chunk_records()? {
+                    let block = Block {
+                        offset: &r.offset,
+                        dims: chunk_dims,
+                    };
+                    if super::hyperslab::intersect(block, sel).is_none() {
+                        continue;
+                    }
+                    if info.filters.is_empty() {
+                        let data = view.slice(r.address, chunk_bytes, "chunk")?;
+                        copy_intersection(data, block, out, sel, elem);
+                    } else {
+                        let stored = view.slice(r.address, r.size, "filtered chunk")?;
+                        let data = shim::decode_chunk(
+                            &info.filters,
+                            r.filter_mask,
+                            stored,
+                            chunk_bytes as usize,
+                            elem,
+                            &self.file.limits,
+                        )
+                        .map_err(|e| e.context(&format!("{} chunk at {:?}", self.path, r.offset)))?;
+                        copy_intersection(&data, block, out, sel, elem);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+// TEMPORARY until the filters/chunk-index branch lands.
+mod shim {
+    use super::*;
+    pub fn filter_name(id: u16, stored: Option<&str>) -> String {
+        match id { 1 => "deflate".into(), 2 => "shuffle".into(), 3 => "fletcher32".into(), 32000 => "lzf".into(), _ => stored.unwrap_or("unknown").into() }
+    }
+    pub fn decode_chunk(_: &[FilterSpec], _: u32, _: &[u8], _: usize, _: usize, _: &crate::Limits) -> Result<Vec<u8>> { Err(Error::unsupported("filters pending")) }
+    pub fn records(_: &crate::format::FileView<'_>, _: &ChunkIndexKind, _: &ChunkGeometry<'_>, _: &crate::Limits) -> Result<Vec<ChunkRecord>> { Err(Error::unsupported("index pending")) }
+}

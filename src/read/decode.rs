@@ -1,0 +1,222 @@
+//! Decoding raw element bytes into [`Values`] and typed vectors.
+
+use std::collections::HashMap;
+
+use super::{ByteOrder, Dtype, StringPadding, Values};
+use crate::error::{Error, Result};
+use crate::format::global_heap::GlobalHeapCollection;
+use crate::format::{Address, Cursor, FileView};
+use crate::limits::Limits;
+
+/// Reads a `size`-byte integer in `order` as u64 (zero-extended).
+fn uint_of(bytes: &[u8], order: ByteOrder) -> u64 {
+    let mut w = [0u8; 8];
+    match order {
+        ByteOrder::Little => w[..bytes.len()].copy_from_slice(bytes),
+        ByteOrder::Big => {
+            for (i, b) in bytes.iter().rev().enumerate() {
+                w[i] = *b;
+            }
+        }
+    }
+    u64::from_le_bytes(w)
+}
+
+/// Sign-extends a `size`-byte value.
+fn sign_extend(v: u64, size: usize) -> i64 {
+    if size >= 8 {
+        return v as i64;
+    }
+    let shift = 64 - 8 * size as u32;
+    ((v << shift) as i64) >> shift
+}
+
+/// Reads an integer element of `size` bytes as i64 (for enum values).
+pub(crate) fn int_value(bytes: &[u8], signed: bool, order: ByteOrder) -> i64 {
+    let v = uint_of(bytes, order);
+    if signed {
+        sign_extend(v, bytes.len())
+    } else {
+        v as i64
+    }
+}
+
+/// IEEE binary16 to f64, exactly.
+pub(crate) fn f16_to_f64(bits: u16) -> f64 {
+    let sign = if bits & 0x8000 != 0 { -1.0 } else { 1.0 };
+    let exp = (bits >> 10) & 0x1f;
+    let frac = f64::from(bits & 0x3ff);
+    match exp {
+        0 => sign * frac * 2f64.powi(-24),
+        0x1f if frac == 0.0 => sign * f64::INFINITY,
+        0x1f => f64::NAN,
+        e => sign * (1.0 + frac / 1024.0) * 2f64.powi(i32::from(e) - 15),
+    }
+}
+
+/// Removes fixed-length string padding as the padding type says.
+pub(crate) fn strip_padding(raw: &[u8], padding: StringPadding) -> &[u8] {
+    match padding {
+        StringPadding::NullTerminated => match raw.iter().position(|&b| b == 0) {
+            Some(n) => &raw[..n],
+            None => raw,
+        },
+        StringPadding::NullPadded => {
+            let end = raw.iter().rposition(|&b| b != 0).map_or(0, |p| p + 1);
+            &raw[..end]
+        }
+        StringPadding::SpacePadded => {
+            let end = raw
+                .iter()
+                .rposition(|&b| b != 0 && b != b' ')
+                .map_or(0, |p| p + 1);
+            &raw[..end]
+        }
+    }
+}
+
+/// Resolves variable-length string references through the global heap,
+/// caching collections for the duration of one decode.
+pub(crate) struct VlenResolver<'a, 'v> {
+    view: &'v FileView<'a>,
+    limits: &'v Limits,
+    collections: HashMap<Address, GlobalHeapCollection<'a>>,
+}
+
+impl<'a, 'v> VlenResolver<'a, 'v> {
+    pub(crate) fn new(view: &'v FileView<'a>, limits: &'v Limits) -> Self {
+        VlenResolver {
+            view,
+            limits,
+            collections: HashMap::new(),
+        }
+    }
+
+    /// The bytes a vlen element (length, collection address, index) refers to.
+    pub(crate) fn resolve(&mut self, element: &[u8], at: u64) -> Result<&'a [u8]> {
+        let mut c = Cursor::new(element, at, self.view.sizes);
+        let len = c.u32("variable-length string length")?;
+        let collection = c.address("global heap collection address")?;
+        let index = c.u32("global heap object index")?;
+        if len == 0 || collection.is_undefined() || collection.0 == 0 && index == 0 {
+            return Ok(&[]);
+        }
+        if !self.collections.contains_key(&collection) {
+            let coll = GlobalHeapCollection::parse(self.view, collection, self.limits)?;
+            self.collections.insert(collection, coll);
+        }
+        let coll = &self.collections[&collection];
+        let obj = coll.object(index)?;
+        // The stored length counts bytes for strings; never trust it past the object.
+        Ok(&obj[..obj.len().min(len as usize)])
+    }
+}
+
+/// Decodes `count` elements of `dtype` from `raw` (element bytes, C order).
+///
+/// `at` is an address used in error messages for vlen references.
+pub(crate) fn decode_values(
+    view: &FileView<'_>,
+    limits: &Limits,
+    dtype: &Dtype,
+    raw: &[u8],
+    at: u64,
+) -> Result<Values> {
+    let size = dtype.size();
+    if size == 0 {
+        return Err(Error::format(at, "datatype has size 0"));
+    }
+    let chunks = raw.chunks_exact(size);
+    Ok(match dtype {
+        Dtype::Int {
+            size: _,
+            signed: true,
+            order,
+        }
+        | Dtype::Enum {
+            signed: true,
+            order,
+            ..
+        } => Values::Int(chunks.map(|b| int_value(b, true, *order)).collect()),
+        Dtype::Int {
+            signed: false,
+            order,
+            ..
+        }
+        | Dtype::Enum {
+            signed: false,
+            order,
+            ..
+        } => Values::UInt(chunks.map(|b| uint_of(b, *order)).collect()),
+        Dtype::Float { size, order } => {
+            let order = *order;
+            Values::Float(match size {
+                2 => chunks
+                    .map(|b| f16_to_f64(uint_of(b, order) as u16))
+                    .collect(),
+                4 => chunks
+                    .map(|b| f64::from(f32::from_bits(uint_of(b, order) as u32)))
+                    .collect(),
+                _ => chunks
+                    .map(|b| f64::from_bits(uint_of(b, order)))
+                    .collect(),
+            })
+        }
+        Dtype::Bool => Values::Bool(chunks.map(|b| b[0] != 0).collect()),
+        Dtype::FixedString { padding, .. } => Values::Str(
+            chunks
+                .map(|b| String::from_utf8_lossy(strip_padding(b, *padding)).into_owned())
+                .collect(),
+        ),
+        Dtype::VarString { .. } => {
+            let mut resolver = VlenResolver::new(view, limits);
+            let mut out = Vec::with_capacity(raw.len() / size);
+            for (i, b) in chunks.enumerate() {
+                let s = resolver.resolve(b, at.saturating_add((i * size) as u64))?;
+                out.push(String::from_utf8_lossy(s).into_owned());
+            }
+            Values::Str(out)
+        }
+        Dtype::Unsupported { class, .. } => {
+            return Err(Error::unsupported(format!("datatype class {class}")))
+        }
+    })
+}
+
+/// Converts raw element bytes in place from `order` to native order.
+pub(crate) fn to_native(bytes: &mut [u8], elem: usize, order: ByteOrder) {
+    if order != ByteOrder::NATIVE && elem > 1 {
+        for e in bytes.chunks_exact_mut(elem) {
+            e.reverse();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn f16_values() {
+        assert_eq!(f16_to_f64(0x3c00), 1.0);
+        assert_eq!(f16_to_f64(0xc000), -2.0);
+        assert_eq!(f16_to_f64(0x0001), 2f64.powi(-24));
+        assert_eq!(f16_to_f64(0x7bff), 65504.0);
+        assert!(f16_to_f64(0x7e00).is_nan());
+        assert_eq!(f16_to_f64(0xfc00), f64::NEG_INFINITY);
+    }
+
+    #[test]
+    fn ints_both_orders() {
+        assert_eq!(int_value(&[0xff, 0xfe], true, ByteOrder::Big), -2);
+        assert_eq!(int_value(&[0xfe, 0xff], true, ByteOrder::Little), -2);
+        assert_eq!(uint_of(&[0x01, 0x02], ByteOrder::Big), 0x0102);
+    }
+
+    #[test]
+    fn padding() {
+        assert_eq!(strip_padding(b"ab\0cd", StringPadding::NullTerminated), b"ab");
+        assert_eq!(strip_padding(b"ab\0\0", StringPadding::NullPadded), b"ab");
+        assert_eq!(strip_padding(b"ab  ", StringPadding::SpacePadded), b"ab");
+    }
+}

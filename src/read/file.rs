@@ -1,0 +1,340 @@
+//! Opening files, resolving paths and links, and shared-message lookup.
+
+use std::sync::Mutex;
+
+use super::{Dataset, Dtype, File, Group, Link, LinkTarget, Node};
+use crate::error::{Error, Result};
+use crate::format::message::datatype::Datatype;
+use crate::format::object_header::{kind, Message, ObjectHeader, MESSAGE_FLAG_SHARED};
+use crate::format::superblock::Superblock;
+use crate::format::{Address, FileView};
+use crate::io::Storage;
+use crate::limits::Limits;
+
+impl File {
+    /// Opens `path` read-only through a memory map.
+    ///
+    /// ```no_run
+    /// let file = h5sparse::File::open("data.h5")?;
+    /// println!("superblock v{}", file.superblock_version());
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
+    #[cfg(feature = "mmap")]
+    pub fn open(path: impl AsRef<std::path::Path>) -> Result<File> {
+        Self::open_with_limits(path, Limits::default())
+    }
+
+    /// Opens `path` with custom limits.
+    #[cfg(feature = "mmap")]
+    pub fn open_with_limits(path: impl AsRef<std::path::Path>, limits: Limits) -> Result<File> {
+        let path = path.as_ref();
+        let with_path =
+            |e: std::io::Error| Error::Io(std::io::Error::new(e.kind(), format!("{}: {e}", path.display())));
+        let f = std::fs::File::open(path).map_err(with_path)?;
+        let storage = Storage::map(&f).map_err(with_path)?;
+        File::new(storage, limits, Some(path.to_path_buf()))
+    }
+
+    /// Reads a file already in memory (no mmap; works on wasm).
+    ///
+    /// ```
+    /// let err = h5sparse::File::from_bytes(b"not an HDF5 file".to_vec()).unwrap_err();
+    /// assert!(err.to_string().contains("signature"));
+    /// ```
+    pub fn from_bytes(bytes: Vec<u8>) -> Result<File> {
+        Self::from_bytes_with_limits(bytes, Limits::default())
+    }
+
+    /// [`File::from_bytes`] with custom limits.
+    pub fn from_bytes_with_limits(bytes: Vec<u8>, limits: Limits) -> Result<File> {
+        File::new(Storage::Bytes(bytes), limits, None)
+    }
+
+    fn new(storage: Storage, limits: Limits, path: Option<std::path::PathBuf>) -> Result<File> {
+        let superblock = Superblock::find(storage.bytes())?;
+        Ok(File {
+            storage,
+            limits,
+            path,
+            superblock,
+            externals: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// Superblock version (0..=3).
+    pub fn superblock_version(&self) -> u8 {
+        self.superblock.version
+    }
+
+    /// The path this file was opened from, if any.
+    pub fn path(&self) -> Option<&std::path::Path> {
+        self.path.as_deref()
+    }
+
+    /// The raw bytes of the whole file.
+    pub fn bytes(&self) -> &[u8] {
+        self.storage.bytes()
+    }
+
+    /// The root group `/`.
+    pub fn root(&self) -> Result<Group<'_>> {
+        Ok(Group {
+            file: self,
+            path: "/".to_string(),
+            address: self.superblock.root_object_header,
+        })
+    }
+
+    /// The object at an absolute path, following soft links and external
+    /// links whose file sits beside this one.
+    pub fn get(&self, path: &str) -> Result<Node<'_>> {
+        let mut hops = 0;
+        self.resolve(self.root()?, path, &mut hops)
+    }
+
+    /// The group at `path`.
+    pub fn group(&self, path: &str) -> Result<Group<'_>> {
+        match self.get(path)? {
+            Node::Group(g) => Ok(g),
+            _ => Err(Error::invalid(format!("{path} is not a group"))),
+        }
+    }
+
+    /// The dataset at `path`.
+    ///
+    /// ```no_run
+    /// let file = h5sparse::File::open("data.h5")?;
+    /// let ds = file.dataset("/X/indptr")?;
+    /// let first = ds.read_range::<i64>(0, 2)?;
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
+    pub fn dataset(&self, path: &str) -> Result<Dataset<'_>> {
+        match self.get(path)? {
+            Node::Dataset(d) => Ok(d),
+            _ => Err(Error::invalid(format!("{path} is not a dataset"))),
+        }
+    }
+
+    /// The limits this file was opened with.
+    pub fn limits(&self) -> &super::Limits {
+        &self.limits
+    }
+
+    pub(crate) fn view(&self) -> FileView<'_> {
+        FileView {
+            bytes: self.storage.bytes(),
+            sizes: self.superblock.sizes,
+            base: self.superblock.base_address,
+        }
+    }
+
+    pub(crate) fn header(&self, addr: Address) -> Result<ObjectHeader<'_>> {
+        ObjectHeader::parse(&self.view(), addr, &self.limits)
+    }
+
+    /// The data of `msg`, following a shared-message pointer to the object
+    /// header that holds the real message.
+    pub(crate) fn message_data<'s>(&'s self, msg: &Message<'s>) -> Result<(&'s [u8], u64)> {
+        if msg.flags & MESSAGE_FLAG_SHARED == 0 {
+            return Ok((msg.data, msg.at));
+        }
+        use crate::format::message::shared::{self, SharedRef};
+        match shared::parse(msg.data, msg.at, self.superblock.sizes)? {
+            SharedRef::ObjectHeader(addr) => {
+                let target = self.header(addr)?;
+                let real = target
+                    .messages
+                    .iter()
+                    .find(|m| m.kind == msg.kind && m.flags & MESSAGE_FLAG_SHARED == 0)
+                    .ok_or_else(|| {
+                        Error::format(
+                            msg.at,
+                            format!(
+                                "shared message of type {} points to object header {:#x}, which has none",
+                                msg.kind, addr.0
+                            ),
+                        )
+                    })?;
+                Ok((real.data, real.at))
+            }
+            SharedRef::Heap(_) => Err(Error::unsupported(
+                "messages shared through the shared-object-header-message heap",
+            )),
+        }
+    }
+
+    /// Parses the (possibly shared) datatype message of a header.
+    pub(crate) fn datatype_of(&self, hdr: &ObjectHeader<'_>) -> Result<Option<Datatype>> {
+        let Some(msg) = hdr.first(kind::DATATYPE) else {
+            return Ok(None);
+        };
+        let (data, at) = self.message_data(msg)?;
+        Ok(Some(Datatype::parse(data, at, self.superblock.sizes)?.0))
+    }
+
+    /// Classifies the object at `addr` and wraps it as a [`Node`].
+    pub(crate) fn node_at(&self, path: String, addr: Address) -> Result<Node<'_>> {
+        let hdr = self.header(addr)?;
+        let has = |k| hdr.first(k).is_some();
+        if has(kind::LAYOUT) || (has(kind::DATASPACE) && has(kind::DATATYPE)) {
+            let info = super::dataset::DatasetInfo::parse(self, &hdr).map_err(|e| e.context(&path))?;
+            return Ok(Node::Dataset(Dataset {
+                file: self,
+                path,
+                address: addr,
+                info: std::sync::Arc::new(info),
+            }));
+        }
+        if has(kind::DATATYPE) && !has(kind::DATASPACE) {
+            return Ok(Node::Datatype { path });
+        }
+        Ok(Node::Group(Group {
+            file: self,
+            path,
+            address: addr,
+        }))
+    }
+
+    /// Resolves `path` (absolute, or relative to `from`).
+    pub(crate) fn resolve<'s>(
+        &'s self,
+        from: Group<'s>,
+        path: &str,
+        hops: &mut u32,
+    ) -> Result<Node<'s>> {
+        let mut cur = if path.starts_with('/') {
+            self.root()?
+        } else {
+            from
+        };
+        let comps: Vec<&str> = path
+            .split('/')
+            .filter(|c| !c.is_empty() && *c != ".")
+            .collect();
+        if comps.is_empty() {
+            return Ok(Node::Group(cur));
+        }
+        for (i, comp) in comps.iter().enumerate() {
+            let links = self.read_links(cur.address)?;
+            let link = links.into_iter().find(|l| l.name == *comp).ok_or_else(|| {
+                Error::invalid(format!("{}: no member {comp:?}", cur.path))
+            })?;
+            let child_path = join_path(&cur.path, comp);
+            let node = self.follow(&cur, &link, child_path.clone(), hops)?;
+            if i + 1 == comps.len() {
+                return Ok(node);
+            }
+            cur = match node {
+                Node::Group(g) => g,
+                _ => return Err(Error::invalid(format!("{child_path} is not a group"))),
+            };
+        }
+        Ok(Node::Group(cur))
+    }
+
+    /// Follows one link from group `parent`.
+    pub(crate) fn follow<'s>(
+        &'s self,
+        parent: &Group<'s>,
+        link: &Link,
+        child_path: String,
+        hops: &mut u32,
+    ) -> Result<Node<'s>> {
+        match &link.target {
+            LinkTarget::Hard(addr) => self.node_at(child_path, *addr),
+            LinkTarget::Soft(target) => {
+                *hops += 1;
+                if *hops > self.limits.max_link_hops {
+                    return Err(Error::LimitsExceeded {
+                        what: "soft/external link hops",
+                        requested: u64::from(*hops),
+                        limit: u64::from(self.limits.max_link_hops),
+                    });
+                }
+                self.resolve(parent.clone(), target, hops)
+                    .map_err(|e| e.context(&format!("soft link {child_path} -> {target}")))
+            }
+            LinkTarget::External { file, path } => {
+                *hops += 1;
+                if *hops > self.limits.max_link_hops {
+                    return Err(Error::LimitsExceeded {
+                        what: "soft/external link hops",
+                        requested: u64::from(*hops),
+                        limit: u64::from(self.limits.max_link_hops),
+                    });
+                }
+                let ext = self.external_file(file)?;
+                ext.resolve(ext.root()?, path, hops)
+            }
+        }
+    }
+
+    /// Opens (once) the file an external link names, if it sits beside this
+    /// one.
+    fn external_file(&self, name: &str) -> Result<&File> {
+        let Some(own) = &self.path else {
+            return Err(Error::invalid(format!(
+                "external link to {name:?}: this file was opened from memory, so there is no directory to look in"
+            )));
+        };
+        let dir = own.parent().unwrap_or_else(|| std::path::Path::new("."));
+        let named = std::path::Path::new(name);
+        let candidates = [
+            dir.join(named),
+            dir.join(named.file_name().unwrap_or(named.as_os_str())),
+        ];
+        let Some(found) = candidates.iter().find(|p| p.is_file()) else {
+            return Err(Error::invalid(format!(
+                "external link target file {name:?} not found beside {}",
+                own.display()
+            )));
+        };
+        let mut guard = self
+            .externals
+            .lock()
+            .map_err(|_| Error::invalid("external-file table poisoned by a panic"))?;
+        if let Some((_, f)) = guard.iter().find(|(p, _)| p == found) {
+            let ptr: *const File = &**f;
+            // SAFETY: boxed files are never removed from `externals` or moved
+            // out of their boxes until `self` is dropped, so the pointee lives
+            // as long as `&self`.
+            return Ok(unsafe { &*ptr });
+        }
+        let opened = open_external(found, self.limits.clone())?;
+        guard.push((found.clone(), Box::new(opened)));
+        let ptr: *const File = match guard.last() {
+            Some((_, f)) => &**f,
+            None => return Err(Error::invalid("external-file table is empty after insert")),
+        };
+        // SAFETY: as above; the box was just pushed and is never removed.
+        Ok(unsafe { &*ptr })
+    }
+
+    /// Converts a parsed datatype to the user-facing [`Dtype`].
+    pub(crate) fn dtype_from(dt: &Datatype) -> Dtype {
+        super::dataset::dtype_from(dt)
+    }
+}
+
+#[cfg(feature = "mmap")]
+fn open_external(path: &std::path::Path, limits: Limits) -> Result<File> {
+    File::open_with_limits(path, limits)
+}
+
+#[cfg(not(feature = "mmap"))]
+fn open_external(path: &std::path::Path, limits: Limits) -> Result<File> {
+    let bytes = std::fs::read(path)?;
+    File::from_bytes_with_limits(bytes, limits).map(|mut f| {
+        f.path = Some(path.to_path_buf());
+        f
+    })
+}
+
+/// `parent/name`, without doubling the root's slash.
+pub(crate) fn join_path(parent: &str, name: &str) -> String {
+    if parent.ends_with('/') {
+        format!("{parent}{name}")
+    } else {
+        format!("{parent}/{name}")
+    }
+}

@@ -66,7 +66,8 @@ pub fn dump_json(file: &File) -> String {
     match file.root() {
         Ok(root) => {
             let mut ancestors = Vec::new();
-            dump.group(&root, None, "/", &mut ancestors, 0);
+            let address = root.address();
+            dump.group(&root, Some(address), "/", &mut ancestors, 0);
         }
         Err(e) => errors.push(format!("root group: {e}")),
     }
@@ -252,7 +253,7 @@ impl<'f> Dump<'f> {
             );
             return;
         }
-        match parent.get(&link.name) {
+        match parent.follow(link) {
             Ok(Node::Group(child)) => {
                 self.group(
                     &child,

@@ -293,7 +293,7 @@ mod cli {
     }
 
     /// Lines of h5ls output that h5sparse does not reproduce: h5ls's banner,
-    /// object locations and link counts, allocated sizes; and h5sparse's
+    /// link counts, allocated sizes; and h5sparse's
     /// attribute values, which h5ls prints only with `-d`.
     fn comparable(output: &str) -> Vec<String> {
         let mut lines = Vec::new();
@@ -307,16 +307,11 @@ mod cli {
                 in_attribute_data = true;
                 continue;
             }
-            if line.starts_with("Opened ")
-                || line.starts_with("    Location:")
-                || line.starts_with("    Links:")
-            {
+            if line.starts_with("Opened ") || line.starts_with("    Links:") {
                 continue;
             }
-            match line.split_once(" logical bytes") {
-                Some((head, _)) if line.starts_with("    Storage:") => {
-                    lines.push(format!("{head} logical bytes"))
-                }
+            match line.split_once(", ") {
+                Some((head, _)) if line.starts_with("    Storage:") => lines.push(head.to_string()),
                 _ => lines.push(line.to_string()),
             }
         }
@@ -334,7 +329,11 @@ mod cli {
                 eprintln!("h5ls not installed: ls output not compared");
                 return;
             };
-            if !theirs.status.success() {
+            // Debian's h5ls 1.10 cannot read what HDF5 2.0 writes under
+            // libver 'latest'; nothing to compare against there.
+            if !theirs.status.success()
+                || String::from_utf8_lossy(&theirs.stdout).contains("*ERROR*")
+            {
                 continue;
             }
             let ours = h5sparse()

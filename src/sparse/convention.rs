@@ -98,7 +98,8 @@ pub struct SparseInfo {
 /// ```
 pub fn detect(group: &Group<'_>) -> Result<Option<SparseInfo>> {
     let links = group.links()?;
-    let Some((convention, format, shape)) = detect_header(group, &links)? else {
+    let attributes = group.attributes()?;
+    let Some((convention, format, shape)) = detect_header(group, &links, &attributes)? else {
         return Ok(None);
     };
     let Some(data) = member_dataset(group, &links, "data")? else {
@@ -128,30 +129,32 @@ pub fn detect(group: &Group<'_>) -> Result<Option<SparseInfo>> {
 fn detect_header(
     group: &Group<'_>,
     links: &[Link],
+    attributes: &[Attribute<'_>],
 ) -> Result<Option<(Convention, SparseFormat, [u64; 2])>> {
     // 1. h5sparse
-    let format = group.attribute("h5sparse_format")?;
-    let shape = group.attribute("h5sparse_shape")?;
+    let attribute = |name: &str| attributes.iter().find(|a| a.name() == name);
+    let format = attribute("h5sparse_format");
+    let shape = attribute("h5sparse_shape");
     if let (Some(format), Some(shape)) = (format, shape) {
-        let format = scalar_string(&format)?.and_then(|s| match s.as_str() {
+        let format = scalar_string(format)?.and_then(|s| match s.as_str() {
             "csr" => Some(SparseFormat::Csr),
             "csc" => Some(SparseFormat::Csc),
             _ => None,
         });
-        if let (Some(format), Some(shape)) = (format, attribute_pair(&shape)?) {
+        if let (Some(format), Some(shape)) = (format, attribute_pair(shape)?) {
             return Ok(Some((Convention::H5sparse, format, shape)));
         }
     }
     // 2. anndata
-    if let Some(encoding) = group.attribute("encoding-type")? {
-        let format = scalar_string(&encoding)?.and_then(|s| match s.as_str() {
+    if let Some(encoding) = attribute("encoding-type") {
+        let format = scalar_string(encoding)?.and_then(|s| match s.as_str() {
             "csr_matrix" => Some(SparseFormat::Csr),
             "csc_matrix" => Some(SparseFormat::Csc),
             _ => None,
         });
         if let Some(format) = format {
-            if let Some(shape) = group.attribute("shape")? {
-                if let Some(shape) = attribute_pair(&shape)? {
+            if let Some(shape) = attribute("shape") {
+                if let Some(shape) = attribute_pair(shape)? {
                     return Ok(Some((Convention::Anndata, format, shape)));
                 }
             }
@@ -182,7 +185,7 @@ fn member_dataset<'f>(
     if matches!(link.target, LinkTarget::External { .. }) {
         return Ok(None);
     }
-    match group.get(name) {
+    match group.follow(link) {
         Ok(Node::Dataset(d)) => Ok(Some(d)),
         // A dangling soft link or a group of that name: not a sparse array.
         Ok(_) | Err(_) => Ok(None),

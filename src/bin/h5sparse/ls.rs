@@ -7,9 +7,9 @@
 //! `-v`, attributes (with their values, which h5ls only shows with `-d`),
 //! chunk shape, logical storage size, filters and the type follow, in h5ls's
 //! wording (`native long`, `IEEE 64-bit big-endian float`, ...). h5ls's
-//! `Location:`/`Links:` lines and allocated sizes are not shown: the object
-//! model does not expose object addresses of the root, reference counts or
-//! allocated sizes.
+//! `Links:` lines (reference counts), allocated sizes and the `shared-`
+//! prefix of committed types are not shown: the object model does not expose
+//! them.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -98,6 +98,7 @@ impl<W: Write> Lister<'_, '_, W> {
         if path == "/" {
             let root = self.file.root()?;
             if self.args.recursive {
+                self.visited.insert(root.address(), "/".to_string());
                 self.line("/", "Group")?;
                 if self.args.verbose {
                     self.group_details(&root)?;
@@ -123,7 +124,7 @@ impl<W: Write> Lister<'_, '_, W> {
             .ok_or_else(|| CliError::Message(format!("{path}: not found")))?;
         match &link.target {
             LinkTarget::Soft(_) | LinkTarget::External { .. } => self.link_line(name, &link.target),
-            LinkTarget::Hard(_) => match parent.get(name)? {
+            LinkTarget::Hard(_) => match parent.follow(link)? {
                 Node::Group(group) => self.list_members(&group, path, "", 0),
                 Node::Dataset(dataset) => self.dataset_entry(name, &dataset),
                 Node::Datatype { .. } => self.line(name, "Type"),
@@ -158,7 +159,7 @@ impl<W: Write> Lister<'_, '_, W> {
                 self.link_line(&name, &link.target)?;
                 continue;
             };
-            let node = match group.get(&link.name) {
+            let node = match group.follow(link) {
                 Ok(node) => node,
                 Err(e) => {
                     self.line(&name, &format!("**ERROR** {e}"))?;
@@ -191,7 +192,12 @@ impl<W: Write> Lister<'_, '_, W> {
                     }
                 }
                 Node::Dataset(dataset) => self.dataset_entry(&name, &dataset)?,
-                Node::Datatype { .. } => self.line(&name, "Type")?,
+                Node::Datatype { .. } => {
+                    self.line(&name, "Type")?;
+                    if self.args.verbose {
+                        writeln!(self.out, "    Location:  1:{}", address.0)?;
+                    }
+                }
             }
         }
         Ok(())
@@ -215,7 +221,9 @@ impl<W: Write> Lister<'_, '_, W> {
 
     /// The `-v` lines of a group.
     fn group_details(&mut self, group: &Group<'_>) -> Result<(), CliError> {
-        self.attributes(group.attributes())
+        self.attributes(group.attributes())?;
+        writeln!(self.out, "    Location:  1:{}", group.address().0)?;
+        Ok(())
     }
 
     /// A dataset's line and, with `-v`/`-d`, its details.
@@ -224,10 +232,11 @@ impl<W: Write> Lister<'_, '_, W> {
         self.line(name, &format!("Dataset {shape}"))?;
         if self.args.verbose {
             self.attributes(dataset.attributes())?;
+            writeln!(self.out, "    Location:  1:{}", dataset.address().0)?;
             let dtype = dataset.dtype();
             if let Some(chunks) = dataset.chunks() {
                 let elements = chunks.iter().try_fold(1u64, |a, &c| a.checked_mul(c));
-                let bytes = elements.and_then(|n| n.checked_mul(dtype.size() as u64));
+                let bytes = elements.and_then(|n| n.checked_mul(memory_size(dtype)));
                 let dims = join_u64(chunks);
                 match bytes {
                     Some(b) => writeln!(self.out, "    Chunks:    {{{dims}}} {b} bytes")?,
@@ -238,7 +247,8 @@ impl<W: Write> Lister<'_, '_, W> {
                 s.iter().try_fold(1u64, |a, &d| a.checked_mul(d))
             });
             if let Some(logical) = elements.and_then(|n| n.checked_mul(memory_size(dtype))) {
-                writeln!(self.out, "    Storage:   {logical} logical bytes")?;
+                let unit = if logical == 1 { "byte" } else { "bytes" };
+                writeln!(self.out, "    Storage:   {logical} logical {unit}")?;
             }
             for (i, filter) in dataset.filters().iter().enumerate() {
                 let opt = if filter.optional { "OPT" } else { "" };
@@ -292,7 +302,8 @@ impl<W: Write> Lister<'_, '_, W> {
                 display_name(attr.name())
             )?;
             self.type_lines("        ", attr.dtype())?;
-            if attr.shape().is_some() {
+            let readable = !matches!(attr.dtype(), Dtype::Unsupported { .. });
+            if attr.shape().is_some() && readable {
                 writeln!(self.out, "        Data:")?;
                 match attr.values() {
                     Ok(values) => {
@@ -435,8 +446,12 @@ fn int_name(size: u8, signed: bool, order: ByteOrder) -> String {
         }
     }
     let bits = u32::from(size) * 8;
-    let order = order_name(order);
     let unsigned = if signed { "" } else { "unsigned " };
+    if size == 1 {
+        // A single byte has no byte order.
+        return format!("8-bit {unsigned}integer");
+    }
+    let order = order_name(order);
     format!("{bits}-bit {order}-endian {unsigned}integer")
 }
 
@@ -498,7 +513,11 @@ fn type_description(dtype: &Dtype) -> Vec<String> {
             "variable-length null-terminated {} string",
             charset_name(*charset)
         )],
-        Dtype::Unsupported { class, size } => vec![format!("{class} ({size} bytes)")],
+        Dtype::Unsupported { class, size } => match class.as_str() {
+            "opaque" => vec![format!("{size}-byte opaque type")],
+            "reference" if *size == 8 => vec!["object reference".to_string()],
+            _ => vec![format!("{class} ({size} bytes)")],
+        },
         other => vec![other.numpy_str()],
     }
 }

@@ -265,7 +265,9 @@ impl<W: Write> Lister<'_, '_, W> {
         }
         if self.args.data {
             writeln!(self.out, "    Data:")?;
-            if dataset.shape().is_some() {
+            if dataset.shape().is_none() {
+                writeln!(self.out)?;
+            } else {
                 match dataset.values() {
                     Ok(values) => {
                         let items = value_texts(dataset.dtype(), &values);
@@ -331,6 +333,10 @@ impl<W: Write> Lister<'_, '_, W> {
 
     /// Values separated by `, `, wrapped so no line exceeds `width`.
     fn wrapped(&mut self, indent: usize, width: usize, items: &[String]) -> Result<(), CliError> {
+        if items.is_empty() {
+            writeln!(self.out)?;
+            return Ok(());
+        }
         let pad = " ".repeat(indent);
         let mut line = pad.clone();
         let mut on_line = 0usize;

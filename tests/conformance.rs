@@ -137,7 +137,11 @@ fn short(v: &Value) -> String {
 }
 
 fn dump(path: &Path) -> Result<String, String> {
+    #[cfg(feature = "mmap")]
     let file = h5sparse::File::open(path).map_err(|e| format!("open failed: {e}"))?;
+    #[cfg(not(feature = "mmap"))]
+    let file = h5sparse::File::from_bytes(std::fs::read(path).map_err(|e| e.to_string())?)
+        .map_err(|e| format!("open failed: {e}"))?;
     Ok(h5sparse::dump::dump_json(&file))
 }
 

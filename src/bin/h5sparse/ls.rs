@@ -122,12 +122,15 @@ impl<W: Write> Lister<'_, '_, W> {
             .iter()
             .find(|l| l.name == name)
             .ok_or_else(|| CliError::Message(format!("{path}: not found")))?;
+        // h5ls names a link by its own name, but a dataset by the path as
+        // given, without the leading slash (`X/data`).
+        let shown = path.trim_start_matches('/');
         match &link.target {
             LinkTarget::Soft(_) | LinkTarget::External { .. } => self.link_line(name, &link.target),
             LinkTarget::Hard(_) => match parent.follow(link)? {
                 Node::Group(group) => self.list_members(&group, path, "", 0),
-                Node::Dataset(dataset) => self.dataset_entry(name, &dataset),
-                Node::Datatype { .. } => self.line(name, "Type"),
+                Node::Dataset(dataset) => self.dataset_entry(shown, &dataset),
+                Node::Datatype { .. } => self.line(shown, "Type"),
             },
         }
     }

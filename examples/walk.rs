@@ -7,7 +7,10 @@ use h5sparse::{File, Group, Node, Values};
 fn show(v: &Values) -> String {
     let s = format!("{v:?}");
     if s.len() > 120 {
-        format!("{}…", &s[..s.char_indices().nth(120).map_or(s.len(), |(i, _)| i)])
+        format!(
+            "{}…",
+            &s[..s.char_indices().nth(120).map_or(s.len(), |(i, _)| i)]
+        )
     } else {
         s
     }
@@ -16,7 +19,15 @@ fn show(v: &Values) -> String {
 fn walk(g: &Group<'_>, depth: usize) -> h5sparse::Result<()> {
     let pad = "  ".repeat(depth);
     for a in g.attributes()? {
-        println!("{pad}@{} {} {:?} = {}", a.name(), a.dtype().numpy_str(), a.shape(), a.values().map(|v| show(&v)).unwrap_or_else(|e| format!("ERR {e}")));
+        println!(
+            "{pad}@{} {} {:?} = {}",
+            a.name(),
+            a.dtype().numpy_str(),
+            a.shape(),
+            a.values()
+                .map(|v| show(&v))
+                .unwrap_or_else(|e| format!("ERR {e}"))
+        );
     }
     for link in g.links()? {
         match g.follow(&link) {
@@ -35,12 +46,31 @@ fn walk(g: &Group<'_>, depth: usize) -> h5sparse::Result<()> {
                     d.maxshape(),
                     d.layout(),
                     d.chunks(),
-                    d.filters().iter().map(|f| f.name.as_str()).collect::<Vec<_>>(),
-                    d.chunk_index().map(|i| format!("{i:?}").split(' ').next().unwrap_or("").to_string())
+                    d.filters()
+                        .iter()
+                        .map(|f| f.name.as_str())
+                        .collect::<Vec<_>>(),
+                    d.chunk_index().map(|i| format!("{i:?}")
+                        .split(' ')
+                        .next()
+                        .unwrap_or("")
+                        .to_string())
                 );
-                println!("{pad}  = {}", d.values().map(|v| show(&v)).unwrap_or_else(|e| format!("ERR {e}")));
+                println!(
+                    "{pad}  = {}",
+                    d.values()
+                        .map(|v| show(&v))
+                        .unwrap_or_else(|e| format!("ERR {e}"))
+                );
                 for a in d.attributes()? {
-                    println!("{pad}  @{} {} = {}", a.name(), a.dtype().numpy_str(), a.values().map(|v| show(&v)).unwrap_or_else(|e| format!("ERR {e}")));
+                    println!(
+                        "{pad}  @{} {} = {}",
+                        a.name(),
+                        a.dtype().numpy_str(),
+                        a.values()
+                            .map(|v| show(&v))
+                            .unwrap_or_else(|e| format!("ERR {e}"))
+                    );
                 }
             }
             Ok(Node::Datatype { .. }) => println!("{pad}{} (datatype)", link.name),

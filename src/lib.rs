@@ -11,12 +11,14 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_op_in_unsafe_fn)]
 
+pub mod dump;
 pub mod error;
 pub mod filters;
 pub mod format;
 pub mod io;
 pub mod limits;
 pub mod read;
+pub mod sparse;
 
 pub use error::{Error, Result};
 pub use limits::Limits;

@@ -5,9 +5,7 @@ use std::sync::OnceLock;
 
 use super::decode::{decode_values, int_value, to_native};
 use super::hyperslab::{copy_intersection, element_count, Block};
-use super::{
-    ByteOrder, Dataset, Dtype, File, FilterInfo, H5Type, LayoutKind, Values,
-};
+use super::{ByteOrder, Dataset, Dtype, File, FilterInfo, H5Type, LayoutKind, Values};
 use crate::error::{Error, Result};
 use crate::filters::{self, FilterSpec};
 use crate::format::chunk_index::{self, ChunkGeometry, ChunkIndexKind, ChunkRecord};
@@ -26,7 +24,10 @@ const MAX_RANK: usize = 32;
 #[derive(Debug)]
 pub(crate) enum Storage<'f> {
     Compact(&'f [u8]),
-    Contiguous { address: Address, size: u64 },
+    Contiguous {
+        address: Address,
+        size: u64,
+    },
     Chunked {
         chunk_dims: Vec<u64>,
         index: ChunkIndexKind,
@@ -127,9 +128,7 @@ pub(crate) fn dtype_from(dt: &Datatype) -> Dtype {
                     .collect();
                 let is_bool = *size == 1
                     && members.len() == 2
-                    && members
-                        .iter()
-                        .any(|(n, v)| n == "FALSE" && *v == 0)
+                    && members.iter().any(|(n, v)| n == "FALSE" && *v == 0)
                     && members.iter().any(|(n, v)| n == "TRUE" && *v == 1);
                 if is_bool {
                     Dtype::Bool
@@ -158,12 +157,18 @@ impl<'f> DatasetInfo<'f> {
     pub(crate) fn parse(file: &'f File, hdr: &ObjectHeader<'f>) -> Result<DatasetInfo<'f>> {
         let sizes = file.view().sizes;
         let datatype = file.datatype_of(hdr)?.ok_or_else(|| {
-            Error::format(file.view().abs_u64(hdr.address), "dataset has no datatype message")
+            Error::format(
+                file.view().abs_u64(hdr.address),
+                "dataset has no datatype message",
+            )
         })?;
         let dtype = dtype_from(&datatype);
         let elem = dtype.size();
         let space_msg = hdr.first(kind::DATASPACE).ok_or_else(|| {
-            Error::format(file.view().abs_u64(hdr.address), "dataset has no dataspace message")
+            Error::format(
+                file.view().abs_u64(hdr.address),
+                "dataset has no dataspace message",
+            )
         })?;
         let (data, at) = file.message_data(space_msg)?;
         let space = Dataspace::parse(data, at, sizes)?;
@@ -175,7 +180,10 @@ impl<'f> DatasetInfo<'f> {
         }
         if let Some(max) = &space.max_dims {
             if max.len() != space.dims.len() {
-                return Err(Error::format(at, "dataspace max dims rank differs from dims rank"));
+                return Err(Error::format(
+                    at,
+                    "dataspace max dims rank differs from dims rank",
+                ));
             }
         }
         let filters = match hdr.first(kind::FILTER_PIPELINE) {
@@ -213,7 +221,10 @@ impl<'f> DatasetInfo<'f> {
             Storage::Unsupported("external data files".to_string())
         } else {
             let m = hdr.first(kind::LAYOUT).ok_or_else(|| {
-                Error::format(file.view().abs_u64(hdr.address), "dataset has no layout message")
+                Error::format(
+                    file.view().abs_u64(hdr.address),
+                    "dataset has no layout message",
+                )
             })?;
             let (data, at) = file.message_data(m)?;
             match Layout::parse(data, at, sizes)? {
@@ -238,7 +249,8 @@ impl<'f> DatasetInfo<'f> {
                     if chunk_dims.contains(&0) {
                         return Err(Error::format(at, "chunk dimension of 0"));
                     }
-                    if element_size as usize != elem && !matches!(dtype, Dtype::Unsupported { .. }) {
+                    if element_size as usize != elem && !matches!(dtype, Dtype::Unsupported { .. })
+                    {
                         return Err(Error::format(
                             at,
                             format!(
@@ -368,7 +380,11 @@ impl<'f> Dataset<'f> {
         }
         let view = self.file.view();
         let limits = &self.file.limits;
-        let max_dims = self.info.max_dims.clone().unwrap_or_else(|| self.info.dims.clone());
+        let max_dims = self
+            .info
+            .max_dims
+            .clone()
+            .unwrap_or_else(|| self.info.dims.clone());
         let geom = ChunkGeometry {
             dims: &self.info.dims,
             max_dims: &max_dims,
@@ -395,7 +411,10 @@ impl<'f> Dataset<'f> {
             if r.offset.len() != rank {
                 return Err(Error::format(
                     view.abs_u64(r.address),
-                    format!("chunk record has {} offsets, dataset rank is {rank}", r.offset.len()),
+                    format!(
+                        "chunk record has {} offsets, dataset rank is {rank}",
+                        r.offset.len()
+                    ),
                 ));
             }
         }
@@ -474,7 +493,11 @@ impl<'f> Dataset<'f> {
         self.file.limits.check_alloc("dataset read", bytes)?;
         let mut out = vec![T::zeroed(); n as usize];
         self.read_into(start, count, bytemuck::cast_slice_mut(&mut out))?;
-        to_native(bytemuck::cast_slice_mut(&mut out), self.info.elem, self.order());
+        to_native(
+            bytemuck::cast_slice_mut(&mut out),
+            self.info.elem,
+            self.order(),
+        );
         Ok(out)
     }
 
@@ -483,7 +506,10 @@ impl<'f> Dataset<'f> {
     /// otherwise.
     pub fn read_range_cow<T: H5Type>(&self, start: u64, count: u64) -> Result<Cow<'f, [T]>> {
         self.check_type::<T>()?;
-        if self.info.dims.len() == 1 && self.order() == ByteOrder::NATIVE && self.info.filters.is_empty() {
+        if self.info.dims.len() == 1
+            && self.order() == ByteOrder::NATIVE
+            && self.info.filters.is_empty()
+        {
             self.check_selection(&[start], &[count])?;
             let elem = self.info.elem as u64;
             let view = self.file.view();
@@ -524,7 +550,10 @@ impl<'f> Dataset<'f> {
     fn check_selection(&self, start: &[u64], count: &[u64]) -> Result<u64> {
         let dims = &self.info.dims;
         if self.info.kind == DataspaceKind::Null {
-            return Err(Error::invalid(format!("{} has a null dataspace", self.path)));
+            return Err(Error::invalid(format!(
+                "{} has a null dataspace",
+                self.path
+            )));
         }
         if start.len() != dims.len() || count.len() != dims.len() {
             return Err(Error::invalid(format!(
@@ -605,7 +634,9 @@ impl<'f> Dataset<'f> {
                     if *size < total {
                         return Err(Error::format(
                             view.abs_u64(*address),
-                            format!("contiguous storage holds {size} bytes, the dataset needs {total}"),
+                            format!(
+                                "contiguous storage holds {size} bytes, the dataset needs {total}"
+                            ),
                         ));
                     }
                     let data = view.slice(*address, total, "contiguous dataset data")?;
@@ -639,7 +670,9 @@ impl<'f> Dataset<'f> {
                             elem,
                             &self.file.limits,
                         )
-                        .map_err(|e| e.context(&format!("{} chunk at {:?}", self.path, r.offset)))?;
+                        .map_err(|e| {
+                            e.context(&format!("{} chunk at {:?}", self.path, r.offset))
+                        })?;
                         copy_intersection(&data, block, out, sel, elem);
                     }
                 }
@@ -648,4 +681,3 @@ impl<'f> Dataset<'f> {
         Ok(())
     }
 }
-

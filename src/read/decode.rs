@@ -157,9 +157,7 @@ pub(crate) fn decode_values(
                 4 => chunks
                     .map(|b| f64::from(f32::from_bits(uint_of(b, order) as u32)))
                     .collect(),
-                _ => chunks
-                    .map(|b| f64::from_bits(uint_of(b, order)))
-                    .collect(),
+                _ => chunks.map(|b| f64::from_bits(uint_of(b, order))).collect(),
             })
         }
         Dtype::Bool => Values::Bool(chunks.map(|b| b[0] != 0).collect()),
@@ -215,7 +213,10 @@ mod tests {
 
     #[test]
     fn padding() {
-        assert_eq!(strip_padding(b"ab\0cd", StringPadding::NullTerminated), b"ab");
+        assert_eq!(
+            strip_padding(b"ab\0cd", StringPadding::NullTerminated),
+            b"ab"
+        );
         assert_eq!(strip_padding(b"ab\0\0", StringPadding::NullPadded), b"ab");
         assert_eq!(strip_padding(b"ab  ", StringPadding::SpacePadded), b"ab");
     }

@@ -28,8 +28,12 @@ impl File {
     #[cfg(feature = "mmap")]
     pub fn open_with_limits(path: impl AsRef<std::path::Path>, limits: Limits) -> Result<File> {
         let path = path.as_ref();
-        let with_path =
-            |e: std::io::Error| Error::Io(std::io::Error::new(e.kind(), format!("{}: {e}", path.display())));
+        let with_path = |e: std::io::Error| {
+            Error::Io(std::io::Error::new(
+                e.kind(),
+                format!("{}: {e}", path.display()),
+            ))
+        };
         let f = std::fs::File::open(path).map_err(with_path)?;
         let storage = Storage::map(&f).map_err(with_path)?;
         File::new(storage, limits, Some(path.to_path_buf()))
@@ -177,7 +181,8 @@ impl File {
         let hdr = self.header(addr)?;
         let has = |k| hdr.first(k).is_some();
         if has(kind::LAYOUT) || (has(kind::DATASPACE) && has(kind::DATATYPE)) {
-            let info = super::dataset::DatasetInfo::parse(self, &hdr).map_err(|e| e.context(&path))?;
+            let info =
+                super::dataset::DatasetInfo::parse(self, &hdr).map_err(|e| e.context(&path))?;
             return Ok(Node::Dataset(Dataset {
                 file: self,
                 path,
@@ -216,9 +221,10 @@ impl File {
         }
         for (i, comp) in comps.iter().enumerate() {
             let links = self.read_links(cur.address)?;
-            let link = links.into_iter().find(|l| l.name == *comp).ok_or_else(|| {
-                Error::invalid(format!("{}: no member {comp:?}", cur.path))
-            })?;
+            let link = links
+                .into_iter()
+                .find(|l| l.name == *comp)
+                .ok_or_else(|| Error::invalid(format!("{}: no member {comp:?}", cur.path)))?;
             let child_path = join_path(&cur.path, comp);
             let node = self.follow(&cur, &link, child_path.clone(), hops)?;
             if i + 1 == comps.len() {

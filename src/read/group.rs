@@ -69,7 +69,15 @@ impl File {
         let mut out = Vec::new();
         for m in hdr.all(kind::ATTRIBUTE) {
             let (data, at) = self.message_data(m)?;
-            let msg = AttributeMessage::parse_with(data, at, sizes, &mut CommittedResolver { view: &view, limits: &self.limits })?;
+            let msg = AttributeMessage::parse_with(
+                data,
+                at,
+                sizes,
+                &mut CommittedResolver {
+                    view: &view,
+                    limits: &self.limits,
+                },
+            )?;
             out.push(self.attribute_from(msg, None)?);
         }
         if let Some(m) = hdr.first(kind::ATTRIBUTE_INFO) {
@@ -83,12 +91,28 @@ impl File {
                     match heap.get(&r.heap_id)? {
                         Cow::Borrowed(obj) => {
                             let at = address_of(&view, obj);
-                            let msg = AttributeMessage::parse_with(obj, at, sizes, &mut CommittedResolver { view: &view, limits: &self.limits })?;
+                            let msg = AttributeMessage::parse_with(
+                                obj,
+                                at,
+                                sizes,
+                                &mut CommittedResolver {
+                                    view: &view,
+                                    limits: &self.limits,
+                                },
+                            )?;
                             out.push(self.attribute_from(msg, None)?);
                         }
                         Cow::Owned(obj) => {
                             let at = self.view().abs_u64(info.fractal_heap);
-                            let msg = AttributeMessage::parse_with(&obj, at, sizes, &mut CommittedResolver { view: &view, limits: &self.limits })?;
+                            let msg = AttributeMessage::parse_with(
+                                &obj,
+                                at,
+                                sizes,
+                                &mut CommittedResolver {
+                                    view: &view,
+                                    limits: &self.limits,
+                                },
+                            )?;
                             let owned = msg.data.to_vec();
                             out.push(self.attribute_from(msg, Some(owned))?);
                         }

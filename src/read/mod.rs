@@ -1,7 +1,7 @@
 //! The navigable object model: [`File`], [`Group`], [`Dataset`], [`Attribute`].
 
-mod decode;
 mod dataset;
+mod decode;
 mod dtype;
 mod file;
 mod group;
@@ -169,4 +169,3 @@ impl H5Type for f64 {
         matches!(dtype, Dtype::Float { size: 8, .. })
     }
 }
-

@@ -1,2 +1,95 @@
 //! The `h5sparse` command-line tool.
-fn main() {}
+//!
+//! * `h5sparse ls [-r] [-v] [-d] FILE[/PATH]`: lists objects like `h5ls`.
+//! * `h5sparse dump --json FILE`: the conformance dump (see `DUMP-SCHEMA.md`).
+//!
+//! Failures print one line, `h5sparse: error: <message>`, on stderr and exit
+//! with status 1; usage errors exit with status 2 (clap's convention).
+
+mod dump;
+mod ls;
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Command-line arguments.
+#[derive(Parser)]
+#[command(
+    name = "h5sparse",
+    version,
+    about = "Read HDF5 files and the sparse matrices in them, without libhdf5"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// The subcommands.
+#[derive(Subcommand)]
+enum Command {
+    /// List the objects of a file or group, like h5ls.
+    Ls(ls::LsArgs),
+    /// Print every reachable object as JSON (the conformance dump).
+    Dump(dump::DumpArgs),
+}
+
+/// A failure to report on stderr.
+#[derive(Debug)]
+pub enum CliError {
+    /// Something to say to the user.
+    Message(String),
+    /// Writing to stdout failed (a closed pipe is not reported).
+    Io(io::Error),
+}
+
+impl From<h5sparse::Error> for CliError {
+    fn from(e: h5sparse::Error) -> Self {
+        CliError::Message(e.to_string())
+    }
+}
+
+impl From<io::Error> for CliError {
+    fn from(e: io::Error) -> Self {
+        CliError::Io(e)
+    }
+}
+
+fn main() -> ExitCode {
+    // Any panic is a bug; still report it as one line, without a backtrace.
+    std::panic::set_hook(Box::new(|info| {
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_string());
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!("h5sparse: error: internal error (please report): {message}{at}");
+    }));
+
+    let cli = Cli::parse();
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let result = match cli.command {
+        Command::Ls(args) => ls::run(&args, &mut out),
+        Command::Dump(args) => dump::run(&args, &mut out),
+    };
+    let result = result.and_then(|()| out.flush().map_err(CliError::Io));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(CliError::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(CliError::Io(e)) => {
+            eprintln!("h5sparse: error: writing output: {e}");
+            ExitCode::FAILURE
+        }
+        Err(CliError::Message(m)) => {
+            eprintln!("h5sparse: error: {m}");
+            ExitCode::FAILURE
+        }
+    }
+}

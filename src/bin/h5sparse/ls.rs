@@ -1,0 +1,711 @@
+//! `h5sparse ls [-r] [-v] [-d] FILE[/PATH]`: lists objects the way `h5ls` does.
+//!
+//! The output follows h5ls (HDF5 1.10–2.0) line for line in the common cases:
+//! the name padded to 24 columns, then `Group`, `Dataset {4/Inf, 3}`,
+//! `Soft Link {/target}` or `External Link {file//path}`; objects reached
+//! again through another hard link print `Group, same as /first/path`. With
+//! `-v`, attributes (with their values, which h5ls only shows with `-d`),
+//! chunk shape, logical storage size, filters and the type follow, in h5ls's
+//! wording (`native long`, `IEEE 64-bit big-endian float`, ...). h5ls's
+//! `Links:` lines (reference counts), allocated sizes and the `shared-`
+//! prefix of committed types are not shown: the object model does not expose
+//! them.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::Path;
+
+use clap::Args;
+use h5sparse::format::Address;
+use h5sparse::{
+    ByteOrder, CharSet, Dataset, Dtype, File, Group, LinkTarget, Node, StringPadding, Values,
+};
+
+use crate::CliError;
+
+/// Arguments of `h5sparse ls`.
+#[derive(Args)]
+pub struct LsArgs {
+    /// List groups recursively, with full paths.
+    #[arg(short, long)]
+    recursive: bool,
+    /// Also show attributes (with values), storage, filters and types.
+    #[arg(short, long)]
+    verbose: bool,
+    /// Also show the values of datasets.
+    #[arg(short, long)]
+    data: bool,
+    /// The file, optionally followed by a path inside it (`file.h5/X/data`).
+    target: String,
+}
+
+/// Line width of data output, as h5ls.
+const DATASET_DATA_WIDTH: usize = 80;
+/// h5ls wraps attribute data three columns earlier.
+const ATTRIBUTE_DATA_WIDTH: usize = 77;
+
+/// Runs `h5sparse ls`.
+pub fn run(args: &LsArgs, out: &mut impl Write) -> Result<(), CliError> {
+    let (file_path, object_path) = split_target(&args.target)
+        .ok_or_else(|| CliError::Message(format!("{}: no such file", args.target)))?;
+    let file = File::open(file_path).map_err(|e| CliError::Message(format!("{file_path}: {e}")))?;
+    let mut lister = Lister {
+        args,
+        file: &file,
+        visited: HashMap::new(),
+        out,
+    };
+    if args.verbose {
+        writeln!(lister.out, "Opened \"{file_path}\" with mmap driver.")?;
+    }
+    lister.list_target(&object_path)
+}
+
+/// Splits `file.h5/group/ds` at the first prefix that is an existing file.
+/// Returns the file name and the absolute path inside it.
+fn split_target(target: &str) -> Option<(&str, String)> {
+    if Path::new(target).is_file() {
+        return Some((target, "/".to_string()));
+    }
+    for (i, _) in target.match_indices('/') {
+        let (file, rest) = target.split_at(i);
+        if !file.is_empty() && Path::new(file).is_file() {
+            return Some((file, normalize(rest)));
+        }
+    }
+    None
+}
+
+/// `//a//b/` → `/a/b`; empty → `/`.
+fn normalize(path: &str) -> String {
+    let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+    format!("/{}", parts.join("/"))
+}
+
+/// State of one listing.
+struct Lister<'a, 'f, W: Write> {
+    args: &'a LsArgs,
+    file: &'f File,
+    /// Objects already listed, by address, with the absolute path they were
+    /// first listed at (h5ls's "same as").
+    visited: HashMap<Address, String>,
+    out: &'a mut W,
+}
+
+impl<W: Write> Lister<'_, '_, W> {
+    /// Lists what the command line named.
+    fn list_target(&mut self, path: &str) -> Result<(), CliError> {
+        if path == "/" {
+            let root = self.file.root()?;
+            if self.args.recursive {
+                self.visited.insert(root.address(), "/".to_string());
+                self.line("/", "Group")?;
+                if self.args.verbose {
+                    self.group_details(&root)?;
+                }
+            }
+            return self.list_members(&root, "/", "", 0);
+        }
+        // The last component may be a soft or external link, which h5ls
+        // shows as such instead of following it.
+        let (parent_path, name) = match path.rfind('/') {
+            Some(0) => ("/", &path[1..]),
+            Some(i) => (&path[..i], &path[i + 1..]),
+            None => ("/", path),
+        };
+        let parent = self
+            .file
+            .group(parent_path)
+            .map_err(|e| CliError::Message(format!("{path}: {e}")))?;
+        let links = parent.links()?;
+        let link = links
+            .iter()
+            .find(|l| l.name == name)
+            .ok_or_else(|| CliError::Message(format!("{path}: not found")))?;
+        // h5ls names a link by its own name, but a dataset by the path as
+        // given, without the leading slash (`X/data`).
+        let shown = path.trim_start_matches('/');
+        match &link.target {
+            LinkTarget::Soft(_) | LinkTarget::External { .. } => self.link_line(name, &link.target),
+            LinkTarget::Hard(_) => match parent.follow(link)? {
+                Node::Group(group) => self.list_members(&group, path, "", 0),
+                Node::Dataset(dataset) => self.dataset_entry(shown, &dataset),
+                Node::Datatype { .. } => self.line(shown, "Type"),
+            },
+        }
+    }
+
+    /// Lists the members of `group` (at absolute path `abs`); `shown` is the
+    /// name prefix displayed in recursive mode.
+    fn list_members(
+        &mut self,
+        group: &Group<'_>,
+        abs: &str,
+        shown: &str,
+        depth: u32,
+    ) -> Result<(), CliError> {
+        let links = match group.links() {
+            Ok(links) => links,
+            Err(e) => {
+                writeln!(self.out, "{}  **ERROR** {e}", display_name(shown))?;
+                return Ok(());
+            }
+        };
+        for link in &links {
+            let name = if self.args.recursive {
+                format!("{shown}/{}", link.name)
+            } else {
+                link.name.clone()
+            };
+            let child_abs = join(abs, &link.name);
+            let LinkTarget::Hard(address) = link.target else {
+                self.link_line(&name, &link.target)?;
+                continue;
+            };
+            let node = match group.follow(link) {
+                Ok(node) => node,
+                Err(e) => {
+                    self.line(&name, &format!("**ERROR** {e}"))?;
+                    continue;
+                }
+            };
+            let kind = match &node {
+                Node::Group(_) => "Group",
+                Node::Dataset(_) => "Dataset",
+                Node::Datatype { .. } => "Type",
+            };
+            if let Some(first) = self.visited.get(&address) {
+                let text = format!("{kind}, same as {first}");
+                self.line(&name, &text)?;
+                continue;
+            }
+            self.visited.insert(address, child_abs.clone());
+            match node {
+                Node::Group(child) => {
+                    self.line(&name, "Group")?;
+                    if self.args.verbose {
+                        self.group_details(&child)?;
+                    }
+                    if self.args.recursive {
+                        if depth >= self.file.limits().max_depth {
+                            self.line(&name, "**ERROR** groups nested too deeply")?;
+                        } else {
+                            self.list_members(&child, &child_abs, &name, depth + 1)?;
+                        }
+                    }
+                }
+                Node::Dataset(dataset) => self.dataset_entry(&name, &dataset)?,
+                Node::Datatype { .. } => {
+                    self.line(&name, "Type")?;
+                    if self.args.verbose {
+                        writeln!(self.out, "    Location:  1:{}", address.0)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// `name` padded to 24 columns, a space, then `what`.
+    fn line(&mut self, name: &str, what: &str) -> Result<(), CliError> {
+        writeln!(self.out, "{:<24} {what}", display_name(name))?;
+        Ok(())
+    }
+
+    /// The line of a soft or external link.
+    fn link_line(&mut self, name: &str, target: &LinkTarget) -> Result<(), CliError> {
+        let what = match target {
+            LinkTarget::Soft(t) => format!("Soft Link {{{t}}}"),
+            LinkTarget::External { file, path } => format!("External Link {{{file}/{path}}}"),
+            LinkTarget::Hard(_) => "Hard Link".to_string(),
+        };
+        self.line(name, &what)
+    }
+
+    /// The `-v` lines of a group.
+    fn group_details(&mut self, group: &Group<'_>) -> Result<(), CliError> {
+        self.attributes(group.attributes())?;
+        writeln!(self.out, "    Location:  1:{}", group.address().0)?;
+        Ok(())
+    }
+
+    /// A dataset's line and, with `-v`/`-d`, its details.
+    fn dataset_entry(&mut self, name: &str, dataset: &Dataset<'_>) -> Result<(), CliError> {
+        let shape = shape_text(dataset, self.args.verbose);
+        self.line(name, &format!("Dataset {shape}"))?;
+        if self.args.verbose {
+            self.attributes(dataset.attributes())?;
+            writeln!(self.out, "    Location:  1:{}", dataset.address().0)?;
+            let dtype = dataset.dtype();
+            if let Some(chunks) = dataset.chunks() {
+                let elements = chunks.iter().try_fold(1u64, |a, &c| a.checked_mul(c));
+                let bytes = elements.and_then(|n| n.checked_mul(memory_size(dtype)));
+                let dims = join_u64(chunks);
+                match bytes {
+                    Some(b) => writeln!(self.out, "    Chunks:    {{{dims}}} {b} bytes")?,
+                    None => writeln!(self.out, "    Chunks:    {{{dims}}}")?,
+                }
+            }
+            let elements = dataset.shape().map_or(Some(0), |s| {
+                s.iter().try_fold(1u64, |a, &d| a.checked_mul(d))
+            });
+            if let Some(logical) = elements.and_then(|n| n.checked_mul(memory_size(dtype))) {
+                let unit = if logical == 1 { "byte" } else { "bytes" };
+                writeln!(self.out, "    Storage:   {logical} logical {unit}")?;
+            }
+            for (i, filter) in dataset.filters().iter().enumerate() {
+                let opt = if filter.optional { "OPT" } else { "" };
+                let cd: Vec<String> = filter.cd_values.iter().map(u32::to_string).collect();
+                writeln!(
+                    self.out,
+                    "    Filter-{i}:  {}-{} {opt} {{{}}}",
+                    filter.name,
+                    filter.id,
+                    cd.join(", ")
+                )?;
+            }
+            self.type_lines("    ", dtype)?;
+        }
+        if self.args.data {
+            writeln!(self.out, "    Data:")?;
+            if dataset.shape().is_none() {
+                writeln!(self.out)?;
+            } else {
+                match dataset.values() {
+                    Ok(values) => {
+                        let items = value_texts(dataset.dtype(), &values);
+                        self.wrapped(9, DATASET_DATA_WIDTH, &items)?;
+                    }
+                    Err(e) => writeln!(self.out, "         **ERROR** {e}")?,
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The `-v` attribute block.
+    fn attributes(
+        &mut self,
+        attrs: h5sparse::Result<Vec<h5sparse::Attribute<'_>>>,
+    ) -> Result<(), CliError> {
+        let attrs = match attrs {
+            Ok(a) => a,
+            Err(e) => {
+                writeln!(self.out, "    Attribute: **ERROR** {e}")?;
+                return Ok(());
+            }
+        };
+        for attr in &attrs {
+            let shape = match attr.shape() {
+                None => "null".to_string(),
+                Some([]) => "scalar".to_string(),
+                Some(dims) => format!("{{{}}}", join_u64(dims)),
+            };
+            writeln!(
+                self.out,
+                "    Attribute: {} {shape}",
+                display_name(attr.name())
+            )?;
+            self.type_lines("        ", attr.dtype())?;
+            let readable = !matches!(attr.dtype(), Dtype::Unsupported { .. });
+            if attr.shape().is_some() && readable {
+                writeln!(self.out, "        Data:")?;
+                match attr.values() {
+                    Ok(values) => {
+                        let items = value_texts(attr.dtype(), &values);
+                        self.wrapped(15, ATTRIBUTE_DATA_WIDTH, &items)?;
+                    }
+                    Err(e) => writeln!(self.out, "               **ERROR** {e}")?,
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// `Type:` and its continuation lines (at fixed columns, as h5ls).
+    fn type_lines(&mut self, indent: &str, dtype: &Dtype) -> Result<(), CliError> {
+        let mut lines = type_description(dtype).into_iter();
+        if let Some(first) = lines.next() {
+            writeln!(self.out, "{indent}Type:      {first}")?;
+        }
+        for line in lines {
+            writeln!(self.out, "{line}")?;
+        }
+        Ok(())
+    }
+
+    /// Values separated by `, `, wrapped so no line exceeds `width`.
+    fn wrapped(&mut self, indent: usize, width: usize, items: &[String]) -> Result<(), CliError> {
+        if items.is_empty() {
+            writeln!(self.out)?;
+            return Ok(());
+        }
+        let pad = " ".repeat(indent);
+        let mut line = pad.clone();
+        let mut on_line = 0usize;
+        for (i, item) in items.iter().enumerate() {
+            let last = i + 1 == items.len();
+            let piece_len = item.chars().count() + usize::from(!last);
+            let sep = usize::from(on_line > 0);
+            if on_line > 0 && line.chars().count() + sep + piece_len > width {
+                writeln!(self.out, "{line}")?;
+                line = pad.clone();
+                on_line = 0;
+            }
+            if on_line > 0 {
+                line.push(' ');
+            }
+            line.push_str(item);
+            if !last {
+                line.push(',');
+            }
+            on_line += 1;
+        }
+        writeln!(self.out, "{line}")?;
+        Ok(())
+    }
+}
+
+/// `parent/name`, with a single slash after the root.
+fn join(parent: &str, name: &str) -> String {
+    if parent.ends_with('/') {
+        format!("{parent}{name}")
+    } else {
+        format!("{parent}/{name}")
+    }
+}
+
+/// A name as h5ls prints it: spaces, quotes and backslashes escaped.
+fn display_name(name: &str) -> String {
+    let mut s = String::with_capacity(name.len());
+    for c in name.chars() {
+        match c {
+            ' ' | '"' | '\\' => {
+                s.push('\\');
+                s.push(c);
+            }
+            c if c.is_control() => s.push_str(&format!("\\{:03o}", u32::from(c))),
+            c => s.push(c),
+        }
+    }
+    s
+}
+
+/// Comma-separated dimensions.
+fn join_u64(dims: &[u64]) -> String {
+    dims.iter()
+        .map(u64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `{SCALAR}`, `{NULL}`, `{4/Inf, 3}`; with `always_max`, every dimension
+/// shows its maximum (h5ls -v).
+fn shape_text(dataset: &Dataset<'_>, always_max: bool) -> String {
+    let Some(shape) = dataset.shape() else {
+        return "{NULL}".to_string();
+    };
+    if shape.is_empty() {
+        return "{SCALAR}".to_string();
+    }
+    let max = dataset.maxshape().unwrap_or_default();
+    let dims: Vec<String> = shape
+        .iter()
+        .enumerate()
+        .map(|(i, &cur)| match max.get(i) {
+            Some(None) => format!("{cur}/Inf"),
+            Some(Some(m)) if *m != cur || always_max => format!("{cur}/{m}"),
+            None if always_max => format!("{cur}/{cur}"),
+            _ => cur.to_string(),
+        })
+        .collect();
+    format!("{{{}}}", dims.join(", "))
+}
+
+/// Bytes of one element in memory, as h5ls counts logical storage
+/// (a variable-length string is a pointer).
+fn memory_size(dtype: &Dtype) -> u64 {
+    match dtype {
+        Dtype::VarString { .. } => std::mem::size_of::<usize>() as u64,
+        other => other.size() as u64,
+    }
+}
+
+/// The C type name h5ls uses for a native integer of `size` bytes.
+fn native_int_name(size: u8, signed: bool) -> Option<String> {
+    let base = match size {
+        1 => "char",
+        2 => "short",
+        4 => "int",
+        8 => "long",
+        _ => return None,
+    };
+    Some(match (size, signed) {
+        (1, true) => "native signed char".to_string(),
+        (_, true) => format!("native {base}"),
+        (_, false) => format!("native unsigned {base}"),
+    })
+}
+
+/// An integer type in h5ls's words.
+fn int_name(size: u8, signed: bool, order: ByteOrder) -> String {
+    if order == ByteOrder::NATIVE {
+        if let Some(name) = native_int_name(size, signed) {
+            return name;
+        }
+    }
+    let bits = u32::from(size) * 8;
+    let unsigned = if signed { "" } else { "unsigned " };
+    if size == 1 {
+        // A single byte has no byte order.
+        return format!("8-bit {unsigned}integer");
+    }
+    let order = order_name(order);
+    format!("{bits}-bit {order}-endian {unsigned}integer")
+}
+
+fn order_name(order: ByteOrder) -> &'static str {
+    match order {
+        ByteOrder::Little => "little",
+        ByteOrder::Big => "big",
+    }
+}
+
+/// A type in h5ls's words: the first line follows `Type:`; the others are
+/// printed as they are (h5ls places them at fixed columns).
+fn type_description(dtype: &Dtype) -> Vec<String> {
+    match dtype {
+        Dtype::Int {
+            size,
+            signed,
+            order,
+        } => vec![int_name(*size, *signed, *order)],
+        Dtype::Float { size: 2, order } => vec![
+            format!("16-bit {}-endian floating-point", order_name(*order)),
+            "               (significant for 10 bits at bit 0, msb implied)".to_string(),
+            "               (exponent for 5 bits at bit 10, bias is 0xf)".to_string(),
+            "               (sign bit at 15)".to_string(),
+        ],
+        Dtype::Float { size, order } => {
+            if *order == ByteOrder::NATIVE && *size == 4 {
+                vec!["native float".to_string()]
+            } else if *order == ByteOrder::NATIVE && *size == 8 {
+                vec!["native double".to_string()]
+            } else {
+                vec![format!(
+                    "IEEE {}-bit {}-endian float",
+                    u32::from(*size) * 8,
+                    order_name(*order)
+                )]
+            }
+        }
+        Dtype::Bool => enum_lines(
+            "native signed char".to_string(),
+            &[("FALSE".to_string(), 0), ("TRUE".to_string(), 1)],
+        ),
+        Dtype::Enum {
+            size,
+            signed,
+            order,
+            members,
+        } => enum_lines(int_name(*size, *signed, *order), members),
+        Dtype::FixedString {
+            size,
+            padding,
+            charset,
+        } => vec![format!(
+            "{size}-byte {} {} string",
+            padding_name(*padding),
+            charset_name(*charset)
+        )],
+        Dtype::VarString { charset } => vec![format!(
+            "variable-length null-terminated {} string",
+            charset_name(*charset)
+        )],
+        Dtype::Unsupported { class, size } => match class.as_str() {
+            "opaque" => vec![format!("{size}-byte opaque type")],
+            "reference" if *size == 8 => vec!["object reference".to_string()],
+            _ => vec![format!("{class} ({size} bytes)")],
+        },
+        other => vec![other.numpy_str()],
+    }
+}
+
+fn enum_lines(base: String, members: &[(String, i64)]) -> Vec<String> {
+    let mut lines = vec![format!("enum {base} {{")];
+    for (name, value) in members {
+        lines.push(format!("                   {name:<16} = {value}"));
+    }
+    lines.push("               }".to_string());
+    lines
+}
+
+fn padding_name(padding: StringPadding) -> &'static str {
+    match padding {
+        StringPadding::NullTerminated => "null-terminated",
+        StringPadding::NullPadded => "null-padded",
+        StringPadding::SpacePadded => "space-padded",
+    }
+}
+
+fn charset_name(charset: CharSet) -> &'static str {
+    match charset {
+        CharSet::Ascii => "ASCII",
+        CharSet::Utf8 => "UTF-8",
+    }
+}
+
+/// Each value as h5ls prints it.
+fn value_texts(dtype: &Dtype, values: &Values) -> Vec<String> {
+    let enum_name = |v: i64| -> Option<String> {
+        match dtype {
+            Dtype::Enum { members, .. } => members
+                .iter()
+                .find(|(_, m)| *m == v)
+                .map(|(name, _)| name.clone()),
+            _ => None,
+        }
+    };
+    match values {
+        Values::Int(v) => v
+            .iter()
+            .map(|&x| enum_name(x).unwrap_or_else(|| x.to_string()))
+            .collect(),
+        Values::UInt(v) => v
+            .iter()
+            .map(|&x| {
+                i64::try_from(x)
+                    .ok()
+                    .and_then(enum_name)
+                    .unwrap_or_else(|| x.to_string())
+            })
+            .collect(),
+        Values::Float(v) => {
+            let precision = if matches!(dtype, Dtype::Float { size: 8, .. }) {
+                15
+            } else {
+                6
+            };
+            v.iter().map(|&x| format_g(x, precision)).collect()
+        }
+        Values::Bool(v) => v
+            .iter()
+            .map(|&b| if b { "TRUE" } else { "FALSE" }.to_string())
+            .collect(),
+        Values::Str(v) => v.iter().map(|s| quote(s)).collect(),
+    }
+}
+
+/// A string in double quotes with C escapes, as h5ls prints it.
+fn quote(s: &str) -> String {
+    let mut q = String::with_capacity(s.len() + 2);
+    q.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => q.push_str("\\\""),
+            '\\' => q.push_str("\\\\"),
+            '\n' => q.push_str("\\n"),
+            '\r' => q.push_str("\\r"),
+            '\t' => q.push_str("\\t"),
+            c if c.is_control() && u32::from(c) < 0x100 => {
+                q.push_str(&format!("\\{:03o}", u32::from(c)));
+            }
+            c => q.push(c),
+        }
+    }
+    q.push('"');
+    q
+}
+
+/// C's `%.{precision}g`.
+fn format_g(x: f64, precision: usize) -> String {
+    if x.is_nan() {
+        return "nan".to_string();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { "inf" } else { "-inf" }.to_string();
+    }
+    if x == 0.0 {
+        return if x.is_sign_negative() { "-0" } else { "0" }.to_string();
+    }
+    let precision = precision.max(1);
+    let sci = format!("{:.*e}", precision - 1, x);
+    let (mantissa, exponent) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exponent: i32 = exponent.parse().unwrap_or(0);
+    let p = i32::try_from(precision).unwrap_or(17);
+    if exponent < -4 || exponent >= p {
+        let mantissa = trim_fraction(mantissa);
+        let sign = if exponent < 0 { '-' } else { '+' };
+        format!("{mantissa}e{sign}{:02}", exponent.unsigned_abs())
+    } else {
+        let decimals = usize::try_from(p - 1 - exponent).unwrap_or(0);
+        trim_fraction(&format!("{x:.decimals$}")).to_string()
+    }
+}
+
+/// Drops trailing zeros of a fraction, and the point if nothing is left.
+fn trim_fraction(s: &str) -> &str {
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn format_g_matches_c() {
+        assert_eq!(format_g(std::f64::consts::PI, 15), "3.14159265358979");
+        assert_eq!(format_g(1.0 / 3.0, 15), "0.333333333333333");
+        assert_eq!(format_g(1e-5, 15), "1e-05");
+        assert_eq!(format_g(123456789.0, 15), "123456789");
+        assert_eq!(format_g(1e16, 15), "1e+16");
+        assert_eq!(format_g(0.5e-300, 15), "5e-301");
+        assert_eq!(format_g(-0.0, 15), "-0");
+        assert_eq!(format_g(f64::from(std::f32::consts::PI), 6), "3.14159");
+        assert_eq!(format_g(123456789.0, 6), "1.23457e+08");
+        assert_eq!(format_g(1e300, 15), "1e+300");
+        assert_eq!(format_g(1.5, 15), "1.5");
+        assert_eq!(format_g(100000.0, 6), "100000");
+        assert_eq!(format_g(1000000.0, 6), "1e+06");
+    }
+
+    #[test]
+    fn names_and_types_in_h5ls_words() {
+        assert_eq!(display_name("sp ace\"q"), "sp\\ ace\\\"q");
+        let le = ByteOrder::Little;
+        let be = ByteOrder::Big;
+        assert_eq!(int_name(8, true, le), "native long");
+        assert_eq!(int_name(1, false, le), "native unsigned char");
+        assert_eq!(int_name(1, true, le), "native signed char");
+        assert_eq!(int_name(2, false, be), "16-bit big-endian unsigned integer");
+        assert_eq!(int_name(4, true, be), "32-bit big-endian integer");
+        assert_eq!(
+            type_description(&Dtype::Float { size: 8, order: be }),
+            vec!["IEEE 64-bit big-endian float"]
+        );
+        assert_eq!(
+            type_description(&Dtype::FixedString {
+                size: 3,
+                padding: StringPadding::NullPadded,
+                charset: CharSet::Ascii
+            }),
+            vec!["3-byte null-padded ASCII string"]
+        );
+    }
+
+    #[test]
+    fn quotes_like_h5ls() {
+        assert_eq!(quote("a\"b\\c\n"), "\"a\\\"b\\\\c\\n\"");
+        assert_eq!(quote("x\0"), "\"x\\000\"");
+    }
+
+    #[test]
+    fn normalizes_paths() {
+        assert_eq!(normalize(""), "/");
+        assert_eq!(normalize("//a//b/"), "/a/b");
+    }
+}

@@ -1,0 +1,737 @@
+//! The conformance dump: every reachable object of a file as one JSON
+//! document (`h5sparse dump --json`).
+//!
+//! The schema is the project's conformance contract (`DUMP-SCHEMA.md`); the
+//! Python oracle `scripts/h5json.py` prints the same document from h5py, and
+//! `tests/conformance.rs` compares the two as parsed JSON. In short:
+//!
+//! ```text
+//! {"superblock_version": n,
+//!  "objects": {PATH: {"kind": "group", "links": [..], "attributes": {..}}
+//!                  | {"kind": "dataset", "dtype": "<i4", "shape": [..], "maxshape": [..],
+//!                     "layout": "chunked", "chunks": [..], "filters": [..],
+//!                     "values": .., "attributes": {..}}
+//!                  | {"kind": "soft_link", "target": ".."}
+//!                  | {"kind": "external_link", "file": "..", "target": ".."}
+//!                  | {"kind": "datatype"}},
+//!  "sparse": {GROUP_PATH: {"convention": .., "format": .., "shape": [r, c], ..}}}
+//! ```
+//!
+//! The walk never aborts: an object whose values (or attributes, or members)
+//! cannot be read carries an `"error"` key with the message instead. Groups
+//! already on the current ancestor chain (hard-link cycles) are listed but not
+//! descended into, descent stops at [`Limits::max_depth`](crate::Limits), and
+//! at most [`MAX_DUMP_OBJECTS`] paths are listed, so a hostile file cannot
+//! make the dump run forever.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::rc::Rc;
+
+use crate::format::Address;
+use crate::read::{
+    Attribute, Dataset, Dtype, File, FilterInfo, Group, LayoutKind, Link, LinkTarget, Node, Values,
+};
+use crate::sparse::{self, SparseInfo};
+
+/// Most paths one dump lists before it stops with a top-level `"error"`
+/// (a small file whose groups hard-link each other many times over can
+/// otherwise reach exponentially many paths without a cycle).
+pub const MAX_DUMP_OBJECTS: usize = 1 << 18;
+
+/// The whole file as the conformance JSON document (compact, one line).
+///
+/// ```no_run
+/// let file = h5sparse::File::open("pbmc.h5ad")?;
+/// println!("{}", h5sparse::dump::dump_json(&file));
+/// # Ok::<(), h5sparse::Error>(())
+/// ```
+pub fn dump_json(file: &File) -> String {
+    let mut dump = Dump {
+        w: JsonWriter::default(),
+        sparse: Vec::new(),
+        objects: 0,
+        budget_exhausted: false,
+        depth_exceeded: false,
+        max_depth: file.limits().max_depth,
+        groups: HashMap::new(),
+        datasets: HashMap::new(),
+    };
+    dump.w.begin_object();
+    dump.w.key("superblock_version");
+    dump.w.uint(u64::from(file.superblock_version()));
+    dump.w.key("objects");
+    dump.w.begin_object();
+    let mut errors = Vec::new();
+    match file.root() {
+        Ok(root) => {
+            let mut ancestors = Vec::new();
+            let address = root.address();
+            dump.group(&root, Some(address), "/", &mut ancestors, 0);
+        }
+        Err(e) => errors.push(format!("root group: {e}")),
+    }
+    dump.w.end_object();
+    dump.w.key("sparse");
+    dump.w.begin_object();
+    let sparse = std::mem::take(&mut dump.sparse);
+    for (path, info) in &sparse {
+        dump.w.key(path);
+        write_sparse(&mut dump.w, info);
+    }
+    dump.w.end_object();
+    if dump.budget_exhausted {
+        errors.push(format!(
+            "dump stopped after {MAX_DUMP_OBJECTS} paths (hard links reach too many)"
+        ));
+    }
+    if dump.depth_exceeded {
+        errors.push(format!(
+            "groups nested deeper than {} were not descended into",
+            dump.max_depth
+        ));
+    }
+    if !errors.is_empty() {
+        dump.w.key("error");
+        dump.w.string(&errors.join("; "));
+    }
+    dump.w.end_object();
+    dump.w.finish()
+}
+
+/// A group's OBJ as JSON text, its members and what [`sparse::detect`]
+/// says, kept per address so that groups reached again cost little.
+#[derive(Clone)]
+struct GroupSummary {
+    json: Rc<str>,
+    links: Option<Rc<[Link]>>,
+    sparse: Option<SparseInfo>,
+}
+
+/// Datasets whose JSON is at most this long are kept for repeated visits.
+const DATASET_CACHE_MAX_LEN: usize = 1 << 16;
+
+/// State of one dump walk.
+struct Dump<'f> {
+    w: JsonWriter,
+    sparse: Vec<(String, SparseInfo)>,
+    objects: usize,
+    budget_exhausted: bool,
+    depth_exceeded: bool,
+    max_depth: u32,
+    groups: HashMap<Address, (GroupSummary, Group<'f>)>,
+    datasets: HashMap<Address, Rc<str>>,
+}
+
+impl<'f> Dump<'f> {
+    /// Counts one more listed path; false once the budget is spent.
+    fn admit(&mut self) -> bool {
+        if self.objects >= MAX_DUMP_OBJECTS {
+            self.budget_exhausted = true;
+            return false;
+        }
+        self.objects += 1;
+        true
+    }
+
+    /// The summary of `group` (at `address`, when known), cached.
+    fn summary(&mut self, group: &Group<'f>, address: Option<Address>) -> GroupSummary {
+        if let Some((cached, _)) = address.and_then(|a| self.groups.get(&a)) {
+            return cached.clone();
+        }
+        let mut w = JsonWriter::default();
+        let links = write_group(&mut w, group);
+        let summary = GroupSummary {
+            json: w.finish().into(),
+            links: links.map(Rc::from),
+            sparse: sparse::detect(group).ok().flatten(),
+        };
+        if let Some(a) = address {
+            self.groups.insert(a, (summary.clone(), group.clone()));
+        }
+        summary
+    }
+
+    /// Lists `group` at `path` and, unless that would loop or go too deep,
+    /// everything below it.
+    fn group(
+        &mut self,
+        group: &Group<'f>,
+        address: Option<Address>,
+        path: &str,
+        ancestors: &mut Vec<Address>,
+        depth: u32,
+    ) {
+        if !self.admit() {
+            return;
+        }
+        let summary = self.summary(group, address);
+        self.w.key(path);
+        self.w.raw(&summary.json);
+        if address.is_some_and(|a| ancestors.contains(&a)) {
+            // A hard-link cycle: listed, not descended into (nor checked for
+            // a sparse matrix: that happens where the walk enters a group).
+            return;
+        }
+        if let Some(info) = summary.sparse {
+            self.sparse.push((path.to_string(), info));
+        }
+        let Some(links) = summary.links else { return };
+        if depth >= self.max_depth {
+            self.depth_exceeded = true;
+            return;
+        }
+        if let Some(a) = address {
+            ancestors.push(a);
+        }
+        for link in links.iter() {
+            if self.budget_exhausted {
+                break;
+            }
+            let child_path = join(path, &link.name);
+            self.link(group, link, &child_path, ancestors, depth);
+        }
+        if address.is_some() {
+            ancestors.pop();
+        }
+    }
+
+    /// Lists what `link` (a member of `parent`) points to.
+    fn link(
+        &mut self,
+        parent: &Group<'f>,
+        link: &Link,
+        path: &str,
+        ancestors: &mut Vec<Address>,
+        depth: u32,
+    ) {
+        let address = match &link.target {
+            LinkTarget::Hard(address) => *address,
+            LinkTarget::Soft(target) => {
+                if self.admit() {
+                    self.w.key(path);
+                    self.w.begin_object();
+                    self.w.key("kind");
+                    self.w.string("soft_link");
+                    self.w.key("target");
+                    self.w.string(target);
+                    self.w.end_object();
+                }
+                return;
+            }
+            LinkTarget::External { file, path: target } => {
+                if self.admit() {
+                    self.w.key(path);
+                    self.w.begin_object();
+                    self.w.key("kind");
+                    self.w.string("external_link");
+                    self.w.key("file");
+                    self.w.string(file);
+                    self.w.key("target");
+                    self.w.string(target);
+                    self.w.end_object();
+                }
+                return;
+            }
+        };
+        if let Some(json) = self.datasets.get(&address).cloned() {
+            if self.admit() {
+                self.w.key(path);
+                self.w.raw(&json);
+            }
+            return;
+        }
+        if let Some((_, child)) = self.groups.get(&address) {
+            // Reached before: no need to resolve the link again.
+            let child = child.clone();
+            self.group(
+                &child,
+                Some(address),
+                path,
+                ancestors,
+                depth.saturating_add(1),
+            );
+            return;
+        }
+        match parent.follow(link) {
+            Ok(Node::Group(child)) => {
+                self.group(
+                    &child,
+                    Some(address),
+                    path,
+                    ancestors,
+                    depth.saturating_add(1),
+                );
+            }
+            Ok(Node::Dataset(dataset)) => {
+                if self.admit() {
+                    let mut w = JsonWriter::default();
+                    write_dataset(&mut w, &dataset);
+                    let json: Rc<str> = w.finish().into();
+                    self.w.key(path);
+                    self.w.raw(&json);
+                    if json.len() <= DATASET_CACHE_MAX_LEN {
+                        self.datasets.insert(address, json);
+                    }
+                }
+            }
+            Ok(Node::Datatype { .. }) => {
+                if self.admit() {
+                    self.w.key(path);
+                    self.w.begin_object();
+                    self.w.key("kind");
+                    self.w.string("datatype");
+                    self.w.end_object();
+                }
+            }
+            Err(e) => {
+                if self.admit() {
+                    self.w.key(path);
+                    self.w.begin_object();
+                    self.w.key("kind");
+                    self.w.string("unknown");
+                    self.w.key("error");
+                    self.w.string(&e.to_string());
+                    self.w.end_object();
+                }
+            }
+        }
+    }
+}
+
+/// `parent/name`, with a single slash after the root.
+fn join(parent: &str, name: &str) -> String {
+    if parent.ends_with('/') {
+        format!("{parent}{name}")
+    } else {
+        format!("{parent}/{name}")
+    }
+}
+
+/// Writes a group's OBJ; returns its members when they could be read.
+fn write_group(w: &mut JsonWriter, group: &Group<'_>) -> Option<Vec<Link>> {
+    w.begin_object();
+    w.key("kind");
+    w.string("group");
+    let links = group.links();
+    w.key("links");
+    w.begin_array();
+    if let Ok(links) = &links {
+        for link in links {
+            w.string(&link.name);
+        }
+    }
+    w.end_array();
+    let attrs = group.attributes();
+    write_attributes(w, &attrs);
+    let mut errors = Vec::new();
+    if let Err(e) = &links {
+        errors.push(format!("links: {e}"));
+    }
+    if let Err(e) = &attrs {
+        errors.push(format!("attributes: {e}"));
+    }
+    if !errors.is_empty() {
+        w.key("error");
+        w.string(&errors.join("; "));
+    }
+    w.end_object();
+    links.ok()
+}
+
+/// Writes a dataset's OBJ.
+fn write_dataset(w: &mut JsonWriter, dataset: &Dataset<'_>) {
+    w.begin_object();
+    w.key("kind");
+    w.string("dataset");
+    w.key("dtype");
+    w.string(&dataset.dtype().numpy_str());
+    let shape = dataset.shape();
+    w.key("shape");
+    write_shape(w, shape);
+    w.key("maxshape");
+    match dataset.maxshape() {
+        None => w.null(),
+        Some(max) => {
+            w.begin_array();
+            for m in max {
+                match m {
+                    Some(n) => w.uint(n),
+                    None => w.null(),
+                }
+            }
+            w.end_array();
+        }
+    }
+    w.key("layout");
+    w.string(match dataset.layout() {
+        LayoutKind::Compact => "compact",
+        LayoutKind::Contiguous => "contiguous",
+        LayoutKind::Chunked => "chunked",
+    });
+    w.key("chunks");
+    write_shape(w, dataset.chunks());
+    w.key("filters");
+    write_filters(w, dataset.filters());
+    match shape {
+        _ if matches!(dataset.dtype(), Dtype::Unsupported { .. }) => {
+            let e = dataset.values().err().map_or_else(
+                || format!("unsupported datatype {}", dataset.dtype().numpy_str()),
+                |e| e.to_string(),
+            );
+            w.key("error");
+            w.string(&e);
+        }
+        None => {
+            w.key("values");
+            w.null();
+        }
+        Some(shape) => match dataset.values() {
+            Ok(values) => write_values(w, "values", shape, &values),
+            Err(e) => {
+                w.key("error");
+                w.string(&e.to_string());
+            }
+        },
+    }
+    let attrs = dataset.attributes();
+    write_attributes(w, &attrs);
+    if let Err(e) = &attrs {
+        w.key("attributes_error");
+        w.string(&e.to_string());
+    }
+    w.end_object();
+}
+
+/// Writes the filter pipeline as `[{"id":..,"name":..,"cd_values":[..]}]`.
+fn write_filters(w: &mut JsonWriter, filters: &[FilterInfo]) {
+    w.begin_array();
+    for filter in filters {
+        w.begin_object();
+        w.key("id");
+        w.uint(u64::from(filter.id));
+        w.key("name");
+        w.string(&filter.name);
+        w.key("cd_values");
+        w.begin_array();
+        for &v in &filter.cd_values {
+            w.uint(u64::from(v));
+        }
+        w.end_array();
+        w.end_object();
+    }
+    w.end_array();
+}
+
+/// Writes `"attributes": {NAME: {"dtype", "shape", "value" | "error"}}`.
+fn write_attributes(w: &mut JsonWriter, attrs: &crate::Result<Vec<Attribute<'_>>>) {
+    w.key("attributes");
+    w.begin_object();
+    if let Ok(attrs) = attrs {
+        for attr in attrs {
+            w.key(attr.name());
+            w.begin_object();
+            w.key("dtype");
+            w.string(&attr.dtype().numpy_str());
+            w.key("shape");
+            write_shape(w, attr.shape());
+            match attr.shape() {
+                _ if matches!(attr.dtype(), Dtype::Unsupported { .. }) => {
+                    // Reported even for a null dataspace, as the oracle does.
+                    let e = attr.values().err().map_or_else(
+                        || format!("unsupported datatype {}", attr.dtype().numpy_str()),
+                        |e| e.to_string(),
+                    );
+                    w.key("error");
+                    w.string(&e);
+                }
+                None => {
+                    w.key("value");
+                    w.null();
+                }
+                Some(shape) => match attr.values() {
+                    Ok(values) => write_values(w, "value", shape, &values),
+                    Err(e) => {
+                        w.key("error");
+                        w.string(&e.to_string());
+                    }
+                },
+            }
+            w.end_object();
+        }
+    }
+    w.end_object();
+}
+
+/// A list of dimensions, or `null`.
+fn write_shape(w: &mut JsonWriter, shape: Option<&[u64]>) {
+    match shape {
+        None => w.null(),
+        Some(dims) => {
+            w.begin_array();
+            for &d in dims {
+                w.uint(d);
+            }
+            w.end_array();
+        }
+    }
+}
+
+/// Writes `key: V` (nested lists in C order, a bare value for a scalar), or
+/// `"error"` when the number of values does not match the shape.
+fn write_values(w: &mut JsonWriter, key: &str, shape: &[u64], values: &Values) {
+    let expected = shape
+        .iter()
+        .try_fold(1u64, |acc, &d| acc.checked_mul(d))
+        .and_then(|n| usize::try_from(n).ok());
+    if expected != Some(values.len()) {
+        w.key("error");
+        w.string(&format!(
+            "{} values decoded for shape {shape:?}",
+            values.len()
+        ));
+        return;
+    }
+    w.key(key);
+    let mut next = 0usize;
+    write_nested(w, shape, values, &mut next);
+}
+
+/// Writes the elements for dimensions `shape` starting at element `*next`.
+fn write_nested(w: &mut JsonWriter, shape: &[u64], values: &Values, next: &mut usize) {
+    match shape.split_first() {
+        None => {
+            write_element(w, values, *next);
+            *next += 1;
+        }
+        Some((&n, rest)) => {
+            w.begin_array();
+            for _ in 0..n {
+                write_nested(w, rest, values, next);
+            }
+            w.end_array();
+        }
+    }
+}
+
+/// Writes element `i` of `values` (the caller checked the length).
+fn write_element(w: &mut JsonWriter, values: &Values, i: usize) {
+    match values {
+        Values::Int(v) => match v.get(i) {
+            Some(&x) => w.int(x),
+            None => w.null(),
+        },
+        Values::UInt(v) => match v.get(i) {
+            Some(&x) => w.uint(x),
+            None => w.null(),
+        },
+        Values::Float(v) => match v.get(i) {
+            Some(&x) => w.float(x),
+            None => w.null(),
+        },
+        Values::Bool(v) => match v.get(i) {
+            Some(&x) => w.bool(x),
+            None => w.null(),
+        },
+        Values::Str(v) => match v.get(i) {
+            Some(x) => w.string(x),
+            None => w.null(),
+        },
+    }
+}
+
+/// Writes a SPARSE entry.
+fn write_sparse(w: &mut JsonWriter, info: &SparseInfo) {
+    w.begin_object();
+    w.key("convention");
+    w.string(info.convention.as_str());
+    w.key("format");
+    w.string(info.format.as_str());
+    w.key("shape");
+    write_shape(w, Some(&info.shape));
+    w.key("nnz_stored");
+    w.uint(info.nnz_stored);
+    w.key("data_dtype");
+    w.string(&info.data_dtype.numpy_str());
+    w.key("indices_dtype");
+    w.string(&info.indices_dtype.numpy_str());
+    w.key("indptr_dtype");
+    w.string(&info.indptr_dtype.numpy_str());
+    w.end_object();
+}
+
+/// A streaming writer of compact JSON that places commas itself.
+#[derive(Default)]
+pub(crate) struct JsonWriter {
+    out: String,
+    /// One entry per open array/object: has it an element already?
+    open: Vec<bool>,
+    /// A key was just written; the next value follows its colon.
+    after_key: bool,
+}
+
+impl JsonWriter {
+    /// The separator before a new element.
+    fn separate(&mut self) {
+        if self.after_key {
+            self.after_key = false;
+            return;
+        }
+        if let Some(has_element) = self.open.last_mut() {
+            if *has_element {
+                self.out.push(',');
+            }
+            *has_element = true;
+        }
+    }
+
+    pub(crate) fn begin_object(&mut self) {
+        self.separate();
+        self.out.push('{');
+        self.open.push(false);
+    }
+
+    pub(crate) fn end_object(&mut self) {
+        self.open.pop();
+        self.out.push('}');
+    }
+
+    pub(crate) fn begin_array(&mut self) {
+        self.separate();
+        self.out.push('[');
+        self.open.push(false);
+    }
+
+    pub(crate) fn end_array(&mut self) {
+        self.open.pop();
+        self.out.push(']');
+    }
+
+    pub(crate) fn key(&mut self, key: &str) {
+        self.separate();
+        push_json_string(&mut self.out, key);
+        self.out.push(':');
+        self.after_key = true;
+    }
+
+    pub(crate) fn string(&mut self, s: &str) {
+        self.separate();
+        push_json_string(&mut self.out, s);
+    }
+
+    pub(crate) fn int(&mut self, v: i64) {
+        self.separate();
+        let _ = write!(self.out, "{v}");
+    }
+
+    pub(crate) fn uint(&mut self, v: u64) {
+        self.separate();
+        let _ = write!(self.out, "{v}");
+    }
+
+    /// A float that reads back as a float: Rust's `{:?}` always has a `.` or
+    /// an exponent and round-trips; non-finite values become strings.
+    pub(crate) fn float(&mut self, v: f64) {
+        if v.is_nan() {
+            self.string("NaN");
+        } else if v.is_infinite() {
+            self.string(if v > 0.0 { "Infinity" } else { "-Infinity" });
+        } else {
+            self.separate();
+            let _ = write!(self.out, "{v:?}");
+        }
+    }
+
+    pub(crate) fn bool(&mut self, v: bool) {
+        self.separate();
+        self.out.push_str(if v { "true" } else { "false" });
+    }
+
+    pub(crate) fn null(&mut self) {
+        self.separate();
+        self.out.push_str("null");
+    }
+
+    /// Inserts an already serialised value.
+    pub(crate) fn raw(&mut self, json: &str) {
+        self.separate();
+        self.out.push_str(json);
+    }
+
+    pub(crate) fn finish(self) -> String {
+        self.out
+    }
+}
+
+/// Appends `s` as a JSON string literal, escaping quotes, backslashes and
+/// every control character.
+fn push_json_string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c if u32::from(c) < 0x20 || c == '\u{7f}' => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writer_places_commas_and_escapes() {
+        let mut w = JsonWriter::default();
+        w.begin_object();
+        w.key("a\"b");
+        w.begin_array();
+        w.int(-1);
+        w.uint(u64::MAX);
+        w.float(1.0);
+        w.float(0.1);
+        w.float(1e300);
+        w.float(f64::NAN);
+        w.float(f64::NEG_INFINITY);
+        w.bool(true);
+        w.null();
+        w.string("tab\there\u{1}\\");
+        w.end_array();
+        w.key("e");
+        w.begin_object();
+        w.end_object();
+        w.end_object();
+        assert_eq!(
+            w.finish(),
+            r#"{"a\"b":[-1,18446744073709551615,1.0,0.1,1e300,"NaN","-Infinity",true,null,"tab\there\u0001\\"],"e":{}}"#
+        );
+    }
+
+    #[test]
+    fn nested_values_follow_the_shape() {
+        let mut w = JsonWriter::default();
+        w.begin_object();
+        write_values(&mut w, "v", &[2, 3], &Values::Int((0..6).collect()));
+        write_values(&mut w, "s", &[], &Values::Bool(vec![true]));
+        write_values(&mut w, "z", &[2, 0], &Values::Int(vec![]));
+        write_values(&mut w, "bad", &[3], &Values::Int(vec![1]));
+        w.end_object();
+        let out = w.finish();
+        assert!(out.starts_with(r#"{"v":[[0,1,2],[3,4,5]],"s":true,"z":[[],[]],"error":"#));
+    }
+
+    #[test]
+    fn join_paths() {
+        assert_eq!(join("/", "X"), "/X");
+        assert_eq!(join("/X", "data"), "/X/data");
+    }
+}

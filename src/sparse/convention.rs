@@ -244,4 +244,55 @@ mod tests {
         assert_eq!(pair(&Values::Int(vec![1, 2, 3])), None);
         assert_eq!(pair(&Values::Float(vec![1.0, 2.0])), None);
     }
+
+    /// Opens a committed fixture, or `None` when fixtures/ is absent.
+    fn fixture(name: &str) -> Option<crate::File> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures")
+            .join(name);
+        let bytes = std::fs::read(path).ok()?;
+        Some(crate::File::from_bytes(bytes).expect("fixture opens"))
+    }
+
+    #[test]
+    fn detects_the_seed_h5sparse_group() {
+        let Some(file) = fixture("seed.h5") else {
+            return;
+        };
+        let info = detect(&file.group("/X").unwrap()).unwrap().unwrap();
+        assert_eq!(info.convention, Convention::H5sparse);
+        assert_eq!(info.format, SparseFormat::Csr);
+        assert_eq!(info.shape, [6, 3]);
+        assert_eq!(info.nnz_stored, 6);
+        assert_eq!(info.data_dtype.numpy_str(), "<i8");
+        assert_eq!(info.indptr_dtype.numpy_str(), "<i4");
+        // The root is not a sparse matrix.
+        assert_eq!(detect(&file.root().unwrap()).unwrap(), None);
+    }
+
+    #[test]
+    fn detects_anndata_groups_but_not_dataframes() {
+        let Some(file) = fixture("anndata.h5ad") else {
+            return;
+        };
+        let x = detect(&file.group("/X").unwrap()).unwrap().unwrap();
+        assert_eq!(x.convention, Convention::Anndata);
+        assert_eq!(x.format, SparseFormat::Csr);
+        assert_eq!(x.shape, [20, 12]);
+        assert_eq!(x.nnz_stored, 72);
+        assert_eq!(detect(&file.group("/obs").unwrap()).unwrap(), None);
+    }
+
+    #[test]
+    fn detects_the_10x_matrix() {
+        let Some(file) = fixture("tenx.h5") else {
+            return;
+        };
+        let info = detect(&file.group("/matrix").unwrap()).unwrap().unwrap();
+        assert_eq!(info.convention, Convention::TenX);
+        assert_eq!(info.format, SparseFormat::Csc);
+        assert_eq!(info.shape, [30, 25]);
+        assert_eq!(info.nnz_stored, 150);
+        assert_eq!(info.indices_dtype.numpy_str(), "<i8");
+    }
 }

@@ -60,7 +60,11 @@ fn hyperslabs_cross_partial_edge_chunks() {
 fn out_of_bounds_selections_are_rejected() {
     let f = open("layouts.h5");
     let d = f.dataset("/chunked_edges").unwrap();
-    for (start, count) in [([0, 0], [11, 1]), ([10, 0], [1, 1]), ([0, u64::MAX], [1, 2])] {
+    for (start, count) in [
+        ([0, 0], [11, 1]),
+        ([10, 0], [1, 1]),
+        ([0, u64::MAX], [1, 2]),
+    ] {
         let err = d.read_slab::<i16>(&start, &count).unwrap_err();
         assert!(matches!(err, Error::InvalidArgument(_)), "{err}");
     }
@@ -86,10 +90,17 @@ fn contiguous_native_ranges_borrow_from_the_map() {
     let r = d.read_range_cow::<f64>(2, 3).unwrap();
     assert_eq!(&*r, &[3.0, 4.5, 6.0]);
     // f64 needs 8-byte alignment of the file offset; the map itself is page aligned.
-    assert!(matches!(r, Cow::Borrowed(_)), "expected a borrow from the mmap");
+    assert!(
+        matches!(r, Cow::Borrowed(_)),
+        "expected a borrow from the mmap"
+    );
     // Big-endian data must be copied and converted.
     let f = open("dtypes.h5");
-    let be = f.dataset("/i32_be").unwrap().read_range_cow::<i32>(0, 2).unwrap();
+    let be = f
+        .dataset("/i32_be")
+        .unwrap()
+        .read_range_cow::<i32>(0, 2)
+        .unwrap();
     assert!(matches!(be, Cow::Owned(_)));
     assert_eq!(&*be, &[i32::MIN, -1]);
 }

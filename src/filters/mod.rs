@@ -353,13 +353,29 @@ mod tests {
             flags: 0,
             cd_values: vec![],
         };
-        let err = decode_chunk(std::slice::from_ref(&lz4), 0, b"x", 1, 1, &Limits::default()).unwrap_err();
+        let err = decode_chunk(
+            std::slice::from_ref(&lz4),
+            0,
+            b"x",
+            1,
+            1,
+            &Limits::default(),
+        )
+        .unwrap_err();
         match err {
             Error::Unsupported { what } => assert_eq!(what, "filter 32004 (lz4)"),
             e => panic!("{e:?}"),
         }
         // Skipped but not optional: still unsupported.
-        assert!(decode_chunk(std::slice::from_ref(&lz4), 1, b"x", 1, 1, &Limits::default()).is_err());
+        assert!(decode_chunk(
+            std::slice::from_ref(&lz4),
+            1,
+            b"x",
+            1,
+            1,
+            &Limits::default()
+        )
+        .is_err());
         // Optional and skipped: fine.
         let opt = FilterSpec { flags: 1, ..lz4 };
         assert_eq!(

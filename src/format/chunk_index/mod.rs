@@ -112,10 +112,18 @@ pub fn records(
     limits: &Limits,
 ) -> Result<Vec<ChunkRecord>> {
     let mut recs = match kind {
-        // WIRE: crate::format::btree_v1::chunk_records(view, *address, geom.dims.len(), limits)
-        ChunkIndexKind::BtreeV1 { address: _ } => return Err(Error::unsupported("pending")),
-        // WIRE: crate::format::btree_v2::chunk_records(view, *address, geom, limits)
-        ChunkIndexKind::BtreeV2 { address: _, .. } => return Err(Error::unsupported("pending")),
+        // Never written: no index yet.
+        ChunkIndexKind::BtreeV1 { address } | ChunkIndexKind::BtreeV2 { address, .. }
+            if address.is_undefined() =>
+        {
+            Vec::new()
+        }
+        ChunkIndexKind::BtreeV1 { address } => {
+            crate::format::btree_v1::chunk_records(view, *address, geom.chunk_dims.len(), limits)?
+        }
+        ChunkIndexKind::BtreeV2 { address, .. } => {
+            crate::format::btree_v2::chunk_records(view, *address, geom, limits)?
+        }
         ChunkIndexKind::SingleChunk { address, filtered } => {
             single::records(view, *address, *filtered, geom, limits)?
         }
@@ -323,3 +331,6 @@ pub(crate) mod test_util {
         f
     }
 }
+
+#[cfg(test)]
+mod real_files;

@@ -415,6 +415,21 @@ mod tests {
 
     proptest! {
         #[test]
+        fn hostile_chunks_never_panic(
+            data in proptest::collection::vec(any::<u8>(), 0..300),
+            mask in 0u32..8,
+            expected in 0usize..2000,
+        ) {
+            let p = [spec(2, 1, &[4]), spec(32000, 1, &[]), spec(1, 1, &[]), spec(3, 0, &[])];
+            for k in 0..p.len() {
+                let _ = decode_chunk(&p[k..], mask, &data, expected, 4, &Limits::default());
+            }
+            let mut z = vec![0x78, 0x9c];
+            z.extend_from_slice(&data);
+            let _ = decode_chunk(&p[2..3], 0, &z, expected, 4, &Limits::default());
+        }
+
+        #[test]
         fn pipelines_round_trip(
             data in proptest::collection::vec(0u8..8, 0..2000),
             es in 1usize..9,

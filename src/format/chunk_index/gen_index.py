@@ -44,6 +44,15 @@ with h5py.File(p, 'w', libver='latest') as f:
     d[99990] = 1
     d[5] = 1
     # chunk written with the filter skipped
+    # filters on real data: 10x-style shuffle+gzip, fletcher32, lzf
+    f.create_dataset('pipe_10x', data=np.arange(4000, dtype='<i4') // 3, chunks=(800,), compression='gzip',
+                     compression_opts=4, shuffle=True)
+    f.create_dataset('pipe_all', data=np.arange(3000, dtype='<f8') / 7, chunks=(600,), compression='gzip',
+                     shuffle=True, fletcher32=True)
+    f.create_dataset('pipe_lzf', data=np.arange(3000, dtype='<i8') // 5, chunks=(500,), compression='lzf',
+                     shuffle=True)
+    d = f.create_dataset('pipe_lzf_raw', shape=(64,), chunks=(16,), dtype='u1', compression='lzf')
+    d[...] = np.random.default_rng(2).integers(0, 256, 64, dtype='u1')
     d = f.create_dataset('masked', shape=(8,), chunks=(4,), dtype='<i4', compression='gzip')
     d[...] = np.arange(8)
     d.id.write_direct_chunk((4,), np.arange(10, 14, dtype='<i4').tobytes(), filter_mask=1)
@@ -74,6 +83,12 @@ with h5py.File(p, 'r') as f:
                 row = [list(c.chunk_offset), c.filter_mask, c.byte_offset, c.size]
                 if len(infos) <= 200:
                     row.append(d.id.read_direct_chunk(c.chunk_offset)[1].hex())
+                    # The decoded chunk, for chunks wholly inside the data
+                    # (edge chunks hold unspecified padding).
+                    end = [o + k for o, k in zip(c.chunk_offset, d.chunks)]
+                    if all(e <= s for e, s in zip(end, d.shape)):
+                        sl = tuple(slice(o, e) for o, e in zip(c.chunk_offset, end))
+                        row.append(np.ascontiguousarray(d[sl]).tobytes().hex())
                 rows.append(row)
         out[name] = dict(ohdr=h5py.h5o.get_info(d.id).addr, shape=d.shape, maxshape=[(-1 if m is None else m) for m in d.maxshape], chunks=d.chunks,
                          itemsize=d.dtype.itemsize, filtered=d.id.get_create_plist().get_nfilters() > 0,

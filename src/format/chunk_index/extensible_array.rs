@@ -530,6 +530,12 @@ pub fn records(
                 ));
             }
             for j in 0..info.ndblks {
+                // Slot start_dblk + j of the index block's data-block list.
+                let slot = usize::try_from(info.start_dblk.saturating_add(j)).unwrap_or(usize::MAX);
+                dblk_c.seek(
+                    slot.saturating_mul(sa),
+                    "extensible array index block data block slot",
+                )?;
                 let a = dblk_c.address("extensible array data block address")?;
                 if a.is_undefined() || w.block_first(u, j) >= w.max_index_set {
                     continue;

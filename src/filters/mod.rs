@@ -353,13 +353,29 @@ mod tests {
             flags: 0,
             cd_values: vec![],
         };
-        let err = decode_chunk(std::slice::from_ref(&lz4), 0, b"x", 1, 1, &Limits::default()).unwrap_err();
+        let err = decode_chunk(
+            std::slice::from_ref(&lz4),
+            0,
+            b"x",
+            1,
+            1,
+            &Limits::default(),
+        )
+        .unwrap_err();
         match err {
             Error::Unsupported { what } => assert_eq!(what, "filter 32004 (lz4)"),
             e => panic!("{e:?}"),
         }
         // Skipped but not optional: still unsupported.
-        assert!(decode_chunk(std::slice::from_ref(&lz4), 1, b"x", 1, 1, &Limits::default()).is_err());
+        assert!(decode_chunk(
+            std::slice::from_ref(&lz4),
+            1,
+            b"x",
+            1,
+            1,
+            &Limits::default()
+        )
+        .is_err());
         // Optional and skipped: fine.
         let opt = FilterSpec { flags: 1, ..lz4 };
         assert_eq!(
@@ -398,6 +414,21 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn hostile_chunks_never_panic(
+            data in proptest::collection::vec(any::<u8>(), 0..300),
+            mask in 0u32..8,
+            expected in 0usize..2000,
+        ) {
+            let p = [spec(2, 1, &[4]), spec(32000, 1, &[]), spec(1, 1, &[]), spec(3, 0, &[])];
+            for k in 0..p.len() {
+                let _ = decode_chunk(&p[k..], mask, &data, expected, 4, &Limits::default());
+            }
+            let mut z = vec![0x78, 0x9c];
+            z.extend_from_slice(&data);
+            let _ = decode_chunk(&p[2..3], 0, &z, expected, 4, &Limits::default());
+        }
+
         #[test]
         fn pipelines_round_trip(
             data in proptest::collection::vec(0u8..8, 0..2000),

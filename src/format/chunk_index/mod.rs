@@ -112,10 +112,18 @@ pub fn records(
     limits: &Limits,
 ) -> Result<Vec<ChunkRecord>> {
     let mut recs = match kind {
-        // WIRE: crate::format::btree_v1::chunk_records(view, *address, geom.dims.len(), limits)
-        ChunkIndexKind::BtreeV1 { address: _ } => return Err(Error::unsupported("pending")),
-        // WIRE: crate::format::btree_v2::chunk_records(view, *address, geom, limits)
-        ChunkIndexKind::BtreeV2 { address: _, .. } => return Err(Error::unsupported("pending")),
+        // Never written: no index yet.
+        ChunkIndexKind::BtreeV1 { address } | ChunkIndexKind::BtreeV2 { address, .. }
+            if address.is_undefined() =>
+        {
+            Vec::new()
+        }
+        ChunkIndexKind::BtreeV1 { address } => {
+            crate::format::btree_v1::chunk_records(view, *address, geom.chunk_dims.len(), limits)?
+        }
+        ChunkIndexKind::BtreeV2 { address, .. } => {
+            crate::format::btree_v2::chunk_records(view, *address, geom, limits)?
+        }
         ChunkIndexKind::SingleChunk { address, filtered } => {
             single::records(view, *address, *filtered, geom, limits)?
         }
@@ -321,5 +329,89 @@ pub(crate) mod test_util {
             f[*at..*at + p.len()].copy_from_slice(p);
         }
         f
+    }
+}
+
+#[cfg(test)]
+mod real_files;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::{Address, Sizes};
+
+    #[test]
+    fn dispatch_sorts_and_handles_unwritten_indexes() {
+        let bytes = vec![0u8; 256];
+        let view = FileView {
+            bytes: &bytes,
+            sizes: Sizes::DEFAULT,
+            base: 0,
+        };
+        let g = ChunkGeometry {
+            dims: &[4, 4],
+            max_dims: &[4, 4],
+            chunk_dims: &[2, 2],
+            element_size: 1,
+            filtered: false,
+        };
+        let l = Limits::default();
+        for kind in [
+            ChunkIndexKind::BtreeV1 {
+                address: Address::UNDEFINED,
+            },
+            ChunkIndexKind::BtreeV2 {
+                address: Address::UNDEFINED,
+                node_size: 512,
+                split_percent: 100,
+                merge_percent: 40,
+            },
+            ChunkIndexKind::FixedArray {
+                address: Address::UNDEFINED,
+                page_bits: 10,
+            },
+            ChunkIndexKind::SingleChunk {
+                address: Address::UNDEFINED,
+                filtered: None,
+            },
+        ] {
+            assert!(
+                records(&view, &kind, &g, &l).unwrap().is_empty(),
+                "{kind:?}"
+            );
+        }
+        let r = records(
+            &view,
+            &ChunkIndexKind::Implicit {
+                address: Address(16),
+            },
+            &g,
+            &l,
+        )
+        .unwrap();
+        let offsets: Vec<Vec<u64>> = r.iter().map(|r| r.offset.clone()).collect();
+        assert_eq!(offsets, [[0, 0], [0, 2], [2, 0], [2, 2]]);
+        // Mismatched ranks are a format error, not a panic.
+        let bad = ChunkGeometry {
+            max_dims: &[4],
+            ..g
+        };
+        assert!(records(
+            &view,
+            &ChunkIndexKind::Implicit {
+                address: Address(16)
+            },
+            &bad,
+            &l
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn bitmap_is_msb_first() {
+        assert!(bit_is_set(&[0x80], 0));
+        assert!(bit_is_set(&[0x00, 0x40], 9));
+        assert!(!bit_is_set(&[0x01], 0));
+        assert!(!bit_is_set(&[], 3));
     }
 }

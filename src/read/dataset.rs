@@ -662,7 +662,8 @@ impl<'f> Dataset<'f> {
                         copy_intersection(data, block, out, sel, elem);
                     } else {
                         let stored = view.slice(r.address, r.size, "filtered chunk")?;
-                        let data = filters::decode_chunk(
+                        let data = filters::decode_chunk_at(
+                            view.abs_u64(r.address),
                             &info.filters,
                             r.filter_mask,
                             stored,

@@ -30,35 +30,43 @@ pub(crate) fn address_of(view: &FileView<'_>, part: &[u8]) -> u64 {
     }
 }
 
+/// Every link of the group whose object header is at `addr`, unsorted.
+pub(crate) fn links_at(
+    view: &FileView<'_>,
+    limits: &crate::limits::Limits,
+    addr: Address,
+) -> Result<Vec<Link>> {
+    let sizes = view.sizes;
+    let hdr = crate::format::object_header::ObjectHeader::parse(view, addr, limits)?;
+    if let Some(m) = hdr.first(kind::SYMBOL_TABLE) {
+        let st = SymbolTableMessage::parse(m.data, m.at, sizes)?;
+        return symbol_table::read_group(view, st.btree, st.local_heap, limits);
+    }
+    let mut links = Vec::new();
+    for m in hdr.all(kind::LINK) {
+        links.push(link_from(LinkMessage::parse(m.data, m.at, sizes)?));
+    }
+    if let Some(m) = hdr.first(kind::LINK_INFO) {
+        let info = LinkInfo::parse(m.data, m.at, sizes)?;
+        if !info.fractal_heap.is_undefined() && !info.name_index.is_undefined() {
+            let heap = FractalHeap::open(view, info.fractal_heap, limits)?;
+            let tree = BTreeV2::open(view, info.name_index, limits)?;
+            for rec in tree.records()? {
+                let at = address_of(view, rec);
+                let r = LinkNameRecord::parse(rec, at)?;
+                let obj = heap.get(&r.heap_id)?;
+                let at = address_of(view, &obj);
+                links.push(link_from(LinkMessage::parse(&obj, at, sizes)?));
+            }
+        }
+    }
+    Ok(links)
+}
+
 impl File {
     /// Every link of the group whose object header is at `addr`, unsorted.
     pub(crate) fn read_links(&self, addr: Address) -> Result<Vec<Link>> {
-        let view = self.view();
-        let sizes = view.sizes;
-        let hdr = self.header(addr)?;
-        if let Some(m) = hdr.first(kind::SYMBOL_TABLE) {
-            let st = SymbolTableMessage::parse(m.data, m.at, sizes)?;
-            return symbol_table::read_group(&view, st.btree, st.local_heap, &self.limits);
-        }
-        let mut links = Vec::new();
-        for m in hdr.all(kind::LINK) {
-            links.push(link_from(LinkMessage::parse(m.data, m.at, sizes)?));
-        }
-        if let Some(m) = hdr.first(kind::LINK_INFO) {
-            let info = LinkInfo::parse(m.data, m.at, sizes)?;
-            if !info.fractal_heap.is_undefined() && !info.name_index.is_undefined() {
-                let heap = FractalHeap::open(&view, info.fractal_heap, &self.limits)?;
-                let tree = BTreeV2::open(&view, info.name_index, &self.limits)?;
-                for rec in tree.records()? {
-                    let at = address_of(&view, rec);
-                    let r = LinkNameRecord::parse(rec, at)?;
-                    let obj = heap.get(&r.heap_id)?;
-                    let at = address_of(&view, &obj);
-                    links.push(link_from(LinkMessage::parse(&obj, at, sizes)?));
-                }
-            }
-        }
-        Ok(links)
+        links_at(&self.view(), &self.limits, addr)
     }
 
     /// Every attribute of the object whose header is at `addr`, in name order.

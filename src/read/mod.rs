@@ -5,7 +5,7 @@ mod decode;
 mod dtype;
 mod file;
 mod group;
-mod hyperslab;
+pub(crate) mod hyperslab;
 mod values;
 
 pub use dtype::{ByteOrder, CharSet, Dtype, StringPadding};
@@ -144,6 +144,8 @@ pub struct FilterInfo {
 pub trait H5Type: bytemuck::Pod + Send + Sync {
     /// True when the stored `dtype` holds exactly this type (any byte order).
     fn matches(dtype: &Dtype) -> bool;
+    /// This type as stored natively (the dtype a writer uses for it).
+    fn dtype() -> Dtype;
 }
 
 macro_rules! impl_int {
@@ -152,6 +154,9 @@ macro_rules! impl_int {
             fn matches(dtype: &Dtype) -> bool {
                 matches!(dtype, Dtype::Int { size, signed, .. }
                     if usize::from(*size) == std::mem::size_of::<$t>() && *signed == (<$t>::MIN != 0))
+            }
+            fn dtype() -> Dtype {
+                Dtype::Int { size: std::mem::size_of::<$t>() as u8, signed: <$t>::MIN != 0, order: ByteOrder::NATIVE }
             }
         }
     )*};
@@ -162,10 +167,25 @@ impl H5Type for f32 {
     fn matches(dtype: &Dtype) -> bool {
         matches!(dtype, Dtype::Float { size: 4, .. })
     }
+    fn dtype() -> Dtype {
+        Dtype::Float {
+            size: 4,
+            order: ByteOrder::NATIVE,
+        }
+    }
 }
 
 impl H5Type for f64 {
     fn matches(dtype: &Dtype) -> bool {
         matches!(dtype, Dtype::Float { size: 8, .. })
     }
+    fn dtype() -> Dtype {
+        Dtype::Float {
+            size: 8,
+            order: ByteOrder::NATIVE,
+        }
+    }
 }
+
+#[cfg(test)]
+pub(crate) use decode::f16_to_f64 as decode_f16_for_tests;

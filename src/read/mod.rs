@@ -188,4 +188,5 @@ impl H5Type for f64 {
 }
 
 #[cfg(test)]
+#[allow(unused_imports)] // used by the writer's tests
 pub(crate) use decode::f16_to_f64 as decode_f16_for_tests;

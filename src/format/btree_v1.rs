@@ -301,6 +301,171 @@ pub fn chunk_records(
     Ok(out)
 }
 
+/// One raw data chunk key (node type 1) to encode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChunkKey {
+    /// Size of the stored (filtered) chunk in bytes.
+    pub size: u32,
+    /// Filter mask: bit `i` set means filter `i` was skipped.
+    pub filter_mask: u32,
+    /// The chunk's offset in elements, one per dataset dimension; the
+    /// trailing 0 of the element-size dimension is added by the encoder.
+    pub offset: Vec<u64>,
+}
+
+/// Bytes of a v1 B-tree node header: signature, type, level, entries
+/// used, left and right siblings (8-byte offsets).
+const NODE_HEADER_LEN: usize = 24;
+
+/// Size of a group node (node type 0) sized for `2k` children, as libhdf5
+/// allocates every node of the tree (`k` is the superblock's group
+/// *internal* node K, for leaves too).
+pub fn node_size_group(k: u16, sizes: super::Sizes) -> usize {
+    let key = usize::from(sizes.length);
+    NODE_HEADER_LEN + 2 * usize::from(k) * (key + usize::from(sizes.offset)) + key
+}
+
+/// Size of a raw data chunk node (node type 1) of a dataset of `rank`
+/// dimensions sized for `2k` children (`k` is the indexed storage K, 32 by
+/// default).
+pub fn node_size_chunk(k: u16, rank: usize, sizes: super::Sizes) -> usize {
+    let key = chunk_key_size(rank);
+    NODE_HEADER_LEN + 2 * usize::from(k) * (key + usize::from(sizes.offset)) + key
+}
+
+/// Size of one chunk key: size (4), filter mask (4), `rank + 1` offsets.
+pub fn chunk_key_size(rank: usize) -> usize {
+    8 + 8 * (rank + 1)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn node_prefix(
+    node_type: u8,
+    level: u8,
+    left: Address,
+    right: Address,
+    keys: usize,
+    children: &[Address],
+    k: u16,
+    size: usize,
+) -> Result<Vec<u8>> {
+    let cap = 2 * usize::from(k);
+    if children.len() > cap {
+        return Err(Error::invalid(format!(
+            "v1 B-tree node: {} children exceed 2K = {cap}",
+            children.len()
+        )));
+    }
+    if keys != children.len() + 1 {
+        return Err(Error::invalid(format!(
+            "v1 B-tree node: {keys} keys for {} children (expected children + 1)",
+            children.len()
+        )));
+    }
+    let mut b = Vec::with_capacity(size);
+    b.extend_from_slice(b"TREE");
+    b.push(node_type);
+    b.push(level);
+    b.extend_from_slice(&(children.len() as u16).to_le_bytes());
+    b.extend_from_slice(&left.0.to_le_bytes());
+    b.extend_from_slice(&right.0.to_le_bytes());
+    Ok(b)
+}
+
+/// Encodes a group B-tree node (node type 0, 8-byte offsets and lengths).
+///
+/// `keys` are local heap offsets, `children.len() + 1` of them: key `i` is
+/// the offset of the largest name in child `i - 1` (key 0 is the empty
+/// string's offset, 0). Children are symbol table nodes at level 0,
+/// B-tree nodes above. The node is zero-filled to [`node_size_group`].
+pub fn encode_group_node(
+    level: u8,
+    left: Address,
+    right: Address,
+    keys: &[u64],
+    children: &[Address],
+    group_internal_k: u16,
+) -> Result<Vec<u8>> {
+    let size = node_size_group(group_internal_k, super::Sizes::DEFAULT);
+    let mut b = node_prefix(
+        NODE_TYPE_GROUP,
+        level,
+        left,
+        right,
+        keys.len(),
+        children,
+        group_internal_k,
+        size,
+    )?;
+    for (key, child) in keys.iter().zip(children) {
+        b.extend_from_slice(&key.to_le_bytes());
+        b.extend_from_slice(&child.0.to_le_bytes());
+    }
+    if let Some(last) = keys.last() {
+        b.extend_from_slice(&last.to_le_bytes());
+    }
+    b.resize(size, 0);
+    Ok(b)
+}
+
+/// Encodes a raw data chunk B-tree node (node type 1, 8-byte offsets).
+///
+/// `keys` has `children.len() + 1` entries, each with `rank` offsets: key
+/// `i` describes child `i` (a chunk at level 0, a node above, whose first
+/// chunk it names); the last key is the offset just past the last chunk
+/// (libhdf5 writes the last chunk's offset plus the chunk dimensions, size
+/// and mask 0). The node is zero-filled to [`node_size_chunk`].
+pub fn encode_chunk_node(
+    level: u8,
+    left: Address,
+    right: Address,
+    keys: &[ChunkKey],
+    children: &[Address],
+    indexed_storage_k: u16,
+    rank: usize,
+) -> Result<Vec<u8>> {
+    if rank == 0 || rank > 32 {
+        return Err(Error::invalid(format!(
+            "v1 B-tree chunk node: rank {rank} is outside 1..=32"
+        )));
+    }
+    let size = node_size_chunk(indexed_storage_k, rank, super::Sizes::DEFAULT);
+    let mut b = node_prefix(
+        NODE_TYPE_CHUNK,
+        level,
+        left,
+        right,
+        keys.len(),
+        children,
+        indexed_storage_k,
+        size,
+    )?;
+    let put_key = |b: &mut Vec<u8>, k: &ChunkKey| -> Result<()> {
+        if k.offset.len() != rank {
+            return Err(Error::invalid(format!(
+                "v1 B-tree chunk key with {} offsets for rank {rank}",
+                k.offset.len()
+            )));
+        }
+        b.extend_from_slice(&k.size.to_le_bytes());
+        b.extend_from_slice(&k.filter_mask.to_le_bytes());
+        for o in &k.offset {
+            b.extend_from_slice(&o.to_le_bytes());
+        }
+        b.extend_from_slice(&0u64.to_le_bytes());
+        Ok(())
+    };
+    for (key, child) in keys.iter().zip(children) {
+        put_key(&mut b, key)?;
+        b.extend_from_slice(&child.0.to_le_bytes());
+    }
+    if let Some(last) = keys.last() {
+        put_key(&mut b, last)?;
+    }
+    b.resize(size, 0);
+    Ok(b)
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -466,6 +631,112 @@ pub(crate) mod tests {
                 let _ = group_snod_addresses(&view(&b), Address(0), &lim);
             }
         }
+    }
+
+    #[test]
+    fn encode_round_trips() {
+        let sizes = Sizes::DEFAULT;
+        assert_eq!(node_size_group(16, sizes), 544);
+        assert_eq!(node_size_chunk(32, 1, sizes), 2096);
+        // A level-1 chunk tree over two leaves, all encoded.
+        let key = |size: u32, mask: u32, r: u64| ChunkKey {
+            size,
+            filter_mask: mask,
+            offset: vec![r, 0],
+        };
+        let root_at = 0u64;
+        let leaf = node_size_chunk(32, 2, sizes) as u64;
+        let mut b = encode_chunk_node(
+            1,
+            Address::UNDEFINED,
+            Address::UNDEFINED,
+            &[key(0, 0, 0), key(0, 0, 20), key(0, 0, 40)],
+            &[Address(leaf), Address(2 * leaf)],
+            32,
+            2,
+        )
+        .unwrap();
+        assert_eq!(b.len() as u64, leaf);
+        b.extend(
+            encode_chunk_node(
+                0,
+                Address::UNDEFINED,
+                Address(2 * leaf),
+                &[key(11, 0, 0), key(12, 1, 10), key(0, 0, 20)],
+                &[Address(10_000), Address(10_100)],
+                32,
+                2,
+            )
+            .unwrap(),
+        );
+        b.extend(
+            encode_chunk_node(
+                0,
+                Address(leaf),
+                Address::UNDEFINED,
+                &[key(13, 0, 20), key(14, 2, 30), key(0, 0, 40)],
+                &[Address(10_200), Address(10_300)],
+                32,
+                2,
+            )
+            .unwrap(),
+        );
+        b.resize(10_400, 0);
+        let recs = chunk_records(&view(&b), Address(root_at), 2, &Limits::default()).unwrap();
+        let got: Vec<_> = recs
+            .iter()
+            .map(|r| (r.offset[0], r.address.0, r.size, r.filter_mask))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (0, 10_000, 11, 0),
+                (10, 10_100, 12, 1),
+                (20, 10_200, 13, 0),
+                (30, 10_300, 14, 2)
+            ]
+        );
+        let node = BTreeV1Node::parse(
+            &view(&b),
+            Address(leaf),
+            NODE_TYPE_CHUNK,
+            chunk_key_size(2),
+            &Limits::default(),
+        )
+        .unwrap();
+        assert_eq!(node.right, Address(2 * leaf));
+        assert!(node.left.is_undefined());
+        // Group node.
+        let g = encode_group_node(
+            0,
+            Address::UNDEFINED,
+            Address::UNDEFINED,
+            &[0, 8],
+            &[Address(0x430)],
+            16,
+        )
+        .unwrap();
+        assert_eq!(g.len(), 544);
+        let mut file = g.clone();
+        file.resize(0x500, 0);
+        assert_eq!(
+            group_snod_addresses(&view(&file), Address(0), &Limits::default()).unwrap(),
+            vec![Address(0x430)]
+        );
+        // Bad inputs.
+        assert!(encode_group_node(0, Address(0), Address(0), &[0], &[Address(1)], 16).is_err());
+        let kids = vec![Address(1); 33];
+        assert!(encode_group_node(0, Address(0), Address(0), &[0; 34], &kids, 16).is_err());
+        assert!(encode_chunk_node(
+            0,
+            Address(0),
+            Address(0),
+            &[key(0, 0, 0), key(0, 0, 1)],
+            &[Address(1)],
+            32,
+            3
+        )
+        .is_err());
     }
 
     #[test]

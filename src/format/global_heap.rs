@@ -268,6 +268,68 @@ impl<'a> GlobalHeapCache<'a> {
     }
 }
 
+/// libhdf5's smallest global heap collection (`H5HG_MINSIZE`).
+pub const MIN_COLLECTION_SIZE: usize = 4096;
+
+/// Encoded size of the objects `lens` in a collection: header, then per
+/// object a 16-byte header and its data padded to 8 (8-byte lengths).
+pub fn collection_used_len(lens: impl IntoIterator<Item = usize>) -> usize {
+    16 + lens
+        .into_iter()
+        .map(|n| 16 + n.div_ceil(8) * 8)
+        .sum::<usize>()
+}
+
+/// Encodes a global heap collection ("GCOL", version 1, 8-byte lengths)
+/// holding `objects` as heap objects 1..=n, as libhdf5 writes vlen data:
+/// reference count 0, data padded to 8 bytes, the collection at least
+/// [`MIN_COLLECTION_SIZE`] bytes with the rest described by free-space
+/// object 0 (whose size counts its own 16-byte header). Slack of 8 bytes,
+/// too small for an object header, stays zero (libhdf5 reads it as free
+/// space).
+///
+/// A reference to object `i` (1-based) is
+/// `VlenRef { length, collection, index: i }`, see [`encode_vlen_ref`].
+pub fn encode_collection(objects: &[&[u8]]) -> Result<Vec<u8>> {
+    if objects.len() > usize::from(u16::MAX) {
+        return Err(Error::invalid(format!(
+            "global heap collection: {} objects (at most 65535)",
+            objects.len()
+        )));
+    }
+    let used = collection_used_len(objects.iter().map(|o| o.len()));
+    let size = used.max(MIN_COLLECTION_SIZE);
+    let mut b = Vec::with_capacity(size);
+    b.extend_from_slice(b"GCOL");
+    b.extend_from_slice(&[1, 0, 0, 0]);
+    b.extend_from_slice(&(size as u64).to_le_bytes());
+    for (i, o) in objects.iter().enumerate() {
+        b.extend_from_slice(&((i + 1) as u16).to_le_bytes());
+        b.extend_from_slice(&0u16.to_le_bytes());
+        b.extend_from_slice(&[0; 4]);
+        b.extend_from_slice(&(o.len() as u64).to_le_bytes());
+        b.extend_from_slice(o);
+        b.resize(b.len().div_ceil(8) * 8, 0);
+    }
+    let free = size - b.len();
+    if free >= 16 {
+        b.extend_from_slice(&[0; 8]);
+        b.extend_from_slice(&(free as u64).to_le_bytes());
+    }
+    b.resize(size, 0);
+    Ok(b)
+}
+
+/// Encodes a stored vlen reference (see [`VlenRef`]): length (4),
+/// collection address (8), object index (4).
+pub fn encode_vlen_ref(r: &VlenRef) -> [u8; 16] {
+    let mut b = [0u8; 16];
+    b[..4].copy_from_slice(&r.length.to_le_bytes());
+    b[4..12].copy_from_slice(&r.collection.0.to_le_bytes());
+    b[12..].copy_from_slice(&r.index.to_le_bytes());
+    b
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -336,6 +398,38 @@ mod tests {
         let empty = [0u8; 16];
         assert_eq!(read_vlen(&v, &empty, &lim).unwrap(), b"");
         assert!(read_vlen(&v, &empty[..3], &lim).is_err());
+    }
+
+    #[test]
+    fn encode_round_trips() {
+        let lim = Limits::default();
+        let b = encode_collection(&[b"csr"]).unwrap();
+        assert_eq!(b.len(), 4096);
+        // As libhdf5 writes h5py's 'csr' attribute value.
+        assert_eq!(&b[8..16], &4096u64.to_le_bytes());
+        assert_eq!(
+            &b[16..48],
+            b"\x01\0\0\0\0\0\0\0\x03\0\0\0\0\0\0\0csr\0\0\0\0\0\0\0\0\0\0\0\0\0"
+        );
+        assert_eq!(&b[48..56], &4056u64.to_le_bytes());
+        let c = GlobalHeapCollection::parse(&view(&b), Address(0), &lim).unwrap();
+        assert_eq!(c.object(1).unwrap(), b"csr");
+        let big = vec![7u8; 5000];
+        let objs: Vec<&[u8]> = vec![b"", b"a", &big, b"12345678"];
+        let b = encode_collection(&objs).unwrap();
+        assert_eq!(b.len(), collection_used_len(objs.iter().map(|o| o.len())));
+        let c = GlobalHeapCollection::parse(&view(&b), Address(0), &lim).unwrap();
+        for (i, o) in objs.iter().enumerate() {
+            assert_eq!(c.object(i as u32 + 1).unwrap(), *o);
+        }
+        let r = VlenRef {
+            length: 3,
+            collection: Address(0x828),
+            index: 1,
+        };
+        let e = encode_vlen_ref(&r);
+        let mut cur = Cursor::new(&e, 0, Sizes::DEFAULT);
+        assert_eq!(VlenRef::parse(&mut cur).unwrap(), r);
     }
 
     #[test]

@@ -285,6 +285,102 @@ fn read_offset(width: u8) -> binrw::BinResult<u64> {
     Ok(u64::from_le_bytes(buf))
 }
 
+/// Absolute position, from the signature, of the "End of File Address"
+/// field of a version 0 superblock (8-byte offsets).
+pub const EOF_ADDRESS_OFFSET_V0: usize = 40;
+
+impl Superblock {
+    /// Bytes of an encoded superblock of `version` with 8-byte offsets and
+    /// lengths: 96 (v0), 100 (v1), 48 (v2, v3).
+    pub fn encoded_len(version: u8) -> usize {
+        match version {
+            0 => 96,
+            1 => 100,
+            _ => 48,
+        }
+    }
+
+    /// Position of the "End of File Address" field from the signature, for
+    /// `version` with 8-byte offsets.
+    pub fn eof_address_offset(version: u8) -> usize {
+        match version {
+            0 => EOF_ADDRESS_OFFSET_V0,
+            1 => EOF_ADDRESS_OFFSET_V0 + 4,
+            _ => 28,
+        }
+    }
+
+    /// Encodes the superblock (versions 0 to 3, 8-byte offsets and lengths
+    /// only), as libhdf5 writes it.
+    ///
+    /// * v0/v1: file free-space and driver information addresses are
+    ///   undefined; the base address is [`Superblock::base_address`] (0, or
+    ///   the user block size); the root group symbol table entry has link
+    ///   name offset 0 and cache type 1 with `root_symbol_table` when it is
+    ///   `Some`, else cache type 0.
+    /// * v2/v3: consistency flags 0, then base, extension, end-of-file and
+    ///   root addresses and the lookup3 checksum.
+    ///
+    /// `eof_address` is stored as is (relative to the base address).
+    pub fn encode(&self) -> Result<Vec<u8>> {
+        if self.sizes != Sizes::DEFAULT {
+            return Err(Error::unsupported(format!(
+                "encoding a superblock with {}-byte offsets and {}-byte lengths (only 8/8)",
+                self.sizes.offset, self.sizes.length
+            )));
+        }
+        let mut b = Vec::with_capacity(Self::encoded_len(self.version));
+        b.extend_from_slice(&SIGNATURE);
+        match self.version {
+            0 | 1 => {
+                // Superblock, free-space, root entry and shared header
+                // message versions are all 0.
+                b.extend_from_slice(&[self.version, 0, 0, 0, 0, 8, 8, 0]);
+                b.extend_from_slice(&self.group_leaf_k.to_le_bytes());
+                b.extend_from_slice(&self.group_internal_k.to_le_bytes());
+                b.extend_from_slice(&0u32.to_le_bytes());
+                if self.version == 1 {
+                    b.extend_from_slice(&self.indexed_storage_k.to_le_bytes());
+                    b.extend_from_slice(&[0, 0]);
+                }
+                b.extend_from_slice(&self.base_address.to_le_bytes());
+                b.extend_from_slice(&u64::MAX.to_le_bytes());
+                b.extend_from_slice(&self.eof_address.to_le_bytes());
+                b.extend_from_slice(&u64::MAX.to_le_bytes());
+                // Root group symbol table entry.
+                let entry = super::symbol_table::SymbolTableEntry {
+                    link_name_offset: 0,
+                    object_header: self.root_object_header,
+                    cache_type: if self.root_symbol_table.is_some() {
+                        1
+                    } else {
+                        0
+                    },
+                    cached_btree: self.root_symbol_table.map(|t| t.0),
+                    cached_heap: self.root_symbol_table.map(|t| t.1),
+                    soft_link_offset: None,
+                };
+                entry.encode(&mut b);
+            }
+            2 | 3 => {
+                b.extend_from_slice(&[self.version, 8, 8, 0]);
+                b.extend_from_slice(&self.base_address.to_le_bytes());
+                b.extend_from_slice(&self.extension.0.to_le_bytes());
+                b.extend_from_slice(&self.eof_address.to_le_bytes());
+                b.extend_from_slice(&self.root_object_header.0.to_le_bytes());
+                let sum = super::checksum::metadata_checksum(&b);
+                b.extend_from_slice(&sum.to_le_bytes());
+            }
+            v => {
+                return Err(Error::unsupported(format!(
+                    "encoding superblock version {v} (0 to 3 are known)"
+                )))
+            }
+        }
+        Ok(b)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -363,6 +459,52 @@ mod tests {
         for n in 0..b.len() {
             assert!(Superblock::find(&b[..n]).is_err(), "len {n}");
         }
+    }
+
+    fn sample(version: u8) -> Superblock {
+        Superblock {
+            version,
+            sizes: Sizes::DEFAULT,
+            superblock_address: 0,
+            base_address: 0,
+            eof_address: 0x1828,
+            root_object_header: Address(0x60),
+            root_symbol_table: if version < 2 {
+                Some((Address(0x88), Address(0x2a8)))
+            } else {
+                None
+            },
+            extension: if version < 2 {
+                Address::UNDEFINED
+            } else {
+                Address(0x30)
+            },
+            group_leaf_k: if version < 2 { 7 } else { 4 },
+            group_internal_k: 16,
+            indexed_storage_k: if version == 1 { 64 } else { 32 },
+        }
+    }
+
+    #[test]
+    fn encode_round_trips() {
+        for v in 0..=3u8 {
+            let sb = sample(v);
+            let b = sb.encode().unwrap();
+            assert_eq!(b.len(), Superblock::encoded_len(v));
+            let off = Superblock::eof_address_offset(v);
+            assert_eq!(&b[off..off + 8], &0x1828u64.to_le_bytes());
+            assert_eq!(Superblock::find(&b).unwrap(), sb, "v{v}");
+        }
+        // Cache type 0 without a root symbol table; user block base.
+        let mut sb = sample(0);
+        sb.root_symbol_table = None;
+        sb.superblock_address = 512;
+        sb.base_address = 512;
+        let mut file = vec![0u8; 512];
+        file.extend(sb.encode().unwrap());
+        assert_eq!(Superblock::find(&file).unwrap(), sb);
+        sb.sizes.offset = 4;
+        assert!(sb.encode().is_err());
     }
 
     #[test]

@@ -185,6 +185,89 @@ pub fn read_group(
     Ok(links)
 }
 
+impl SymbolTableEntry {
+    /// Appends the encoded entry (8-byte offsets; see [`Self::parse`] for
+    /// the layout): the scratch pad holds the cached B-tree and heap
+    /// addresses for cache type 1, the soft link value offset for cache type
+    /// 2, zeros otherwise.
+    pub fn encode(&self, c: &mut Vec<u8>) {
+        c.extend_from_slice(&self.link_name_offset.to_le_bytes());
+        c.extend_from_slice(&self.object_header.0.to_le_bytes());
+        c.extend_from_slice(&self.cache_type.to_le_bytes());
+        c.extend_from_slice(&[0; 4]);
+        let mut scratch = [0u8; 16];
+        match self.cache_type {
+            CACHE_GROUP => {
+                let b = self.cached_btree.unwrap_or(Address::UNDEFINED);
+                let h = self.cached_heap.unwrap_or(Address::UNDEFINED);
+                scratch[..8].copy_from_slice(&b.0.to_le_bytes());
+                scratch[8..].copy_from_slice(&h.0.to_le_bytes());
+            }
+            CACHE_SOFT_LINK => {
+                let o = self.soft_link_offset.unwrap_or(0);
+                scratch[..4].copy_from_slice(&o.to_le_bytes());
+            }
+            _ => {}
+        }
+        c.extend_from_slice(&scratch);
+    }
+
+    /// An entry for a hard link with nothing cached (what libhdf5 writes for
+    /// datasets, and for groups outside the root entry).
+    pub fn hard(link_name_offset: u64, object_header: Address) -> SymbolTableEntry {
+        SymbolTableEntry {
+            link_name_offset,
+            object_header,
+            cache_type: 0,
+            cached_btree: None,
+            cached_heap: None,
+            soft_link_offset: None,
+        }
+    }
+
+    /// An entry for a soft link whose value is at `value_offset` in the
+    /// local heap.
+    pub fn soft(link_name_offset: u64, value_offset: u32) -> SymbolTableEntry {
+        SymbolTableEntry {
+            link_name_offset,
+            object_header: Address::UNDEFINED,
+            cache_type: CACHE_SOFT_LINK,
+            cached_btree: None,
+            cached_heap: None,
+            soft_link_offset: Some(value_offset),
+        }
+    }
+}
+
+/// Size of a symbol table node sized for `2 * group_leaf_k` entries (8-byte
+/// offsets): 8 + 2K x 40.
+pub fn snod_size(group_leaf_k: u16) -> usize {
+    8 + 2 * usize::from(group_leaf_k) * SymbolTableEntry::encoded_len(super::Sizes::DEFAULT)
+}
+
+/// Encodes a symbol table node ("SNOD", version 1) holding `entries` (in
+/// name order), zero-filled to the `2 * group_leaf_k` entries libhdf5
+/// allocates. Fails with more entries than that.
+pub fn encode_snod(entries: &[SymbolTableEntry], group_leaf_k: u16) -> Result<Vec<u8>> {
+    let cap = 2 * usize::from(group_leaf_k);
+    if entries.len() > cap {
+        return Err(Error::invalid(format!(
+            "symbol table node: {} entries exceed 2K = {cap}",
+            entries.len()
+        )));
+    }
+    let size = snod_size(group_leaf_k);
+    let mut b = Vec::with_capacity(size);
+    b.extend_from_slice(b"SNOD");
+    b.extend_from_slice(&[1, 0]);
+    b.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+    for e in entries {
+        e.encode(&mut b);
+    }
+    b.resize(size, 0);
+    Ok(b)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -243,6 +326,30 @@ mod tests {
         let bytes = entry(8, u64::MAX, 7, &[]);
         let mut c = Cursor::new(&bytes, 0, Sizes::DEFAULT);
         assert!(SymbolTableEntry::parse(&mut c).is_err());
+    }
+
+    #[test]
+    fn encode_round_trips() {
+        let entries = vec![
+            SymbolTableEntry::hard(8, Address(0x320)),
+            SymbolTableEntry {
+                link_name_offset: 16,
+                object_header: Address(0x400),
+                cache_type: CACHE_GROUP,
+                cached_btree: Some(Address(0x500)),
+                cached_heap: Some(Address(0x600)),
+                soft_link_offset: None,
+            },
+            SymbolTableEntry::soft(24, 32),
+        ];
+        let b = encode_snod(&entries, 4).unwrap();
+        assert_eq!(b.len(), snod_size(4));
+        assert_eq!(b.len(), 328);
+        let got = read_symbol_table_node(&view(&b), Address(0), &Limits::default()).unwrap();
+        assert_eq!(got, entries);
+        let many = vec![SymbolTableEntry::hard(0, Address(1)); 9];
+        assert!(encode_snod(&many, 4).is_err());
+        assert_eq!(encode_snod(&many[..8], 4).unwrap().len(), 328);
     }
 
     #[test]

@@ -57,9 +57,62 @@ impl AttributeInfo {
     }
 }
 
+impl AttributeInfo {
+    /// An attribute info message for an object whose attributes are compact
+    /// (no heap, no B-trees), tracking creation order when `track_order`.
+    pub fn compact(track_order: bool) -> AttributeInfo {
+        AttributeInfo {
+            max_creation_index: track_order.then_some(0),
+            fractal_heap: Address::UNDEFINED,
+            name_index: Address::UNDEFINED,
+            order_index: Address::UNDEFINED,
+        }
+    }
+
+    /// Encodes the attribute info message (version 0): flags bit 0 when
+    /// the maximum creation index is stored, bit 1 when the creation order
+    /// index address is defined.
+    pub fn encode(&self) -> Result<Vec<u8>> {
+        let mut flags = 0u8;
+        if self.max_creation_index.is_some() {
+            flags |= 1;
+        }
+        if !self.order_index.is_undefined() {
+            flags |= 2;
+        }
+        let mut b = vec![0, flags];
+        if let Some(m) = self.max_creation_index {
+            b.extend_from_slice(&m.to_le_bytes());
+        }
+        b.extend_from_slice(&self.fractal_heap.0.to_le_bytes());
+        b.extend_from_slice(&self.name_index.0.to_le_bytes());
+        if flags & 2 != 0 {
+            b.extend_from_slice(&self.order_index.0.to_le_bytes());
+        }
+        Ok(b)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn encode_round_trips() {
+        for a in [
+            AttributeInfo::compact(false),
+            AttributeInfo::compact(true),
+            AttributeInfo {
+                max_creation_index: Some(7),
+                fractal_heap: Address(0x100),
+                name_index: Address(0x200),
+                order_index: Address(0x300),
+            },
+        ] {
+            let b = a.encode().unwrap();
+            assert_eq!(AttributeInfo::parse(&b, 0, Sizes::DEFAULT).unwrap(), a);
+        }
+    }
 
     #[test]
     fn forms() {

@@ -138,6 +138,85 @@ impl Dataspace {
     }
 }
 
+impl Dataspace {
+    /// Encodes the dataspace message (8-byte lengths).
+    ///
+    /// * Version 1 (libver earliest): scalar or simple; a null dataspace
+    ///   needs version 2 (libhdf5 uses 2 for it even in earliest files).
+    /// * Version 2: scalar, simple or null.
+    ///
+    /// Maximum dimensions are written when `max_dims` is `Some`
+    /// (`u64::MAX`, unlimited, as all ones); libhdf5 stores them for every
+    /// simple dataset h5py creates.
+    pub fn encode(&self, version: u8) -> Result<Vec<u8>> {
+        let rank = u8::try_from(self.dims.len())
+            .ok()
+            .filter(|&r| r <= MAX_RANK)
+            .ok_or_else(|| {
+                Error::invalid(format!(
+                    "dataspace with {} dimensions (at most {MAX_RANK})",
+                    self.dims.len()
+                ))
+            })?;
+        if self.kind != DataspaceKind::Simple && rank != 0 {
+            return Err(Error::invalid(format!(
+                "{:?} dataspace with {rank} dimensions",
+                self.kind
+            )));
+        }
+        if let Some(m) = &self.max_dims {
+            if m.len() != self.dims.len() {
+                return Err(Error::invalid(format!(
+                    "dataspace: {} maximum dimensions for {} dimensions",
+                    m.len(),
+                    self.dims.len()
+                )));
+            }
+            if let Some(i) = (0..m.len()).find(|&i| m[i] < self.dims[i]) {
+                return Err(Error::invalid(format!(
+                    "dataspace: dimension {i} is {} but its maximum is {}",
+                    self.dims[i], m[i]
+                )));
+            }
+        }
+        let max = self.max_dims.as_ref().filter(|_| rank > 0);
+        let flags = u8::from(max.is_some());
+        let mut b = Vec::with_capacity(8 + 16 * self.dims.len());
+        match version {
+            1 => {
+                if self.kind == DataspaceKind::Null {
+                    return Err(Error::invalid(
+                        "a null dataspace needs dataspace message version 2",
+                    ));
+                }
+                b.extend_from_slice(&[1, rank, flags, 0, 0, 0, 0, 0]);
+            }
+            2 => {
+                let t = match self.kind {
+                    DataspaceKind::Scalar => 0,
+                    DataspaceKind::Simple => 1,
+                    DataspaceKind::Null => 2,
+                };
+                b.extend_from_slice(&[2, rank, flags, t]);
+            }
+            v => {
+                return Err(Error::invalid(format!(
+                    "dataspace message version {v} (1 or 2)"
+                )))
+            }
+        }
+        for d in &self.dims {
+            b.extend_from_slice(&d.to_le_bytes());
+        }
+        if let Some(m) = max {
+            for d in m {
+                b.extend_from_slice(&d.to_le_bytes());
+            }
+        }
+        Ok(b)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,6 +255,75 @@ mod tests {
         let ds = Dataspace::parse(&d, 0, sizes).unwrap();
         assert_eq!(ds.dims, vec![5]);
         assert_eq!(ds.max_dims, Some(vec![u64::MAX]));
+    }
+
+    #[test]
+    fn encode_round_trips() {
+        let cases = [
+            Dataspace {
+                kind: DataspaceKind::Scalar,
+                dims: vec![],
+                max_dims: None,
+            },
+            Dataspace {
+                kind: DataspaceKind::Simple,
+                dims: vec![5],
+                max_dims: Some(vec![5]),
+            },
+            Dataspace {
+                kind: DataspaceKind::Simple,
+                dims: vec![0, 3],
+                max_dims: Some(vec![u64::MAX, 3]),
+            },
+            Dataspace {
+                kind: DataspaceKind::Simple,
+                dims: vec![2, 3, 4],
+                max_dims: None,
+            },
+        ];
+        for ds in &cases {
+            for v in [1u8, 2] {
+                let b = ds.encode(v).unwrap();
+                assert_eq!(b[0], v);
+                assert_eq!(&Dataspace::parse(&b, 0, Sizes::DEFAULT).unwrap(), ds);
+            }
+        }
+        let null = Dataspace {
+            kind: DataspaceKind::Null,
+            dims: vec![],
+            max_dims: None,
+        };
+        assert!(null.encode(1).is_err());
+        assert_eq!(null.encode(2).unwrap(), vec![2, 0, 0, 2]);
+        // h5py's 1-D int64[5]
+        let mut want = vec![1, 1, 1, 0, 0, 0, 0, 0];
+        want.extend_from_slice(&5u64.to_le_bytes());
+        want.extend_from_slice(&5u64.to_le_bytes());
+        assert_eq!(cases[1].encode(1).unwrap(), want);
+        let bad = Dataspace {
+            kind: DataspaceKind::Simple,
+            dims: vec![5],
+            max_dims: Some(vec![4]),
+        };
+        assert!(bad.encode(2).is_err());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn encode_parse_proptest(
+            dims in proptest::collection::vec(0u64..1 << 40, 0..6),
+            unlimited in proptest::collection::vec(proptest::bool::ANY, 6),
+            with_max in proptest::bool::ANY,
+            version in 1u8..=2,
+        ) {
+            let kind = if dims.is_empty() { DataspaceKind::Scalar } else { DataspaceKind::Simple };
+            let max_dims = (with_max && !dims.is_empty()).then(|| {
+                dims.iter().zip(&unlimited).map(|(&d, &u)| if u { u64::MAX } else { d }).collect()
+            });
+            let ds = Dataspace { kind, dims, max_dims };
+            let b = ds.encode(version).unwrap();
+            proptest::prop_assert_eq!(Dataspace::parse(&b, 0, Sizes::DEFAULT).unwrap(), ds);
+        }
     }
 
     #[test]

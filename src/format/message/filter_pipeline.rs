@@ -82,6 +82,88 @@ pub fn parse(data: &[u8], at: u64) -> Result<Vec<FilterSpec>> {
     Ok(filters)
 }
 
+/// Encodes a filter pipeline message.
+///
+/// * Version 1 (libver earliest): reserved bytes; per filter the name
+///   length (NUL included, padded to 8; 0 without a name), the name padded
+///   to 8, the client data, and 4 bytes of padding after an odd count.
+/// * Version 2: names only for filter ids >= 256 (NUL-terminated, not
+///   padded), no padding anywhere.
+///
+/// Names are written as given in [`FilterSpec::name`]; libhdf5 names its
+/// own filters `deflate`, `shuffle`, `fletcher32` (see [`canonical_name`]).
+pub fn encode(filters: &[FilterSpec], version: u8) -> Result<Vec<u8>> {
+    let n = u8::try_from(filters.len())
+        .ok()
+        .filter(|&n| n <= MAX_FILTERS)
+        .ok_or_else(|| {
+            Error::invalid(format!(
+                "filter pipeline of {} filters (at most {MAX_FILTERS})",
+                filters.len()
+            ))
+        })?;
+    let mut b = Vec::with_capacity(8 + 32 * filters.len());
+    match version {
+        1 => {
+            b.extend_from_slice(&[1, n, 0, 0, 0, 0, 0, 0]);
+        }
+        2 => b.extend_from_slice(&[2, n]),
+        v => {
+            return Err(Error::invalid(format!(
+                "filter pipeline message version {v} (1 or 2)"
+            )))
+        }
+    }
+    for f in filters {
+        let ncd = u16::try_from(f.cd_values.len())
+            .map_err(|_| Error::invalid(format!("filter {}: too many client data values", f.id)))?;
+        let name = f.name.as_deref().filter(|s| !s.is_empty());
+        let with_name = name.filter(|_| version == 1 || f.id >= 256);
+        let mut name_bytes = Vec::new();
+        if let Some(s) = with_name {
+            if s.as_bytes().contains(&0) {
+                return Err(Error::invalid(format!("filter name {s:?} contains a NUL")));
+            }
+            name_bytes.extend_from_slice(s.as_bytes());
+            name_bytes.push(0);
+            if version == 1 {
+                name_bytes.resize(name_bytes.len().div_ceil(8) * 8, 0);
+            }
+        }
+        let name_len = u16::try_from(name_bytes.len())
+            .map_err(|_| Error::invalid(format!("filter {}: name too long", f.id)))?;
+        b.extend_from_slice(&f.id.to_le_bytes());
+        if version == 1 || f.id >= 256 {
+            b.extend_from_slice(&name_len.to_le_bytes());
+        }
+        b.extend_from_slice(&f.flags.to_le_bytes());
+        b.extend_from_slice(&ncd.to_le_bytes());
+        b.extend_from_slice(&name_bytes);
+        for v in &f.cd_values {
+            b.extend_from_slice(&v.to_le_bytes());
+        }
+        if version == 1 && f.cd_values.len() % 2 == 1 {
+            b.extend_from_slice(&[0; 4]);
+        }
+    }
+    Ok(b)
+}
+
+/// The name libhdf5 registers for its built-in filters (and `lzf` for
+/// h5py's), which it writes into version 1 pipelines.
+pub fn canonical_name(id: u16) -> Option<&'static str> {
+    Some(match id {
+        1 => "deflate",
+        2 => "shuffle",
+        3 => "fletcher32",
+        4 => "szip",
+        5 => "nbit",
+        6 => "scaleoffset",
+        32000 => "lzf",
+        _ => return None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,6 +195,45 @@ mod tests {
         assert_eq!(f[0].cd_values, vec![8]);
         assert_eq!(f[1].id, 1);
         assert_eq!(f[1].cd_values, vec![4]);
+    }
+
+    #[test]
+    fn encode_round_trips() {
+        let filters = vec![
+            FilterSpec {
+                id: 2,
+                name: Some("shuffle".into()),
+                flags: 1,
+                cd_values: vec![8],
+            },
+            FilterSpec {
+                id: 1,
+                name: Some("deflate".into()),
+                flags: 1,
+                cd_values: vec![4],
+            },
+            FilterSpec {
+                id: 3,
+                name: Some("fletcher32".into()),
+                flags: 0,
+                cd_values: vec![],
+            },
+            FilterSpec {
+                id: 32000,
+                name: Some("lzf".into()),
+                flags: 1,
+                cd_values: vec![4, 0, 8],
+            },
+        ];
+        let b = encode(&filters, 1).unwrap();
+        assert_eq!(parse(&b, 0).unwrap(), filters);
+        let b = encode(&filters, 2).unwrap();
+        let got = parse(&b, 0).unwrap();
+        assert_eq!(got[3], filters[3]);
+        assert_eq!(got[0].name, None);
+        assert_eq!(got[1].cd_values, vec![4]);
+        assert!(encode(&filters, 3).is_err());
+        assert_eq!(canonical_name(3), Some("fletcher32"));
     }
 
     #[test]

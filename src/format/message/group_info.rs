@@ -56,9 +56,47 @@ impl GroupInfo {
     }
 }
 
+impl GroupInfo {
+    /// libhdf5's default group info: nothing stored (flags 0).
+    pub const DEFAULT: GroupInfo = GroupInfo {
+        link_phase_change: None,
+        estimated: None,
+    };
+
+    /// Encodes the group info message (version 0).
+    pub fn encode(&self) -> Result<Vec<u8>> {
+        let flags =
+            u8::from(self.link_phase_change.is_some()) | (u8::from(self.estimated.is_some()) << 1);
+        let mut b = vec![0, flags];
+        for (x, y) in self.link_phase_change.iter().chain(self.estimated.iter()) {
+            b.extend_from_slice(&x.to_le_bytes());
+            b.extend_from_slice(&y.to_le_bytes());
+        }
+        Ok(b)
+    }
+}
+
+impl Default for GroupInfo {
+    fn default() -> Self {
+        GroupInfo::DEFAULT
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn encode_round_trips() {
+        assert_eq!(GroupInfo::default().encode().unwrap(), [0, 0]);
+        let g = GroupInfo {
+            link_phase_change: Some((8, 6)),
+            estimated: Some((4, 8)),
+        };
+        let b = g.encode().unwrap();
+        assert_eq!(b, [0, 3, 8, 0, 6, 0, 4, 0, 8, 0]);
+        assert_eq!(GroupInfo::parse(&b, 0, Sizes::DEFAULT).unwrap(), g);
+    }
 
     #[test]
     fn forms() {

@@ -305,6 +305,181 @@ fn parse_v3_plus<'a>(c: &mut Cursor<'a>, at: u64, version: u8) -> Result<Layout<
     }
 }
 
+/// Bytes needed to store every chunk dimension (the element size
+/// included) in a version 4/5 layout: libhdf5's `(log2(max) + 8) / 8`.
+pub fn dimension_size_encoded_length(chunk_dims: &[u64], element_size: u32) -> u8 {
+    let max = chunk_dims
+        .iter()
+        .copied()
+        .chain(std::iter::once(u64::from(element_size)))
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    let log2 = 63 - max.leading_zeros();
+    ((log2 + 8) / 8) as u8
+}
+
+impl Layout<'_> {
+    /// Encodes the data layout message, version 3 (libver earliest to
+    /// v108) or 4/5 (v110 and later; 5 is HDF5 2.0's stamp for filtered
+    /// chunked datasets, encoded like 4). Offsets and lengths are written
+    /// with `sizes`.
+    ///
+    /// * Compact: size (2) and the data.
+    /// * Contiguous: address and size.
+    /// * Chunked, v3: dimensionality = rank + 1, the v1 B-tree address,
+    ///   the chunk dimensions and the element size (4 bytes each).
+    /// * Chunked, v4/v5: flags, dimensionality, "dimension size encoded
+    ///   length" (the fewest bytes holding the largest dimension, element
+    ///   size included), the dimensions, the index type and its parameters,
+    ///   the index address. [`SINGLE_INDEX_WITH_FILTER`] is set exactly
+    ///   when a single-chunk index stores a filtered size.
+    pub fn encode(&self, version: u8, sizes: Sizes) -> Result<Vec<u8>> {
+        if !(3..=5).contains(&version) {
+            return Err(Error::invalid(format!(
+                "encoding layout message version {version} (3, 4 or 5)"
+            )));
+        }
+        let ow = usize::from(sizes.offset);
+        let lw = usize::from(sizes.length);
+        let put = |b: &mut Vec<u8>, v: u64, w: usize| b.extend_from_slice(&v.to_le_bytes()[..w]);
+        let mut b = Vec::with_capacity(64);
+        b.push(version);
+        match self {
+            Layout::Compact { data } => {
+                let n = u16::try_from(data.len()).map_err(|_| {
+                    Error::invalid(format!(
+                        "compact layout: {} bytes of data (at most 65535)",
+                        data.len()
+                    ))
+                })?;
+                b.push(0);
+                b.extend_from_slice(&n.to_le_bytes());
+                b.extend_from_slice(data);
+            }
+            Layout::Contiguous { address, size } => {
+                b.push(1);
+                put(&mut b, address.0, ow);
+                put(&mut b, *size, lw);
+            }
+            Layout::Chunked {
+                chunk_dims,
+                element_size,
+                index,
+                flags,
+            } => {
+                b.push(2);
+                let ndims = u8::try_from(chunk_dims.len() + 1)
+                    .ok()
+                    .filter(|n| (2..=MAX_LAYOUT_DIMS).contains(n))
+                    .ok_or_else(|| {
+                        Error::invalid(format!(
+                            "chunked layout with {} dimensions (1 to 32)",
+                            chunk_dims.len()
+                        ))
+                    })?;
+                if chunk_dims.contains(&0) || *element_size == 0 {
+                    return Err(Error::invalid("chunked layout: a zero chunk dimension"));
+                }
+                if version == 3 {
+                    let ChunkIndexKind::BtreeV1 { address } = index else {
+                        return Err(Error::invalid(
+                            "layout version 3 indexes chunks with a v1 B-tree only",
+                        ));
+                    };
+                    b.push(ndims);
+                    put(&mut b, address.0, ow);
+                    for d in chunk_dims {
+                        let d = u32::try_from(*d).map_err(|_| {
+                            Error::invalid(format!("chunk dimension {d} does not fit 32 bits"))
+                        })?;
+                        b.extend_from_slice(&d.to_le_bytes());
+                    }
+                    b.extend_from_slice(&element_size.to_le_bytes());
+                    return Ok(b);
+                }
+                let filtered_single = matches!(
+                    index,
+                    ChunkIndexKind::SingleChunk {
+                        filtered: Some(_),
+                        ..
+                    }
+                );
+                let mut flags = *flags & DONT_FILTER_PARTIAL_BOUND_CHUNKS;
+                if filtered_single {
+                    flags |= SINGLE_INDEX_WITH_FILTER;
+                }
+                let width = dimension_size_encoded_length(chunk_dims, *element_size);
+                b.extend_from_slice(&[flags, ndims, width]);
+                for d in chunk_dims
+                    .iter()
+                    .copied()
+                    .chain(std::iter::once(u64::from(*element_size)))
+                {
+                    put(&mut b, d, usize::from(width));
+                }
+                let address = match index {
+                    ChunkIndexKind::BtreeV1 { .. } => {
+                        return Err(Error::invalid(
+                            "layout version 4/5 has no v1 B-tree chunk index (use version 3)",
+                        ))
+                    }
+                    ChunkIndexKind::SingleChunk { address, filtered } => {
+                        b.push(1);
+                        if let Some((size, mask)) = filtered {
+                            put(&mut b, *size, lw);
+                            b.extend_from_slice(&mask.to_le_bytes());
+                        }
+                        address
+                    }
+                    ChunkIndexKind::Implicit { address } => {
+                        b.push(2);
+                        address
+                    }
+                    ChunkIndexKind::FixedArray { address, page_bits } => {
+                        b.extend_from_slice(&[3, *page_bits]);
+                        address
+                    }
+                    ChunkIndexKind::ExtensibleArray {
+                        address,
+                        max_bits,
+                        index_elements,
+                        min_pointers,
+                        min_elements,
+                        page_bits,
+                    } => {
+                        b.extend_from_slice(&[
+                            4,
+                            *max_bits,
+                            *index_elements,
+                            *min_pointers,
+                            *min_elements,
+                            *page_bits,
+                        ]);
+                        address
+                    }
+                    ChunkIndexKind::BtreeV2 {
+                        address,
+                        node_size,
+                        split_percent,
+                        merge_percent,
+                    } => {
+                        b.push(5);
+                        b.extend_from_slice(&node_size.to_le_bytes());
+                        b.extend_from_slice(&[*split_percent, *merge_percent]);
+                        address
+                    }
+                };
+                put(&mut b, address.0, ow);
+            }
+            Layout::Virtual => {
+                return Err(Error::unsupported("encoding a virtual dataset layout"));
+            }
+        }
+        Ok(b)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -428,6 +603,99 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn encode_round_trips() {
+        let s = Sizes::DEFAULT;
+        let data = [1u8, 2, 3];
+        let a = Address(0x800);
+        let kinds = [
+            ChunkIndexKind::SingleChunk {
+                address: a,
+                filtered: None,
+            },
+            ChunkIndexKind::SingleChunk {
+                address: a,
+                filtered: Some((77, 1)),
+            },
+            ChunkIndexKind::Implicit { address: a },
+            ChunkIndexKind::FixedArray {
+                address: a,
+                page_bits: 10,
+            },
+            ChunkIndexKind::ExtensibleArray {
+                address: a,
+                max_bits: 32,
+                index_elements: 4,
+                min_pointers: 4,
+                min_elements: 16,
+                page_bits: 10,
+            },
+            ChunkIndexKind::BtreeV2 {
+                address: a,
+                node_size: 2048,
+                split_percent: 100,
+                merge_percent: 40,
+            },
+        ];
+        let mut cases = vec![
+            (3u8, Layout::Compact { data: &data }),
+            (
+                3,
+                Layout::Contiguous {
+                    address: a,
+                    size: 40,
+                },
+            ),
+            (
+                3,
+                Layout::Chunked {
+                    chunk_dims: vec![1000, 3],
+                    element_size: 8,
+                    index: ChunkIndexKind::BtreeV1 { address: a },
+                    flags: 0,
+                },
+            ),
+        ];
+        for k in kinds {
+            let flags = if matches!(
+                k,
+                ChunkIndexKind::SingleChunk {
+                    filtered: Some(_),
+                    ..
+                }
+            ) {
+                SINGLE_INDEX_WITH_FILTER
+            } else {
+                0
+            };
+            for v in [4u8, 5] {
+                cases.push((
+                    v,
+                    Layout::Chunked {
+                        chunk_dims: vec![300, 7],
+                        element_size: 4,
+                        index: k.clone(),
+                        flags,
+                    },
+                ));
+            }
+        }
+        for (v, l) in &cases {
+            let b = l.encode(*v, s).unwrap();
+            assert_eq!(&Layout::parse(&b, 0, s).unwrap(), l, "v{v}");
+        }
+        // h5py earliest: contiguous int64[5] at 0x800.
+        let mut want = vec![3, 1];
+        want.extend_from_slice(&0x800u64.to_le_bytes());
+        want.extend_from_slice(&40u64.to_le_bytes());
+        assert_eq!(cases[1].1.encode(3, s).unwrap(), want);
+        assert_eq!(dimension_size_encoded_length(&[255], 8), 1);
+        assert_eq!(dimension_size_encoded_length(&[256], 8), 2);
+        assert_eq!(dimension_size_encoded_length(&[65536], 1), 3);
+        assert!(cases[2].1.encode(4, s).is_err());
+        assert!(Layout::Virtual.encode(4, s).is_err());
     }
 
     #[test]

@@ -129,6 +129,85 @@ impl LinkMessage {
     }
 }
 
+impl LinkMessage {
+    /// Encodes the link message (version 1), as libhdf5 writes it: the link
+    /// type only for soft and external links, the creation order when
+    /// `Some`, the name character set (UTF-8) only when the name is not
+    /// ASCII (see [`LinkMessage::encode_with_charset`]), the name-length
+    /// field as narrow as the length allows.
+    pub fn encode(&self) -> Result<Vec<u8>> {
+        self.encode_with_charset(!self.name.is_ascii())
+    }
+
+    /// [`LinkMessage::encode`] with the name character set field stored
+    /// (as UTF-8) when `utf8` is true; h5py creates every link with a
+    /// UTF-8 link creation property list, so its links carry it.
+    pub fn encode_with_charset(&self, utf8: bool) -> Result<Vec<u8>> {
+        if self.name.is_empty() {
+            return Err(Error::invalid("link name is empty"));
+        }
+        let n = self.name.len() as u64;
+        let width_bits: u8 = match n {
+            0..=0xff => 0,
+            0x100..=0xffff => 1,
+            0x1_0000..=0xffff_ffff => 2,
+            _ => 3,
+        };
+        let mut flags = width_bits;
+        let link_type = match &self.target {
+            LinkTarget::Hard(_) => LINK_TYPE_HARD,
+            LinkTarget::Soft(_) => LINK_TYPE_SOFT,
+            LinkTarget::External { .. } => LINK_TYPE_EXTERNAL,
+        };
+        if link_type != LINK_TYPE_HARD {
+            flags |= 0x08;
+        }
+        if self.creation_order.is_some() {
+            flags |= 0x04;
+        }
+        if utf8 {
+            flags |= 0x10;
+        }
+        let mut b = Vec::with_capacity(32 + self.name.len());
+        b.extend_from_slice(&[1, flags]);
+        if link_type != LINK_TYPE_HARD {
+            b.push(link_type);
+        }
+        if let Some(o) = self.creation_order {
+            b.extend_from_slice(&o.to_le_bytes());
+        }
+        if utf8 {
+            b.push(1);
+        }
+        b.extend_from_slice(&n.to_le_bytes()[..1 << width_bits]);
+        b.extend_from_slice(self.name.as_bytes());
+        let value_len = |len: usize| {
+            u16::try_from(len)
+                .map_err(|_| Error::invalid(format!("link {:?}: value too long", self.name)))
+        };
+        match &self.target {
+            LinkTarget::Hard(a) => b.extend_from_slice(&a.0.to_le_bytes()),
+            LinkTarget::Soft(v) => {
+                b.extend_from_slice(&value_len(v.len())?.to_le_bytes());
+                b.extend_from_slice(v.as_bytes());
+            }
+            LinkTarget::External { file, path } => {
+                if file.as_bytes().contains(&0) || path.as_bytes().contains(&0) {
+                    return Err(Error::invalid("external link file or path contains a NUL"));
+                }
+                let len = value_len(1 + file.len() + 1 + path.len() + 1)?;
+                b.extend_from_slice(&len.to_le_bytes());
+                b.push(0);
+                b.extend_from_slice(file.as_bytes());
+                b.push(0);
+                b.extend_from_slice(path.as_bytes());
+                b.push(0);
+            }
+        }
+        Ok(b)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,6 +250,51 @@ mod tests {
         for n in 0..d.len() {
             assert!(LinkMessage::parse(&d[..n], 0, Sizes::DEFAULT).is_err());
         }
+    }
+
+    #[test]
+    fn encode_round_trips() {
+        use crate::format::Address;
+        let long = "n".repeat(300);
+        let cases = [
+            LinkMessage {
+                name: "abc".into(),
+                target: LinkTarget::Hard(Address(0x1234)),
+                creation_order: None,
+            },
+            LinkMessage {
+                name: "soft".into(),
+                target: LinkTarget::Soft("/contig".into()),
+                creation_order: Some(9),
+            },
+            LinkMessage {
+                name: "ext".into(),
+                target: LinkTarget::External {
+                    file: "other.h5".into(),
+                    path: "/x".into(),
+                },
+                creation_order: None,
+            },
+            LinkMessage {
+                name: "été".into(),
+                target: LinkTarget::Hard(Address(8)),
+                creation_order: Some(0),
+            },
+            LinkMessage {
+                name: long,
+                target: LinkTarget::Hard(Address(8)),
+                creation_order: None,
+            },
+        ];
+        for l in &cases {
+            for b in [l.encode().unwrap(), l.encode_with_charset(true).unwrap()] {
+                assert_eq!(&LinkMessage::parse(&b, 0, Sizes::DEFAULT).unwrap(), l);
+            }
+        }
+        let mut want = vec![1, 0x00, 3];
+        want.extend_from_slice(b"abc");
+        want.extend_from_slice(&0x1234u64.to_le_bytes());
+        assert_eq!(cases[0].encode().unwrap(), want);
     }
 
     #[test]

@@ -25,9 +25,30 @@ impl SymbolTableMessage {
     }
 }
 
+impl SymbolTableMessage {
+    /// Encodes the symbol table message: the B-tree and local heap
+    /// addresses (8-byte offsets).
+    pub fn encode(&self) -> Result<Vec<u8>> {
+        let mut b = Vec::with_capacity(16);
+        b.extend_from_slice(&self.btree.0.to_le_bytes());
+        b.extend_from_slice(&self.local_heap.0.to_le_bytes());
+        Ok(b)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn encode_round_trips() {
+        let s = SymbolTableMessage {
+            btree: Address(0x88),
+            local_heap: Address(0x2a8),
+        };
+        let b = s.encode().unwrap();
+        assert_eq!(SymbolTableMessage::parse(&b, 0, Sizes::DEFAULT).unwrap(), s);
+    }
 
     #[test]
     fn parses() {

@@ -310,7 +310,35 @@ pub struct ChunkKey {
     pub filter_mask: u32,
     /// The chunk's offset in elements, one per dataset dimension; the
     /// trailing 0 of the element-size dimension is added by the encoder.
+    /// A key may also give `rank + 1` values, the last one written as is:
+    /// libhdf5's right-most key of a node stores the element size there
+    /// (see [`ChunkKey::right_bound`]).
     pub offset: Vec<u64>,
+}
+
+impl ChunkKey {
+    /// A key bounding a node's chunks on the right: size and mask 0, the
+    /// last chunk's offset plus the chunk dimensions, and the element size
+    /// in the element-size dimension. libhdf5 writes exactly this for a
+    /// node's first chunk; later it writes the next leaf's first key for a
+    /// leaf with a right sibling, and for the last leaf a bound that
+    /// depends on the order chunks were inserted (it moves to "chunk + 1 in
+    /// every dimension" when a chunk at or past it is inserted). Lookups
+    /// only need the bound to sort after every chunk of the node, which
+    /// this one does.
+    pub fn right_bound(last_offset: &[u64], chunk_dims: &[u64], element_size: u32) -> ChunkKey {
+        let mut offset: Vec<u64> = last_offset
+            .iter()
+            .zip(chunk_dims)
+            .map(|(o, d)| o.saturating_add(*d))
+            .collect();
+        offset.push(u64::from(element_size));
+        ChunkKey {
+            size: 0,
+            filter_mask: 0,
+            offset,
+        }
+    }
 }
 
 /// Bytes of a v1 B-tree node header: signature, type, level, entries
@@ -412,9 +440,9 @@ pub fn encode_group_node(
 ///
 /// `keys` has `children.len() + 1` entries, each with `rank` offsets: key
 /// `i` describes child `i` (a chunk at level 0, a node above, whose first
-/// chunk it names); the last key is the offset just past the last chunk
-/// (libhdf5 writes the last chunk's offset plus the chunk dimensions, size
-/// and mask 0). The node is zero-filled to [`node_size_chunk`].
+/// chunk it names); the last key is the bound just past the last chunk,
+/// which libhdf5 writes as [`ChunkKey::right_bound`]. The node is
+/// zero-filled to [`node_size_chunk`].
 pub fn encode_chunk_node(
     level: u8,
     left: Address,
@@ -441,7 +469,7 @@ pub fn encode_chunk_node(
         size,
     )?;
     let put_key = |b: &mut Vec<u8>, k: &ChunkKey| -> Result<()> {
-        if k.offset.len() != rank {
+        if k.offset.len() != rank && k.offset.len() != rank + 1 {
             return Err(Error::invalid(format!(
                 "v1 B-tree chunk key with {} offsets for rank {rank}",
                 k.offset.len()
@@ -452,7 +480,9 @@ pub fn encode_chunk_node(
         for o in &k.offset {
             b.extend_from_slice(&o.to_le_bytes());
         }
-        b.extend_from_slice(&0u64.to_le_bytes());
+        if k.offset.len() == rank {
+            b.extend_from_slice(&0u64.to_le_bytes());
+        }
         Ok(())
     };
     for (key, child) in keys.iter().zip(children) {

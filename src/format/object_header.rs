@@ -730,6 +730,19 @@ pub fn encode_v1(messages: &[NewMessage<'_>], min_data_size: usize) -> Result<Ve
     Ok(out)
 }
 
+/// Offset of the "Object Reference Count" field in a v1 header prefix.
+pub const V1_REFERENCE_COUNT_OFFSET: usize = 4;
+
+/// Rewrites the "Object Reference Count" field of an encoded v1 header
+/// prefix (objects reached by more than one hard link count each one).
+pub fn set_v1_reference_count(header: &mut [u8], count: u32) -> Result<()> {
+    let field = header
+        .get_mut(V1_REFERENCE_COUNT_OFFSET..V1_REFERENCE_COUNT_OFFSET + 4)
+        .ok_or_else(|| Error::invalid("v1 object header prefix shorter than 8 bytes"))?;
+    field.copy_from_slice(&count.to_le_bytes());
+    Ok(())
+}
+
 /// Rewrites the "Total Number of Header Messages" field of an encoded v1
 /// header prefix (`header` starts at the version byte).
 pub fn set_v1_message_count(header: &mut [u8], total: usize) -> Result<()> {

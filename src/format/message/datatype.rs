@@ -401,8 +401,9 @@ fn parse_enum(c: &mut Cursor<'_>, version: u8, members: u16, depth: u32) -> Resu
 }
 
 impl Datatype {
-    /// Encodes the datatype message with `version` (1 to 5) stamped on it
-    /// and on nested types (an enum's base, a vlen string's base).
+    /// Encodes the datatype message with `version` (1 to 5) stamped on it.
+    /// Nested integer base types (an enum's, a vlen string's) keep version
+    /// 1, as libhdf5 writes them at every version bound.
     ///
     /// What libhdf5 writes, for the classes this crate creates:
     /// * integers: bit offset 0, precision `8 * size`, padding bits 0;
@@ -512,7 +513,7 @@ fn encode_into(dt: &Datatype, version: u8, b: &mut Vec<u8>) -> Result<()> {
                 order: ByteOrder::Little,
                 signed: false,
             };
-            encode_into(&base, version, b)?;
+            encode_into(&base, 1, b)?;
         }
         Datatype::Enum {
             base,
@@ -534,7 +535,7 @@ fn encode_into(dt: &Datatype, version: u8, b: &mut Vec<u8>) -> Result<()> {
             }
             let [lo, hi] = n.to_le_bytes();
             encode_header(b, version, 8, [lo, hi, 0], base.size());
-            encode_into(base, version, b)?;
+            encode_into(base, 1, b)?;
             for name in names {
                 if name.as_bytes().contains(&0) {
                     return Err(Error::invalid(format!(

@@ -69,13 +69,16 @@ impl LinkInfo {
         }
     }
 
-    /// Encodes the link info message (version 0): flags bit 0 when the
-    /// maximum creation index is stored, bit 1 when the creation order
-    /// index address is defined.
+    /// Encodes the link info message (version 0): flags bit 0 (tracked)
+    /// when the maximum creation index is stored, bit 1 (indexed, with the
+    /// creation order index address) when it is or when that address is
+    /// defined.
     pub fn encode(&self) -> Result<Vec<u8>> {
+        // h5py's track_order sets "tracked" and "indexed" together, and
+        // libhdf5 then stores the (possibly undefined) index address.
         let mut flags = 0u8;
         if self.max_creation_index.is_some() {
-            flags |= 1;
+            flags |= 3;
         }
         if !self.order_index.is_undefined() {
             flags |= 2;

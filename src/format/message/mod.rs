@@ -58,6 +58,8 @@ pub(crate) fn utf8_name(bytes: &[u8], at: u64, what: &str) -> Result<String> {
 }
 
 #[cfg(test)]
+mod encode_real_files;
+#[cfg(test)]
 mod real_files;
 
 #[cfg(test)]

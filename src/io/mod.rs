@@ -5,8 +5,10 @@
 //! contiguous `&[u8]` of the whole file. A memory map gives that without
 //! reading the file; on wasm, or for tests, an owned buffer does.
 
+pub mod fs;
 pub mod sink;
 
+pub use fs::PendingFile;
 pub use sink::{
     CountingSink, FaultSink, FileLocking, FileSink, MemSink, Sink, DEFAULT_WRITE_BUFFER,
 };

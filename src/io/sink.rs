@@ -45,8 +45,11 @@
 //! ([`FileLocking::from_env`]). So a `FileSink` and an h5py writer exclude
 //! each other, and an h5py *reader* (which holds `LOCK_SH` while the file is
 //! open) also keeps a `FileSink` out, and the other way round: h5py cannot
-//! open a file for reading while a `FileSink` holds it. This crate's own
-//! readers map the file and take no lock.
+//! open a file for reading while a `FileSink` holds it (nor can Debian's
+//! `h5dump` 1.10; both checked in `tests/external_tools.rs`). This crate's own
+//! readers map the file and take no lock. On Windows `LockFileEx` locks are
+//! mandatory: while a `FileSink` is open, other processes cannot read the
+//! file at all.
 //!
 //! `flock` locks belong to the *open file description*, not to the process:
 //! two `FileSink`s in one process exclude each other exactly like two

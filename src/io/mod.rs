@@ -1,8 +1,17 @@
-//! Byte sources: a read-only memory map or bytes already in memory.
+//! Byte sources and sinks: a read-only memory map or bytes already in memory
+//! for reading; the [`Sink`] trait and its implementations for writing.
 //!
 //! HDF5 metadata is scattered across the file, so the reader works on one
 //! contiguous `&[u8]` of the whole file. A memory map gives that without
 //! reading the file; on wasm, or for tests, an owned buffer does.
+
+pub mod fs;
+pub mod sink;
+
+pub use fs::PendingFile;
+pub use sink::{
+    CountingSink, FaultSink, FileLocking, FileSink, MemSink, Sink, DEFAULT_WRITE_BUFFER,
+};
 
 /// The bytes of an opened file.
 #[derive(Debug)]

@@ -1,0 +1,1337 @@
+//! The write side's byte sink: every byte the HDF5 writer puts in a file goes
+//! through [`Sink`].
+//!
+//! * [`FileSink`]: a file on disk, written with positional I/O through a
+//!   write-back buffer, holding an exclusive advisory lock while open.
+//! * [`MemSink`]: bytes in memory (tests, wasm).
+//! * [`FaultSink`]: wraps a sink and simulates a crash after the N-th write,
+//!   for crash-consistency tests.
+//! * [`CountingSink`]: wraps a sink and counts calls and bytes.
+//!
+//! # Ordering and durability
+//!
+//! [`Sink::sync`] is the only ordering barrier. Between two syncs a
+//! [`FileSink`] may merge, reorder (within its buffer) and delay writes, just
+//! as the page cache does for any file; after `sync` returns, everything
+//! written before it is on stable storage. A writer that must publish new data
+//! only after the data itself is durable writes the data, syncs, then writes
+//! the small in-place update that publishes it, and syncs again.
+//!
+//! A process that dies without calling `sync` (or dropping the sink) loses
+//! what is still in the write-back buffer, but never sees a write reach the
+//! file before a write it issued earlier *and* that was flushed earlier: the
+//! buffer holds one contiguous range and is written out whole, before any
+//! write outside it.
+//!
+//! # Locking, and how it matches libhdf5
+//!
+//! libhdf5 (1.10 and later, including the 2.0 that h5py 3.16 bundles) locks
+//! every file it opens with the POSIX/BSD `flock(2)` call on the whole file,
+//! non-blocking: `LOCK_EX` when it opens for writing (`H5F_ACC_RDWR`, file
+//! creation) and `LOCK_SH` when it opens read-only (the sec2, core, log and
+//! direct drivers all do this in `H5FD__*_lock`). A failed lock makes
+//! `H5Fopen`/`H5Fcreate` fail with "unable to lock file, errno = 11". On
+//! systems without `flock` it falls back to an `fcntl` emulation, and on
+//! Windows to `LockFileEx` over the whole file.
+//!
+//! The environment variable `HDF5_USE_FILE_LOCKING` controls it: `FALSE` or
+//! `0` turns locking off, `TRUE` or `1` makes a file system that cannot lock
+//! (`ENOSYS`) an error, `BEST_EFFORT` ignores that case. libhdf5's default
+//! (its `--enable-file-locking=best-effort` build default) is best effort.
+//!
+//! [`FileSink`] takes the same lock with std's [`File::try_lock`], which is
+//! `flock(fd, LOCK_EX | LOCK_NB)` on Linux, the BSDs and macOS and
+//! `LockFileEx` on Windows, and reads the same environment variable
+//! ([`FileLocking::from_env`]). So a `FileSink` and an h5py writer exclude
+//! each other, and an h5py *reader* (which holds `LOCK_SH` while the file is
+//! open) also keeps a `FileSink` out, and the other way round: h5py cannot
+//! open a file for reading while a `FileSink` holds it (nor can Debian's
+//! `h5dump` 1.10; both checked in `tests/external_tools.rs`). This crate's own
+//! readers map the file and take no lock. On Windows `LockFileEx` locks are
+//! mandatory: while a `FileSink` is open, other processes cannot read the
+//! file at all.
+//!
+//! `flock` locks belong to the *open file description*, not to the process:
+//! two `FileSink`s in one process exclude each other exactly like two
+//! processes do (`fcntl` record locks would not). The lock is released when
+//! the file is closed, including when the process dies.
+//!
+//! libhdf5 also keeps a "file is open for writing" flag in superblocks v3 (the
+//! status flags that `h5clear` resets); that is part of the file format and
+//! belongs to the writer, not to this module.
+
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// A random-access byte sink: a file being written, or bytes in memory.
+///
+/// Every write of the HDF5 writer goes through this trait, so tests can count
+/// writes, keep files in memory, or simulate a crash ([`FaultSink`]).
+pub trait Sink {
+    /// Writes all of `data` at absolute byte position `pos` (extending the
+    /// file if needed; a gap between the old end and `pos` reads as zeros).
+    fn write_at(&mut self, pos: u64, data: &[u8]) -> io::Result<()>;
+    /// Reads exactly `buf.len()` bytes at `pos` (the writer re-reads metadata
+    /// it will patch). Reading past [`len`](Sink::len) is an
+    /// [`io::ErrorKind::UnexpectedEof`] error.
+    fn read_at(&self, pos: u64, buf: &mut [u8]) -> io::Result<()>;
+    /// Current length in bytes, including writes not yet flushed.
+    fn len(&self) -> io::Result<u64>;
+    /// Makes everything written so far durable (fsync / fdatasync).
+    fn sync(&mut self) -> io::Result<()>;
+    /// Truncates or extends (with zeros) to `len` bytes.
+    fn set_len(&mut self, len: u64) -> io::Result<()>;
+    /// Whether [`len`](Sink::len) is zero.
+    fn is_empty(&self) -> io::Result<bool> {
+        Ok(self.len()? == 0)
+    }
+}
+
+impl<S: Sink + ?Sized> Sink for &mut S {
+    fn write_at(&mut self, pos: u64, data: &[u8]) -> io::Result<()> {
+        (**self).write_at(pos, data)
+    }
+    fn read_at(&self, pos: u64, buf: &mut [u8]) -> io::Result<()> {
+        (**self).read_at(pos, buf)
+    }
+    fn len(&self) -> io::Result<u64> {
+        (**self).len()
+    }
+    fn sync(&mut self) -> io::Result<()> {
+        (**self).sync()
+    }
+    fn set_len(&mut self, len: u64) -> io::Result<()> {
+        (**self).set_len(len)
+    }
+}
+
+impl<S: Sink + ?Sized> Sink for Box<S> {
+    fn write_at(&mut self, pos: u64, data: &[u8]) -> io::Result<()> {
+        (**self).write_at(pos, data)
+    }
+    fn read_at(&self, pos: u64, buf: &mut [u8]) -> io::Result<()> {
+        (**self).read_at(pos, buf)
+    }
+    fn len(&self) -> io::Result<u64> {
+        (**self).len()
+    }
+    fn sync(&mut self) -> io::Result<()> {
+        (**self).sync()
+    }
+    fn set_len(&mut self, len: u64) -> io::Result<()> {
+        (**self).set_len(len)
+    }
+}
+
+/// `pos + len` as a u64, or an `InvalidInput` error naming the operation.
+fn end_of(pos: u64, len: usize, op: &str) -> io::Result<u64> {
+    u64::try_from(len)
+        .ok()
+        .and_then(|l| pos.checked_add(l))
+        .ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{op} of {len} bytes at {pos} overflows a 64-bit file position"),
+            )
+        })
+}
+
+fn past_end(pos: u64, n: usize, len: u64) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::UnexpectedEof,
+        format!("read of {n} bytes at {pos} goes past the end of the sink ({len} bytes)"),
+    )
+}
+
+// ---------------------------------------------------------------------------------------
+// MemSink
+// ---------------------------------------------------------------------------------------
+
+/// A sink in memory: the whole file as a `Vec<u8>`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MemSink {
+    /// The file's bytes.
+    pub bytes: Vec<u8>,
+}
+
+impl MemSink {
+    /// An empty sink.
+    pub fn new() -> MemSink {
+        MemSink::default()
+    }
+
+    /// A sink starting with `bytes` (an existing file to modify).
+    pub fn from_bytes(bytes: Vec<u8>) -> MemSink {
+        MemSink { bytes }
+    }
+
+    /// The bytes written.
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.bytes
+    }
+
+    /// Resizes to `len`, failing (instead of aborting) when memory runs out.
+    fn resize(&mut self, len: u64) -> io::Result<()> {
+        let len = usize::try_from(len).map_err(|_| {
+            io::Error::new(
+                io::ErrorKind::OutOfMemory,
+                format!("an in-memory sink cannot hold {len} bytes on this platform"),
+            )
+        })?;
+        if len > self.bytes.len() {
+            self.bytes
+                .try_reserve(len - self.bytes.len())
+                .map_err(|e| io::Error::new(io::ErrorKind::OutOfMemory, e))?;
+        }
+        self.bytes.resize(len, 0);
+        Ok(())
+    }
+}
+
+impl Sink for MemSink {
+    fn write_at(&mut self, pos: u64, data: &[u8]) -> io::Result<()> {
+        if data.is_empty() {
+            return Ok(());
+        }
+        let end = end_of(pos, data.len(), "write")?;
+        if end > self.bytes.len() as u64 {
+            self.resize(end)?;
+        }
+        // Both fit in usize: `end` does, as the buffer now holds `end` bytes.
+        let start = pos as usize;
+        self.bytes[start..start + data.len()].copy_from_slice(data);
+        Ok(())
+    }
+
+    fn read_at(&self, pos: u64, buf: &mut [u8]) -> io::Result<()> {
+        let end = end_of(pos, buf.len(), "read")?;
+        let len = self.bytes.len() as u64;
+        if end > len {
+            return Err(past_end(pos, buf.len(), len));
+        }
+        let start = pos as usize;
+        buf.copy_from_slice(&self.bytes[start..start + buf.len()]);
+        Ok(())
+    }
+
+    fn len(&self) -> io::Result<u64> {
+        Ok(self.bytes.len() as u64)
+    }
+
+    fn sync(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn set_len(&mut self, len: u64) -> io::Result<()> {
+        self.resize(len)
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// FileSink
+// ---------------------------------------------------------------------------------------
+
+/// How [`FileSink`] locks the file it writes (see the [module docs](self)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileLocking {
+    /// Take an exclusive lock; a file system that cannot lock is an error
+    /// (`HDF5_USE_FILE_LOCKING=TRUE` or `1`).
+    Required,
+    /// Take an exclusive lock; proceed unlocked where the file system or
+    /// platform does not support locks (libhdf5's default, and
+    /// `HDF5_USE_FILE_LOCKING=BEST_EFFORT`). A lock held by someone else is
+    /// still an error.
+    BestEffort,
+    /// Take no lock (`HDF5_USE_FILE_LOCKING=FALSE` or `0`).
+    Disabled,
+}
+
+impl FileLocking {
+    /// The policy libhdf5 would use, from the `HDF5_USE_FILE_LOCKING`
+    /// environment variable: `FALSE`/`0` disabled, `TRUE`/`1` required,
+    /// `BEST_EFFORT`, unset or anything else best effort.
+    pub fn from_env() -> FileLocking {
+        FileLocking::from_setting(std::env::var("HDF5_USE_FILE_LOCKING").ok().as_deref())
+    }
+
+    /// The policy for a value of `HDF5_USE_FILE_LOCKING` (`None`: unset).
+    fn from_setting(value: Option<&str>) -> FileLocking {
+        match value {
+            Some("FALSE") | Some("0") => FileLocking::Disabled,
+            Some("TRUE") | Some("1") => FileLocking::Required,
+            _ => FileLocking::BestEffort,
+        }
+    }
+}
+
+/// The default size of [`FileSink`]'s write-back buffer: 1 MiB.
+pub const DEFAULT_WRITE_BUFFER: usize = 1 << 20;
+
+/// A file on disk, written with positional I/O through a write-back buffer.
+///
+/// Small sequential writes are gathered into one buffer (1 MiB by default)
+/// and written with a single positional write when the next write does not
+/// continue or overwrite the buffered range, or before `sync`, `set_len`,
+/// [`into_file`](FileSink::into_file) and drop. Writes at least as large as
+/// the buffer go straight to the file. [`read_at`](Sink::read_at) sees
+/// buffered bytes.
+///
+/// The sink holds an exclusive advisory lock on the file while it is open
+/// (see the [module docs](self)); a second writer fails with
+/// [`io::ErrorKind::WouldBlock`].
+///
+/// Errors while flushing on drop are lost: call [`sync`](Sink::sync) (or
+/// [`into_file`](FileSink::into_file)) to see them.
+#[derive(Debug)]
+pub struct FileSink {
+    /// `None` only after `into_file` took it.
+    file: Option<File>,
+    path: PathBuf,
+    /// Length of the file on disk (we hold the lock, so nobody else changes it).
+    file_len: u64,
+    /// Buffered bytes, to be written at `buf_pos`.
+    buf: Vec<u8>,
+    buf_pos: u64,
+    capacity: usize,
+    /// Whether the parent directory still needs an fsync to make a newly
+    /// created file's name durable.
+    dir_sync_pending: bool,
+}
+
+impl FileSink {
+    /// Creates `path` (or truncates it if it exists) for writing, with an
+    /// exclusive advisory lock; locking follows [`FileLocking::from_env`].
+    ///
+    /// The file is truncated only after the lock is taken, so a refused second
+    /// writer leaves the first one's file alone.
+    pub fn create(path: impl AsRef<Path>) -> io::Result<FileSink> {
+        FileSink::create_with_locking(path, FileLocking::from_env())
+    }
+
+    /// Opens the existing file `path` for reading and writing, with an
+    /// exclusive advisory lock; locking follows [`FileLocking::from_env`].
+    pub fn open_rw(path: impl AsRef<Path>) -> io::Result<FileSink> {
+        FileSink::open_rw_with_locking(path, FileLocking::from_env())
+    }
+
+    /// [`create`](FileSink::create) with an explicit locking policy.
+    pub fn create_with_locking(
+        path: impl AsRef<Path>,
+        locking: FileLocking,
+    ) -> io::Result<FileSink> {
+        let path = path.as_ref();
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(|e| with_path(e, path, "cannot create"))?;
+        lock(&file, path, locking)?;
+        file.set_len(0)
+            .map_err(|e| with_path(e, path, "cannot truncate"))?;
+        let mut sink = FileSink::from_parts(file, path, 0);
+        sink.dir_sync_pending = true;
+        Ok(sink)
+    }
+
+    /// [`open_rw`](FileSink::open_rw) with an explicit locking policy.
+    pub fn open_rw_with_locking(
+        path: impl AsRef<Path>,
+        locking: FileLocking,
+    ) -> io::Result<FileSink> {
+        let path = path.as_ref();
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)
+            .map_err(|e| with_path(e, path, "cannot open for writing"))?;
+        lock(&file, path, locking)?;
+        let len = file
+            .metadata()
+            .map_err(|e| with_path(e, path, "cannot stat"))?
+            .len();
+        Ok(FileSink::from_parts(file, path, len))
+    }
+
+    fn from_parts(file: File, path: &Path, file_len: u64) -> FileSink {
+        FileSink {
+            file: Some(file),
+            path: path.to_path_buf(),
+            file_len,
+            buf: Vec::new(),
+            buf_pos: 0,
+            capacity: DEFAULT_WRITE_BUFFER,
+            dir_sync_pending: false,
+        }
+    }
+
+    /// The path the sink was opened with.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Changes the write-back buffer's size (flushing it first). `0` turns
+    /// buffering off.
+    pub fn set_buffer_capacity(&mut self, bytes: usize) -> io::Result<()> {
+        self.flush()?;
+        self.capacity = bytes;
+        self.buf = Vec::new();
+        Ok(())
+    }
+
+    /// Flushes the buffer and returns the file, still locked (the lock goes
+    /// with the open file and is released when it is closed).
+    pub fn into_file(mut self) -> io::Result<File> {
+        self.flush()?;
+        self.file
+            .take()
+            .ok_or_else(|| io::Error::other("FileSink has no file"))
+    }
+
+    fn file(&self) -> io::Result<&File> {
+        self.file
+            .as_ref()
+            .ok_or_else(|| io::Error::other("FileSink has no file"))
+    }
+
+    fn buf_end(&self) -> u64 {
+        self.buf_pos + self.buf.len() as u64
+    }
+
+    /// Writes the buffer out. On error the buffer is kept, so a later flush
+    /// (or drop) retries the same positional write.
+    fn flush(&mut self) -> io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let end = self.buf_end();
+        write_all_at(self.file()?, &self.buf, self.buf_pos)
+            .map_err(|e| with_path(e, &self.path, "cannot write"))?;
+        self.file_len = self.file_len.max(end);
+        self.buf.clear();
+        Ok(())
+    }
+}
+
+impl Sink for FileSink {
+    fn write_at(&mut self, pos: u64, data: &[u8]) -> io::Result<()> {
+        if data.is_empty() {
+            return Ok(());
+        }
+        let end = end_of(pos, data.len(), "write")?;
+        if !self.buf.is_empty() {
+            // Continue or overwrite the buffered range when the result still fits.
+            if pos >= self.buf_pos
+                && pos <= self.buf_end()
+                && end - self.buf_pos <= self.capacity as u64
+            {
+                let off = (pos - self.buf_pos) as usize;
+                let overlap = (self.buf.len() - off).min(data.len());
+                self.buf[off..off + overlap].copy_from_slice(&data[..overlap]);
+                self.buf.extend_from_slice(&data[overlap..]);
+                return Ok(());
+            }
+            self.flush()?;
+        }
+        if data.len() >= self.capacity {
+            write_all_at(self.file()?, data, pos)
+                .map_err(|e| with_path(e, &self.path, "cannot write"))?;
+            self.file_len = self.file_len.max(end);
+        } else {
+            if self.buf.capacity() < self.capacity {
+                self.buf.reserve_exact(self.capacity);
+            }
+            self.buf_pos = pos;
+            self.buf.extend_from_slice(data);
+        }
+        Ok(())
+    }
+
+    fn read_at(&self, pos: u64, out: &mut [u8]) -> io::Result<()> {
+        let end = end_of(pos, out.len(), "read")?;
+        let len = self.len()?;
+        if end > len {
+            return Err(past_end(pos, out.len(), len));
+        }
+        // What the file holds, then zeros for a gap before a buffer that starts
+        // past the end of the file, then the buffered bytes on top.
+        let on_disk = self.file_len.clamp(pos, end) - pos;
+        let (disk, rest) = out.split_at_mut(on_disk as usize);
+        if !disk.is_empty() {
+            read_exact_at(self.file()?, disk, pos)
+                .map_err(|e| with_path(e, &self.path, "cannot read"))?;
+        }
+        rest.fill(0);
+        if !self.buf.is_empty() {
+            let from = pos.max(self.buf_pos);
+            let to = end.min(self.buf_end());
+            if from < to {
+                let n = (to - from) as usize;
+                let dst = (from - pos) as usize;
+                let src = (from - self.buf_pos) as usize;
+                out[dst..dst + n].copy_from_slice(&self.buf[src..src + n]);
+            }
+        }
+        Ok(())
+    }
+
+    fn len(&self) -> io::Result<u64> {
+        Ok(if self.buf.is_empty() {
+            self.file_len
+        } else {
+            self.file_len.max(self.buf_end())
+        })
+    }
+
+    fn sync(&mut self) -> io::Result<()> {
+        self.flush()?;
+        self.file()?
+            .sync_data()
+            .map_err(|e| with_path(e, &self.path, "cannot sync"))?;
+        if self.dir_sync_pending {
+            sync_parent_dir(&self.path)?;
+            self.dir_sync_pending = false;
+        }
+        Ok(())
+    }
+
+    fn set_len(&mut self, len: u64) -> io::Result<()> {
+        self.flush()?;
+        self.file()?
+            .set_len(len)
+            .map_err(|e| with_path(e, &self.path, "cannot resize"))?;
+        self.file_len = len;
+        Ok(())
+    }
+}
+
+impl Drop for FileSink {
+    fn drop(&mut self) {
+        // Errors are lost here by necessity; `sync` and `into_file` report them.
+        let _ = self.flush();
+    }
+}
+
+fn with_path(e: io::Error, path: &Path, what: &str) -> io::Error {
+    io::Error::new(e.kind(), format!("{}: {what}: {e}", path.display()))
+}
+
+// `File::try_lock` is stable since Rust 1.89; Cargo.toml's rust-version must say
+// so (bumping it also enables clippy lints newer code trips over, so that is
+// left to the merge).
+#[allow(clippy::incompatible_msrv)]
+fn lock(file: &File, path: &Path, locking: FileLocking) -> io::Result<()> {
+    if locking == FileLocking::Disabled {
+        return Ok(());
+    }
+    match file.try_lock() {
+        Ok(()) => Ok(()),
+        Err(std::fs::TryLockError::WouldBlock) => Err(io::Error::new(
+            io::ErrorKind::WouldBlock,
+            format!(
+                "{} is already open for writing by another process (advisory lock held; \
+                 libhdf5/h5py readers hold it too)",
+                path.display()
+            ),
+        )),
+        Err(std::fs::TryLockError::Error(e))
+            if locking == FileLocking::BestEffort && e.kind() == io::ErrorKind::Unsupported =>
+        {
+            Ok(())
+        }
+        Err(std::fs::TryLockError::Error(e)) => Err(with_path(
+            e,
+            path,
+            "cannot lock (set HDF5_USE_FILE_LOCKING=FALSE to write without a lock)",
+        )),
+    }
+}
+
+/// Makes a newly created file's directory entry durable.
+#[cfg(unix)]
+fn sync_parent_dir(path: &Path) -> io::Result<()> {
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    File::open(parent)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| with_path(e, parent, "cannot sync directory"))
+}
+
+/// Directories cannot be opened as files here; the file's own sync suffices.
+#[cfg(not(unix))]
+fn sync_parent_dir(_path: &Path) -> io::Result<()> {
+    Ok(())
+}
+
+#[cfg(unix)]
+fn write_all_at(file: &File, data: &[u8], pos: u64) -> io::Result<()> {
+    std::os::unix::fs::FileExt::write_all_at(file, data, pos)
+}
+
+#[cfg(unix)]
+fn read_exact_at(file: &File, buf: &mut [u8], pos: u64) -> io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, pos)
+}
+
+#[cfg(windows)]
+fn write_all_at(file: &File, mut data: &[u8], mut pos: u64) -> io::Result<()> {
+    use std::os::windows::fs::FileExt;
+    while !data.is_empty() {
+        match file.seek_write(data, pos) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => {
+                data = &data[n..];
+                pos += n as u64;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+#[cfg(windows)]
+fn read_exact_at(file: &File, mut buf: &mut [u8], mut pos: u64) -> io::Result<()> {
+    use std::os::windows::fs::FileExt;
+    while !buf.is_empty() {
+        match file.seek_read(buf, pos) {
+            Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+            Ok(n) => {
+                buf = &mut buf[n..];
+                pos += n as u64;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+// Elsewhere (wasi, ...): seek, then read or write. `&File` implements Seek,
+// Read and Write, and the sink is the file's only user.
+#[cfg(not(any(unix, windows)))]
+fn write_all_at(mut file: &File, data: &[u8], pos: u64) -> io::Result<()> {
+    use std::io::{Seek, SeekFrom, Write};
+    file.seek(SeekFrom::Start(pos))?;
+    file.write_all(data)
+}
+
+#[cfg(not(any(unix, windows)))]
+fn read_exact_at(mut file: &File, buf: &mut [u8], pos: u64) -> io::Result<()> {
+    use std::io::{Read, Seek, SeekFrom};
+    file.seek(SeekFrom::Start(pos))?;
+    file.read_exact(buf)
+}
+
+// ---------------------------------------------------------------------------------------
+// FaultSink
+// ---------------------------------------------------------------------------------------
+
+/// A change the crashed process believes it made, kept to answer its reads.
+#[derive(Debug, Clone)]
+enum Lost {
+    Write(u64, Vec<u8>),
+    SetLen(u64),
+}
+
+/// Wraps a sink and simulates a crash: after `n` successful `write_at` calls,
+/// every further `write_at` and `set_len` is silently dropped (returns `Ok`,
+/// changes nothing underneath) and `sync` does nothing.
+///
+/// The wrapped process does not notice the crash: reads and `len` after it
+/// answer as if the dropped writes had happened (they are kept in memory), the
+/// way a process's own view of a file includes writes the disk never got. So
+/// the code under test runs to completion exactly as it would have, and
+/// [`into_inner`](FaultSink::into_inner) gives what was on "disk" when the
+/// crash happened.
+///
+/// Crash tests run an operation with `n = 0, 1, 2, ...` until
+/// [`crashed`](FaultSink::crashed) stays false.
+#[derive(Debug)]
+pub struct FaultSink<S: Sink> {
+    inner: S,
+    allowed: u64,
+    attempted: u64,
+    lost: Vec<Lost>,
+}
+
+impl<S: Sink> FaultSink<S> {
+    /// Wraps `inner`, letting the first `n` `write_at` calls through.
+    pub fn new(inner: S, n: u64) -> FaultSink<S> {
+        FaultSink {
+            inner,
+            allowed: n,
+            attempted: 0,
+            lost: Vec::new(),
+        }
+    }
+
+    /// How many `write_at` calls were attempted (passed through or dropped).
+    pub fn writes(&self) -> u64 {
+        self.attempted
+    }
+
+    /// Whether any `write_at` or `set_len` was dropped.
+    pub fn crashed(&self) -> bool {
+        !self.lost.is_empty()
+    }
+
+    /// The wrapped sink, as the crash left it.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+
+    /// The wrapped sink.
+    pub fn inner(&self) -> &S {
+        &self.inner
+    }
+
+    /// Whether the crash point has been reached (`n` writes went through).
+    fn past_crash(&self) -> bool {
+        self.attempted >= self.allowed || !self.lost.is_empty()
+    }
+
+    /// The length the crashed process believes the file has.
+    fn believed_len(&self) -> io::Result<u64> {
+        let mut len = self.inner.len()?;
+        for op in &self.lost {
+            len = match op {
+                Lost::Write(_, data) if data.is_empty() => len,
+                Lost::Write(pos, data) => len.max(end_of(*pos, data.len(), "write")?),
+                Lost::SetLen(l) => *l,
+            };
+        }
+        Ok(len)
+    }
+}
+
+impl<S: Sink> Sink for FaultSink<S> {
+    fn write_at(&mut self, pos: u64, data: &[u8]) -> io::Result<()> {
+        let crashed = self.past_crash();
+        self.attempted = self.attempted.saturating_add(1);
+        if crashed {
+            end_of(pos, data.len(), "write")?;
+            self.lost.push(Lost::Write(pos, data.to_vec()));
+            Ok(())
+        } else {
+            self.inner.write_at(pos, data)
+        }
+    }
+
+    fn read_at(&self, pos: u64, buf: &mut [u8]) -> io::Result<()> {
+        if self.lost.is_empty() {
+            return self.inner.read_at(pos, buf);
+        }
+        let end = end_of(pos, buf.len(), "read")?;
+        let len = self.believed_len()?;
+        if end > len {
+            return Err(past_end(pos, buf.len(), len));
+        }
+        // What is underneath, then replay the lost changes over the range.
+        let inner_len = self.inner.len()?;
+        let below = inner_len.clamp(pos, end) - pos;
+        let (disk, rest) = buf.split_at_mut(below as usize);
+        if !disk.is_empty() {
+            self.inner.read_at(pos, disk)?;
+        }
+        rest.fill(0);
+        for op in &self.lost {
+            match op {
+                Lost::Write(wpos, data) => {
+                    let wend = *wpos + data.len() as u64;
+                    let from = pos.max(*wpos);
+                    let to = end.min(wend);
+                    if from < to {
+                        let n = (to - from) as usize;
+                        let dst = (from - pos) as usize;
+                        let src = (from - *wpos) as usize;
+                        buf[dst..dst + n].copy_from_slice(&data[src..src + n]);
+                    }
+                }
+                Lost::SetLen(l) => {
+                    if *l < end {
+                        let from = (*l).max(pos) - pos;
+                        buf[from as usize..].fill(0);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn len(&self) -> io::Result<u64> {
+        self.believed_len()
+    }
+
+    fn sync(&mut self) -> io::Result<()> {
+        if self.past_crash() {
+            Ok(())
+        } else {
+            self.inner.sync()
+        }
+    }
+
+    fn set_len(&mut self, len: u64) -> io::Result<()> {
+        if self.past_crash() {
+            self.lost.push(Lost::SetLen(len));
+            Ok(())
+        } else {
+            self.inner.set_len(len)
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// CountingSink
+// ---------------------------------------------------------------------------------------
+
+/// Wraps a sink and counts the calls made and the bytes moved.
+#[derive(Debug, Default)]
+pub struct CountingSink<S: Sink> {
+    inner: S,
+    writes: u64,
+    bytes_written: u64,
+    reads: std::cell::Cell<u64>,
+    bytes_read: std::cell::Cell<u64>,
+    syncs: u64,
+    set_lens: u64,
+}
+
+impl<S: Sink> CountingSink<S> {
+    /// Wraps `inner` with all counters at zero.
+    pub fn new(inner: S) -> CountingSink<S> {
+        CountingSink {
+            inner,
+            writes: 0,
+            bytes_written: 0,
+            reads: std::cell::Cell::new(0),
+            bytes_read: std::cell::Cell::new(0),
+            syncs: 0,
+            set_lens: 0,
+        }
+    }
+
+    /// `write_at` calls.
+    pub fn writes(&self) -> u64 {
+        self.writes
+    }
+
+    /// Bytes passed to `write_at`.
+    pub fn bytes_written(&self) -> u64 {
+        self.bytes_written
+    }
+
+    /// `read_at` calls.
+    pub fn reads(&self) -> u64 {
+        self.reads.get()
+    }
+
+    /// Bytes asked for with `read_at`.
+    pub fn bytes_read(&self) -> u64 {
+        self.bytes_read.get()
+    }
+
+    /// `sync` calls.
+    pub fn syncs(&self) -> u64 {
+        self.syncs
+    }
+
+    /// `set_len` calls.
+    pub fn set_lens(&self) -> u64 {
+        self.set_lens
+    }
+
+    /// The wrapped sink.
+    pub fn inner(&self) -> &S {
+        &self.inner
+    }
+
+    /// The wrapped sink, unwrapped.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
+impl<S: Sink> Sink for CountingSink<S> {
+    fn write_at(&mut self, pos: u64, data: &[u8]) -> io::Result<()> {
+        self.writes += 1;
+        self.bytes_written += data.len() as u64;
+        self.inner.write_at(pos, data)
+    }
+
+    fn read_at(&self, pos: u64, buf: &mut [u8]) -> io::Result<()> {
+        self.reads.set(self.reads.get() + 1);
+        self.bytes_read
+            .set(self.bytes_read.get() + buf.len() as u64);
+        self.inner.read_at(pos, buf)
+    }
+
+    fn len(&self) -> io::Result<u64> {
+        self.inner.len()
+    }
+
+    fn sync(&mut self) -> io::Result<()> {
+        self.syncs += 1;
+        self.inner.sync()
+    }
+
+    fn set_len(&mut self, len: u64) -> io::Result<()> {
+        self.set_lens += 1;
+        self.inner.set_len(len)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    /// A fresh directory under the system temp dir, removed on drop.
+    struct TempDir(PathBuf);
+
+    impl TempDir {
+        fn new(name: &str) -> TempDir {
+            static COUNTER: AtomicU64 = AtomicU64::new(0);
+            let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+            let dir = std::env::temp_dir()
+                .join(format!("h5sparse-sink-{}-{name}-{n}", std::process::id()));
+            std::fs::create_dir_all(&dir).unwrap();
+            TempDir(dir)
+        }
+
+        fn file(&self, name: &str) -> PathBuf {
+            self.0.join(name)
+        }
+    }
+
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    /// The reference model: a file is a `Vec<u8>`.
+    #[derive(Debug, Default, Clone)]
+    struct Model(Vec<u8>);
+
+    impl Model {
+        fn write(&mut self, pos: u64, data: &[u8]) {
+            if data.is_empty() {
+                return;
+            }
+            let end = pos as usize + data.len();
+            if end > self.0.len() {
+                self.0.resize(end, 0);
+            }
+            self.0[pos as usize..end].copy_from_slice(data);
+        }
+        fn read(&self, pos: u64, n: usize) -> Option<Vec<u8>> {
+            let end = pos as usize + n;
+            (end <= self.0.len()).then(|| self.0[pos as usize..end].to_vec())
+        }
+        fn set_len(&mut self, len: u64) {
+            self.0.resize(len as usize, 0);
+        }
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Write(u64, Vec<u8>),
+        Read(u64, usize),
+        SetLen(u64),
+        Sync,
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            // Mostly writes, often sequential-looking small ones, sometimes big.
+            6 => (0u64..3000, prop::collection::vec(any::<u8>(), 0..300))
+                .prop_map(|(p, d)| Op::Write(p, d)),
+            1 => (0u64..3000, 1usize..3000).prop_map(|(p, n)| Op::Write(p, vec![0xAB; n])),
+            3 => (0u64..3500, 0usize..400).prop_map(|(p, n)| Op::Read(p, n)),
+            1 => (0u64..3500).prop_map(Op::SetLen),
+            1 => Just(Op::Sync),
+        ]
+    }
+
+    /// Sequential runs: each write continues the previous one (or patches back).
+    fn sequential_ops() -> impl Strategy<Value = Vec<Op>> {
+        prop::collection::vec((1usize..200, 0u8..8), 1..60).prop_map(|steps| {
+            let mut pos = 0u64;
+            let mut ops = Vec::new();
+            for (i, (n, kind)) in steps.into_iter().enumerate() {
+                let data = vec![i as u8; n];
+                match kind {
+                    0 => ops.push(Op::Write(pos / 2, data)), // patch earlier bytes
+                    1 => ops.push(Op::Read(pos / 3, n.min(pos as usize / 2))),
+                    _ => {
+                        ops.push(Op::Write(pos, data));
+                        pos += n as u64;
+                    }
+                }
+            }
+            ops
+        })
+    }
+
+    /// Runs `ops` on `sink` and the model, comparing every answer.
+    fn check_against_model(sink: &mut dyn Sink, model: &mut Model, ops: &[Op]) {
+        for (i, op) in ops.iter().enumerate() {
+            match op {
+                Op::Write(p, d) => {
+                    sink.write_at(*p, d).unwrap();
+                    model.write(*p, d);
+                }
+                Op::Read(p, n) => {
+                    let mut buf = vec![0x55; *n];
+                    let got = sink.read_at(*p, &mut buf);
+                    match model.read(*p, *n) {
+                        Some(want) => {
+                            got.unwrap();
+                            assert_eq!(buf, want, "op {i}: read {n} at {p}");
+                        }
+                        None => {
+                            let e = got.unwrap_err();
+                            assert_eq!(e.kind(), io::ErrorKind::UnexpectedEof, "op {i}");
+                        }
+                    }
+                }
+                Op::SetLen(l) => {
+                    sink.set_len(*l).unwrap();
+                    model.set_len(*l);
+                }
+                Op::Sync => sink.sync().unwrap(),
+            }
+            assert_eq!(sink.len().unwrap(), model.0.len() as u64, "op {i}: len");
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+        #[test]
+        fn file_sink_matches_model(
+            ops in prop::collection::vec(op(), 1..80),
+            capacity in prop::sample::select(vec![0usize, 1, 7, 64, 512, 4096]),
+            via_drop in any::<bool>(),
+        ) {
+            let dir = TempDir::new("model");
+            let path = dir.file("f.bin");
+            let mut sink = FileSink::create_with_locking(&path, FileLocking::Disabled).unwrap();
+            sink.set_buffer_capacity(capacity).unwrap();
+            let mut model = Model::default();
+            check_against_model(&mut sink, &mut model, &ops);
+            // Whatever is still buffered reaches the file on drop / into_file.
+            if via_drop {
+                drop(sink);
+            } else {
+                drop(sink.into_file().unwrap());
+            }
+            prop_assert_eq!(std::fs::read(&path).unwrap(), model.0);
+        }
+
+        #[test]
+        fn file_sink_sequential_runs_match_model(
+            ops in sequential_ops(),
+            capacity in prop::sample::select(vec![1usize, 16, 100, 1000]),
+        ) {
+            let dir = TempDir::new("seq");
+            let path = dir.file("f.bin");
+            let mut sink = FileSink::create_with_locking(&path, FileLocking::Disabled).unwrap();
+            sink.set_buffer_capacity(capacity).unwrap();
+            let mut model = Model::default();
+            check_against_model(&mut sink, &mut model, &ops);
+            sink.sync().unwrap();
+            prop_assert_eq!(std::fs::read(&path).unwrap(), model.0);
+        }
+
+        #[test]
+        fn mem_sink_matches_model(ops in prop::collection::vec(op(), 1..80)) {
+            let mut sink = MemSink::new();
+            let mut model = Model::default();
+            check_against_model(&mut sink, &mut model, &ops);
+            prop_assert_eq!(sink.bytes, model.0);
+        }
+
+        /// The crashed process sees every write; the disk only the first `n`.
+        #[test]
+        fn fault_sink_view_and_disk(
+            ops in prop::collection::vec(op(), 1..60),
+            n in 0u64..40,
+        ) {
+            let mut sink = FaultSink::new(MemSink::new(), n);
+            let mut view = Model::default();
+            check_against_model(&mut sink, &mut view, &ops);
+
+            let mut disk = Model::default();
+            let mut writes = 0u64;
+            let mut crashed = false;
+            for op in &ops {
+                match op {
+                    Op::Write(p, d) => {
+                        if writes < n {
+                            disk.write(*p, d);
+                        } else {
+                            crashed = true;
+                        }
+                        writes += 1;
+                    }
+                    Op::SetLen(l) => {
+                        if writes < n {
+                            disk.set_len(*l);
+                        } else {
+                            crashed = true;
+                        }
+                    }
+                    Op::Read(..) | Op::Sync => {}
+                }
+            }
+            prop_assert_eq!(sink.writes(), writes);
+            prop_assert_eq!(sink.crashed(), crashed);
+            prop_assert_eq!(sink.into_inner().bytes, disk.0);
+        }
+    }
+
+    #[test]
+    fn small_sequential_writes_are_coalesced_until_sync() {
+        let dir = TempDir::new("coalesce");
+        let path = dir.file("f.bin");
+        let mut sink = FileSink::create_with_locking(&path, FileLocking::Disabled).unwrap();
+        for i in 0..100u8 {
+            sink.write_at(u64::from(i) * 10, &[i; 10]).unwrap();
+        }
+        // Nothing has reached the file yet, but the sink reads its own writes.
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), 0);
+        assert_eq!(sink.len().unwrap(), 1000);
+        let mut buf = [0u8; 12];
+        sink.read_at(495, &mut buf).unwrap();
+        assert_eq!(buf, [49, 49, 49, 49, 49, 50, 50, 50, 50, 50, 50, 50]);
+        // A patch inside the buffered range stays buffered.
+        sink.write_at(5, b"xy").unwrap();
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), 0);
+        sink.sync().unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        assert_eq!(bytes.len(), 1000);
+        assert_eq!(&bytes[..10], &[0, 0, 0, 0, 0, b'x', b'y', 0, 0, 0]);
+        assert_eq!(&bytes[990..], &[99; 10]);
+    }
+
+    #[test]
+    fn non_sequential_write_flushes_the_buffer_first() {
+        let dir = TempDir::new("flush");
+        let path = dir.file("f.bin");
+        let mut sink = FileSink::create_with_locking(&path, FileLocking::Disabled).unwrap();
+        sink.write_at(0, &[1; 100]).unwrap();
+        sink.write_at(1000, &[2; 10]).unwrap(); // elsewhere: the first range goes out
+        assert_eq!(std::fs::read(&path).unwrap(), vec![1; 100]);
+        // The gap between the file's end and the buffered range reads as zeros.
+        let mut buf = [9u8; 15];
+        sink.read_at(995, &mut buf).unwrap();
+        assert_eq!(&buf[..5], &[0; 5]);
+        assert_eq!(&buf[5..15], &[2; 10]);
+        assert!(sink.read_at(1001, &mut buf).is_err());
+        // A write as large as the buffer goes straight to the file.
+        sink.set_buffer_capacity(64).unwrap();
+        sink.write_at(2000, &[3; 64]).unwrap();
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), 2064);
+    }
+
+    #[test]
+    fn open_rw_sees_existing_bytes_and_extends() {
+        let dir = TempDir::new("open");
+        let path = dir.file("f.bin");
+        std::fs::write(&path, b"hello world").unwrap();
+        let mut sink = FileSink::open_rw_with_locking(&path, FileLocking::Disabled).unwrap();
+        assert_eq!(sink.len().unwrap(), 11);
+        let mut buf = [0u8; 5];
+        sink.read_at(6, &mut buf).unwrap();
+        assert_eq!(&buf, b"world");
+        sink.write_at(11, b"!").unwrap();
+        sink.write_at(0, b"H").unwrap();
+        drop(sink);
+        assert_eq!(std::fs::read(&path).unwrap(), b"Hello world!");
+    }
+
+    #[test]
+    fn missing_file_error_names_the_path() {
+        let dir = TempDir::new("missing");
+        let path = dir.file("nope.h5");
+        let e = FileSink::open_rw(&path).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::NotFound);
+        assert!(e.to_string().contains("nope.h5"), "{e}");
+    }
+
+    #[test]
+    fn positions_that_overflow_are_invalid_input() {
+        let mut mem = MemSink::new();
+        let e = mem.write_at(u64::MAX, &[1, 2]).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
+        let mut buf = [0u8; 2];
+        assert_eq!(
+            mem.read_at(u64::MAX, &mut buf).unwrap_err().kind(),
+            io::ErrorKind::InvalidInput
+        );
+        let dir = TempDir::new("overflow");
+        let mut sink = FileSink::create_with_locking(dir.file("f"), FileLocking::Disabled).unwrap();
+        assert_eq!(
+            sink.write_at(u64::MAX - 1, &[1, 2, 3]).unwrap_err().kind(),
+            io::ErrorKind::InvalidInput
+        );
+        let mut fault = FaultSink::new(MemSink::new(), 0);
+        assert_eq!(
+            fault.write_at(u64::MAX, &[1, 2]).unwrap_err().kind(),
+            io::ErrorKind::InvalidInput
+        );
+    }
+
+    #[test]
+    fn a_second_writer_is_refused_while_the_first_holds_the_lock() {
+        let dir = TempDir::new("lock");
+        let path = dir.file("f.h5");
+        let mut first = FileSink::create_with_locking(&path, FileLocking::Required).unwrap();
+        first.write_at(0, b"first writer's bytes").unwrap();
+        first.sync().unwrap();
+
+        // flock locks belong to the open file description, so a second open in
+        // this same process is refused just like another process would be.
+        let e = FileSink::open_rw_with_locking(&path, FileLocking::Required).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::WouldBlock);
+        let msg = e.to_string();
+        assert!(msg.contains("f.h5"), "{msg}");
+        assert!(msg.contains("already open for writing"), "{msg}");
+        // Best effort still refuses a lock that is held.
+        let e = FileSink::open_rw_with_locking(&path, FileLocking::BestEffort).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::WouldBlock);
+
+        // A refused create must not truncate the first writer's file.
+        let e = FileSink::create_with_locking(&path, FileLocking::Required).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::WouldBlock);
+        assert_eq!(std::fs::read(&path).unwrap(), b"first writer's bytes");
+
+        // Without locking, nothing stops a second handle.
+        drop(FileSink::open_rw_with_locking(&path, FileLocking::Disabled).unwrap());
+
+        // into_file keeps the lock; closing the file releases it.
+        let file = first.into_file().unwrap();
+        assert!(FileSink::open_rw_with_locking(&path, FileLocking::Required).is_err());
+        drop(file);
+        let second = FileSink::open_rw_with_locking(&path, FileLocking::Required).unwrap();
+        assert_eq!(second.len().unwrap(), 20);
+    }
+
+    #[test]
+    fn locking_policy_follows_hdf5_use_file_locking() {
+        assert_eq!(FileLocking::from_setting(None), FileLocking::BestEffort);
+        assert_eq!(
+            FileLocking::from_setting(Some("FALSE")),
+            FileLocking::Disabled
+        );
+        assert_eq!(FileLocking::from_setting(Some("0")), FileLocking::Disabled);
+        assert_eq!(
+            FileLocking::from_setting(Some("TRUE")),
+            FileLocking::Required
+        );
+        assert_eq!(FileLocking::from_setting(Some("1")), FileLocking::Required);
+        assert_eq!(
+            FileLocking::from_setting(Some("BEST_EFFORT")),
+            FileLocking::BestEffort
+        );
+    }
+
+    #[test]
+    fn mem_sink_extends_with_zeros_and_refuses_reads_past_the_end() {
+        let mut sink = MemSink::from_bytes(vec![1, 2, 3]);
+        sink.write_at(5, &[9]).unwrap();
+        assert_eq!(sink.bytes, [1, 2, 3, 0, 0, 9]);
+        let mut buf = [0u8; 2];
+        let e = sink.read_at(5, &mut buf).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::UnexpectedEof);
+        sink.set_len(2).unwrap();
+        assert!(!sink.is_empty().unwrap());
+        sink.write_at(10, &[]).unwrap(); // empty writes do not extend
+        assert_eq!(sink.into_bytes(), [1, 2]);
+    }
+
+    #[test]
+    fn fault_sink_drops_every_write_after_the_nth() {
+        let mut sink = FaultSink::new(CountingSink::new(MemSink::new()), 2);
+        sink.write_at(0, b"aaaa").unwrap();
+        sink.sync().unwrap();
+        sink.write_at(4, b"bbbb").unwrap();
+        assert!(!sink.crashed());
+        sink.sync().unwrap(); // past the crash point: does nothing
+        sink.write_at(0, b"XX").unwrap();
+        assert!(sink.crashed());
+        sink.write_at(8, b"cccc").unwrap();
+        sink.set_len(10).unwrap();
+        sink.sync().unwrap();
+        assert_eq!(sink.writes(), 4);
+
+        // The process's view holds everything it wrote.
+        assert_eq!(sink.len().unwrap(), 10);
+        let mut view = [0u8; 10];
+        sink.read_at(0, &mut view).unwrap();
+        assert_eq!(&view, b"XXaabbbbcc");
+        let mut past = [0u8; 1];
+        assert!(sink.read_at(10, &mut past).is_err());
+
+        // The disk holds the first two writes only.
+        let inner = sink.into_inner();
+        assert_eq!(inner.writes(), 2);
+        assert_eq!(inner.syncs(), 1);
+        assert_eq!(inner.set_lens(), 0);
+        assert_eq!(inner.into_inner().bytes, b"aaaabbbb");
+    }
+
+    #[test]
+    fn fault_sink_with_zero_drops_everything_and_truncation_reads_as_zeros() {
+        let mut sink = FaultSink::new(MemSink::from_bytes(vec![7; 8]), 0);
+        sink.set_len(2).unwrap();
+        assert!(sink.crashed());
+        sink.write_at(4, &[1]).unwrap();
+        let mut view = [9u8; 5];
+        sink.read_at(0, &mut view).unwrap();
+        assert_eq!(view, [7, 7, 0, 0, 1]);
+        assert_eq!(sink.into_inner().bytes, vec![7; 8]);
+    }
+
+    #[test]
+    fn counting_sink_counts_calls_and_bytes() {
+        let mut sink = CountingSink::new(MemSink::new());
+        sink.write_at(0, &[1; 10]).unwrap();
+        sink.write_at(10, &[2; 5]).unwrap();
+        let mut buf = [0u8; 4];
+        sink.read_at(2, &mut buf).unwrap();
+        sink.sync().unwrap();
+        sink.set_len(3).unwrap();
+        assert_eq!(
+            (
+                sink.writes(),
+                sink.bytes_written(),
+                sink.reads(),
+                sink.bytes_read(),
+                sink.syncs(),
+                sink.set_lens()
+            ),
+            (2, 15, 1, 4, 1, 1)
+        );
+        assert_eq!(sink.inner().bytes, [1, 1, 1]);
+    }
+
+    #[test]
+    fn sinks_work_through_references_and_boxes() {
+        fn write_hello(mut sink: impl Sink) {
+            sink.write_at(0, b"hello").unwrap();
+        }
+        let mut mem = MemSink::new();
+        write_hello(&mut mem);
+        let mut boxed: Box<dyn Sink> = Box::new(mem);
+        write_hello(&mut boxed);
+        assert_eq!(boxed.len().unwrap(), 5);
+    }
+}

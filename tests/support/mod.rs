@@ -1,0 +1,156 @@
+//! Helpers shared by the integration tests: checking files our writer made
+//! with the real libraries (h5py on libhdf5 2.0, Debian's h5dump on 1.10).
+//!
+//! Use from a test crate with `mod support;`. The test command
+//! (`scripts/test`) installs both tools; without them a check *fails* with a
+//! clear message, unless `H5SPARSE_SKIP_EXTERNAL=1` is set, so a missing tool
+//! cannot silently hide a regression.
+// Each test crate uses only some of these helpers.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The repository root (where `Cargo.toml`, `scripts/` and `fixtures/` are).
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A fixture file by name, e.g. `fixture("seed.h5")`.
+pub fn fixture(name: &str) -> PathBuf {
+    repo_root().join("fixtures").join(name)
+}
+
+/// The Python interpreter with h5py: `$H5SPARSE_PYTHON`, else the
+/// repository's `.venv/bin/python`, else `/work/scratch-venv/bin/python`;
+/// the first that exists. `None` when there is none.
+pub fn python() -> Option<PathBuf> {
+    let candidates = [
+        std::env::var_os("H5SPARSE_PYTHON").map(PathBuf::from),
+        Some(repo_root().join(".venv/bin/python")),
+        Some(PathBuf::from("/work/scratch-venv/bin/python")),
+    ];
+    candidates
+        .into_iter()
+        .flatten()
+        .find(|p| !p.as_os_str().is_empty() && p.is_file())
+}
+
+/// `h5dump` on the `PATH`, if any.
+pub fn h5dump() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join("h5dump"))
+        .find(|p| p.is_file())
+}
+
+/// Whether `H5SPARSE_SKIP_EXTERNAL=1` allows skipping checks whose tools are
+/// missing.
+pub fn skip_external() -> bool {
+    std::env::var_os("H5SPARSE_SKIP_EXTERNAL").is_some_and(|v| v == "1")
+}
+
+/// `Ok(Some(python))` when h5py is needed and present, `Ok(None)` when it is
+/// missing and skipping is allowed (the caller should return early), `Err`
+/// otherwise.
+pub fn require_python(what: &str) -> Result<Option<PathBuf>, String> {
+    match python() {
+        Some(py) => Ok(Some(py)),
+        None if skip_external() => {
+            eprintln!("{what}: skipped: no Python with h5py (H5SPARSE_SKIP_EXTERNAL=1)");
+            Ok(None)
+        }
+        None => Err(format!(
+            "{what}: no Python with h5py found (looked at $H5SPARSE_PYTHON, .venv/bin/python, \
+             /work/scratch-venv/bin/python). Run scripts/setup-python, or set \
+             H5SPARSE_SKIP_EXTERNAL=1 to skip checks that need external tools"
+        )),
+    }
+}
+
+/// Checks the HDF5 file at `path` with h5py and h5dump against
+/// `expected_json`, the JSON *text* of the expected contents in the
+/// `h5sparse dump --json` schema (fixtures/README.md), by running
+/// `scripts/check-written`. The JSON is saved beside the file as
+/// `<path>.expected.json`, so a failing check leaves both behind to inspect.
+///
+/// `Err` holds the script's failure lines. Missing tools are an `Err` too,
+/// unless `H5SPARSE_SKIP_EXTERNAL=1`: then what is available still runs.
+pub fn check_written(path: &Path, expected_json: &str) -> Result<(), String> {
+    serde_json::from_str::<serde_json::Value>(expected_json)
+        .map_err(|e| format!("check_written: the expected JSON does not parse: {e}"))?;
+    let json_path = PathBuf::from(format!("{}.expected.json", path.display()));
+    std::fs::write(&json_path, expected_json)
+        .map_err(|e| format!("check_written: cannot write {}: {e}", json_path.display()))?;
+    check_written_file(path, &json_path)
+}
+
+/// [`check_written`] with the expected JSON in a file.
+pub fn check_written_file(path: &Path, expected_json_path: &Path) -> Result<(), String> {
+    let py = python();
+    let has_h5dump = h5dump().is_some();
+    let mode = match (py.is_some(), has_h5dump) {
+        (true, true) => None,
+        _ if !skip_external() => {
+            let mut missing = Vec::new();
+            if py.is_none() {
+                missing.push(
+                    "a Python with h5py ($H5SPARSE_PYTHON, .venv/bin/python; run scripts/setup-python)",
+                );
+            }
+            if !has_h5dump {
+                missing.push("h5dump (Debian package hdf5-tools; run scripts/setup-system)");
+            }
+            return Err(format!(
+                "check_written({}): missing {}; set H5SPARSE_SKIP_EXTERNAL=1 to skip",
+                path.display(),
+                missing.join(" and ")
+            ));
+        }
+        (true, false) => Some("--h5py-only"),
+        (false, _) => {
+            eprintln!(
+                "check_written({}): skipped: no Python with h5py (H5SPARSE_SKIP_EXTERNAL=1)",
+                path.display()
+            );
+            return Ok(());
+        }
+    };
+    if mode.is_some() {
+        eprintln!(
+            "check_written({}): h5dump missing, checking with h5py only (H5SPARSE_SKIP_EXTERNAL=1)",
+            path.display()
+        );
+    }
+    let mut cmd = Command::new(repo_root().join("scripts/check-written"));
+    if let Some(py) = &py {
+        cmd.env("H5SPARSE_PYTHON", py);
+    }
+    cmd.args(mode);
+    cmd.arg(path).arg(expected_json_path);
+    let out = cmd
+        .output()
+        .map_err(|e| format!("check_written: cannot run scripts/check-written: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "scripts/check-written {} {} failed ({}):\n{}{}",
+            path.display(),
+            expected_json_path.display(),
+            out.status,
+            String::from_utf8_lossy(&out.stderr),
+            String::from_utf8_lossy(&out.stdout)
+        ))
+    }
+}
+
+/// A fresh, empty directory for one test's files: `<name>` under Cargo's
+/// `CARGO_TARGET_TMPDIR` (removed first if it exists), kept after the test so
+/// a failure can be inspected.
+pub fn test_dir(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create the test output directory");
+    dir
+}

@@ -19,6 +19,7 @@ pub mod io;
 pub mod limits;
 pub mod read;
 pub mod sparse;
+pub mod write;
 
 pub use error::{Error, Result};
 pub use limits::Limits;

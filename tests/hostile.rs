@@ -148,7 +148,11 @@ fn mutations(name: &str, bytes: &[u8], flips: usize) -> Vec<Mutation> {
         out.push(if i % 16 == 15 {
             Mutation::Store {
                 offset,
-                value: if rng.next() % 2 == 0 { 0 } else { 0xff },
+                value: if rng.next().is_multiple_of(2) {
+                    0
+                } else {
+                    0xff
+                },
             }
         } else {
             Mutation::Flip {

@@ -669,7 +669,7 @@ fn fill_v1_nil(out: &mut Vec<u8>, mut free: usize) -> usize {
 /// NIL-filled; returns the bytes and the number of messages (NILs
 /// included).
 fn v1_area(messages: &[NewMessage<'_>], size: usize) -> Result<(Vec<u8>, usize)> {
-    if size % 8 != 0 {
+    if !size.is_multiple_of(8) {
         return Err(Error::invalid(format!(
             "v1 object header chunk size {size} is not a multiple of 8"
         )));
@@ -1071,7 +1071,7 @@ mod tests {
 
     fn v1_msg(kind: u16, flags: u8, data: &[u8]) -> Vec<u8> {
         let mut padded = data.to_vec();
-        while padded.len() % 8 != 0 {
+        while !padded.len().is_multiple_of(8) {
             padded.push(0);
         }
         let mut m = kind.to_le_bytes().to_vec();

@@ -390,6 +390,18 @@ impl FileSink {
             .ok_or_else(|| io::Error::other("FileSink has no file"))
     }
 
+    /// Writes out buffered bytes without syncing, so that other views of
+    /// the file (a memory map) see them.
+    pub fn flush_buffer(&mut self) -> io::Result<()> {
+        self.flush()
+    }
+
+    /// The open file (after [`FileSink::flush_buffer`] its contents are
+    /// current).
+    pub fn file_ref(&self) -> io::Result<&File> {
+        self.file()
+    }
+
     fn file(&self) -> io::Result<&File> {
         self.file
             .as_ref()
@@ -688,6 +700,11 @@ impl<S: Sink> FaultSink<S> {
     /// The wrapped sink.
     pub fn inner(&self) -> &S {
         &self.inner
+    }
+
+    /// The wrapped sink, mutably (reads of what reached "disk").
+    pub fn inner_mut(&mut self) -> &mut S {
+        &mut self.inner
     }
 
     /// Whether the crash point has been reached (`n` writes went through).

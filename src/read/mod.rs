@@ -9,6 +9,8 @@ pub(crate) mod hyperslab;
 mod values;
 
 pub use dtype::{ByteOrder, CharSet, Dtype, StringPadding};
+pub(crate) use file::join_path;
+pub(crate) use group::links_at;
 pub use values::Values;
 
 use std::borrow::Cow;

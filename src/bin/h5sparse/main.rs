@@ -2,10 +2,12 @@
 //!
 //! * `h5sparse ls [-r] [-v] [-d] FILE[/PATH]`: lists objects like `h5ls`.
 //! * `h5sparse dump --json FILE`: the conformance dump (see `DUMP-SCHEMA.md`).
+//! * `h5sparse copy SRC DST [--compression gzip[=LEVEL]] [--shuffle]`, `h5sparse repack SRC DST`.
 //!
 //! Failures print one line, `h5sparse: error: <message>`, on stderr and exit
 //! with status 1; usage errors exit with status 2 (clap's convention).
 
+mod copy;
 mod dump;
 mod ls;
 
@@ -33,6 +35,10 @@ enum Command {
     Ls(ls::LsArgs),
     /// Print every reachable object as JSON (the conformance dump).
     Dump(dump::DumpArgs),
+    /// Rewrite every object of SRC into DST through our writer.
+    Copy(copy::CopyArgs),
+    /// Write a compact copy of SRC (space freed by deletions is dropped).
+    Repack(copy::RepackArgs),
 }
 
 /// A failure to report on stderr.
@@ -78,6 +84,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Ls(args) => ls::run(&args, &mut out),
         Command::Dump(args) => dump::run(&args, &mut out),
+        Command::Copy(args) => copy::run_copy(&args),
+        Command::Repack(args) => copy::run_repack(&args),
     };
     let result = result.and_then(|()| out.flush().map_err(CliError::Io));
     match result {

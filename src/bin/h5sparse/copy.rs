@@ -1,0 +1,122 @@
+//! `h5sparse copy SRC DST` and `h5sparse repack SRC DST`: rewrite every
+//! object of SRC through our writer.
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use h5sparse::write::{copy_file, CopyOptions, Writer};
+
+use crate::CliError;
+
+/// Arguments of `copy`.
+#[derive(Args)]
+pub struct CopyArgs {
+    /// The file to read.
+    src: PathBuf,
+    /// The file to write (replaced only when the copy succeeds).
+    dst: PathBuf,
+    /// HDF5 format flavour to write: `earliest` (h5py's default) or `latest`.
+    #[arg(long, default_value = "earliest")]
+    libver: String,
+    /// Compress every dataset: `gzip` or `gzip=LEVEL` (0-9, default 4).
+    #[arg(long)]
+    compression: Option<String>,
+    /// Shuffle bytes before compressing.
+    #[arg(long)]
+    shuffle: bool,
+}
+
+/// Arguments of `repack`.
+#[derive(Args)]
+pub struct RepackArgs {
+    /// The file to read.
+    src: PathBuf,
+    /// The compacted file to write.
+    dst: PathBuf,
+}
+
+fn parse_compression(s: &str) -> Result<u32, CliError> {
+    match s.split_once('=') {
+        None if s == "gzip" => Ok(4),
+        Some(("gzip", level)) => match level.parse::<u32>() {
+            Ok(l) if l <= 9 => Ok(l),
+            _ => Err(CliError::Message(format!(
+                "--compression gzip={level}: the level must be 0-9"
+            ))),
+        },
+        _ => Err(CliError::Message(format!(
+            "--compression {s}: expected gzip or gzip=LEVEL"
+        ))),
+    }
+}
+
+/// Copies through a temporary file beside DST, renamed into place only on
+/// success, so a failed copy leaves no DST behind.
+fn copy_to(src: &Path, dst: &Path, opts: &CopyOptions) -> Result<(), CliError> {
+    let file = h5sparse::File::open(src)?;
+    let name = dst
+        .file_name()
+        .ok_or_else(|| CliError::Message(format!("{}: not a file name", dst.display())))?;
+    let tmp = dst.with_file_name(format!(
+        ".{}.h5sparse-tmp-{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let result = (|| -> h5sparse::Result<()> {
+        let mut w = Writer::create(&tmp)?;
+        copy_file(&file, &mut w, opts)?;
+        w.close()?;
+        Ok(())
+    })();
+    match result {
+        Ok(()) => std::fs::rename(&tmp, dst).map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            CliError::Message(format!("{}: {e}", dst.display()))
+        }),
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(CliError::Message(format!(
+                "copy of {} aborted: {e}",
+                src.display()
+            )))
+        }
+    }
+}
+
+/// Runs `copy`.
+pub fn run_copy(args: &CopyArgs) -> Result<(), CliError> {
+    match args.libver.as_str() {
+        "earliest" => {}
+        "latest" => {
+            return Err(CliError::Message(
+                "--libver latest: writing the latest format is not implemented yet; use earliest"
+                    .into(),
+            ))
+        }
+        other => {
+            return Err(CliError::Message(format!(
+                "--libver {other}: expected earliest or latest"
+            )))
+        }
+    }
+    let compression = args
+        .compression
+        .as_deref()
+        .map(parse_compression)
+        .transpose()?;
+    let opts = CopyOptions {
+        compression,
+        shuffle: args.shuffle,
+        repack: false,
+    };
+    copy_to(&args.src, &args.dst, &opts)
+}
+
+/// Runs `repack`.
+pub fn run_repack(args: &RepackArgs) -> Result<(), CliError> {
+    let opts = CopyOptions {
+        repack: true,
+        ..Default::default()
+    };
+    copy_to(&args.src, &args.dst, &opts)
+}

@@ -1,0 +1,85 @@
+//! [`Backing`] implementations: sinks whose current bytes the writer can
+//! parse.
+
+use std::io;
+
+use super::Backing;
+use crate::io::sink::{FaultSink, MemSink, Sink};
+
+impl Backing for MemSink {
+    fn contents(&mut self) -> io::Result<&[u8]> {
+        Ok(&self.bytes)
+    }
+}
+
+/// The disk's view: what a crash would leave. The writer reads it only at
+/// the start of an operation, before any of that operation's writes.
+impl<S: Backing> Backing for FaultSink<S> {
+    fn contents(&mut self) -> io::Result<&[u8]> {
+        self.inner_mut().contents()
+    }
+}
+
+/// A [`FileSink`](crate::io::sink::FileSink) plus a read-only memory map of
+/// the same file, remapped when the file's length changes. Writes go
+/// through the sink's positional I/O; on Linux and every unified-page-cache
+/// OS the shared map sees them once the sink's buffer is flushed.
+#[cfg(feature = "mmap")]
+#[derive(Debug)]
+pub struct MappedFile {
+    sink: crate::io::sink::FileSink,
+    map: Option<memmap2::Mmap>,
+}
+
+#[cfg(feature = "mmap")]
+impl MappedFile {
+    /// Wraps an open [`FileSink`](crate::io::sink::FileSink).
+    pub fn new(sink: crate::io::sink::FileSink) -> MappedFile {
+        MappedFile { sink, map: None }
+    }
+
+    /// The wrapped sink.
+    pub fn into_sink(self) -> crate::io::sink::FileSink {
+        self.sink
+    }
+}
+
+#[cfg(feature = "mmap")]
+impl Sink for MappedFile {
+    fn write_at(&mut self, pos: u64, data: &[u8]) -> io::Result<()> {
+        self.sink.write_at(pos, data)
+    }
+    fn read_at(&self, pos: u64, buf: &mut [u8]) -> io::Result<()> {
+        self.sink.read_at(pos, buf)
+    }
+    fn len(&self) -> io::Result<u64> {
+        self.sink.len()
+    }
+    fn sync(&mut self) -> io::Result<()> {
+        self.sink.sync()
+    }
+    fn set_len(&mut self, len: u64) -> io::Result<()> {
+        // Never keep a map across a truncation (touching it would fault).
+        self.map = None;
+        self.sink.set_len(len)
+    }
+}
+
+#[cfg(feature = "mmap")]
+impl Backing for MappedFile {
+    fn contents(&mut self) -> io::Result<&[u8]> {
+        self.sink.flush_buffer()?;
+        let len = self.sink.len()?;
+        if len == 0 {
+            self.map = None;
+            return Ok(&[]);
+        }
+        if self.map.as_ref().is_none_or(|m| m.len() as u64 != len) {
+            // SAFETY: read-only map of a file this process holds the
+            // exclusive advisory write lock on; only this sink changes it,
+            // and it never shrinks the file while the map is alive.
+            self.map = Some(unsafe { memmap2::Mmap::map(self.sink.file_ref()?)? });
+        }
+        Ok(self.map.as_deref().unwrap_or(&[]))
+    }
+}

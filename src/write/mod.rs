@@ -1,0 +1,656 @@
+//! Creating and modifying HDF5 files.
+//!
+//! [`Writer`] creates files in the classic layout h5py and anndata write by
+//! default (superblock v0, v1 object headers, symbol-table groups, chunked
+//! datasets indexed by v1 B-trees) and modifies such files in place:
+//! hyperslab writes, appends to chunked datasets with unlimited maximum
+//! shape, attributes, new and deleted groups, datasets and links.
+//!
+//! ## Crash consistency
+//! Every operation stages new bytes in fresh space at the end of the file,
+//! extends the superblock's end-of-file address, and only then publishes the
+//! change with one small in-place write (a B-tree root, a message slot, a
+//! heap header). A crash at any write leaves the file showing either the
+//! content before the operation or after it. Space that an operation makes
+//! unreachable is not reused, as in libhdf5; `h5sparse repack` compacts.
+//! Operations do not sync; [`Writer::flush`] and [`Writer::close`] do.
+//!
+//! ## Growing contiguous datasets
+//! Impossible in libhdf5 too: [`Writer::append`] on a contiguous dataset is
+//! an [`Error::InvalidArgument`] that says to create it with `maxshape`.
+//!
+//! ```
+//! use h5sparse::write::{DatasetOptions, Writer};
+//! use h5sparse::io::sink::MemSink;
+//!
+//! let mut w = Writer::create_in(MemSink::default())?;
+//! w.create_group("/X")?;
+//! w.create_dataset("/X/indptr", &[3], &[0i64, 1, 2], &DatasetOptions::growable())?;
+//! w.append("/X/indptr", &[4i64, 5])?;
+//! w.set_attr_str("/X", "h5sparse_format", "csr")?;
+//! let bytes = w.close()?.bytes;
+//!
+//! let f = h5sparse::File::from_bytes(bytes)?;
+//! assert_eq!(f.dataset("/X/indptr")?.read::<i64>()?, vec![0, 1, 2, 4, 5]);
+//! # Ok::<(), h5sparse::Error>(())
+//! ```
+
+mod attribute;
+mod backing;
+mod btree;
+mod copy;
+mod dataset;
+mod encode;
+mod group;
+mod header;
+mod tx;
+
+#[cfg(feature = "mmap")]
+pub use backing::MappedFile;
+pub use copy::{copy_file, CopyOptions};
+pub use dataset::DatasetOptions;
+
+use std::borrow::Cow;
+
+use crate::error::{Error, Result};
+use crate::format::superblock::Superblock;
+use crate::format::{Address, FileView, Sizes};
+use crate::io::sink::Sink;
+use crate::limits::Limits;
+use crate::read::{Dtype, H5Type, LinkTarget, Values};
+use tx::Tx;
+
+/// Free bytes left in every new object header for later messages
+/// (attributes added without a continuation block).
+pub(crate) const HEADER_SLACK: usize = 256;
+
+/// A [`Sink`] whose current contents can be read back as one slice, so the
+/// writer can parse the metadata it is about to change.
+pub trait Backing: Sink {
+    /// The file's current bytes (after any buffered writes).
+    fn contents(&mut self) -> std::io::Result<&[u8]>;
+}
+
+/// Creates and modifies an HDF5 file through a [`Backing`] sink.
+#[derive(Debug)]
+pub struct Writer<B: Backing> {
+    sink: B,
+    sb: Superblock,
+    /// Absolute end of allocated space.
+    eoa: u64,
+    limits: Limits,
+}
+
+#[cfg(feature = "mmap")]
+impl Writer<MappedFile> {
+    /// Creates (or truncates) the file at `path`, locked for writing.
+    pub fn create(path: impl AsRef<std::path::Path>) -> Result<Writer<MappedFile>> {
+        let sink = crate::io::sink::FileSink::create(path)?;
+        Writer::create_in(MappedFile::new(sink))
+    }
+
+    /// Opens the existing file at `path` for modification, locked for
+    /// writing (a second writer, ours or libhdf5's, is refused).
+    pub fn open(path: impl AsRef<std::path::Path>) -> Result<Writer<MappedFile>> {
+        let sink = crate::io::sink::FileSink::open_rw(path)?;
+        Writer::open_in(MappedFile::new(sink))
+    }
+}
+
+impl<B: Backing> Writer<B> {
+    /// Starts a new, empty file in `sink` (superblock v0, as h5py's default).
+    pub fn create_in(mut sink: B) -> Result<Writer<B>> {
+        sink.set_len(0)?;
+        let sizes = Sizes::DEFAULT;
+        let sb_len = Superblock::encoded_len(0) as u64;
+        let limits = Limits::default();
+        let mut eoa = sb_len;
+        let mut tx = Tx {
+            eoa: &mut eoa,
+            base: 0,
+            sizes,
+            limits: &limits,
+            fresh: Vec::new(),
+            publish: Vec::new(),
+        };
+        let (root, btree, heap) = group::create_stab_group(&mut tx, (4, 16))?;
+        let (fresh, publish) = (
+            std::mem::take(&mut tx.fresh),
+            std::mem::take(&mut tx.publish),
+        );
+        let sb = Superblock {
+            version: 0,
+            sizes,
+            superblock_address: 0,
+            base_address: 0,
+            eof_address: eoa,
+            root_object_header: root,
+            root_symbol_table: Some((btree, heap)),
+            extension: Address::UNDEFINED,
+            group_leaf_k: 4,
+            group_internal_k: 16,
+            indexed_storage_k: 32,
+        };
+        let mut w = Writer {
+            sink,
+            sb,
+            eoa: 0,
+            limits,
+        };
+        w.apply(fresh, publish, eoa)?;
+        Ok(w)
+    }
+
+    /// Opens the HDF5 file in `sink` for modification.
+    pub fn open_in(mut sink: B) -> Result<Writer<B>> {
+        let bytes = sink.contents()?;
+        let sb = Superblock::find(bytes)?;
+        let len = bytes.len() as u64;
+        let eoa = sb.base_address.saturating_add(sb.eof_address).max(len);
+        Ok(Writer {
+            sink,
+            sb,
+            eoa,
+            limits: Limits::default(),
+        })
+    }
+
+    /// Runs `plan` against the current file and applies what it staged.
+    fn run<R>(
+        &mut self,
+        plan: impl FnOnce(&FileView<'_>, &mut Tx<'_>, &Superblock) -> Result<R>,
+    ) -> Result<R> {
+        let mut eoa = self.eoa;
+        let sb = self.sb.clone();
+        let bytes = self.sink.contents()?;
+        let view = FileView {
+            bytes,
+            sizes: sb.sizes,
+            base: sb.base_address,
+        };
+        let mut tx = Tx {
+            eoa: &mut eoa,
+            base: sb.base_address,
+            sizes: sb.sizes,
+            limits: &self.limits,
+            fresh: Vec::new(),
+            publish: Vec::new(),
+        };
+        let out = plan(&view, &mut tx, &sb)?;
+        let (fresh, publish) = (
+            std::mem::take(&mut tx.fresh),
+            std::mem::take(&mut tx.publish),
+        );
+        self.apply(fresh, publish, eoa)?;
+        Ok(out)
+    }
+
+    /// Writes fresh bytes, the superblock (end of file), then the publishing
+    /// in-place updates, in that order.
+    fn apply(
+        &mut self,
+        mut fresh: Vec<(u64, Vec<u8>)>,
+        publish: Vec<(u64, Vec<u8>)>,
+        eoa: u64,
+    ) -> Result<()> {
+        fresh.sort_by_key(|(pos, _)| *pos);
+        for (pos, bytes) in &fresh {
+            self.sink.write_at(*pos, bytes)?;
+        }
+        if eoa != self.eoa {
+            self.eoa = eoa;
+            self.sb.eof_address = eoa - self.sb.base_address;
+            let bytes = self.sb.encode()?;
+            self.sink.write_at(self.sb.superblock_address, &bytes)?;
+        }
+        for (pos, bytes) in &publish {
+            self.sink.write_at(*pos, bytes)?;
+        }
+        Ok(())
+    }
+
+    /// Object header address of `path`, following soft links.
+    fn resolve(
+        view: &FileView<'_>,
+        limits: &Limits,
+        sb: &Superblock,
+        path: &str,
+    ) -> Result<Address> {
+        let mut hops = 0u32;
+        let mut stack: Vec<String> = Vec::new();
+        let mut pending: Vec<String> = path
+            .split('/')
+            .filter(|c| !c.is_empty() && *c != ".")
+            .map(str::to_string)
+            .collect();
+        pending.reverse();
+        let mut cur = sb.root_object_header;
+        let mut trail: Vec<Address> = vec![cur];
+        while let Some(comp) = pending.pop() {
+            if comp == ".." {
+                trail.pop();
+                cur = *trail.last().unwrap_or(&sb.root_object_header);
+                stack.pop();
+                continue;
+            }
+            let links = crate::read::links_at(view, limits, cur)?;
+            let link = links.into_iter().find(|l| l.name == comp).ok_or_else(|| {
+                Error::invalid(format!("/{}: no member {comp:?}", stack.join("/")))
+            })?;
+            match link.target {
+                LinkTarget::Hard(a) => {
+                    cur = a;
+                    trail.push(a);
+                    stack.push(comp);
+                }
+                LinkTarget::Soft(target) => {
+                    hops += 1;
+                    if hops > limits.max_link_hops {
+                        return Err(Error::invalid(format!(
+                            "too many soft links resolving {path}"
+                        )));
+                    }
+                    let mut parts: Vec<String> = target
+                        .split('/')
+                        .filter(|c| !c.is_empty() && *c != ".")
+                        .map(str::to_string)
+                        .collect();
+                    if target.starts_with('/') {
+                        cur = sb.root_object_header;
+                        trail = vec![cur];
+                        stack.clear();
+                    }
+                    parts.reverse();
+                    pending.extend(parts);
+                }
+                LinkTarget::External { .. } => {
+                    return Err(Error::unsupported(format!(
+                        "writing through the external link {comp:?}"
+                    )))
+                }
+            }
+        }
+        Ok(cur)
+    }
+
+    /// Splits `path` into its parent's object header address and the last
+    /// component.
+    fn parent_of<'p>(
+        view: &FileView<'_>,
+        limits: &Limits,
+        sb: &Superblock,
+        path: &'p str,
+    ) -> Result<(Address, &'p str)> {
+        let trimmed = path.trim_end_matches('/');
+        let (parent, name) = match trimmed.rfind('/') {
+            Some(i) => (&trimmed[..i], &trimmed[i + 1..]),
+            None => ("", trimmed),
+        };
+        if name.is_empty() {
+            return Err(Error::invalid(format!("{path:?} names no member")));
+        }
+        Ok((Self::resolve(view, limits, sb, parent)?, name))
+    }
+
+    fn group_k(sb: &Superblock) -> (u16, u16) {
+        (sb.group_leaf_k.max(1), sb.group_internal_k.max(1))
+    }
+
+    /// Creates an empty group at `path` (the parent must exist).
+    pub fn create_group(&mut self, path: &str) -> Result<()> {
+        let limits = self.limits.clone();
+        self.run(|view, tx, sb| {
+            let (parent, name) = Self::parent_of(view, &limits, sb, path)?;
+            let (oh, btree, heap) = group::create_stab_group(tx, Self::group_k(sb))?;
+            group::insert(
+                view,
+                tx,
+                parent,
+                name,
+                group::NewLink::Hard {
+                    header: oh,
+                    stab: Some((btree, heap)),
+                },
+                Self::group_k(sb),
+            )
+        })
+    }
+
+    /// Creates an empty group at `path` that keeps its members as link
+    /// messages (compact link storage) instead of a symbol table. External
+    /// links can only live in such groups.
+    pub fn create_link_group(&mut self, path: &str) -> Result<()> {
+        let limits = self.limits.clone();
+        self.run(|view, tx, sb| {
+            let (parent, name) = Self::parent_of(view, &limits, sb, path)?;
+            let oh = group::create_link_group(tx)?;
+            group::insert(
+                view,
+                tx,
+                parent,
+                name,
+                group::NewLink::Hard {
+                    header: oh,
+                    stab: None,
+                },
+                Self::group_k(sb),
+            )
+        })
+    }
+
+    /// Creates a dataset of a Rust number type from `data` (C order).
+    pub fn create_dataset<T: H5Type>(
+        &mut self,
+        path: &str,
+        shape: &[u64],
+        data: &[T],
+        opts: &DatasetOptions,
+    ) -> Result<()> {
+        let dtype = T::dtype();
+        self.create_dataset_raw(path, &dtype, shape, bytemuck::cast_slice(data), opts)
+    }
+
+    /// Creates a dataset of any supported dtype from decoded values.
+    pub fn create_dataset_values(
+        &mut self,
+        path: &str,
+        dtype: &Dtype,
+        shape: &[u64],
+        values: &Values,
+        opts: &DatasetOptions,
+    ) -> Result<()> {
+        let limits = self.limits.clone();
+        let count = crate::read::hyperslab::element_count(shape, path)? as usize;
+        self.run(|view, tx, sb| {
+            let datatype = encode::datatype_for(dtype)?;
+            let raw = encode::encode_values(tx, dtype, values, count)?;
+            let (parent, name) = Self::parent_of(view, &limits, sb, path)?;
+            let oh = dataset::create(tx, &datatype, shape, &raw, opts, sb.indexed_storage_k)?;
+            group::insert(
+                view,
+                tx,
+                parent,
+                name,
+                group::NewLink::Hard {
+                    header: oh,
+                    stab: None,
+                },
+                Self::group_k(sb),
+            )
+        })
+    }
+
+    /// Creates a dataset from raw element bytes in `dtype`'s byte order.
+    pub fn create_dataset_raw(
+        &mut self,
+        path: &str,
+        dtype: &Dtype,
+        shape: &[u64],
+        raw: &[u8],
+        opts: &DatasetOptions,
+    ) -> Result<()> {
+        let limits = self.limits.clone();
+        self.run(|view, tx, sb| {
+            let datatype = encode::datatype_for(dtype)?;
+            let (parent, name) = Self::parent_of(view, &limits, sb, path)?;
+            let oh = dataset::create(tx, &datatype, shape, raw, opts, sb.indexed_storage_k)?;
+            group::insert(
+                view,
+                tx,
+                parent,
+                name,
+                group::NewLink::Hard {
+                    header: oh,
+                    stab: None,
+                },
+                Self::group_k(sb),
+            )
+        })
+    }
+
+    /// The stored dtype of the dataset at `path`.
+    pub fn dtype_of(&mut self, path: &str) -> Result<Dtype> {
+        let limits = self.limits.clone();
+        self.run(|view, tx, sb| {
+            let addr = Self::resolve(view, &limits, sb, path)?;
+            let hdr = crate::format::object_header::ObjectHeader::parse(view, addr, tx.limits)?;
+            let m = hdr
+                .first(crate::format::object_header::kind::DATATYPE)
+                .ok_or_else(|| Error::invalid(format!("{path} is not a dataset")))?;
+            let (dt, _) =
+                crate::format::message::datatype::Datatype::parse(m.data, m.at, view.sizes)?;
+            Ok(crate::read::File::dtype_from(&dt))
+        })
+    }
+
+    /// Converts native `T` elements to the stored byte order of `path`.
+    fn stored_bytes<'d, T: H5Type>(&mut self, path: &str, data: &'d [T]) -> Result<Cow<'d, [u8]>> {
+        let dtype = self.dtype_of(path)?;
+        if !T::matches(&dtype) {
+            return Err(Error::invalid(format!(
+                "{path} holds {}, cannot write {}",
+                dtype.numpy_str(),
+                std::any::type_name::<T>()
+            )));
+        }
+        let bytes: &[u8] = bytemuck::cast_slice(data);
+        let order = match dtype {
+            Dtype::Int { order, .. } | Dtype::Float { order, .. } => order,
+            _ => crate::read::ByteOrder::NATIVE,
+        };
+        if order == crate::read::ByteOrder::NATIVE || std::mem::size_of::<T>() == 1 {
+            return Ok(Cow::Borrowed(bytes));
+        }
+        let mut v = bytes.to_vec();
+        for e in v.chunks_exact_mut(std::mem::size_of::<T>()) {
+            e.reverse();
+        }
+        Ok(Cow::Owned(v))
+    }
+
+    /// Writes `data` into the hyperslab `start`/`count` of an existing dataset.
+    pub fn write_slab<T: H5Type>(
+        &mut self,
+        path: &str,
+        start: &[u64],
+        count: &[u64],
+        data: &[T],
+    ) -> Result<()> {
+        let raw = self.stored_bytes(path, data)?.into_owned();
+        let limits = self.limits.clone();
+        self.run(|view, tx, sb| {
+            let addr = Self::resolve(view, &limits, sb, path)?;
+            dataset::write_selection(
+                view,
+                tx,
+                addr,
+                start,
+                count,
+                &raw,
+                None,
+                sb.indexed_storage_k,
+            )
+        })
+    }
+
+    /// Appends rows (along the first dimension) to a chunked dataset with an
+    /// unlimited or larger maximum shape. `data.len()` must be a whole number
+    /// of rows.
+    pub fn append<T: H5Type>(&mut self, path: &str, data: &[T]) -> Result<()> {
+        let raw = self.stored_bytes(path, data)?.into_owned();
+        let limits = self.limits.clone();
+        self.run(|view, tx, sb| {
+            let addr = Self::resolve(view, &limits, sb, path)?;
+            let ex = dataset::Existing::read(view, tx, addr)?;
+            let dims = ex.space.dims.clone();
+            if dims.is_empty() {
+                return Err(Error::invalid(format!(
+                    "{path} is a scalar; nothing to append to"
+                )));
+            }
+            let row: u64 = dims[1..].iter().product();
+            let n = data.len() as u64;
+            if row == 0 || !n.is_multiple_of(row) {
+                return Err(Error::invalid(format!(
+                    "{} values are not a whole number of rows of {row}",
+                    n
+                )));
+            }
+            let mut new_dims = dims.clone();
+            new_dims[0] = dims[0]
+                .checked_add(n / row)
+                .ok_or_else(|| Error::invalid("dimension overflows"))?;
+            let mut start = vec![0; dims.len()];
+            start[0] = dims[0];
+            let mut count = dims.clone();
+            count[0] = n / row;
+            dataset::write_selection(
+                view,
+                tx,
+                addr,
+                &start,
+                &count,
+                &raw,
+                Some(new_dims),
+                sb.indexed_storage_k,
+            )
+        })
+    }
+
+    /// Changes the shape of a chunked dataset within its maximum shape.
+    pub fn resize(&mut self, path: &str, shape: &[u64]) -> Result<()> {
+        let limits = self.limits.clone();
+        self.run(|view, tx, sb| {
+            let addr = Self::resolve(view, &limits, sb, path)?;
+            dataset::resize(view, tx, addr, shape, sb.indexed_storage_k)
+        })
+    }
+
+    /// Sets attribute `name` on the object at `path`; `shape` `None` is a
+    /// null dataspace, `Some(&[])` a scalar.
+    pub fn set_attr(
+        &mut self,
+        path: &str,
+        name: &str,
+        dtype: &Dtype,
+        shape: Option<&[u64]>,
+        values: &Values,
+    ) -> Result<()> {
+        let limits = self.limits.clone();
+        let count = match shape {
+            None => 0,
+            Some(s) => crate::read::hyperslab::element_count(s, name)? as usize,
+        };
+        self.run(|view, tx, sb| {
+            let addr = Self::resolve(view, &limits, sb, path)?;
+            let datatype = encode::datatype_for(dtype)?;
+            let raw = encode::encode_values(tx, dtype, values, count)?;
+            attribute::set(view, tx, addr, name, &datatype, shape, &raw)
+        })
+    }
+
+    /// Sets a scalar variable-length UTF-8 string attribute, as h5py does for
+    /// `attrs[name] = "text"`.
+    pub fn set_attr_str(&mut self, path: &str, name: &str, value: &str) -> Result<()> {
+        self.set_attr(
+            path,
+            name,
+            &Dtype::VarString {
+                charset: crate::read::CharSet::Utf8,
+            },
+            Some(&[]),
+            &Values::Str(vec![value.to_string()]),
+        )
+    }
+
+    /// Sets a 1-D attribute of a Rust number type, as h5py does for
+    /// `attrs[name] = np.array([...])`.
+    pub fn set_attr_array<T: H5Type>(
+        &mut self,
+        path: &str,
+        name: &str,
+        values: &[T],
+    ) -> Result<()> {
+        let dtype = T::dtype();
+        let limits = self.limits.clone();
+        let raw = bytemuck::cast_slice::<T, u8>(values).to_vec();
+        self.run(|view, tx, sb| {
+            let addr = Self::resolve(view, &limits, sb, path)?;
+            let datatype = encode::datatype_for(&dtype)?;
+            attribute::set(
+                view,
+                tx,
+                addr,
+                name,
+                &datatype,
+                Some(&[values.len() as u64]),
+                &raw,
+            )
+        })
+    }
+
+    /// Deletes attribute `name` of the object at `path`.
+    pub fn delete_attr(&mut self, path: &str, name: &str) -> Result<()> {
+        let limits = self.limits.clone();
+        self.run(|view, tx, sb| {
+            let addr = Self::resolve(view, &limits, sb, path)?;
+            attribute::delete(view, tx, addr, name)
+        })
+    }
+
+    /// Removes the link `path` (the object's space is not reclaimed).
+    pub fn unlink(&mut self, path: &str) -> Result<()> {
+        let limits = self.limits.clone();
+        self.run(|view, tx, sb| {
+            let (parent, name) = Self::parent_of(view, &limits, sb, path)?;
+            group::remove(view, tx, parent, name, Self::group_k(sb))
+        })
+    }
+
+    /// Creates a soft link at `path` pointing to `target`.
+    pub fn soft_link(&mut self, path: &str, target: &str) -> Result<()> {
+        let limits = self.limits.clone();
+        self.run(|view, tx, sb| {
+            let (parent, name) = Self::parent_of(view, &limits, sb, path)?;
+            group::insert(
+                view,
+                tx,
+                parent,
+                name,
+                group::NewLink::Soft(target.to_string()),
+                Self::group_k(sb),
+            )
+        })
+    }
+
+    /// Creates an external link at `path` to `target` inside `file`. The
+    /// parent must be a link-message group ([`Writer::create_link_group`]).
+    pub fn external_link(&mut self, path: &str, file: &str, target: &str) -> Result<()> {
+        let limits = self.limits.clone();
+        self.run(|view, tx, sb| {
+            let (parent, name) = Self::parent_of(view, &limits, sb, path)?;
+            let link = group::NewLink::External {
+                file: file.to_string(),
+                path: target.to_string(),
+            };
+            group::insert(view, tx, parent, name, link, Self::group_k(sb))
+        })
+    }
+
+    /// Makes everything written durable.
+    pub fn flush(&mut self) -> Result<()> {
+        self.sink.sync()?;
+        Ok(())
+    }
+
+    /// Syncs and returns the sink.
+    pub fn close(mut self) -> Result<B> {
+        self.flush()?;
+        Ok(self.sink)
+    }
+
+    /// The sink, for inspection (tests).
+    pub fn sink(&self) -> &B {
+        &self.sink
+    }
+}

@@ -1,0 +1,71 @@
+//! One write operation's staged bytes: new space first, publishing updates last.
+//!
+//! Every public operation of the [`Writer`](super::Writer) plans its changes
+//! against the file as it is, staging two lists:
+//!
+//! * `fresh`: bytes written into newly allocated space at the end of the file
+//!   (chunks, copied B-tree nodes, heaps, object headers). Nothing in the file
+//!   refers to them yet, so writing them changes nothing a reader can see.
+//! * `publish`: small in-place updates of existing metadata (a B-tree root, a
+//!   message slot, a heap header), applied in order after the superblock's
+//!   end-of-file address has grown to cover the fresh space. The first publish
+//!   write is the one that makes the change visible; later ones only fix up
+//!   bookkeeping (such as a v1 header's message count) that readers tolerate.
+//!
+//! A crash (any prefix of the writes) therefore leaves the file showing the
+//! state before the operation or after it.
+
+use crate::error::{Error, Result};
+use crate::format::{Address, Sizes};
+use crate::limits::Limits;
+
+/// Staged writes of one operation.
+#[derive(Debug)]
+pub(crate) struct Tx<'w> {
+    /// Absolute end of allocated space.
+    pub eoa: &'w mut u64,
+    /// Superblock base address (absolute).
+    pub base: u64,
+    pub sizes: Sizes,
+    pub limits: &'w Limits,
+    pub fresh: Vec<(u64, Vec<u8>)>,
+    pub publish: Vec<(u64, Vec<u8>)>,
+}
+
+impl<'w> Tx<'w> {
+    /// Allocates `len` bytes at the end of the file (8-byte aligned).
+    pub fn alloc(&mut self, len: u64) -> Result<Address> {
+        let start = eoa_align(*self.eoa);
+        let end = start
+            .checked_add(len)
+            .ok_or_else(|| Error::invalid("file would exceed 2^64 bytes"))?;
+        *self.eoa = end;
+        Ok(Address(start - self.base))
+    }
+
+    /// Allocates space for `bytes` and stages them; returns the address.
+    pub fn put(&mut self, bytes: Vec<u8>) -> Result<Address> {
+        let addr = self.alloc(bytes.len() as u64)?;
+        self.fresh.push((self.base + addr.0, bytes));
+        Ok(addr)
+    }
+
+    /// Stages bytes for space allocated earlier with [`Tx::alloc`].
+    pub fn put_at(&mut self, addr: Address, bytes: Vec<u8>) {
+        self.fresh.push((self.base + addr.0, bytes));
+    }
+
+    /// Stages an in-place update of existing metadata at relative `addr`.
+    pub fn publish(&mut self, addr: Address, bytes: Vec<u8>) {
+        self.publish.push((self.base + addr.0, bytes));
+    }
+
+    /// Stages an in-place update at an absolute position.
+    pub fn publish_abs(&mut self, abs: u64, bytes: Vec<u8>) {
+        self.publish.push((abs, bytes));
+    }
+}
+
+fn eoa_align(x: u64) -> u64 {
+    x.div_ceil(8) * 8
+}

@@ -1,0 +1,488 @@
+//! The write path: files we create or modify read back in our reader and in
+//! the real libraries (h5py on HDF5 2.0, Debian's h5dump on libhdf5 1.10),
+//! and survive a crash at every write.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use h5sparse::io::sink::{FaultSink, MemSink};
+use h5sparse::write::{DatasetOptions, Writer};
+use h5sparse::{ByteOrder, CharSet, Dtype, File, StringPadding, Values};
+
+fn tmp(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("write-tests");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+fn dump(bytes: &[u8]) -> serde_json::Value {
+    let f = File::from_bytes(bytes.to_vec()).expect("our reader opens the file");
+    serde_json::from_str(&h5sparse::dump::dump_json(&f)).expect("dump is JSON")
+}
+
+/// Builds a file with one of everything the writer supports.
+fn build_everything<B: h5sparse::write::Backing>(w: &mut Writer<B>) -> h5sparse::Result<()> {
+    w.create_group("/X")?;
+    w.create_dataset(
+        "/X/data",
+        &[4],
+        &[1.0f32, 2.0, 3.0, 4.0],
+        &DatasetOptions::growable(),
+    )?;
+    w.create_dataset(
+        "/X/indices",
+        &[4],
+        &[1i32, 2, 0, 1],
+        &DatasetOptions::growable().gzip(4).shuffle(),
+    )?;
+    w.create_dataset(
+        "/X/indptr",
+        &[5],
+        &[0i64, 1, 2, 2, 4],
+        &DatasetOptions::growable(),
+    )?;
+    w.set_attr_str("/X", "h5sparse_format", "csr")?;
+    w.set_attr_array("/X", "h5sparse_shape", &[4i64, 3])?;
+    w.create_dataset(
+        "/Y",
+        &[4, 3],
+        &[0i64, 1, 0, 0, 0, 2, 0, 0, 0, 3, 4, 0],
+        &DatasetOptions::default(),
+    )?;
+    w.create_dataset(
+        "/big_endian",
+        &[3],
+        &[1u16, 2, 3],
+        &DatasetOptions::default(),
+    )?;
+    w.create_dataset_values(
+        "/strings",
+        &Dtype::VarString {
+            charset: CharSet::Utf8,
+        },
+        &[3],
+        &Values::Str(vec!["a".into(), "ünïcode".into(), String::new()]),
+        &DatasetOptions::default(),
+    )?;
+    w.create_dataset_values(
+        "/fixed",
+        &Dtype::FixedString {
+            size: 4,
+            padding: StringPadding::NullPadded,
+            charset: CharSet::Ascii,
+        },
+        &[2],
+        &Values::Str(vec!["ab".into(), "cdef".into()]),
+        &DatasetOptions::default(),
+    )?;
+    w.create_dataset_values(
+        "/flags",
+        &Dtype::Bool,
+        &[3],
+        &Values::Bool(vec![true, false, true]),
+        &DatasetOptions::default(),
+    )?;
+    w.create_dataset_values(
+        "/half_be",
+        &Dtype::Float {
+            size: 2,
+            order: ByteOrder::Big,
+        },
+        &[2],
+        &Values::Float(vec![1.5, -2.0]),
+        &DatasetOptions::default(),
+    )?;
+    w.create_group("/nested")?;
+    for i in 0..40 {
+        w.create_group(&format!("/nested/g{i:02}"))?;
+    }
+    w.set_attr(
+        "/nested",
+        "scalar",
+        &Dtype::Int {
+            size: 4,
+            signed: true,
+            order: ByteOrder::Little,
+        },
+        Some(&[]),
+        &Values::Int(vec![-7]),
+    )?;
+    w.soft_link("/link_to_y", "/Y")?;
+    Ok(())
+}
+
+#[test]
+fn a_new_file_reads_back_in_our_reader() {
+    let mut w = Writer::create_in(MemSink::default()).unwrap();
+    build_everything(&mut w).unwrap();
+    let f = File::from_bytes(w.close().unwrap().bytes).unwrap();
+    assert_eq!(f.superblock_version(), 0);
+    assert_eq!(
+        f.dataset("/X/data").unwrap().read::<f32>().unwrap(),
+        vec![1.0, 2.0, 3.0, 4.0]
+    );
+    assert_eq!(
+        f.dataset("/X/indices").unwrap().read::<i32>().unwrap(),
+        vec![1, 2, 0, 1]
+    );
+    assert_eq!(f.dataset("/X/indices").unwrap().filters().len(), 2);
+    assert_eq!(
+        f.dataset("/Y")
+            .unwrap()
+            .read_slab::<i64>(&[3, 0], &[1, 3])
+            .unwrap(),
+        vec![3, 4, 0]
+    );
+    assert_eq!(
+        f.dataset("/strings").unwrap().values().unwrap(),
+        Values::Str(vec!["a".into(), "ünïcode".into(), String::new()])
+    );
+    assert_eq!(
+        f.dataset("/fixed").unwrap().values().unwrap(),
+        Values::Str(vec!["ab".into(), "cdef".into()])
+    );
+    assert_eq!(
+        f.dataset("/flags").unwrap().values().unwrap(),
+        Values::Bool(vec![true, false, true])
+    );
+    assert_eq!(
+        f.dataset("/half_be").unwrap().values().unwrap(),
+        Values::Float(vec![1.5, -2.0])
+    );
+    assert_eq!(f.group("/nested").unwrap().links().unwrap().len(), 40);
+    let g = f.group("/X").unwrap();
+    assert_eq!(
+        g.attribute("h5sparse_format")
+            .unwrap()
+            .unwrap()
+            .values()
+            .unwrap(),
+        Values::Str(vec!["csr".into()])
+    );
+    assert_eq!(
+        g.attribute("h5sparse_shape")
+            .unwrap()
+            .unwrap()
+            .values()
+            .unwrap(),
+        Values::Int(vec![4, 3])
+    );
+    let sparse = h5sparse::sparse::detect(&g)
+        .unwrap()
+        .expect("the group is a sparse matrix");
+    assert_eq!(sparse.shape, [4, 3]);
+}
+
+#[test]
+fn appends_grow_the_v1_btree_through_splits_and_new_levels() {
+    let mut w = Writer::create_in(MemSink::default()).unwrap();
+    // 2-element chunks: 70 appends of 3 make 105 chunks, past one 64-entry node.
+    w.create_dataset(
+        "/a",
+        &[0],
+        &[] as &[i64],
+        &DatasetOptions::growable().chunks(&[2]),
+    )
+    .unwrap();
+    w.create_dataset(
+        "/z",
+        &[1],
+        &[9i32],
+        &DatasetOptions::growable().chunks(&[2]).gzip(1),
+    )
+    .unwrap();
+    let mut want = Vec::new();
+    for i in 0..70i64 {
+        let rows = [3 * i, 3 * i + 1, 3 * i + 2];
+        w.append("/a", &rows).unwrap();
+        w.append("/z", &[i as i32]).unwrap();
+        want.extend_from_slice(&rows);
+    }
+    w.write_slab("/a", &[5], &[3], &[-1i64, -2, -3]).unwrap();
+    want[5..8].copy_from_slice(&[-1, -2, -3]);
+    let f = File::from_bytes(w.close().unwrap().bytes).unwrap();
+    let a = f.dataset("/a").unwrap();
+    assert_eq!(a.read::<i64>().unwrap(), want);
+    assert_eq!(a.maxshape(), Some(vec![None]));
+    assert_eq!(a.chunk_records().unwrap().len(), 105);
+    let z = f.dataset("/z").unwrap().read::<i32>().unwrap();
+    assert_eq!(z.len(), 71);
+    assert_eq!(z[70], 69);
+}
+
+#[test]
+fn attributes_overwrite_delete_and_overflow_into_continuation_blocks() {
+    let mut w = Writer::create_in(MemSink::default()).unwrap();
+    w.create_dataset("/d", &[2], &[1i8, 2], &DatasetOptions::default())
+        .unwrap();
+    for i in 0..30 {
+        w.set_attr_array("/d", &format!("attr{i:02}"), &[i as i64; 5])
+            .unwrap();
+    }
+    w.set_attr_str(
+        "/d",
+        "attr03",
+        "now a string that is much longer than forty bytes",
+    )
+    .unwrap();
+    w.delete_attr("/d", "attr07").unwrap();
+    let f = File::from_bytes(w.close().unwrap().bytes).unwrap();
+    let d = f.dataset("/d").unwrap();
+    let names: Vec<String> = d
+        .attributes()
+        .unwrap()
+        .iter()
+        .map(|a| a.name().to_string())
+        .collect();
+    assert_eq!(names.len(), 29);
+    assert!(!names.contains(&"attr07".to_string()));
+    assert_eq!(
+        d.attribute("attr03").unwrap().unwrap().values().unwrap(),
+        Values::Str(vec![
+            "now a string that is much longer than forty bytes".into()
+        ])
+    );
+    assert_eq!(
+        d.attribute("attr29").unwrap().unwrap().values().unwrap(),
+        Values::Int(vec![29; 5])
+    );
+}
+
+#[test]
+fn unlink_and_replace() {
+    let mut w = Writer::create_in(MemSink::default()).unwrap();
+    w.create_group("/X").unwrap();
+    w.create_dataset("/X/data", &[2], &[1i64, 2], &DatasetOptions::default())
+        .unwrap();
+    w.unlink("/X").unwrap();
+    w.create_group("/X").unwrap();
+    w.create_dataset(
+        "/X/data",
+        &[3],
+        &[7.0f64, 8.0, 9.0],
+        &DatasetOptions::default(),
+    )
+    .unwrap();
+    let err = w.create_group("/X").unwrap_err();
+    assert!(err.to_string().contains("already exists"), "{err}");
+    let f = File::from_bytes(w.close().unwrap().bytes).unwrap();
+    assert_eq!(
+        f.dataset("/X/data").unwrap().read::<f64>().unwrap(),
+        vec![7.0, 8.0, 9.0]
+    );
+}
+
+#[test]
+fn growing_a_contiguous_dataset_is_refused() {
+    let mut w = Writer::create_in(MemSink::default()).unwrap();
+    w.create_dataset("/c", &[2], &[1i64, 2], &DatasetOptions::default())
+        .unwrap();
+    let err = w.append("/c", &[3i64]).unwrap_err();
+    assert!(err.to_string().contains("maxshape"), "{err}");
+}
+
+#[test]
+fn written_files_open_in_h5py_and_h5dump() {
+    let path = tmp("everything.h5");
+    let mut w = Writer::create(&path).unwrap();
+    build_everything(&mut w).unwrap();
+    w.append("/X/data", &[5.0f32, 6.0]).unwrap();
+    w.append("/X/indices", &[2i32, 0]).unwrap();
+    w.append("/X/indptr", &[5i64, 6]).unwrap();
+    drop(w.close().unwrap());
+    let ours = h5sparse::dump::dump_json(&File::open(&path).unwrap());
+    support::check_written(&path, &ours).unwrap();
+}
+
+#[test]
+fn appending_in_place_to_an_anndata_file_keeps_it_readable_by_anndata() {
+    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/anndata.h5ad");
+    let path = tmp("anndata_appended.h5ad");
+    std::fs::copy(&src, &path).unwrap();
+    let before = File::open(&path).unwrap();
+    let data: Vec<f32> = before.dataset("/X/data").unwrap().read().unwrap();
+    let indices: Vec<i32> = before.dataset("/X/indices").unwrap().read().unwrap();
+    let indptr: Vec<i32> = before.dataset("/X/indptr").unwrap().read().unwrap();
+    let shape = match before
+        .group("/X")
+        .unwrap()
+        .attribute("shape")
+        .unwrap()
+        .unwrap()
+        .values()
+        .unwrap()
+    {
+        Values::Int(v) => v,
+        other => panic!("shape {other:?}"),
+    };
+    drop(before);
+    // Two new rows: row A has columns 0 and 3, row B is empty.
+    let nnz = *indptr.last().unwrap();
+    let mut w = Writer::open(&path).unwrap();
+    w.append("/X/data", &[10.5f32, 11.5]).unwrap();
+    w.append("/X/indices", &[0i32, 3]).unwrap();
+    w.append("/X/indptr", &[nnz + 2, nnz + 2]).unwrap();
+    w.set_attr_array("/X", "shape", &[shape[0] + 2, shape[1]])
+        .unwrap();
+    drop(w.close().unwrap());
+
+    let after = File::open(&path).unwrap();
+    let mut want = data.clone();
+    want.extend([10.5, 11.5]);
+    assert_eq!(
+        after.dataset("/X/data").unwrap().read::<f32>().unwrap(),
+        want
+    );
+    assert_eq!(
+        after
+            .dataset("/X/indices")
+            .unwrap()
+            .read::<i32>()
+            .unwrap()
+            .len(),
+        indices.len() + 2
+    );
+    // anndata and h5py on HDF5 2.0 read the result.
+    let py = support::python().expect("python with anndata (scripts/test installs .venv)");
+    let script = format!(
+        "import anndata, h5py, numpy as np\n\
+         f = h5py.File({p:?}, 'r')\n\
+         ds = anndata.io.sparse_dataset(f['X'])\n\
+         assert ds.shape == ({r}, {c}), ds.shape\n\
+         X = ds.to_memory().toarray()\n\
+         assert X[{r} - 2, 0] == np.float32(10.5) and X[{r} - 2, 3] == np.float32(11.5), X[{r} - 2]\n\
+         assert not X[{r} - 1].any()\n\
+         assert np.isclose(X[:{r0}].sum(), {s}, rtol=1e-5)\n\
+         print('anndata ok')\n",
+        p = path.display().to_string(),
+        r = shape[0] + 2,
+        c = shape[1],
+        r0 = shape[0],
+        s = data.iter().sum::<f32>(),
+    );
+    let out = Command::new(py).arg("-c").arg(script).output().unwrap();
+    assert!(
+        out.status.success(),
+        "anndata failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ours = h5sparse::dump::dump_json(&after);
+    support::check_written(&path, &ours).unwrap();
+}
+
+/// One operation of the crash test.
+type CrashOp = Box<dyn Fn(&mut Writer<FaultSink<MemSink>>) -> h5sparse::Result<()>>;
+
+/// The operations of the crash test, each one publishing atomically.
+fn crash_ops() -> Vec<(&'static str, CrashOp)> {
+    vec![
+        ("create group", Box::new(|w| w.create_group("/X"))),
+        (
+            "create dataset",
+            Box::new(|w| {
+                w.create_dataset(
+                    "/X/data",
+                    &[3],
+                    &[1i64, 2, 3],
+                    &DatasetOptions::growable().chunks(&[2]),
+                )
+            }),
+        ),
+        (
+            "set attribute",
+            Box::new(|w| w.set_attr_str("/X", "h5sparse_format", "csr")),
+        ),
+        (
+            "append",
+            Box::new(|w| w.append("/X/data", &[4i64, 5, 6, 7])),
+        ),
+        (
+            "set",
+            Box::new(|w| w.write_slab("/X/data", &[1], &[4], &[20i64, 30, 40, 50])),
+        ),
+        (
+            "overwrite attribute",
+            Box::new(|w| w.set_attr_array("/X", "h5sparse_format", &[1i64, 2, 3, 4, 5, 6, 7, 8])),
+        ),
+        (
+            "delete attribute",
+            Box::new(|w| w.delete_attr("/X", "h5sparse_format")),
+        ),
+        (
+            "create dataset 2",
+            Box::new(|w| {
+                w.create_dataset("/X/other", &[2], &[1.0f64, 2.0], &DatasetOptions::default())
+            }),
+        ),
+        ("delete dataset", Box::new(|w| w.unlink("/X/data"))),
+    ]
+}
+
+#[test]
+fn a_crash_at_any_write_leaves_the_old_or_the_new_content() {
+    // Reference states: S0 (empty file) .. Sk after each operation.
+    let ops = crash_ops();
+    let mut w = Writer::create_in(FaultSink::new(MemSink::default(), u64::MAX)).unwrap();
+    let mut states = vec![dump(&w.sink().inner().bytes)];
+    for (_, op) in &ops {
+        op(&mut w).unwrap();
+        states.push(dump(&w.sink().inner().bytes));
+    }
+    let total = w.sink().writes();
+    let images = tmp("crash-images");
+    let _ = std::fs::remove_dir_all(&images);
+    std::fs::create_dir_all(&images).unwrap();
+    let mut checked = 0;
+    for n in 0..=total {
+        let mut w = match Writer::create_in(FaultSink::new(MemSink::default(), n)) {
+            Ok(w) => w,
+            Err(e) => panic!("create with crash after {n} writes: {e}"),
+        };
+        if w.sink().crashed() {
+            continue; // the crash hit file creation itself, before any operation
+        }
+        let mut interrupted = None;
+        for (i, (name, op)) in ops.iter().enumerate() {
+            let _ = op(&mut w);
+            if w.sink().crashed() {
+                interrupted = Some((i, *name));
+                break;
+            }
+        }
+        let Some((i, name)) = interrupted else {
+            continue;
+        };
+        let bytes = w.sink().inner().bytes.clone();
+        let got = dump(&bytes);
+        assert!(
+            got == states[i] || got == states[i + 1],
+            "crash after write {n}, during {name:?}: the file shows neither the state before nor after"
+        );
+        let img = images.join(format!("crash_{n:04}.h5"));
+        std::fs::write(&img, &bytes).unwrap();
+        let candidates = serde_json::Value::Array(vec![states[i].clone(), states[i + 1].clone()]);
+        std::fs::write(
+            img.with_extension("h5.candidates.json"),
+            candidates.to_string(),
+        )
+        .unwrap();
+        checked += 1;
+    }
+    println!("{checked} crash points checked out of {total} writes");
+    assert!(
+        checked >= ops.len(),
+        "only {checked} crash points exercised"
+    );
+    // h5py must agree on every image.
+    let py = support::python().expect("python with h5py (scripts/test installs .venv)");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/check-crash-images.py");
+    let out = Command::new(py).arg(script).arg(&images).output().unwrap();
+    assert!(
+        out.status.success(),
+        "h5py disagrees:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

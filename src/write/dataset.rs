@@ -8,7 +8,7 @@ use super::tx::Tx;
 use crate::error::{Error, Result};
 use crate::filters::{self, FilterSpec};
 use crate::format::btree_v1;
-use crate::format::chunk_index::ChunkIndexKind;
+use crate::format::chunk_index::{ChunkIndexKind, ChunkRecord};
 use crate::format::message::dataspace::{Dataspace, DataspaceKind};
 use crate::format::message::datatype::Datatype;
 use crate::format::message::fill_value::FillValue;
@@ -523,6 +523,48 @@ fn write_chunks(
     write_chunk_tree(tx, &entries, rank, elem as u32, k, root)
 }
 
+/// The decoded bytes of the stored chunk `r` (exactly `chunk_bytes`).
+fn load_chunk(
+    view: &FileView<'_>,
+    tx: &Tx<'_>,
+    ex: &Existing<'_>,
+    r: &ChunkRecord,
+    chunk_bytes: usize,
+) -> Result<Vec<u8>> {
+    let stored = view.slice(r.address, r.size, "chunk")?;
+    if ex.filters.is_empty() {
+        return Ok(stored
+            .get(..chunk_bytes)
+            .ok_or_else(|| {
+                Error::format(
+                    view.abs_u64(r.address),
+                    "chunk shorter than the chunk shape",
+                )
+            })?
+            .to_vec());
+    }
+    filters::decode_chunk_at(
+        view.abs_u64(r.address),
+        &ex.filters,
+        r.filter_mask,
+        stored,
+        chunk_bytes,
+        ex.elem,
+        tx.limits,
+    )
+}
+
+/// A stored chunk kept unchanged in a rebuilt B-tree.
+fn kept(view: &FileView<'_>, r: ChunkRecord) -> Result<ChunkEntry> {
+    Ok(ChunkEntry {
+        size: u32::try_from(r.size)
+            .map_err(|_| Error::format(view.abs_u64(r.address), "chunk larger than 4 GiB"))?,
+        offset: r.offset,
+        address: r.address,
+        filter_mask: r.filter_mask,
+    })
+}
+
 /// Writes `src` (the bytes of selection `start`/`count`, stored byte order)
 /// into the dataset at `addr`, growing its extent to `new_dims` when given
 /// (append). Chunks are replaced copy-on-write and published with one write
@@ -620,39 +662,11 @@ pub(crate) fn write_selection(
                 };
                 if intersect(block, sel).is_some() {
                     // Rewritten below from its current contents.
-                    let stored = view.slice(r.address, r.size, "chunk")?;
-                    let mut buf = if ex.filters.is_empty() {
-                        stored
-                            .get(..chunk_bytes)
-                            .ok_or_else(|| {
-                                Error::format(
-                                    view.abs_u64(r.address),
-                                    "chunk shorter than the chunk shape",
-                                )
-                            })?
-                            .to_vec()
-                    } else {
-                        filters::decode_chunk_at(
-                            view.abs_u64(r.address),
-                            &ex.filters,
-                            r.filter_mask,
-                            stored,
-                            chunk_bytes,
-                            ex.elem,
-                            tx.limits,
-                        )?
-                    };
+                    let mut buf = load_chunk(view, tx, &ex, &r, chunk_bytes)?;
                     copy_intersection(src, sel, &mut buf, block, ex.elem);
                     bufs.push((r.offset.clone(), buf));
                 } else {
-                    keep.push(ChunkEntry {
-                        offset: r.offset,
-                        address: r.address,
-                        size: u32::try_from(r.size).map_err(|_| {
-                            Error::format(view.abs_u64(r.address), "chunk larger than 4 GiB")
-                        })?,
-                        filter_mask: r.filter_mask,
-                    });
+                    keep.push(kept(view, r)?);
                 }
             }
             for off in touched {
@@ -869,25 +883,7 @@ pub(crate) fn resize(
                     .any(|d| r.offset[d] < new_dims[d] && r.offset[d] + chunk_dims[d] > old[d]);
                 let inside_old = (0..rank).all(|d| r.offset[d] < old[d]);
                 if straddles && inside_old {
-                    let stored = view.slice(r.address, r.size, "chunk")?;
-                    let mut buf = if ex.filters.is_empty() {
-                        stored
-                            .get(..chunk_bytes)
-                            .ok_or_else(|| {
-                                Error::format(view.abs_u64(r.address), "chunk too short")
-                            })?
-                            .to_vec()
-                    } else {
-                        filters::decode_chunk_at(
-                            view.abs_u64(r.address),
-                            &ex.filters,
-                            r.filter_mask,
-                            stored,
-                            chunk_bytes,
-                            ex.elem,
-                            tx.limits,
-                        )?
-                    };
+                    let mut buf = load_chunk(view, tx, &ex, &r, chunk_bytes)?;
                     let mut idx = vec![0u64; rank];
                     for e in buf.chunks_exact_mut(ex.elem) {
                         if (0..rank).any(|d| r.offset[d] + idx[d] >= old[d]) {
@@ -903,14 +899,7 @@ pub(crate) fn resize(
                     }
                     scrubbed.push((r.offset.clone(), buf));
                 } else {
-                    entries.push(ChunkEntry {
-                        offset: r.offset,
-                        address: r.address,
-                        size: u32::try_from(r.size).map_err(|_| {
-                            Error::format(view.abs_u64(r.address), "chunk larger than 4 GiB")
-                        })?,
-                        filter_mask: r.filter_mask,
-                    });
+                    entries.push(kept(view, r)?);
                 }
             }
             if !scrubbed.is_empty() {

@@ -141,12 +141,26 @@ pub(crate) fn add_message(
         moved.push(slot_message(view, victim)?);
     }
     moved.push(msg);
-    let content: usize = moved
+    move_into_continuation(view, tx, oh, victim, &moved)
+}
+
+/// Writes `messages` into a fresh continuation block and publishes it by
+/// turning `slot` into the continuation message that links it in (one
+/// write; whatever `slot` held disappears with it). The header's message
+/// count is raised first.
+fn move_into_continuation(
+    view: &FileView<'_>,
+    tx: &mut Tx<'_>,
+    oh: Address,
+    slot: &Slot,
+    messages: &[NewMessage<'_>],
+) -> Result<()> {
+    let content: usize = messages
         .iter()
         .map(|m| encode_message_v1(m).map(|b| b.len()))
         .sum::<Result<usize>>()?;
     let block_len = content + CONTINUATION_SLACK;
-    let block = encode_v1_continuation_block(&moved, block_len)?;
+    let block = encode_v1_continuation_block(messages, block_len)?;
     let block_messages = count_v1_messages(&block)? as i64;
     let addr = tx.put(block)?;
     let mut data = Vec::with_capacity(16);
@@ -158,7 +172,7 @@ pub(crate) fn add_message(
         data: Cow::Owned(data),
     };
     set_count(tx, view, oh, block_messages)?;
-    tx.publish_abs(victim.header_at, encode_filling(&cont, victim.total_len)?);
+    tx.publish_abs(slot.header_at, encode_filling(&cont, slot.total_len)?);
     Ok(())
 }
 
@@ -182,22 +196,7 @@ pub(crate) fn replace_message(
     if slot.total_len < cont_len {
         return Err(Error::invalid("message slot too small to replace"));
     }
-    let content = need as usize;
-    let block_len = content + CONTINUATION_SLACK;
-    let block = encode_v1_continuation_block(std::slice::from_ref(&msg), block_len)?;
-    let block_messages = count_v1_messages(&block)? as i64;
-    let addr = tx.put(block)?;
-    let mut data = Vec::with_capacity(16);
-    data.extend_from_slice(&addr.0.to_le_bytes()[..usize::from(tx.sizes.offset)]);
-    data.extend_from_slice(&(block_len as u64).to_le_bytes()[..usize::from(tx.sizes.length)]);
-    let cont = NewMessage {
-        kind: kind::CONTINUATION,
-        flags: 0,
-        data: Cow::Owned(data),
-    };
-    set_count(tx, view, oh, block_messages)?;
-    tx.publish_abs(slot.header_at, encode_filling(&cont, slot.total_len)?);
-    Ok(())
+    move_into_continuation(view, tx, oh, slot, std::slice::from_ref(&msg))
 }
 
 /// Turns the message in `slot` into free space.

@@ -158,6 +158,18 @@ impl Ctx<'_> {
             }
             kind::DATATYPE => {
                 let (dt, _) = Datatype::parse(d, at, sizes).unwrap();
+                let libver = self.name.split('.').next().unwrap_or("").to_string();
+                if libver.starts_with("libver_") {
+                    *self
+                        .report
+                        .counts
+                        .entry(format!(
+                            "(census) {libver} datatype v{} {}",
+                            d[0] >> 4,
+                            dt.class_name()
+                        ))
+                        .or_default() = (1, 0);
+                }
                 match dt.encode(d[0] >> 4) {
                     Ok(b) => Some(("datatype", b)),
                     Err(_) => {
@@ -238,6 +250,19 @@ impl Ctx<'_> {
             _ => None,
         };
         if let Some((what, b)) = enc {
+            let libver = self.name.split('.').next().unwrap_or("").to_string();
+            if libver.starts_with("libver_") && what != "datatype" && m.kind != kind::SYMBOL_TABLE {
+                let v = if m.kind == kind::DATATYPE {
+                    d[0] >> 4
+                } else {
+                    d[0]
+                };
+                *self
+                    .report
+                    .counts
+                    .entry(format!("(census) {libver} {what} v{v}"))
+                    .or_default() = (1, 0);
+            }
             let want = padded(d, &b, v1);
             self.report.check(what, &file, at, want, &b);
         }

@@ -27,3 +27,8 @@ pub use read::{
     Attribute, ByteOrder, CharSet, Dataset, Dtype, File, FilterInfo, Group, H5Type, LayoutKind,
     Link, LinkTarget, Node, StringPadding, Values,
 };
+
+/// The README's examples, compiled as doctests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -29,7 +29,7 @@ fn find(
     oh: Address,
     name: &str,
 ) -> Result<Option<crate::format::object_header::Slot>> {
-    let hdr = ObjectHeader::parse(view, oh, tx.limits)?;
+    let hdr = ObjectHeader::parse(view, oh, &tx.limits)?;
     refuse_dense(view, &hdr)?;
     for (slot, msg) in header::slots_of(view, &hdr, kind::ATTRIBUTE)? {
         if msg.flags & crate::format::object_header::MESSAGE_FLAG_SHARED != 0 {

@@ -260,7 +260,7 @@ pub(crate) struct Existing<'a> {
 
 impl<'a> Existing<'a> {
     pub(crate) fn read(view: &FileView<'a>, tx: &Tx<'_>, addr: Address) -> Result<Existing<'a>> {
-        let header = ObjectHeader::parse(view, addr, tx.limits)?;
+        let header = ObjectHeader::parse(view, addr, &tx.limits)?;
         let one = |k: u16, what: &str| -> Result<(Slot, NewMessage<'a>)> {
             header::slots_of(view, &header, k)?
                 .into_iter()
@@ -323,11 +323,11 @@ impl<'a> Existing<'a> {
 /// Creates a dataset; returns its object header address.
 ///
 /// `raw` holds every element in the stored byte order (C order).
-pub(crate) fn create(
-    tx: &mut Tx<'_>,
+pub(crate) fn create<'d>(
+    tx: &mut Tx<'d>,
     datatype: &Datatype,
     shape: &[u64],
-    raw: &[u8],
+    raw: Cow<'d, [u8]>,
     opts: &DatasetOptions,
     indexed_storage_k: u16,
 ) -> Result<Address> {
@@ -396,7 +396,7 @@ pub(crate) fn create(
             tx,
             &chunk,
             shape,
-            raw,
+            &raw,
             elem,
             &filters,
             fill.as_deref(),
@@ -417,7 +417,7 @@ pub(crate) fn create(
         }
     } else {
         let size = raw.len() as u64;
-        let address = tx.put(raw.to_vec())?;
+        let address = tx.put_cow(raw)?;
         Layout::Contiguous { address, size }
     };
     let fill_msg = FillValue {
@@ -550,7 +550,7 @@ fn load_chunk(
         stored,
         chunk_bytes,
         ex.elem,
-        tx.limits,
+        &tx.limits,
     )
 }
 
@@ -646,7 +646,7 @@ pub(crate) fn write_selection(
             let records = if root.is_undefined() {
                 Vec::new()
             } else {
-                btree_v1::chunk_records(view, root, rank, tx.limits)?
+                btree_v1::chunk_records(view, root, rank, &tx.limits)?
             };
             let chunk_bytes = element_count(chunk_dims, "chunk shape")?
                 .checked_mul(ex.elem as u64)
@@ -878,7 +878,7 @@ pub(crate) fn resize(
             let chunk_bytes = element_count(chunk_dims, "chunk shape")? as usize * ex.elem;
             let mut entries = Vec::new();
             let mut scrubbed = Vec::new();
-            for r in btree_v1::chunk_records(view, *root, rank, tx.limits)? {
+            for r in btree_v1::chunk_records(view, *root, rank, &tx.limits)? {
                 let straddles = (0..rank)
                     .any(|d| r.offset[d] < new_dims[d] && r.offset[d] + chunk_dims[d] > old[d]);
                 let inside_old = (0..rank).all(|d| r.offset[d] < old[d]);

@@ -43,8 +43,8 @@ fn stab_entries(
     heap: &LocalHeap<'_>,
 ) -> Result<Vec<GroupEntry>> {
     let mut out = Vec::new();
-    for snod in group_snod_addresses(view, stm.btree, tx.limits)? {
-        for entry in read_symbol_table_node(view, snod, tx.limits)? {
+    for snod in group_snod_addresses(view, stm.btree, &tx.limits)? {
+        for entry in read_symbol_table_node(view, snod, &tx.limits)? {
             let name = heap.string_at(entry.link_name_offset)?.to_vec();
             out.push(GroupEntry { name, entry });
         }
@@ -105,7 +105,7 @@ pub(crate) fn member_names(
     tx: &Tx<'_>,
     group: Address,
 ) -> Result<Vec<Vec<u8>>> {
-    let hdr = ObjectHeader::parse(view, group, tx.limits)?;
+    let hdr = ObjectHeader::parse(view, group, &tx.limits)?;
     if let Some(stm) = stab_of(view, &hdr)? {
         let heap = LocalHeap::parse(view, stm.local_heap)?;
         return Ok(stab_entries(view, tx, &stm, &heap)?
@@ -155,7 +155,7 @@ pub(crate) fn insert(
             "a member named {name:?} already exists"
         )));
     }
-    let hdr = ObjectHeader::parse(view, group, tx.limits)?;
+    let hdr = ObjectHeader::parse(view, group, &tx.limits)?;
     let Some(stm) = stab_of(view, &hdr)? else {
         // Link-message group: one more link message.
         let target = match link {
@@ -226,7 +226,7 @@ pub(crate) fn remove(
     name: &str,
     group_k: (u16, u16),
 ) -> Result<()> {
-    let hdr = ObjectHeader::parse(view, group, tx.limits)?;
+    let hdr = ObjectHeader::parse(view, group, &tx.limits)?;
     let Some(stm) = stab_of(view, &hdr)? else {
         member_names(view, tx, group)?; // refuses dense storage
         for (slot, msg) in header::slots_of(view, &hdr, kind::LINK)? {

@@ -75,7 +75,7 @@ fn nil(total_len: u64) -> Result<Vec<u8>> {
 
 /// Reads the object header at `oh`, refusing versions not yet editable.
 fn editable<'a>(view: &FileView<'a>, tx: &Tx<'_>, oh: Address) -> Result<ObjectHeader<'a>> {
-    let hdr = ObjectHeader::parse(view, oh, tx.limits)?;
+    let hdr = ObjectHeader::parse(view, oh, &tx.limits)?;
     if hdr.version != 1 {
         return Err(Error::unsupported(
             "modifying version 2 object headers (files written with libver='latest'); \

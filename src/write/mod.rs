@@ -104,16 +104,16 @@ impl<B: Backing> Writer<B> {
         let sizes = Sizes::DEFAULT;
         let sb_len = Superblock::encoded_len(0) as u64;
         let limits = Limits::default();
-        let mut eoa = sb_len;
         let mut tx = Tx {
-            eoa: &mut eoa,
+            eoa: sb_len,
             base: 0,
             sizes,
-            limits: &limits,
+            limits: limits.clone(),
             fresh: Vec::new(),
             publish: Vec::new(),
         };
         let (root, btree, heap) = group::create_stab_group(&mut tx, (4, 16))?;
+        let eoa = tx.eoa;
         let (fresh, publish) = (
             std::mem::take(&mut tx.fresh),
             std::mem::take(&mut tx.publish),
@@ -156,32 +156,31 @@ impl<B: Backing> Writer<B> {
     }
 
     /// Runs `plan` against the current file and applies what it staged.
-    fn run<R>(
+    /// `'d`: caller data that `plan` may stage without copying.
+    fn run<'d, R>(
         &mut self,
-        plan: impl FnOnce(&FileView<'_>, &mut Tx<'_>, &Superblock) -> Result<R>,
+        plan: impl FnOnce(&FileView<'_>, &mut Tx<'d>, &Superblock) -> Result<R>,
     ) -> Result<R> {
-        let mut eoa = self.eoa;
         let sb = self.sb.clone();
-        let bytes = self.sink.contents()?;
-        let view = FileView {
-            bytes,
-            sizes: sb.sizes,
-            base: sb.base_address,
-        };
         let mut tx = Tx {
-            eoa: &mut eoa,
+            eoa: self.eoa,
             base: sb.base_address,
             sizes: sb.sizes,
-            limits: &self.limits,
+            limits: self.limits.clone(),
             fresh: Vec::new(),
             publish: Vec::new(),
         };
-        let out = plan(&view, &mut tx, &sb)?;
-        let (fresh, publish) = (
-            std::mem::take(&mut tx.fresh),
-            std::mem::take(&mut tx.publish),
-        );
-        self.apply(fresh, publish, eoa)?;
+        let out = {
+            let bytes = self.sink.contents()?;
+            let view = FileView {
+                bytes,
+                sizes: sb.sizes,
+                base: sb.base_address,
+            };
+            plan(&view, &mut tx, &sb)?
+        };
+        let eoa = tx.eoa;
+        self.apply(tx.fresh, tx.publish, eoa)?;
         Ok(out)
     }
 
@@ -189,7 +188,7 @@ impl<B: Backing> Writer<B> {
     /// in-place updates, in that order.
     fn apply(
         &mut self,
-        mut fresh: Vec<(u64, Vec<u8>)>,
+        mut fresh: Vec<(u64, Cow<'_, [u8]>)>,
         publish: Vec<(u64, Vec<u8>)>,
         eoa: u64,
     ) -> Result<()> {
@@ -365,7 +364,14 @@ impl<B: Backing> Writer<B> {
             let datatype = encode::datatype_for(dtype)?;
             let raw = encode::encode_values(tx, dtype, values, count)?;
             let (parent, name) = Self::parent_of(view, &limits, sb, path)?;
-            let oh = dataset::create(tx, &datatype, shape, &raw, opts, sb.indexed_storage_k)?;
+            let oh = dataset::create(
+                tx,
+                &datatype,
+                shape,
+                Cow::Owned(raw),
+                opts,
+                sb.indexed_storage_k,
+            )?;
             group::insert(
                 view,
                 tx,
@@ -393,7 +399,14 @@ impl<B: Backing> Writer<B> {
         self.run(|view, tx, sb| {
             let datatype = encode::datatype_for(dtype)?;
             let (parent, name) = Self::parent_of(view, &limits, sb, path)?;
-            let oh = dataset::create(tx, &datatype, shape, raw, opts, sb.indexed_storage_k)?;
+            let oh = dataset::create(
+                tx,
+                &datatype,
+                shape,
+                Cow::Borrowed(raw),
+                opts,
+                sb.indexed_storage_k,
+            )?;
             group::insert(
                 view,
                 tx,
@@ -413,7 +426,7 @@ impl<B: Backing> Writer<B> {
         let limits = self.limits.clone();
         self.run(|view, tx, sb| {
             let addr = Self::resolve(view, &limits, sb, path)?;
-            let hdr = crate::format::object_header::ObjectHeader::parse(view, addr, tx.limits)?;
+            let hdr = crate::format::object_header::ObjectHeader::parse(view, addr, &tx.limits)?;
             let m = hdr
                 .first(crate::format::object_header::kind::DATATYPE)
                 .ok_or_else(|| Error::invalid(format!("{path} is not a dataset")))?;

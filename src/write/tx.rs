@@ -15,36 +15,46 @@
 //! A crash (any prefix of the writes) therefore leaves the file showing the
 //! state before the operation or after it.
 
+use std::borrow::Cow;
+
 use crate::error::{Error, Result};
 use crate::format::{Address, Sizes};
 use crate::limits::Limits;
 
-/// Staged writes of one operation.
+/// Staged writes of one operation. `'d` is the lifetime of caller data
+/// staged without copying (a dataset's elements).
 #[derive(Debug)]
-pub(crate) struct Tx<'w> {
+pub(crate) struct Tx<'d> {
     /// Absolute end of allocated space.
-    pub eoa: &'w mut u64,
+    pub eoa: u64,
     /// Superblock base address (absolute).
     pub base: u64,
     pub sizes: Sizes,
-    pub limits: &'w Limits,
-    pub fresh: Vec<(u64, Vec<u8>)>,
+    pub limits: Limits,
+    pub fresh: Vec<(u64, Cow<'d, [u8]>)>,
     pub publish: Vec<(u64, Vec<u8>)>,
 }
 
-impl<'w> Tx<'w> {
+impl<'d> Tx<'d> {
     /// Allocates `len` bytes at the end of the file (8-byte aligned).
     pub fn alloc(&mut self, len: u64) -> Result<Address> {
-        let start = eoa_align(*self.eoa);
+        let start = eoa_align(self.eoa);
         let end = start
             .checked_add(len)
             .ok_or_else(|| Error::invalid("file would exceed 2^64 bytes"))?;
-        *self.eoa = end;
+        self.eoa = end;
         Ok(Address(start - self.base))
     }
 
     /// Allocates space for `bytes` and stages them; returns the address.
     pub fn put(&mut self, bytes: Vec<u8>) -> Result<Address> {
+        let addr = self.alloc(bytes.len() as u64)?;
+        self.fresh.push((self.base + addr.0, Cow::Owned(bytes)));
+        Ok(addr)
+    }
+
+    /// Like [`Tx::put`], staging caller data without a copy when borrowed.
+    pub fn put_cow(&mut self, bytes: Cow<'d, [u8]>) -> Result<Address> {
         let addr = self.alloc(bytes.len() as u64)?;
         self.fresh.push((self.base + addr.0, bytes));
         Ok(addr)
@@ -52,7 +62,7 @@ impl<'w> Tx<'w> {
 
     /// Stages bytes for space allocated earlier with [`Tx::alloc`].
     pub fn put_at(&mut self, addr: Address, bytes: Vec<u8>) {
-        self.fresh.push((self.base + addr.0, bytes));
+        self.fresh.push((self.base + addr.0, Cow::Owned(bytes)));
     }
 
     /// Stages an in-place update of existing metadata at relative `addr`.

@@ -17,6 +17,15 @@ fn tmp(name: &str) -> PathBuf {
     dir.join(name)
 }
 
+/// Saves `bytes` under `name` and has h5py and h5dump check every object
+/// against our reader's dump.
+fn check_with_real_libraries(name: &str, bytes: &[u8]) {
+    let path = tmp(name);
+    std::fs::write(&path, bytes).unwrap();
+    let ours = h5sparse::dump::dump_json(&File::from_bytes(bytes.to_vec()).unwrap());
+    support::check_written(&path, &ours).unwrap_or_else(|e| panic!("{name}: {e}"));
+}
+
 fn dump(bytes: &[u8]) -> serde_json::Value {
     let f = File::from_bytes(bytes.to_vec()).expect("our reader opens the file");
     serde_json::from_str(&h5sparse::dump::dump_json(&f)).expect("dump is JSON")
@@ -117,7 +126,9 @@ fn build_everything<B: h5sparse::write::Backing>(w: &mut Writer<B>) -> h5sparse:
 fn a_new_file_reads_back_in_our_reader() {
     let mut w = Writer::create_in(MemSink::default()).unwrap();
     build_everything(&mut w).unwrap();
-    let f = File::from_bytes(w.close().unwrap().bytes).unwrap();
+    let bytes = w.close().unwrap().bytes;
+    check_with_real_libraries("new_file.h5", &bytes);
+    let f = File::from_bytes(bytes).unwrap();
     assert_eq!(f.superblock_version(), 0);
     assert_eq!(
         f.dataset("/X/data").unwrap().read::<f32>().unwrap(),
@@ -202,7 +213,9 @@ fn appends_grow_the_v1_btree_through_splits_and_new_levels() {
     }
     w.write_slab("/a", &[5], &[3], &[-1i64, -2, -3]).unwrap();
     want[5..8].copy_from_slice(&[-1, -2, -3]);
-    let f = File::from_bytes(w.close().unwrap().bytes).unwrap();
+    let bytes = w.close().unwrap().bytes;
+    check_with_real_libraries("appends.h5", &bytes);
+    let f = File::from_bytes(bytes).unwrap();
     let a = f.dataset("/a").unwrap();
     assert_eq!(a.read::<i64>().unwrap(), want);
     assert_eq!(a.maxshape(), Some(vec![None]));
@@ -228,7 +241,9 @@ fn attributes_overwrite_delete_and_overflow_into_continuation_blocks() {
     )
     .unwrap();
     w.delete_attr("/d", "attr07").unwrap();
-    let f = File::from_bytes(w.close().unwrap().bytes).unwrap();
+    let bytes = w.close().unwrap().bytes;
+    check_with_real_libraries("attributes.h5", &bytes);
+    let f = File::from_bytes(bytes).unwrap();
     let d = f.dataset("/d").unwrap();
     let names: Vec<String> = d
         .attributes()
@@ -267,7 +282,9 @@ fn unlink_and_replace() {
     .unwrap();
     let err = w.create_group("/X").unwrap_err();
     assert!(err.to_string().contains("already exists"), "{err}");
-    let f = File::from_bytes(w.close().unwrap().bytes).unwrap();
+    let bytes = w.close().unwrap().bytes;
+    check_with_real_libraries("unlink.h5", &bytes);
+    let f = File::from_bytes(bytes).unwrap();
     assert_eq!(
         f.dataset("/X/data").unwrap().read::<f64>().unwrap(),
         vec![7.0, 8.0, 9.0]

@@ -546,6 +546,158 @@ impl<'f> Dataset<'f> {
         self.read_range(start, count).map(Cow::Owned)
     }
 
+    /// Gathers several ranges `(start, count)` of a 1-D dataset into one
+    /// vector, in the order given. Chunks are found by binary search and each
+    /// is decoded at most once per call (ranges are visited in file order),
+    /// so many small ranges of a compressed dataset cost one pass.
+    ///
+    /// ```no_run
+    /// let f = h5sparse::File::open("data.h5")?;
+    /// let v = f.dataset("/X/data")?.read_runs::<f32>(&[(10, 3), (0, 2)])?;
+    /// assert_eq!(v.len(), 5);
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
+    pub fn read_runs<T: H5Type>(&self, runs: &[(u64, u64)]) -> Result<Vec<T>> {
+        self.check_type::<T>()?;
+        if self.info.dims.len() != 1 {
+            return Err(Error::invalid(format!(
+                "{} has rank {}, read_runs needs a 1-D dataset",
+                self.path,
+                self.info.dims.len()
+            )));
+        }
+        let len = self.info.dims[0];
+        let mut total = 0u64;
+        for &(start, count) in runs {
+            if start.checked_add(count).is_none_or(|e| e > len) {
+                return Err(Error::invalid(format!(
+                    "{}: range {start}+{count} is out of bounds for length {len}",
+                    self.path
+                )));
+            }
+            total += count;
+        }
+        let elem = self.info.elem;
+        self.file
+            .limits
+            .check_alloc("dataset read", total.saturating_mul(elem as u64))?;
+        let mut out = vec![T::zeroed(); total as usize];
+        {
+            let bytes: &mut [u8] = bytemuck::cast_slice_mut(&mut out);
+            // Output byte offset of each run, then visit runs in file order.
+            let mut order: Vec<(u64, u64, usize)> = Vec::with_capacity(runs.len());
+            let mut at = 0usize;
+            for &(start, count) in runs {
+                order.push((start, count, at));
+                at += count as usize * elem;
+            }
+            order.sort_unstable_by_key(|r| r.0);
+            self.gather(&order, bytes)?;
+        }
+        to_native(bytemuck::cast_slice_mut(&mut out), elem, self.order());
+        Ok(out)
+    }
+
+    /// Copies runs `(start, count, out_offset)` sorted by start into `out`.
+    fn gather(&self, runs: &[(u64, u64, usize)], out: &mut [u8]) -> Result<()> {
+        let info = &self.info;
+        let elem = info.elem;
+        let view = self.file.view();
+        match &info.storage {
+            Storage::Unsupported(what) => Err(Error::unsupported(format!("{}: {what}", self.path))),
+            Storage::Compact(data) => {
+                for &(s, c, o) in runs {
+                    let (a, n) = (s as usize * elem, c as usize * elem);
+                    let src = data.get(a..a + n).ok_or_else(|| {
+                        Error::format(
+                            view.abs_u64(self.address),
+                            "compact data shorter than the dataset",
+                        )
+                    })?;
+                    out[o..o + n].copy_from_slice(src);
+                }
+                Ok(())
+            }
+            Storage::Contiguous { address, .. } => {
+                if address.is_undefined() {
+                    for &(_, c, o) in runs {
+                        for e in out[o..o + c as usize * elem].chunks_exact_mut(elem) {
+                            e.copy_from_slice(&info.fill);
+                        }
+                    }
+                    return Ok(());
+                }
+                for &(s, c, o) in runs {
+                    let n = c as usize * elem;
+                    let src = view.slice(
+                        Address(address.0.saturating_add(s * elem as u64)),
+                        n as u64,
+                        "dataset range",
+                    )?;
+                    out[o..o + n].copy_from_slice(src);
+                }
+                Ok(())
+            }
+            Storage::Chunked { chunk_dims, .. } => {
+                let chunk = chunk_dims[0];
+                let chunk_bytes = chunk as usize * elem;
+                self.file.limits.check_alloc("chunk", chunk_bytes as u64)?;
+                let records = self.chunk_records()?;
+                let mut cached: Option<(u64, Vec<u8>)> = None;
+                for &(s, c, o) in runs {
+                    let mut pos = s;
+                    let end = s + c;
+                    while pos < end {
+                        let first = pos / chunk * chunk;
+                        let take = (first + chunk).min(end) - pos;
+                        let dst = o + ((pos - s) as usize) * elem;
+                        let n = take as usize * elem;
+                        let within = (pos - first) as usize * elem;
+                        match records.binary_search_by(|r| r.offset[0].cmp(&first)) {
+                            Err(_) => {
+                                for e in out[dst..dst + n].chunks_exact_mut(elem) {
+                                    e.copy_from_slice(&info.fill);
+                                }
+                            }
+                            Ok(i) => {
+                                let r = &records[i];
+                                if info.filters.is_empty() {
+                                    let src = view.slice(
+                                        Address(r.address.0.saturating_add(within as u64)),
+                                        n as u64,
+                                        "chunk",
+                                    )?;
+                                    out[dst..dst + n].copy_from_slice(src);
+                                } else {
+                                    if cached.as_ref().is_none_or(|(off, _)| *off != first) {
+                                        let stored =
+                                            view.slice(r.address, r.size, "filtered chunk")?;
+                                        let data = filters::decode_chunk_at(
+                                            view.abs_u64(r.address),
+                                            &info.filters,
+                                            r.filter_mask,
+                                            stored,
+                                            chunk_bytes,
+                                            elem,
+                                            &self.file.limits,
+                                        )?;
+                                        cached = Some((first, data));
+                                    }
+                                    if let Some((_, data)) = &cached {
+                                        out[dst..dst + n]
+                                            .copy_from_slice(&data[within..within + n]);
+                                    }
+                                }
+                            }
+                        }
+                        pos += take;
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+
     /// Checks a selection against the shape; returns its element count.
     fn check_selection(&self, start: &[u64], count: &[u64]) -> Result<u64> {
         let dims = &self.info.dims;

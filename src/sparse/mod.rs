@@ -2,5 +2,11 @@
 //! h5sparse, anndata and 10x Genomics conventions.
 
 pub mod convention;
+mod dataset;
+mod selection;
+mod write;
 
 pub use convention::{detect, Convention, SparseFormat, SparseInfo};
+pub use dataset::SparseDataset;
+pub use selection::Sel;
+pub use write::{write_matrix, SparseWriteOptions};

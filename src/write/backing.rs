@@ -4,7 +4,9 @@
 use std::io;
 
 use super::Backing;
-use crate::io::sink::{FaultSink, MemSink, Sink};
+#[cfg(feature = "mmap")]
+use crate::io::sink::Sink;
+use crate::io::sink::{FaultSink, MemSink};
 
 impl Backing for MemSink {
     fn contents(&mut self) -> io::Result<&[u8]> {

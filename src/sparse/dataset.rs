@@ -1,0 +1,366 @@
+//! A sparse matrix stored in an HDF5 group, read as if it were in memory.
+
+use std::fmt;
+
+use sprs::CsMat;
+
+use super::selection::Sel;
+use super::{detect, Convention, SparseFormat, SparseInfo};
+use crate::error::{Error, Result};
+use crate::read::{Dataset, Dtype, File, Group, H5Type};
+
+/// A CSR or CSC matrix in a group (`data`, `indices`, `indptr` plus the
+/// convention's format and shape), indexed without loading it.
+///
+/// Reads return [`sprs::CsMat`] in the stored orientation. A selection of
+/// the major axis (rows of CSR, columns of CSC) reads only the needed
+/// ranges of `data` and `indices`; a minor-axis selection filters each
+/// selected major row's entries and never loads the rest.
+///
+/// ```
+/// use h5sparse::sparse::{Sel, SparseDataset};
+/// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed.h5");
+/// let file = h5sparse::File::open(path)?;
+/// let x = SparseDataset::open(&file, "/X")?;
+/// assert_eq!(x.to_string(), "<HDF5 sparse dataset: format 'csr', shape (6, 3), type '<i8'>");
+/// let cols = x.read::<i64>(&Sel::All, &Sel::range(1, 3))?;
+/// assert_eq!(cols.to_dense()[[0, 0]], 18);
+/// assert_eq!(x.get::<i64>(3, 1)?, 4);
+/// # Ok::<(), h5sparse::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct SparseDataset<'f> {
+    group: Group<'f>,
+    info: SparseInfo,
+    data: Dataset<'f>,
+    indices: Dataset<'f>,
+    indptr: Dataset<'f>,
+}
+
+impl fmt::Display for SparseDataset<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "<HDF5 sparse dataset: format '{}', shape ({}, {}), type '{}'>",
+            self.info.format.as_str(),
+            self.info.shape[0],
+            self.info.shape[1],
+            self.info.data_dtype.numpy_str()
+        )
+    }
+}
+
+/// `(start, end)` of one major row's entries in `data`/`indices`.
+type Bounds = (u64, u64);
+/// `(start, count)` of a range read from `data`/`indices`.
+type Run = (u64, u64);
+
+/// Reads `ranges` of an integer dataset of any width as u64, checking
+/// that no value is negative.
+fn read_ints(ds: &Dataset<'_>, runs: &[(u64, u64)]) -> Result<Vec<u64>> {
+    fn widen<T: H5Type + TryInto<u64> + Copy + fmt::Display>(
+        ds: &Dataset<'_>,
+        runs: &[(u64, u64)],
+    ) -> Result<Vec<u64>> {
+        ds.read_runs::<T>(runs)?
+            .into_iter()
+            .map(|v| {
+                v.try_into()
+                    .map_err(|_| Error::invalid(format!("{}: negative value {v}", ds.path())))
+            })
+            .collect()
+    }
+    match ds.dtype() {
+        Dtype::Int {
+            size: 1,
+            signed: true,
+            ..
+        } => widen::<i8>(ds, runs),
+        Dtype::Int {
+            size: 1,
+            signed: false,
+            ..
+        } => widen::<u8>(ds, runs),
+        Dtype::Int {
+            size: 2,
+            signed: true,
+            ..
+        } => widen::<i16>(ds, runs),
+        Dtype::Int {
+            size: 2,
+            signed: false,
+            ..
+        } => widen::<u16>(ds, runs),
+        Dtype::Int {
+            size: 4,
+            signed: true,
+            ..
+        } => widen::<i32>(ds, runs),
+        Dtype::Int {
+            size: 4,
+            signed: false,
+            ..
+        } => widen::<u32>(ds, runs),
+        Dtype::Int {
+            size: 8,
+            signed: true,
+            ..
+        } => widen::<i64>(ds, runs),
+        Dtype::Int {
+            size: 8,
+            signed: false,
+            ..
+        } => widen::<u64>(ds, runs),
+        other => Err(Error::unsupported(format!(
+            "{}: sparse index arrays must be integers, found {}",
+            ds.path(),
+            other.numpy_str()
+        ))),
+    }
+}
+
+impl<'f> SparseDataset<'f> {
+    /// Opens the sparse matrix group at `path`.
+    pub fn open(file: &'f File, path: &str) -> Result<SparseDataset<'f>> {
+        SparseDataset::from_group(file.group(path)?)
+    }
+
+    /// Wraps a group recognised by [`detect`].
+    pub fn from_group(group: Group<'f>) -> Result<SparseDataset<'f>> {
+        let info = detect(&group)?.ok_or_else(|| {
+            Error::invalid(format!(
+                "{} is not a sparse matrix (no h5sparse, anndata or 10x markers with data/indices/indptr)",
+                group.path()
+            ))
+        })?;
+        let ds = |name: &str| -> Result<Dataset<'f>> {
+            match group.get(name)? {
+                crate::read::Node::Dataset(d) => Ok(d),
+                _ => Err(Error::invalid(format!(
+                    "{}/{name} is not a dataset",
+                    group.path()
+                ))),
+            }
+        };
+        let data = ds("data")?;
+        let indices = ds("indices")?;
+        let indptr = ds("indptr")?;
+        let major = match info.format {
+            SparseFormat::Csr => info.shape[0],
+            SparseFormat::Csc => info.shape[1],
+        };
+        let indptr_len = indptr.shape().and_then(|s| s.first().copied()).unwrap_or(0);
+        if indptr_len != major + 1 {
+            return Err(Error::invalid(format!(
+                "{}: indptr has {indptr_len} entries, the shape needs {}",
+                group.path(),
+                major + 1
+            )));
+        }
+        Ok(SparseDataset {
+            group,
+            info,
+            data,
+            indices,
+            indptr,
+        })
+    }
+
+    /// CSR or CSC.
+    pub fn format(&self) -> SparseFormat {
+        self.info.format
+    }
+
+    /// (rows, columns).
+    pub fn shape(&self) -> [u64; 2] {
+        self.info.shape
+    }
+
+    /// Stored entries.
+    pub fn nnz(&self) -> u64 {
+        self.info.nnz_stored
+    }
+
+    /// Element type of the values.
+    pub fn dtype(&self) -> &Dtype {
+        &self.info.data_dtype
+    }
+
+    /// Which convention marked the group.
+    pub fn convention(&self) -> Convention {
+        self.info.convention
+    }
+
+    /// The group.
+    pub fn group(&self) -> &Group<'f> {
+        &self.group
+    }
+
+    /// (major, minor) axis lengths.
+    fn axes(&self) -> (u64, u64) {
+        match self.info.format {
+            SparseFormat::Csr => (self.info.shape[0], self.info.shape[1]),
+            SparseFormat::Csc => (self.info.shape[1], self.info.shape[0]),
+        }
+    }
+
+    /// The whole matrix.
+    pub fn to_memory<T: H5Type>(&self) -> Result<CsMat<T>> {
+        self.read(&Sel::All, &Sel::All)
+    }
+
+    /// The sub-matrix `rows × cols` (outer indexing, like numpy's `ix_`).
+    pub fn read<T: H5Type>(&self, rows: &Sel, cols: &Sel) -> Result<CsMat<T>> {
+        let (major_sel, minor_sel) = match self.info.format {
+            SparseFormat::Csr => (rows, cols),
+            SparseFormat::Csc => (cols, rows),
+        };
+        let (n_major, n_minor) = self.axes();
+        let majors = major_sel.resolve(n_major)?;
+        let minor_all = minor_sel.is_everything(n_minor);
+        let minors = if minor_all {
+            Vec::new()
+        } else {
+            minor_sel.resolve(n_minor)?
+        };
+        let out_minor = if minor_all {
+            n_minor as usize
+        } else {
+            minors.len()
+        };
+
+        // indptr: one covering range (zero-copy friendly), then per major.
+        let (bounds, runs) = self.major_runs(&majors)?;
+        let indices = read_ints(&self.indices, &runs)?;
+        let data: Vec<T> = self.data.read_runs::<T>(&runs)?;
+
+        let mut out_ptr = Vec::with_capacity(majors.len() + 1);
+        out_ptr.push(0usize);
+        let mut out_idx: Vec<usize> = Vec::new();
+        let mut out_val: Vec<T> = Vec::new();
+        // Where each output minor position comes from: col -> chain of positions.
+        let (first, next) = if minor_all {
+            (Vec::new(), Vec::new())
+        } else {
+            minor_chains(&minors, n_minor)?
+        };
+        let mut pos = 0usize;
+        let mut row: Vec<(usize, T)> = Vec::new();
+        for &(lo, hi) in &bounds {
+            let len = (hi - lo) as usize;
+            let idx = &indices[pos..pos + len];
+            let val = &data[pos..pos + len];
+            pos += len;
+            row.clear();
+            for (k, &c) in idx.iter().enumerate() {
+                if c >= n_minor {
+                    return Err(Error::invalid(format!(
+                        "{}: stored index {c} is out of range for {n_minor} columns",
+                        self.group.path()
+                    )));
+                }
+                if minor_all {
+                    row.push((c as usize, val[k]));
+                } else {
+                    let mut p = first[c as usize];
+                    while p != u32::MAX {
+                        row.push((p as usize, val[k]));
+                        p = next[p as usize];
+                    }
+                }
+            }
+            if !row.windows(2).all(|w| w[0].0 < w[1].0) {
+                row.sort_by_key(|e| e.0);
+            }
+            out_idx.extend(row.iter().map(|e| e.0));
+            out_val.extend(row.iter().map(|e| e.1));
+            out_ptr.push(out_idx.len());
+        }
+        let shape = (majors.len(), out_minor);
+        let mat = match self.info.format {
+            SparseFormat::Csr => CsMat::try_new(shape, out_ptr, out_idx, out_val),
+            SparseFormat::Csc => CsMat::try_new_csc((shape.1, shape.0), out_ptr, out_idx, out_val),
+        };
+        mat.map_err(|e| Error::invalid(format!("{}: {}", self.group.path(), e.3)))
+    }
+
+    /// indptr bounds of each selected major and the merged ranges of
+    /// `data`/`indices` to read (neighbouring majors coalesce).
+    fn major_runs(&self, majors: &[u64]) -> Result<(Vec<Bounds>, Vec<Run>)> {
+        if majors.is_empty() {
+            return Ok((Vec::new(), Vec::new()));
+        }
+        let lo = *majors.iter().min().unwrap_or(&0);
+        let hi = *majors.iter().max().unwrap_or(&0);
+        let ptr = read_ints(&self.indptr, &[(lo, hi - lo + 2)])?;
+        let nnz = self.info.nnz_stored;
+        let mut bounds = Vec::with_capacity(majors.len());
+        let mut runs: Vec<(u64, u64)> = Vec::new();
+        for &m in majors {
+            let (a, b) = (ptr[(m - lo) as usize], ptr[(m - lo + 1) as usize]);
+            if a > b || b > nnz {
+                return Err(Error::invalid(format!(
+                    "{}: indptr[{m}..={}] = {a}..{b} is not a valid range of {nnz} stored values",
+                    self.group.path(),
+                    m + 1
+                )));
+            }
+            bounds.push((a, b));
+            if b > a {
+                match runs.last_mut() {
+                    Some((s, c)) if *s + *c == a => *c += b - a,
+                    _ => runs.push((a, b - a)),
+                }
+            }
+        }
+        Ok((bounds, runs))
+    }
+
+    /// One element `(row, col)` (negative counts from the end): a binary
+    /// search in the major row's indices; zero when not stored.
+    pub fn get<T: H5Type>(&self, row: i64, col: i64) -> Result<T> {
+        let r = Sel::Index(row).resolve(self.info.shape[0])?[0];
+        let c = Sel::Index(col).resolve(self.info.shape[1])?[0];
+        let (major, minor) = match self.info.format {
+            SparseFormat::Csr => (r, c),
+            SparseFormat::Csc => (c, r),
+        };
+        let ptr = read_ints(&self.indptr, &[(major, 2)])?;
+        let (a, b) = (ptr[0], ptr[1]);
+        if a > b || b > self.info.nnz_stored {
+            return Err(Error::invalid(format!(
+                "{}: corrupt indptr at {major}",
+                self.group.path()
+            )));
+        }
+        if a == b {
+            return Ok(T::zeroed());
+        }
+        let idx = read_ints(&self.indices, &[(a, b - a)])?;
+        let hit = if idx.windows(2).all(|w| w[0] <= w[1]) {
+            idx.binary_search(&minor).ok()
+        } else {
+            idx.iter().position(|&v| v == minor)
+        };
+        match hit {
+            Some(k) => Ok(self.data.read_runs::<T>(&[(a + k as u64, 1)])?[0]),
+            None => Ok(T::zeroed()),
+        }
+    }
+}
+
+/// For each minor index, the chain of output positions selecting it:
+/// `first[col]` then `next[pos]` until `u32::MAX`.
+fn minor_chains(minors: &[u64], n_minor: u64) -> Result<(Vec<u32>, Vec<u32>)> {
+    if minors.len() >= u32::MAX as usize {
+        return Err(Error::invalid("minor selection longer than 2^32"));
+    }
+    let mut first = vec![u32::MAX; n_minor as usize];
+    let mut next = vec![u32::MAX; minors.len()];
+    // Insert in reverse so each chain lists positions in increasing order.
+    for (p, &c) in minors.iter().enumerate().rev() {
+        next[p] = first[c as usize];
+        first[c as usize] = p as u32;
+    }
+    Ok((first, next))
+}

@@ -1,0 +1,171 @@
+//! Sparse matrices on disk read as in memory: random matrices and random
+//! selections of every kind, compared with the same selection made on the
+//! in-memory matrix.
+
+use h5sparse::io::sink::MemSink;
+use h5sparse::sparse::{write_matrix, Sel, SparseDataset, SparseFormat, SparseWriteOptions};
+use h5sparse::write::Writer;
+use h5sparse::{Error, File};
+use proptest::prelude::*;
+use sprs::{CsMat, TriMat};
+
+/// A dense reference: `rows × cols` values, zero where nothing is stored.
+fn dense(rows: usize, cols: usize, entries: &[(usize, usize, i64)]) -> Vec<Vec<i64>> {
+    let mut d = vec![vec![0i64; cols]; rows];
+    for &(r, c, v) in entries {
+        d[r][c] = v;
+    }
+    d
+}
+
+fn to_file(m: &CsMat<i64>, opts: &SparseWriteOptions) -> Vec<u8> {
+    let mut w = Writer::create_in(MemSink::default()).unwrap();
+    write_matrix(&mut w, "/X", m.view(), opts).unwrap();
+    w.close().unwrap().bytes
+}
+
+fn matrix() -> impl Strategy<Value = (usize, usize, Vec<(usize, usize, i64)>)> {
+    (0usize..9, 0usize..9).prop_flat_map(|(r, c)| {
+        let cells = if r * c == 0 { 0 } else { r * c };
+        (
+            Just(r),
+            Just(c),
+            proptest::collection::vec(any::<bool>(), cells..=cells).prop_map(move |mask| {
+                mask.iter()
+                    .enumerate()
+                    .filter(|(_, b)| **b)
+                    .map(|(i, _)| (i / c.max(1), i % c.max(1), (i as i64 + 1) * 3 - 7))
+                    .collect::<Vec<_>>()
+            }),
+        )
+    })
+}
+
+fn sel(n: usize) -> impl Strategy<Value = Sel> {
+    let n = n as i64;
+    let span = -(n + 2)..(n + 3);
+    prop_oneof![
+        Just(Sel::All),
+        (
+            proptest::option::of(span.clone()),
+            proptest::option::of(span.clone()),
+            prop_oneof![-3i64..=-1, 1i64..=3]
+        )
+            .prop_map(|(start, stop, step)| Sel::Slice { start, stop, step }),
+        proptest::collection::vec(if n == 0 { 0..1 } else { -n..n }, 0..6).prop_map(Sel::Indices),
+        proptest::collection::vec(any::<bool>(), n as usize..=n as usize).prop_map(Sel::Mask),
+        (if n == 0 { 0..1 } else { -n..n }).prop_map(Sel::Index),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    #[test]
+    fn selections_match_the_in_memory_matrix(
+        (rows, cols, entries, selections) in matrix().prop_flat_map(|(r, c, e)| {
+            (Just(r), Just(c), Just(e), proptest::collection::vec((sel(r), sel(c)), 1..7))
+        }),
+        csc in any::<bool>(),
+        gzip in any::<bool>(),
+        chunk in 1u64..5,
+        seed in any::<u64>(),
+    ) {
+        let mut tri = TriMat::new((rows, cols));
+        for &(r, c, v) in &entries {
+            tri.add_triplet(r, c, v);
+        }
+        let m: CsMat<i64> = if csc { tri.to_csc() } else { tri.to_csr() };
+        let opts = SparseWriteOptions { compression: gzip.then_some(1), chunk_len: Some(chunk), int64_indices: seed % 2 == 0 };
+        let f = File::from_bytes(to_file(&m, &opts)).unwrap();
+        let x = SparseDataset::open(&f, "/X").unwrap();
+        prop_assert_eq!(x.shape(), [rows as u64, cols as u64]);
+        prop_assert_eq!(x.format(), if csc { SparseFormat::Csc } else { SparseFormat::Csr });
+        let reference = dense(rows, cols, &entries);
+        for (rs, cs) in selections {
+            let (ri, ci) = (rs.resolve(rows as u64), cs.resolve(cols as u64));
+            let got = x.read::<i64>(&rs, &cs);
+            match (ri, ci) {
+                (Ok(ri), Ok(ci)) => {
+                    let got = got.unwrap();
+                    prop_assert_eq!(got.shape(), (ri.len(), ci.len()));
+                    prop_assert_eq!(got.is_csc(), csc);
+                    let d = got.to_dense();
+                    for (a, &r) in ri.iter().enumerate() {
+                        for (b, &c) in ci.iter().enumerate() {
+                            prop_assert_eq!(d[[a, b]], reference[r as usize][c as usize], "rows {:?} cols {:?}", rs, cs);
+                        }
+                    }
+                    if let (Some(&r), Some(&c)) = (ri.first(), ci.first()) {
+                        prop_assert_eq!(x.get::<i64>(r as i64, c as i64).unwrap(), reference[r as usize][c as usize]);
+                    }
+                }
+                _ => prop_assert!(matches!(got, Err(Error::InvalidArgument(_))), "bad selection must be InvalidArgument"),
+            }
+        }
+        prop_assert_eq!(x.to_memory::<i64>().unwrap().to_dense(), m.to_dense());
+    }
+}
+
+#[test]
+fn the_seed_fixture_reads_as_the_seed_shows() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed.h5");
+    let f = File::open(path).unwrap();
+    let x = SparseDataset::open(&f, "/X").unwrap();
+    assert_eq!(
+        x.to_string(),
+        "<HDF5 sparse dataset: format 'csr', shape (6, 3), type '<i8'>"
+    );
+    let want = [
+        [0, 18, 0],
+        [0, 0, 4],
+        [0, 0, 0],
+        [3, 4, 0],
+        [0, 36, 0],
+        [0, 0, 8],
+    ];
+    let d = x.to_memory::<i64>().unwrap().to_dense();
+    for (r, row) in want.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            assert_eq!(d[[r, c]], *v);
+        }
+    }
+    let masked = x
+        .read::<i64>(
+            &Sel::Mask(vec![true, false, false, true, false, false]),
+            &Sel::All,
+        )
+        .unwrap();
+    assert_eq!(masked.to_dense().row(1).to_vec(), vec![3, 4, 0]);
+    let err = x
+        .read::<i64>(&Sel::Mask(vec![true]), &Sel::All)
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidArgument(_)), "{err}");
+    let err = x.read::<f64>(&Sel::All, &Sel::All).unwrap_err();
+    assert!(err.to_string().contains("<i8"), "{err}");
+}
+
+#[test]
+fn anndata_and_tenx_fixtures_read() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/");
+    let f = File::open(format!("{dir}anndata_gzip.h5ad")).unwrap();
+    let x = SparseDataset::open(&f, "/X").unwrap();
+    let full = x.to_memory::<f32>().unwrap();
+    assert_eq!(full.nnz() as u64, x.nnz());
+    let rows = x
+        .read::<f32>(&Sel::Indices(vec![5, 1, 5]), &Sel::All)
+        .unwrap();
+    assert_eq!(
+        rows.outer_view(0).unwrap().to_dense(),
+        full.outer_view(5).unwrap().to_dense()
+    );
+    assert_eq!(
+        rows.outer_view(2).unwrap().to_dense(),
+        full.outer_view(5).unwrap().to_dense()
+    );
+    let t = File::open(format!("{dir}tenx.h5")).unwrap();
+    let m = SparseDataset::open(&t, "/matrix").unwrap();
+    assert_eq!(m.format(), SparseFormat::Csc);
+    let all = m.to_memory::<i32>().unwrap();
+    assert_eq!(all.nnz() as u64, m.nnz());
+}

@@ -505,3 +505,56 @@ fn cli_bad_arguments_fail_with_one_line_and_leave_no_dst() {
     assert!(!ok);
     assert_only(&dir, &[]);
 }
+
+/// The writer capabilities the copy relies on, used directly: a second hard
+/// link in a link-message group, a committed datatype, a null dataspace
+/// dataset; h5py and h5dump read them, and a v2 header is refused.
+#[test]
+fn writer_hard_links_committed_types_and_null_datasets() {
+    use h5sparse::write::DatasetOptions;
+    use h5sparse::{ByteOrder, Dtype};
+    let dir = support::test_dir("copy-writer-capabilities");
+    let path = dir.join("caps.h5");
+    let i2 = Dtype::Int {
+        size: 2,
+        signed: true,
+        order: ByteOrder::Little,
+    };
+    {
+        let mut w = Writer::create(&path).unwrap();
+        w.create_link_group("/links").unwrap();
+        w.create_dataset("/links/x", &[2], &[1i32, 2], &DatasetOptions::default())
+            .unwrap();
+        w.hard_link("/links/y", "/links/x").unwrap();
+        w.hard_link("/x_again", "/links/x").unwrap();
+        w.hard_link("/links/up", "/links").unwrap();
+        w.commit_datatype("/t", &i2).unwrap();
+        w.create_dataset_null("/empty", &i2).unwrap();
+        assert!(w.hard_link("/links/x", "/t").is_err(), "name taken");
+        assert!(w.hard_link("/z", "/nowhere").is_err());
+        w.close().unwrap();
+    }
+    let f = File::open(&path).unwrap();
+    let x = f.dataset("/links/x").unwrap().address();
+    assert_eq!(f.dataset("/links/y").unwrap().address(), x);
+    assert_eq!(
+        f.dataset("/x_again").unwrap().read::<i32>().unwrap(),
+        [1, 2]
+    );
+    assert_eq!(f.dataset("/empty").unwrap().shape(), None);
+    let ours = h5sparse::dump::dump_json(&f);
+    support::check_written(&path, &ours).unwrap();
+
+    let latest = support::fixture("libver_latest.h5");
+    let v2 = dir.join("latest.h5");
+    std::fs::copy(&latest, &v2).unwrap();
+    let f = File::open(&v2).unwrap();
+    let first = f.root().unwrap().links().unwrap().remove(0).name;
+    drop(f);
+    let mut w = Writer::open(&v2).unwrap();
+    let err = w.hard_link("/again", &format!("/{first}")).unwrap_err();
+    assert!(
+        err.to_string().contains("whose object header is version 2"),
+        "{err}"
+    );
+}

@@ -294,6 +294,12 @@ impl<'f> Dataset<'f> {
         &self.info.dtype
     }
 
+    /// One element of fill value in the stored byte order (zeros when the
+    /// file leaves it undefined or default), for exact copies.
+    pub(crate) fn fill_bytes(&self) -> &[u8] {
+        &self.info.fill
+    }
+
     /// Current dimensions; `None` for a null dataspace, empty for a scalar.
     pub fn shape(&self) -> Option<&[u64]> {
         match self.info.kind {

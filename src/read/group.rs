@@ -252,6 +252,12 @@ impl<'f> Attribute<'f> {
         self.shape.as_deref()
     }
 
+    /// The stored element bytes, undecoded (file byte order; global heap
+    /// references for variable-length strings), for exact copies.
+    pub(crate) fn raw_bytes(&self) -> &[u8] {
+        &self.raw
+    }
+
     /// The values, decoded (empty for a null dataspace).
     ///
     /// ```no_run

@@ -1,162 +1,289 @@
-//! Rewriting every object of one file into another through the [`Writer`].
+//! Rewriting every object of one file into another through the [`Writer`]:
+//! what `h5sparse copy` and `h5sparse repack` do.
+//!
+//! ## What is kept
+//! * Every group, dataset, committed datatype, attribute and link. Soft and
+//!   external links stay links (a group holding external links becomes a
+//!   link-message group, since symbol tables cannot store them). An object
+//!   reached by several hard links is written once and linked again
+//!   ([`Writer::hard_link`]), so shared objects stay shared and hard-link
+//!   cycles are copied as cycles.
+//! * Element bytes exactly as stored (fixed-length strings keep every byte
+//!   and their padding, floats every bit); variable-length strings are
+//!   decoded and written to the new file's global heap.
+//! * Dataset shape, maximum shape, fill value, and the filters this crate
+//!   writes (deflate with its level, shuffle, fletcher32), in the source's
+//!   order. Filters it does not write (lzf, ...) are dropped: those
+//!   datasets are stored without them.
+//!
+//! ## What changes on purpose
+//! * The format: superblock v0, v1 object headers, symbol-table groups, v1
+//!   B-tree chunk indexes, whatever the source used.
+//! * Compact datasets become contiguous.
+//! * Datasets that used a committed datatype get their own copy of it.
+//! * [`CopyOptions::compression`] chunks and deflates every non-scalar
+//!   dataset (shuffled when [`CopyOptions::shuffle`]), with the source's
+//!   chunk shape when it had one, else a guessed one.
+//! * [`CopyOptions::repack`] (`h5sparse repack`): a chunked dataset stays
+//!   chunked, with its chunk shape and filters, only when it needs chunks:
+//!   its maximum shape differs from its shape (it can grow), or it has a
+//!   filter we write (compression, shuffle, fletcher32). Every other
+//!   dataset is written contiguous. Space the source lost to deleted
+//!   objects and superseded metadata is not carried over.
+//!
+//! ## What aborts
+//! An object this crate cannot write aborts the copy with an error naming
+//! it: datatypes it does not read (compound, array, opaque, reference,
+//! variable-length sequences), data behind filters it cannot decode
+//! (scaleoffset, zstd, ...), attributes too large for a v1 object header
+//! message (64 KiB). [`copy_file`] writes into a [`Writer`] the caller owns;
+//! the CLI writes through a temporary file renamed into place only on
+//! success, so a failed copy leaves no destination behind.
+//!
+//! Each dataset is read whole into memory (bounded by the source file's
+//! [`Limits`](crate::Limits)) before it is written.
+
+use std::collections::HashMap;
 
 use super::{Backing, DatasetOptions, Writer};
 use crate::error::{Error, Result};
-use crate::read::{Dtype, File, Group, LayoutKind, LinkTarget, Node};
+use crate::filters::{FILTER_DEFLATE, FILTER_FLETCHER32, FILTER_SHUFFLE};
+use crate::format::Address;
+use crate::read::{Attribute, Dataset, Dtype, File, Group, LayoutKind, LinkTarget, Node};
 
 /// Storage choices for [`copy_file`].
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CopyOptions {
-    /// Deflate every chunked dataset at this level (`None`: keep each
-    /// dataset's own deflate setting).
+    /// Deflate every non-scalar dataset at this level, chunking it if it
+    /// was not (`None`: keep each dataset's own deflate setting).
     pub compression: Option<u32>,
-    /// Shuffle every compressed dataset.
+    /// Shuffle every dataset compressed because of `compression`.
     pub shuffle: bool,
-    /// Store every dataset contiguously unless it must be chunked
-    /// (unlimited maximum shape or compression): `repack`'s compaction.
+    /// Store every dataset contiguously unless it needs chunks (a maximum
+    /// shape larger than its shape, or a filter we write): `repack`'s
+    /// compaction.
     pub repack: bool,
 }
 
-/// Copies every group, dataset, attribute and link of `src` into `dst`.
+/// Copies every group, dataset, committed datatype, attribute and link of
+/// `src` into `dst`, which should be a new, empty file.
 ///
-/// Soft links stay soft links. Objects this crate cannot write (compound
-/// and other unsupported datatypes, external links into symbol-table
-/// groups, committed datatypes) abort the copy with an error naming the
-/// object.
+/// See the [module docs](self) for what is kept, what changes on purpose and
+/// what aborts the copy.
+///
+/// ```
+/// use h5sparse::write::{copy_file, CopyOptions, DatasetOptions, Writer};
+/// use h5sparse::io::sink::MemSink;
+///
+/// let mut w = Writer::create_in(MemSink::default())?;
+/// w.create_dataset("/x", &[3], &[1i32, 2, 3], &DatasetOptions::default())?;
+/// let src = h5sparse::File::from_bytes(w.close()?.bytes)?;
+///
+/// let mut copy = Writer::create_in(MemSink::default())?;
+/// copy_file(&src, &mut copy, &CopyOptions::default())?;
+/// let dst = h5sparse::File::from_bytes(copy.close()?.bytes)?;
+/// assert_eq!(dst.dataset("/x")?.read::<i32>()?, vec![1, 2, 3]);
+/// # Ok::<(), h5sparse::Error>(())
+/// ```
 pub fn copy_file<B: Backing>(src: &File, dst: &mut Writer<B>, opts: &CopyOptions) -> Result<()> {
     let root = src.root()?;
-    copy_attributes(&root, "/", dst)?;
-    let mut ancestors = vec![root.address()];
-    copy_group(&root, dst, opts, &mut ancestors, 0)
+    if has_external_links(&root)? {
+        dst.use_link_root()?;
+    }
+    let mut copier = Copier {
+        src,
+        dst,
+        opts,
+        copied: HashMap::new(),
+    };
+    copier.copied.insert(root.address(), "/".to_string());
+    for a in root.attributes()? {
+        copier.attribute("/", &a)?;
+    }
+    copier.group(&root, 0)
 }
 
-fn copy_attributes<B: Backing>(obj: &Group<'_>, path: &str, dst: &mut Writer<B>) -> Result<()> {
-    for a in obj.attributes()? {
-        write_attribute(dst, path, a)?;
-    }
-    Ok(())
+fn has_external_links(g: &Group<'_>) -> Result<bool> {
+    Ok(g.links()?
+        .iter()
+        .any(|l| matches!(l.target, LinkTarget::External { .. })))
 }
 
-fn write_attribute<B: Backing>(
-    dst: &mut Writer<B>,
-    path: &str,
-    a: crate::read::Attribute<'_>,
-) -> Result<()> {
-    let ctx = format!("{path} attribute {:?}", a.name());
-    if let Dtype::Unsupported { class, .. } = a.dtype() {
-        return Err(Error::unsupported(format!(
-            "{ctx}: copying datatype class {class}"
-        )));
-    }
-    let values = a.values().map_err(|e| e.context(&ctx))?;
-    dst.set_attr(path, a.name(), a.dtype(), a.shape(), &values)
-        .map_err(|e| e.context(&ctx))
+/// One copy in progress.
+struct Copier<'a, 'f, B: Backing> {
+    src: &'f File,
+    dst: &'a mut Writer<B>,
+    opts: &'a CopyOptions,
+    /// Source object header address → the destination path it was first
+    /// written at (later hard links to it become hard links to that path).
+    copied: HashMap<Address, String>,
 }
 
-fn copy_group<B: Backing>(
-    g: &Group<'_>,
-    dst: &mut Writer<B>,
-    opts: &CopyOptions,
-    ancestors: &mut Vec<crate::format::Address>,
-    depth: u32,
-) -> Result<()> {
-    if depth > 64 {
-        return Err(Error::unsupported(format!(
-            "{}: groups nested deeper than 64",
-            g.path()
-        )));
+impl<B: Backing> Copier<'_, '_, B> {
+    fn attribute(&mut self, path: &str, a: &Attribute<'_>) -> Result<()> {
+        let ctx = format!("{path} attribute {:?}", a.name());
+        if let Dtype::Unsupported { class, .. } = a.dtype() {
+            return Err(Error::unsupported(format!(
+                "{ctx}: copying datatype class {class}"
+            )));
+        }
+        let result = if matches!(a.dtype(), Dtype::VarString { .. }) {
+            a.values().and_then(|values| {
+                self.dst
+                    .set_attr(path, a.name(), a.dtype(), a.shape(), &values)
+            })
+        } else {
+            let count = match a.shape() {
+                None => 0,
+                Some(dims) => crate::read::hyperslab::element_count(dims, &ctx)?,
+            };
+            let need = count
+                .checked_mul(a.dtype().size() as u64)
+                .and_then(|n| usize::try_from(n).ok())
+                .ok_or_else(|| Error::invalid(format!("{ctx}: size overflows")))?;
+            let raw = a.raw_bytes().get(..need).ok_or_else(|| {
+                Error::invalid(format!(
+                    "{ctx}: {need} bytes of data expected, {} stored",
+                    a.raw_bytes().len()
+                ))
+            })?;
+            self.dst
+                .set_attr_raw(path, a.name(), a.dtype(), a.shape(), raw)
+        };
+        result.map_err(|e| e.context(&ctx))
     }
-    for link in g.links()? {
-        let path = crate::read::join_path(g.path(), &link.name);
-        match &link.target {
-            LinkTarget::Soft(target) => dst.soft_link(&path, target)?,
-            LinkTarget::External { file, path: target } => {
-                dst.external_link(&path, file, target)?
-            }
-            LinkTarget::Hard(addr) => {
-                if ancestors.contains(addr) {
-                    return Err(Error::unsupported(format!(
-                        "{path}: a hard link back to an enclosing group (a cycle)"
-                    )));
+
+    fn group(&mut self, g: &Group<'_>, depth: u32) -> Result<()> {
+        self.src
+            .limits()
+            .check_depth("group nesting while copying", depth)?;
+        for link in g.links()? {
+            let path = crate::read::join_path(g.path(), &link.name);
+            match &link.target {
+                LinkTarget::Soft(target) => self.dst.soft_link(&path, target)?,
+                LinkTarget::External { file, path: target } => {
+                    self.dst.external_link(&path, file, target)?
                 }
-                match g.follow(&link)? {
-                    Node::Group(child) => {
-                        let has_external = child
-                            .links()?
-                            .iter()
-                            .any(|l| matches!(l.target, LinkTarget::External { .. }));
-                        if has_external {
-                            dst.create_link_group(&path)?;
-                        } else {
-                            dst.create_group(&path)?;
-                        }
-                        copy_attributes(&child, &path, dst)?;
-                        ancestors.push(*addr);
-                        copy_group(&child, dst, opts, ancestors, depth + 1)?;
-                        ancestors.pop();
+                LinkTarget::Hard(addr) => {
+                    if let Some(existing) = self.copied.get(addr) {
+                        self.dst
+                            .hard_link(&path, existing)
+                            .map_err(|e| e.context(&path))?;
+                        continue;
                     }
-                    Node::Dataset(d) => copy_dataset(&d, &path, dst, opts)?,
-                    Node::Datatype { .. } => {
-                        return Err(Error::unsupported(format!(
-                            "{path}: copying committed datatypes"
-                        )))
+                    self.copied.insert(*addr, path.clone());
+                    match g.follow(&link)? {
+                        Node::Group(child) => {
+                            if has_external_links(&child)? {
+                                self.dst.create_link_group(&path)?;
+                            } else {
+                                self.dst.create_group(&path)?;
+                            }
+                            for a in child.attributes()? {
+                                self.attribute(&path, &a)?;
+                            }
+                            self.group(&child, depth + 1)?;
+                        }
+                        Node::Dataset(d) => self.dataset(&d, &path)?,
+                        Node::Datatype { .. } => self.datatype(*addr, &path)?,
                     }
                 }
             }
         }
+        Ok(())
     }
-    Ok(())
+
+    fn datatype(&mut self, addr: Address, path: &str) -> Result<()> {
+        let hdr = self.src.header(addr)?;
+        let dt = self
+            .src
+            .datatype_of(&hdr)?
+            .ok_or_else(|| Error::invalid(format!("{path}: a datatype without a datatype")))?;
+        let dtype = File::dtype_from(&dt);
+        if let Dtype::Unsupported { class, .. } = &dtype {
+            return Err(Error::unsupported(format!(
+                "{path}: copying committed datatype of class {class}"
+            )));
+        }
+        self.dst
+            .commit_datatype(path, &dtype)
+            .map_err(|e| e.context(path))?;
+        for a in self.src.read_attributes(addr)? {
+            self.attribute(path, &a)?;
+        }
+        Ok(())
+    }
+
+    fn dataset(&mut self, d: &Dataset<'_>, path: &str) -> Result<()> {
+        if let Dtype::Unsupported { class, .. } = d.dtype() {
+            return Err(Error::unsupported(format!(
+                "{path}: copying datatype class {class}"
+            )));
+        }
+        match d.shape() {
+            None => self
+                .dst
+                .create_dataset_null(path, d.dtype())
+                .map_err(|e| e.context(path))?,
+            Some(shape) => {
+                let o = storage_for(d, shape, self.opts);
+                if matches!(d.dtype(), Dtype::VarString { .. }) {
+                    let values = d.values().map_err(|e| e.context(path))?;
+                    self.dst
+                        .create_dataset_values(path, d.dtype(), shape, &values, &o)
+                } else {
+                    let zeros = vec![0; shape.len()];
+                    let raw = d.read_raw(&zeros, shape).map_err(|e| e.context(path))?;
+                    self.dst
+                        .create_dataset_raw(path, d.dtype(), shape, &raw, &o)
+                }
+                .map_err(|e| e.context(path))?
+            }
+        }
+        for a in d.attributes()? {
+            self.attribute(path, &a)?;
+        }
+        Ok(())
+    }
 }
 
-fn copy_dataset<B: Backing>(
-    d: &crate::read::Dataset<'_>,
-    path: &str,
-    dst: &mut Writer<B>,
-    opts: &CopyOptions,
-) -> Result<()> {
-    if let Dtype::Unsupported { class, .. } = d.dtype() {
-        return Err(Error::unsupported(format!(
-            "{path}: copying datatype class {class}"
-        )));
-    }
-    let Some(shape) = d.shape() else {
-        return Err(Error::unsupported(format!(
-            "{path}: copying datasets with a null dataspace"
-        )));
-    };
+/// How the copy of `d` is stored (see the module docs).
+fn storage_for(d: &Dataset<'_>, shape: &[u64], opts: &CopyOptions) -> DatasetOptions {
     let maxshape = d.maxshape().unwrap_or_default();
-    let unlimited = maxshape.iter().any(Option::is_none)
-        || maxshape.iter().zip(shape).any(|(m, s)| *m != Some(*s));
-    let mut o = DatasetOptions::default();
+    let growable = maxshape.iter().zip(shape).any(|(m, s)| *m != Some(*s));
+    let has = |id: u16| d.filters().iter().any(|f| f.id == id);
     let src_deflate = d
         .filters()
         .iter()
-        .find(|f| f.id == crate::filters::FILTER_DEFLATE)
-        .map(|f| f.cd_values.first().copied().unwrap_or(4));
-    let compression = opts.compression.or(src_deflate);
-    let chunked =
-        d.layout() == LayoutKind::Chunked && !(opts.repack && !unlimited && compression.is_none());
-    if chunked || unlimited || compression.is_some() {
-        o.chunks = d.chunks().map(<[u64]>::to_vec);
-        o.maxshape = Some(maxshape);
-        o.compression = compression;
-        o.shuffle = if opts.compression.is_some() {
-            opts.shuffle
-        } else {
-            d.filters()
-                .iter()
-                .any(|f| f.id == crate::filters::FILTER_SHUFFLE)
-        };
-        o.fletcher32 = d
-            .filters()
-            .iter()
-            .any(|f| f.id == crate::filters::FILTER_FLETCHER32);
+        .find(|f| f.id == FILTER_DEFLATE)
+        .map(|f| f.cd_values.first().copied().unwrap_or(4).min(9));
+    let writable_filters = src_deflate.is_some() || has(FILTER_SHUFFLE) || has(FILTER_FLETCHER32);
+    let src_chunked = d.layout() == LayoutKind::Chunked;
+    let keep_chunks = src_chunked && (!opts.repack || growable || writable_filters);
+    let mut o = DatasetOptions::default();
+    let fill = d.fill_bytes();
+    if fill.iter().any(|&b| b != 0) {
+        o.fill_value = Some(fill.to_vec());
     }
-    let values = d.values().map_err(|e| e.context(path))?;
-    dst.create_dataset_values(path, d.dtype(), shape, &values, &o)
-        .map_err(|e| e.context(path))?;
-    for a in d.attributes()? {
-        write_attribute(dst, path, a)?;
+    if shape.is_empty() || !(keep_chunks || growable || opts.compression.is_some()) {
+        return o;
     }
-    Ok(())
+    o.chunks = if src_chunked {
+        d.chunks().map(<[u64]>::to_vec)
+    } else {
+        None
+    };
+    o.maxshape = Some(maxshape);
+    match opts.compression {
+        Some(level) => {
+            o.compression = Some(level);
+            o.shuffle = opts.shuffle;
+        }
+        None => {
+            o.compression = src_deflate;
+            o.shuffle = has(FILTER_SHUFFLE);
+        }
+    }
+    o.fletcher32 = has(FILTER_FLETCHER32);
+    o
 }

@@ -459,6 +459,51 @@ pub(crate) fn create<'d>(
     tx.put(oh)
 }
 
+/// Creates a dataset with a null dataspace (no elements; h5py's
+/// `h5py.Empty`): contiguous layout with no storage. Returns its object
+/// header address.
+pub(crate) fn create_null(tx: &mut Tx<'_>, datatype: &Datatype) -> Result<Address> {
+    let space = Dataspace {
+        kind: DataspaceKind::Null,
+        dims: Vec::new(),
+        max_dims: None,
+    };
+    let layout = Layout::Contiguous {
+        address: Address::UNDEFINED,
+        size: 0,
+    };
+    let fill_msg = FillValue {
+        defined: true,
+        value: None,
+        alloc_time: 2,
+        write_time: 2,
+    };
+    let messages = [
+        NewMessage {
+            kind: kind::DATASPACE,
+            flags: 0,
+            data: Cow::Owned(space.encode(2)?), // version 2 is the first with null
+        },
+        NewMessage {
+            kind: kind::DATATYPE,
+            flags: 1,
+            data: Cow::Owned(datatype.encode(1)?),
+        },
+        NewMessage {
+            kind: kind::FILL_VALUE,
+            flags: 1,
+            data: Cow::Owned(fill_msg.encode(2)?),
+        },
+        NewMessage {
+            kind: kind::LAYOUT,
+            flags: 0,
+            data: Cow::Owned(layout.encode(3, tx.sizes)?),
+        },
+    ];
+    let oh = encode_v1(&messages, super::HEADER_SLACK)?;
+    tx.put(oh)
+}
+
 /// Writes the chunks of `sel` (start/count within `dims`) taken from `src`
 /// (the selection's bytes), merging with `existing` chunks, and builds the
 /// chunk B-tree. Returns the root address.

@@ -337,6 +337,26 @@ impl<B: Backing> Writer<B> {
         })
     }
 
+    /// Turns the (still empty) root group into a link-message group, so it
+    /// can hold external links ([`Writer::create_link_group`] for the
+    /// root). The superblock stays version 0; its root entry then caches
+    /// nothing, which libhdf5 reads as it does for any group.
+    pub fn use_link_root(&mut self) -> Result<()> {
+        let root = self.run(|view, tx, sb| {
+            if !group::member_names(view, tx, sb.root_object_header)?.is_empty() {
+                return Err(Error::invalid(
+                    "the root group can change its storage only while it is empty",
+                ));
+            }
+            group::create_link_group(tx)
+        })?;
+        self.sb.root_object_header = root;
+        self.sb.root_symbol_table = None;
+        let bytes = self.sb.encode()?;
+        self.sink.write_at(self.sb.superblock_address, &bytes)?;
+        Ok(())
+    }
+
     /// Creates a dataset of a Rust number type from `data` (C order).
     pub fn create_dataset<T: H5Type>(
         &mut self,
@@ -407,6 +427,60 @@ impl<B: Backing> Writer<B> {
                 opts,
                 sb.indexed_storage_k,
             )?;
+            group::insert(
+                view,
+                tx,
+                parent,
+                name,
+                group::NewLink::Hard {
+                    header: oh,
+                    stab: None,
+                },
+                Self::group_k(sb),
+            )
+        })
+    }
+
+    /// Creates a dataset with a null dataspace (no elements, as h5py's
+    /// `h5py.Empty(dtype)`).
+    pub fn create_dataset_null(&mut self, path: &str, dtype: &Dtype) -> Result<()> {
+        let limits = self.limits.clone();
+        self.run(|view, tx, sb| {
+            let datatype = encode::datatype_for(dtype)?;
+            let (parent, name) = Self::parent_of(view, &limits, sb, path)?;
+            let oh = dataset::create_null(tx, &datatype)?;
+            group::insert(
+                view,
+                tx,
+                parent,
+                name,
+                group::NewLink::Hard {
+                    header: oh,
+                    stab: None,
+                },
+                Self::group_k(sb),
+            )
+        })
+    }
+
+    /// Creates a committed (named) datatype at `path`, as h5py's
+    /// `f[path] = np.dtype(...)`: an object header holding only the
+    /// datatype message.
+    pub fn commit_datatype(&mut self, path: &str, dtype: &Dtype) -> Result<()> {
+        use crate::format::object_header::{encode_v1, kind, NewMessage};
+        let limits = self.limits.clone();
+        self.run(|view, tx, sb| {
+            let datatype = encode::datatype_for(dtype)?;
+            let (parent, name) = Self::parent_of(view, &limits, sb, path)?;
+            let oh = encode_v1(
+                &[NewMessage {
+                    kind: kind::DATATYPE,
+                    flags: 1,
+                    data: Cow::Owned(datatype.encode(1)?),
+                }],
+                HEADER_SLACK,
+            )?;
+            let oh = tx.put(oh)?;
             group::insert(
                 view,
                 tx,
@@ -562,6 +636,42 @@ impl<B: Backing> Writer<B> {
         })
     }
 
+    /// Sets attribute `name` from raw element bytes in `dtype`'s stored
+    /// byte order (exact copies: fixed-length strings keep every byte,
+    /// floats every bit). Not for variable-length strings, whose bytes are
+    /// references into another file's global heap.
+    pub fn set_attr_raw(
+        &mut self,
+        path: &str,
+        name: &str,
+        dtype: &Dtype,
+        shape: Option<&[u64]>,
+        raw: &[u8],
+    ) -> Result<()> {
+        if matches!(dtype, Dtype::VarString { .. }) {
+            return Err(Error::invalid(format!(
+                "attribute {name:?}: variable-length strings cannot be written from raw bytes"
+            )));
+        }
+        let count = match shape {
+            None => 0,
+            Some(s) => crate::read::hyperslab::element_count(s, name)?,
+        };
+        if count.checked_mul(dtype.size() as u64) != Some(raw.len() as u64) {
+            return Err(Error::invalid(format!(
+                "attribute {name:?}: {} bytes do not hold {count} elements of {}",
+                raw.len(),
+                dtype.numpy_str()
+            )));
+        }
+        let limits = self.limits.clone();
+        self.run(|view, tx, sb| {
+            let addr = Self::resolve(view, &limits, sb, path)?;
+            let datatype = encode::datatype_for(dtype)?;
+            attribute::set(view, tx, addr, name, &datatype, shape, raw)
+        })
+    }
+
     /// Sets a scalar variable-length UTF-8 string attribute, as h5py does for
     /// `attrs[name] = "text"`.
     pub fn set_attr_str(&mut self, path: &str, name: &str, value: &str) -> Result<()> {
@@ -631,6 +741,48 @@ impl<B: Backing> Writer<B> {
                 parent,
                 name,
                 group::NewLink::Soft(target.to_string()),
+                Self::group_k(sb),
+            )
+        })
+    }
+
+    /// Creates a second hard link at `path` to the object `existing` links
+    /// to (as `h5py`'s `f[path] = f[existing]`), for symbol-table and
+    /// link-message groups alike.
+    ///
+    /// The target's v1 object header reference count is raised first (one
+    /// per hard link, as libhdf5 keeps it), then the link is published, so a
+    /// crash in between leaves a count one too high, which only keeps
+    /// libhdf5 from freeing the object. Objects with v2 headers (which keep
+    /// the count in a reference count message) are refused.
+    pub fn hard_link(&mut self, path: &str, existing: &str) -> Result<()> {
+        let limits = self.limits.clone();
+        self.run(|view, tx, sb| {
+            let target = Self::resolve(view, &limits, sb, existing)?;
+            let hdr = crate::format::object_header::ObjectHeader::parse(view, target, tx.limits)?;
+            let Some(count) = hdr.reference_count else {
+                return Err(Error::unsupported(format!(
+                    "a second hard link to {existing}, whose object header is version 2"
+                )));
+            };
+            let count = count
+                .checked_add(1)
+                .ok_or_else(|| Error::invalid(format!("{existing} has 2^32 hard links")))?;
+            let field = target
+                .0
+                .checked_add(crate::format::object_header::V1_REFERENCE_COUNT_OFFSET as u64)
+                .ok_or_else(|| Error::invalid("object header address overflows"))?;
+            tx.publish(Address(field), count.to_le_bytes().to_vec());
+            let (parent, name) = Self::parent_of(view, &limits, sb, path)?;
+            group::insert(
+                view,
+                tx,
+                parent,
+                name,
+                group::NewLink::Hard {
+                    header: target,
+                    stab: None,
+                },
                 Self::group_k(sb),
             )
         })

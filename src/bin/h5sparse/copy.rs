@@ -1,5 +1,11 @@
 //! `h5sparse copy SRC DST` and `h5sparse repack SRC DST`: rewrite every
-//! object of SRC through our writer.
+//! object of SRC through our writer ([`copy_file`]; its module docs say what
+//! is kept, what changes on purpose and what aborts).
+//!
+//! `repack` keeps a dataset chunked (with its chunk shape and filters) only
+//! when it needs chunks: it can grow (maximum shape larger than its shape)
+//! or has a filter we write (deflate, shuffle, fletcher32). Every other
+//! dataset is written contiguous.
 
 use std::path::{Path, PathBuf};
 
@@ -18,10 +24,12 @@ pub struct CopyArgs {
     /// HDF5 format flavour to write: `earliest` (h5py's default) or `latest`.
     #[arg(long, default_value = "earliest")]
     libver: String,
-    /// Compress every dataset: `gzip` or `gzip=LEVEL` (0-9, default 4).
+    /// Compress every non-scalar dataset (chunking it if needed): `gzip` or
+    /// `gzip=LEVEL` (0-9, default 4). Without it each dataset keeps its own
+    /// deflate/shuffle/fletcher32 filters.
     #[arg(long)]
     compression: Option<String>,
-    /// Shuffle bytes before compressing.
+    /// Shuffle bytes before compressing (with --compression).
     #[arg(long)]
     shuffle: bool,
 }

@@ -2,7 +2,10 @@
 //!
 //! * `h5sparse ls [-r] [-v] [-d] FILE[/PATH]`: lists objects like `h5ls`.
 //! * `h5sparse dump --json FILE`: the conformance dump (see `DUMP-SCHEMA.md`).
-//! * `h5sparse copy SRC DST [--compression gzip[=LEVEL]] [--shuffle]`, `h5sparse repack SRC DST`.
+//! * `h5sparse copy SRC DST [--compression gzip[=LEVEL]] [--shuffle]`: rewrite every object
+//!   through our writer (see `h5sparse::write::copy_file`).
+//! * `h5sparse repack SRC DST`: the same, contiguous unless a dataset needs chunks (it can
+//!   grow, or is filtered), dropping space freed by deletions.
 //!
 //! Failures print one line, `h5sparse: error: <message>`, on stderr and exit
 //! with status 1; usage errors exit with status 2 (clap's convention).
@@ -36,8 +39,21 @@ enum Command {
     /// Print every reachable object as JSON (the conformance dump).
     Dump(dump::DumpArgs),
     /// Rewrite every object of SRC into DST through our writer.
+    ///
+    /// Every group, dataset, committed datatype, attribute and link is
+    /// copied; soft and external links stay links, objects reached by several
+    /// hard links stay shared. DST is written in the earliest format
+    /// (superblock 0); compact datasets become contiguous; filters other than
+    /// deflate, shuffle and fletcher32 are dropped. An object that cannot be
+    /// copied (e.g. a compound datatype) aborts the copy with an error naming
+    /// it, and DST is left untouched.
     Copy(copy::CopyArgs),
     /// Write a compact copy of SRC (space freed by deletions is dropped).
+    ///
+    /// Like `copy`, and chunked datasets keep their chunks and filters only
+    /// when they need them: when they can grow (maximum shape larger than the
+    /// shape) or are compressed, shuffled or checksummed. Every other dataset
+    /// is written contiguous. DST is left untouched if the copy fails.
     Repack(copy::RepackArgs),
 }
 

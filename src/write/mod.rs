@@ -759,7 +759,7 @@ impl<B: Backing> Writer<B> {
         let limits = self.limits.clone();
         self.run(|view, tx, sb| {
             let target = Self::resolve(view, &limits, sb, existing)?;
-            let hdr = crate::format::object_header::ObjectHeader::parse(view, target, tx.limits)?;
+            let hdr = crate::format::object_header::ObjectHeader::parse(view, target, &tx.limits)?;
             let Some(count) = hdr.reference_count else {
                 return Err(Error::unsupported(format!(
                     "a second hard link to {existing}, whose object header is version 2"

@@ -84,4 +84,8 @@ impl Backing for MappedFile {
         }
         Ok(self.map.as_deref().unwrap_or(&[]))
     }
+
+    fn path(&self) -> Option<&std::path::Path> {
+        Some(self.sink.path())
+    }
 }

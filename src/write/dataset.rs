@@ -1028,3 +1028,112 @@ mod tests {
         assert_eq!(guess_chunks(&[3], 8), vec![3]);
     }
 }
+
+/// Writes elements at many positions of a 1-D dataset in one operation:
+/// `points` are (element index, stored-order element bytes). Touched chunks
+/// are rewritten copy-on-write and published with one B-tree root write;
+/// contiguous storage is patched in place, one write per run of adjacent
+/// points.
+pub(crate) fn write_points(
+    view: &FileView<'_>,
+    tx: &mut Tx<'_>,
+    addr: Address,
+    points: &[(u64, &[u8])],
+    k: u16,
+) -> Result<()> {
+    let ex = Existing::read(view, tx, addr)?;
+    if ex.space.dims.len() != 1 {
+        return Err(Error::invalid("write_points needs a 1-D dataset"));
+    }
+    let len = ex.space.dims[0];
+    for (i, b) in points {
+        if *i >= len || b.len() != ex.elem {
+            return Err(Error::invalid(format!(
+                "point {i} is out of bounds for length {len} or has the wrong size"
+            )));
+        }
+    }
+    match &ex.layout {
+        Layout::Contiguous { address, .. } if !address.is_undefined() => {
+            let mut sorted: Vec<&(u64, &[u8])> = points.iter().collect();
+            sorted.sort_by_key(|p| p.0);
+            let mut run: Option<(u64, Vec<u8>)> = None;
+            for (i, b) in sorted {
+                match &mut run {
+                    Some((s, bytes)) if *s + (bytes.len() / ex.elem) as u64 == *i => {
+                        bytes.extend_from_slice(b)
+                    }
+                    Some((s, bytes)) if *s + (bytes.len() / ex.elem) as u64 > *i => {
+                        // A repeated point: the later one wins.
+                        let at = (*i - *s) as usize * ex.elem;
+                        bytes[at..at + ex.elem].copy_from_slice(b);
+                    }
+                    _ => {
+                        if let Some((s, bytes)) = run.take() {
+                            tx.publish(Address(address.0 + s * ex.elem as u64), bytes);
+                        }
+                        run = Some((*i, b.to_vec()));
+                    }
+                }
+            }
+            if let Some((s, bytes)) = run {
+                tx.publish(Address(address.0 + s * ex.elem as u64), bytes);
+            }
+            Ok(())
+        }
+        Layout::Chunked {
+            chunk_dims,
+            index: ChunkIndexKind::BtreeV1 { address: root },
+            ..
+        } if !root.is_undefined() => {
+            let chunk = chunk_dims[0];
+            let chunk_bytes = chunk as usize * ex.elem;
+            let records = btree_v1::chunk_records(view, *root, 1, &tx.limits)?;
+            let mut touched: std::collections::BTreeMap<u64, Vec<(u64, &[u8])>> =
+                Default::default();
+            for &(i, b) in points {
+                touched.entry(i / chunk * chunk).or_default().push((i, b));
+            }
+            let mut bufs = Vec::new();
+            let mut keep = Vec::new();
+            for r in records {
+                match touched.remove(&r.offset[0]) {
+                    Some(pts) => {
+                        let mut buf = load_chunk(view, tx, &ex, &r, chunk_bytes)?;
+                        for (i, b) in pts {
+                            let at = (i - r.offset[0]) as usize * ex.elem;
+                            buf[at..at + ex.elem].copy_from_slice(b);
+                        }
+                        bufs.push((r.offset.clone(), buf));
+                    }
+                    None => keep.push(kept(view, r)?),
+                }
+            }
+            for (first, pts) in touched {
+                let mut buf = vec![0u8; chunk_bytes];
+                fill_with(&mut buf, &ex.fill);
+                for (i, b) in pts {
+                    let at = (i - first) as usize * ex.elem;
+                    buf[at..at + ex.elem].copy_from_slice(b);
+                }
+                bufs.push((vec![first], buf));
+            }
+            for (offset, bytes, mask) in encode_chunks(bufs, &ex.filters, ex.elem)? {
+                let size = bytes.len() as u32;
+                let address = tx.put(bytes)?;
+                keep.push(ChunkEntry {
+                    offset,
+                    address,
+                    size,
+                    filter_mask: mask,
+                });
+            }
+            keep.sort_by(|a, b| a.offset.cmp(&b.offset));
+            write_chunk_tree(tx, &keep, 1, ex.elem as u32, k, Some(*root))?;
+            Ok(())
+        }
+        _ => Err(Error::unsupported(
+            "writing points into this dataset's layout (only contiguous and v1 B-tree chunked)",
+        )),
+    }
+}

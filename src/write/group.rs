@@ -335,3 +335,64 @@ pub(crate) fn create_link_group(tx: &mut Tx<'_>) -> Result<Address> {
     )?;
     tx.put(oh)
 }
+
+/// Makes member `name` point where member `replacement` points and removes
+/// `replacement`, in one publishing write for symbol-table groups (the
+/// B-tree root): a crash shows the old member or the new one, never neither.
+pub(crate) fn replace_member(
+    view: &FileView<'_>,
+    tx: &mut Tx<'_>,
+    group: Address,
+    name: &str,
+    replacement: &str,
+    group_k: (u16, u16),
+) -> Result<()> {
+    let hdr = ObjectHeader::parse(view, group, &tx.limits)?;
+    let Some(stm) = stab_of(view, &hdr)? else {
+        // Link messages: retarget `name` (one slot write), then drop the
+        // temporary link (a crash in between leaves a stray member only).
+        member_names(view, tx, group)?;
+        let mut old = None;
+        let mut new = None;
+        for (slot, msg) in header::slots_of(view, &hdr, kind::LINK)? {
+            let link = LinkMessage::parse(&msg.data, slot.header_at, view.sizes)?;
+            if link.name == name {
+                old = Some((slot, link));
+            } else if link.name == replacement {
+                new = Some((slot, link));
+            }
+        }
+        let (Some((old_slot, _)), Some((new_slot, new_link))) = (old, new) else {
+            return Err(Error::invalid(format!(
+                "{name:?} or {replacement:?} is not a member"
+            )));
+        };
+        let retargeted = LinkMessage {
+            name: name.to_string(),
+            target: new_link.target,
+            creation_order: None,
+        };
+        let msg = NewMessage {
+            kind: kind::LINK,
+            flags: 0,
+            data: Cow::Owned(retargeted.encode()?),
+        };
+        header::replace_message(view, tx, group, &old_slot, msg)?;
+        return header::remove_message(view, tx, group, &new_slot);
+    };
+    let heap = LocalHeap::parse(view, stm.local_heap)?;
+    let mut entries = stab_entries(view, tx, &stm, &heap)?;
+    let new_pos = entries
+        .iter()
+        .position(|e| e.name == replacement.as_bytes())
+        .ok_or_else(|| Error::invalid(format!("no member named {replacement:?}")))?;
+    let new_entry = entries.remove(new_pos);
+    let old = entries
+        .iter_mut()
+        .find(|e| e.name == name.as_bytes())
+        .ok_or_else(|| Error::invalid(format!("no member named {name:?}")))?;
+    let name_offset = old.entry.link_name_offset;
+    old.entry = new_entry.entry;
+    old.entry.link_name_offset = name_offset;
+    write_group_tree(tx, &entries, group_k.0, group_k.1, stm.btree)
+}

@@ -69,6 +69,12 @@ pub(crate) const HEADER_SLACK: usize = 256;
 pub trait Backing: Sink {
     /// The file's current bytes (after any buffered writes).
     fn contents(&mut self) -> std::io::Result<&[u8]>;
+
+    /// The file's path, when it has one (lets [`Writer::reader`] map it
+    /// instead of copying it).
+    fn path(&self) -> Option<&std::path::Path> {
+        None
+    }
 }
 
 /// Creates and modifies an HDF5 file through a [`Backing`] sink.
@@ -806,6 +812,53 @@ impl<B: Backing> Writer<B> {
     pub fn flush(&mut self) -> Result<()> {
         self.sink.sync()?;
         Ok(())
+    }
+
+    /// A reader over the file as it is now (mapped again when it has a
+    /// path, copied otherwise).
+    pub fn reader(&mut self) -> Result<crate::read::File> {
+        self.sink.contents()?; // flushes buffered writes
+        #[cfg(feature = "mmap")]
+        if let Some(p) = self.sink.path() {
+            return crate::read::File::open(p);
+        }
+        let bytes = self.sink.contents()?.to_vec();
+        crate::read::File::from_bytes(bytes)
+    }
+
+    /// Writes elements at many positions of a 1-D dataset as one atomic
+    /// operation: `points` are (index, value); a later repeat wins.
+    pub fn write_points<T: H5Type>(&mut self, path: &str, points: &[(u64, T)]) -> Result<()> {
+        let values: Vec<T> = points.iter().map(|p| p.1).collect();
+        let raw = self.stored_bytes(path, &values)?.into_owned();
+        let size = std::mem::size_of::<T>();
+        let pts: Vec<(u64, &[u8])> = points
+            .iter()
+            .enumerate()
+            .map(|(k, p)| (p.0, &raw[k * size..(k + 1) * size]))
+            .collect();
+        let limits = self.limits.clone();
+        self.run(|view, tx, sb| {
+            let addr = Self::resolve(view, &limits, sb, path)?;
+            dataset::write_points(view, tx, addr, &pts, sb.indexed_storage_k)
+        })
+    }
+
+    /// Points the member at `path` to the object at `replacement` (a member
+    /// of the same group) and removes `replacement`, atomically for
+    /// symbol-table groups.
+    pub fn replace_member(&mut self, path: &str, replacement: &str) -> Result<()> {
+        let limits = self.limits.clone();
+        self.run(|view, tx, sb| {
+            let (parent, name) = Self::parent_of(view, &limits, sb, path)?;
+            let (parent2, rep) = Self::parent_of(view, &limits, sb, replacement)?;
+            if parent != parent2 {
+                return Err(Error::invalid(format!(
+                    "{replacement} is not in the same group as {path}"
+                )));
+            }
+            group::replace_member(view, tx, parent, name, rep, Self::group_k(sb))
+        })
     }
 
     /// Syncs and returns the sink.

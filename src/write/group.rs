@@ -307,7 +307,7 @@ pub(crate) fn create_stab_group(
 pub(crate) fn create_link_group(tx: &mut Tx<'_>) -> Result<Address> {
     use crate::format::message::group_info::GroupInfo;
     use crate::format::message::link_info::LinkInfo;
-    use crate::format::object_header::encode_v1;
+    use crate::format::object_header::{encode_v1, encode_v2};
     let info = LinkInfo {
         max_creation_index: None,
         fractal_heap: Address::UNDEFINED,
@@ -318,20 +318,22 @@ pub(crate) fn create_link_group(tx: &mut Tx<'_>) -> Result<Address> {
         link_phase_change: None,
         estimated: None,
     };
-    let oh = encode_v1(
-        &[
-            NewMessage {
-                kind: kind::LINK_INFO,
-                flags: 0,
-                data: Cow::Owned(info.encode()?),
-            },
-            NewMessage {
-                kind: kind::GROUP_INFO,
-                flags: 0,
-                data: Cow::Owned(group_info.encode()?),
-            },
-        ],
-        super::HEADER_SLACK * 4,
-    )?;
+    let messages = [
+        NewMessage {
+            kind: kind::LINK_INFO,
+            flags: 0,
+            data: Cow::Owned(info.encode()?),
+        },
+        NewMessage {
+            kind: kind::GROUP_INFO,
+            flags: 0,
+            data: Cow::Owned(group_info.encode()?),
+        },
+    ];
+    let oh = if tx.latest {
+        encode_v2(&messages, 0, super::HEADER_SLACK * 4)?
+    } else {
+        encode_v1(&messages, super::HEADER_SLACK * 4)?
+    };
     tx.put(oh)
 }

@@ -157,7 +157,18 @@ pub(crate) fn insert(
     }
     let hdr = ObjectHeader::parse(view, group, tx.limits)?;
     let Some(stm) = stab_of(view, &hdr)? else {
-        // Link-message group: one more link message.
+        // Link-message group: one more link message. A group that tracks
+        // link creation order would also need its link info message's
+        // maximum creation index raised in the same write.
+        if let Some(m) = hdr.first(kind::LINK_INFO) {
+            let info =
+                crate::format::message::link_info::LinkInfo::parse(m.data, m.at, view.sizes)?;
+            if info.max_creation_index.is_some() {
+                return Err(Error::unsupported(
+                    "adding links to a group that tracks link creation order (track_order=True)",
+                ));
+            }
+        }
         let target = match link {
             NewLink::Hard { header, .. } => LinkTarget::Hard(header),
             NewLink::Soft(p) => LinkTarget::Soft(p),

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use h5sparse::io::sink::{FaultSink, MemSink};
-use h5sparse::write::{DatasetOptions, Writer};
+use h5sparse::write::{CreateOptions, DatasetOptions, Format, Writer};
 use h5sparse::{ByteOrder, CharSet, Dtype, File, StringPadding, Values};
 
 fn tmp(name: &str) -> PathBuf {
@@ -439,21 +439,35 @@ fn crash_ops() -> Vec<(&'static str, CrashOp)> {
 
 #[test]
 fn a_crash_at_any_write_leaves_the_old_or_the_new_content() {
+    crash_test(&CreateOptions::default(), "crash-images");
+}
+
+#[test]
+fn a_crash_at_any_write_of_a_latest_format_file_leaves_the_old_or_the_new_content() {
+    crash_test(
+        &CreateOptions {
+            format: Format::Latest,
+        },
+        "crash-images-latest",
+    );
+}
+
+fn crash_test(opts: &CreateOptions, dir: &str) {
     // Reference states: S0 (empty file) .. Sk after each operation.
     let ops = crash_ops();
-    let mut w = Writer::create_in(FaultSink::new(MemSink::default(), u64::MAX)).unwrap();
+    let mut w = Writer::create_in_with(FaultSink::new(MemSink::default(), u64::MAX), opts).unwrap();
     let mut states = vec![dump(&w.sink().inner().bytes)];
     for (_, op) in &ops {
         op(&mut w).unwrap();
         states.push(dump(&w.sink().inner().bytes));
     }
     let total = w.sink().writes();
-    let images = tmp("crash-images");
+    let images = tmp(dir);
     let _ = std::fs::remove_dir_all(&images);
     std::fs::create_dir_all(&images).unwrap();
     let mut checked = 0;
     for n in 0..=total {
-        let mut w = match Writer::create_in(FaultSink::new(MemSink::default(), n)) {
+        let mut w = match Writer::create_in_with(FaultSink::new(MemSink::default(), n), opts) {
             Ok(w) => w,
             Err(e) => panic!("create with crash after {n} writes: {e}"),
         };
@@ -502,4 +516,177 @@ fn a_crash_at_any_write_leaves_the_old_or_the_new_content() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+// ---------------------------------------------------------------------------
+// The latest format (libver ('v110', 'v110')).
+// ---------------------------------------------------------------------------
+
+fn latest() -> CreateOptions {
+    CreateOptions {
+        format: Format::Latest,
+    }
+}
+
+#[test]
+fn a_latest_format_file_reads_back_with_the_same_content() {
+    let mut w = Writer::create_in(MemSink::default()).unwrap();
+    build_everything(&mut w).unwrap();
+    let earliest = dump(&w.close().unwrap().bytes);
+    let mut w = Writer::create_in_with(MemSink::default(), &latest()).unwrap();
+    build_everything(&mut w).unwrap();
+    let bytes = w.close().unwrap().bytes;
+    let f = File::from_bytes(bytes.clone()).unwrap();
+    assert_eq!(f.superblock_version(), 3);
+    let got = dump(&bytes);
+    assert_eq!(got["groups"], earliest["groups"]);
+    assert_eq!(
+        f.dataset("/X/indices").unwrap().read::<i32>().unwrap(),
+        vec![1, 2, 0, 1]
+    );
+}
+
+#[test]
+fn latest_format_files_open_in_h5py_and_h5dump() {
+    let path = tmp("everything_latest.h5");
+    let mut w = Writer::create_with(&path, &latest()).unwrap();
+    build_everything(&mut w).unwrap();
+    w.append("/X/data", &[5.0f32, 6.0]).unwrap();
+    w.append("/X/indices", &[2i32, 0]).unwrap();
+    w.append("/X/indptr", &[5i64, 6]).unwrap();
+    // One of each index kind: single chunk, fixed array (unpaged and
+    // paged), extensible array, v1 B-tree (two unlimited dimensions).
+    w.create_dataset(
+        "/single",
+        &[3, 2],
+        &[1i32, 2, 3, 4, 5, 6],
+        &DatasetOptions::default().chunks(&[3, 2]).gzip(1),
+    )
+    .unwrap();
+    let v: Vec<i64> = (0..3000).collect();
+    w.create_dataset(
+        "/fixed_array",
+        &[300],
+        &v[..300],
+        &DatasetOptions::default().chunks(&[7]),
+    )
+    .unwrap();
+    w.create_dataset(
+        "/fixed_array_paged",
+        &[3000],
+        &v,
+        &DatasetOptions::default().chunks(&[2]).shuffle().gzip(1),
+    )
+    .unwrap();
+    w.write_slab("/fixed_array", &[5], &[4], &[-1i64, -2, -3, -4])
+        .unwrap();
+    w.create_dataset(
+        "/two_unlimited",
+        &[2, 2],
+        &[1u8, 2, 3, 4],
+        &DatasetOptions::growable().chunks(&[1, 1]),
+    )
+    .unwrap();
+    w.append("/two_unlimited", &[5u8, 6]).unwrap();
+    w.set_attr_str("/fixed_array", "note", "hello").unwrap();
+    w.unlink("/big_endian").unwrap();
+    drop(w.close().unwrap());
+    let f = File::open(&path).unwrap();
+    assert_eq!(
+        f.dataset("/fixed_array")
+            .unwrap()
+            .read_slab::<i64>(&[4], &[6])
+            .unwrap(),
+        vec![4, -1, -2, -3, -4, 9]
+    );
+    let ours = h5sparse::dump::dump_json(&f);
+    support::check_written(&path, &ours).unwrap();
+}
+
+#[test]
+fn appends_grow_the_extensible_array_through_data_blocks_and_super_blocks() {
+    let path = tmp("ea_appends.h5");
+    let mut w = Writer::create_with(&path, &latest()).unwrap();
+    let opts = DatasetOptions::growable().chunks(&[2]);
+    w.create_dataset("/a", &[1], &[0i64], &opts).unwrap();
+    w.create_dataset("/z", &[1], &[0i32], &opts.clone().gzip(3))
+        .unwrap();
+    let mut want = vec![0i64];
+    // 2-element chunks: 1500 elements = 750 entries: index block, the two
+    // index-block super blocks' data blocks, then EASB super blocks.
+    let mut next = 1i64;
+    for step in [1usize, 3, 10, 40, 200, 1246] {
+        let add: Vec<i64> = (next..next + step as i64).collect();
+        next += step as i64;
+        w.append("/a", &add).unwrap();
+        let add32: Vec<i32> = add.iter().map(|&x| x as i32).collect();
+        w.append("/z", &add32).unwrap();
+        want.extend(add);
+    }
+    drop(w.close().unwrap());
+    let f = File::open(&path).unwrap();
+    assert_eq!(f.dataset("/a").unwrap().read::<i64>().unwrap(), want);
+    let ours = h5sparse::dump::dump_json(&f);
+    support::check_written(&path, &ours).unwrap();
+}
+
+#[test]
+fn an_h5py_latest_file_is_modified_in_place() {
+    let Some(py) = support::require_python("h5py latest file").unwrap() else {
+        return;
+    };
+    let path = tmp("h5py_latest.h5");
+    let script = format!(
+        r#"
+import h5py, numpy as np
+with h5py.File({p:?}, 'w', libver=('v110', 'v110')) as f:
+    g = f.create_group('X')
+    g.attrs['encoding-type'] = 'csr_matrix'
+    g.create_dataset('data', data=np.arange(5, dtype='f4'), maxshape=(None,), chunks=(2,))
+    g.create_dataset('indptr', data=np.arange(6), maxshape=(None,), chunks=(4,), compression='gzip')
+    g.create_dataset('fixed', data=np.arange(20).reshape(4, 5), chunks=(2, 2))
+    for i in range(5):
+        f.create_group(f'g{{i}}')
+"#,
+        p = path.to_str().unwrap()
+    );
+    let out = Command::new(&py).arg("-c").arg(&script).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut w = Writer::open(&path).unwrap();
+    w.append("/X/data", &[5.0f32, 6.0, 7.0, 8.0, 9.0, 10.0])
+        .unwrap();
+    w.append("/X/indptr", &(6i64..40).collect::<Vec<_>>())
+        .unwrap();
+    w.write_slab("/X/fixed", &[1, 1], &[2, 2], &[-1i64, -2, -3, -4])
+        .unwrap();
+    w.set_attr_str("/X", "encoding-version", "0.1.0").unwrap();
+    w.set_attr_array("/X", "shape", &[4i64, 3]).unwrap();
+    w.delete_attr("/X", "encoding-type").unwrap();
+    w.create_group("/g5").unwrap();
+    w.create_dataset("/g5/new", &[3], &[1u16, 2, 3], &DatasetOptions::default())
+        .unwrap();
+    w.unlink("/g0").unwrap();
+    for i in 0..30 {
+        w.set_attr_array("/g1", &format!("a{i}"), &[i as i64])
+            .unwrap_or_else(|e| {
+                // Past 8 attributes libhdf5 would go dense; we keep them compact.
+                panic!("attribute {i}: {e}")
+            });
+    }
+    drop(w.close().unwrap());
+    let f = File::open(&path).unwrap();
+    assert_eq!(
+        f.dataset("/X/data").unwrap().read::<f32>().unwrap(),
+        (0..11).map(|x| x as f32).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        f.dataset("/X/indptr").unwrap().read::<i64>().unwrap(),
+        (0..40).collect::<Vec<_>>()
+    );
+    let ours = h5sparse::dump::dump_json(&f);
+    support::check_written(&path, &ours).unwrap();
 }

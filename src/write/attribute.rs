@@ -35,7 +35,8 @@ fn find(
         if msg.flags & crate::format::object_header::MESSAGE_FLAG_SHARED != 0 {
             continue;
         }
-        let parsed = AttributeMessage::parse(&msg.data, slot.header_at + 8, view.sizes);
+        let at = slot.header_at + header::message_header_len(&hdr);
+        let parsed = AttributeMessage::parse(&msg.data, at, view.sizes);
         if let Ok(a) = parsed {
             if a.name == name {
                 return Ok(Some(slot));
@@ -73,7 +74,9 @@ pub(crate) fn set(
             max_dims: None,
         },
     };
-    let encoded = AttributeMessage::encode(name, datatype, &space, data, 1)?;
+    let hdr_version = ObjectHeader::parse(view, oh, &tx.limits)?.version;
+    let version = if hdr_version >= 2 { 3 } else { 1 };
+    let encoded = AttributeMessage::encode(name, datatype, &space, data, version)?;
     if encoded.len() > 65_000 {
         return Err(Error::unsupported(format!(
             "attribute {name:?} is {} bytes; compact attributes are limited to 64 KiB",

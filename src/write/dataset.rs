@@ -8,6 +8,7 @@ use super::tx::Tx;
 use crate::error::{Error, Result};
 use crate::filters::{self, FilterSpec};
 use crate::format::btree_v1;
+use crate::format::chunk_index::extensible_array::ExtensibleArrayParams;
 use crate::format::chunk_index::{ChunkIndexKind, ChunkRecord};
 use crate::format::message::dataspace::{Dataspace, DataspaceKind};
 use crate::format::message::datatype::Datatype;
@@ -253,6 +254,7 @@ pub(crate) struct Existing<'a> {
     pub space_version: u8,
     pub layout: Layout<'a>,
     pub layout_slot: Slot,
+    pub layout_version: u8,
     pub elem: usize,
     pub filters: Vec<FilterSpec>,
     pub fill: Vec<u8>,
@@ -273,7 +275,7 @@ impl<'a> Existing<'a> {
                 })
         };
         let (space_slot, space_msg) = one(kind::DATASPACE, "dataspace")?;
-        let data_at = space_slot.header_at + 8;
+        let data_at = space_slot.header_at + header::message_header_len(&header);
         let space = Dataspace::parse(&space_msg.data, data_at, view.sizes)?;
         let space_version = space_msg.data.first().copied().unwrap_or(1);
         let (_, dt_msg) = one(kind::DATATYPE, "datatype")?;
@@ -291,7 +293,12 @@ impl<'a> Existing<'a> {
                 return Err(Error::invalid("layout message not borrowed from the file"))
             }
         };
-        let layout = Layout::parse(layout_data, layout_slot.header_at + 8, view.sizes)?;
+        let layout_version = Layout::version_of(layout_data).unwrap_or(3);
+        let layout = Layout::parse(
+            layout_data,
+            layout_slot.header_at + header::message_header_len(&header),
+            view.sizes,
+        )?;
         let filters = match header.first(kind::FILTER_PIPELINE) {
             Some(m) => filter_pipeline::parse(m.data, m.at)?,
             None => Vec::new(),
@@ -313,6 +320,7 @@ impl<'a> Existing<'a> {
             space_version,
             layout,
             layout_slot,
+            layout_version,
             elem,
             filters,
             fill,
@@ -392,22 +400,32 @@ pub(crate) fn create<'d>(
                 ));
             }
         }
-        let root = write_chunks(
+        let entries = write_chunks(tx, &chunk, shape, &raw, elem, &filters, fill.as_deref())?;
+        let max = maxshape.clone().unwrap_or_else(|| shape.to_vec());
+        let template = if tx.latest {
+            latest_index_kind(shape, &max, &chunk)
+        } else {
+            ChunkIndexKind::BtreeV1 {
+                address: Address::UNDEFINED,
+            }
+        };
+        let index = build_index(
             tx,
-            &chunk,
-            shape,
-            &raw,
-            elem,
-            &filters,
-            fill.as_deref(),
-            indexed_storage_k,
-            None,
-            Vec::new(),
+            &template,
+            &entries,
+            &IndexShape {
+                elem,
+                chunk_dims: &chunk,
+                max_dims: &max,
+                filtered: !filters.is_empty(),
+                layout_version: 4,
+                k: indexed_storage_k,
+            },
         )?;
         Layout::Chunked {
             chunk_dims: chunk,
             element_size: elem as u32,
-            index: ChunkIndexKind::BtreeV1 { address: root },
+            index,
             flags: 0,
         }
     } else if raw.is_empty() {
@@ -426,36 +444,60 @@ pub(crate) fn create<'d>(
         alloc_time: if chunked { 3 } else { 2 },
         write_time: 2,
     };
+    // libver earliest: dataspace v1, fill value v2, layout v3, pipeline v1,
+    // v1 header. v110: dataspace v2, fill value v3, layout v4 for chunk
+    // indexes other than the v1 B-tree, pipeline v2, v2 header.
+    let latest = tx.latest;
+    let layout_version = match &layout {
+        Layout::Chunked {
+            index: ChunkIndexKind::BtreeV1 { .. },
+            ..
+        } => 3,
+        Layout::Chunked { .. } => 4,
+        _ => 3,
+    };
+    let dt_version = if latest && matches!(datatype, Datatype::Enum { .. }) {
+        3
+    } else {
+        1
+    };
     let mut messages = vec![
         NewMessage {
             kind: kind::DATASPACE,
             flags: 0,
-            data: Cow::Owned(space.encode(1)?),
+            data: Cow::Owned(space.encode(if latest { 2 } else { 1 })?),
         },
         NewMessage {
             kind: kind::DATATYPE,
             flags: 1,
-            data: Cow::Owned(datatype.encode(1)?),
+            data: Cow::Owned(datatype.encode(dt_version)?),
         },
         NewMessage {
             kind: kind::FILL_VALUE,
             flags: 1,
-            data: Cow::Owned(fill_msg.encode(2)?),
+            data: Cow::Owned(fill_msg.encode(if latest { 3 } else { 2 })?),
         },
         NewMessage {
             kind: kind::LAYOUT,
             flags: 0,
-            data: Cow::Owned(layout.encode(3, tx.sizes)?),
+            data: Cow::Owned(layout.encode(layout_version, tx.sizes)?),
         },
     ];
     if !filters.is_empty() {
         messages.push(NewMessage {
             kind: kind::FILTER_PIPELINE,
             flags: 1,
-            data: Cow::Owned(filter_pipeline::encode(&filters, 1)?),
+            data: Cow::Owned(filter_pipeline::encode(
+                &filters,
+                if latest { 2 } else { 1 },
+            )?),
         });
     }
-    let oh = encode_v1(&messages, super::HEADER_SLACK)?;
+    let oh = if latest {
+        crate::format::object_header::encode_v2(&messages, 0, super::HEADER_SLACK)?
+    } else {
+        encode_v1(&messages, super::HEADER_SLACK)?
+    };
     tx.put(oh)
 }
 
@@ -516,10 +558,7 @@ fn write_chunks(
     elem: usize,
     filters: &[FilterSpec],
     fill: Option<&[u8]>,
-    k: u16,
-    root: Option<Address>,
-    existing: Vec<ChunkEntry>,
-) -> Result<Address> {
+) -> Result<Vec<ChunkEntry>> {
     let rank = shape.len();
     let zeros = vec![0u64; rank];
     let sel = Block {
@@ -550,7 +589,7 @@ fn write_chunks(
         bufs.push((off, buf));
     }
     let encoded = encode_chunks(bufs, filters, elem)?;
-    let mut entries = existing;
+    let mut entries = Vec::new();
     for (offset, bytes, mask) in encoded {
         let size = bytes.len() as u32;
         let address = tx.put(bytes)?;
@@ -561,11 +600,227 @@ fn write_chunks(
             filter_mask: mask,
         });
     }
-    if entries.is_empty() {
-        return Ok(Address::UNDEFINED);
-    }
     entries.sort_by(|a, b| a.offset.cmp(&b.offset));
-    write_chunk_tree(tx, &entries, rank, elem as u32, k, root)
+    Ok(entries)
+}
+
+/// What building a chunk index needs to know about its dataset.
+pub(crate) struct IndexShape<'s> {
+    pub elem: usize,
+    pub chunk_dims: &'s [u64],
+    /// Maximum dimensions, `u64::MAX` unlimited.
+    pub max_dims: &'s [u64],
+    pub filtered: bool,
+    /// 4 or 5: under 5 a filtered chunk's size field is a full length.
+    pub layout_version: u8,
+    /// v1 B-tree `K` for chunk nodes.
+    pub k: u16,
+}
+
+/// The index libhdf5 picks for a new dataset in a latest-format file
+/// (`H5D__layout_set_latest_indexing`): a single chunk when the dataset is
+/// one chunk that cannot grow, a fixed array when nothing is unlimited, an
+/// extensible array for one unlimited dimension, and for more a v1 B-tree
+/// (layout v3, which libhdf5 accepts in any file) instead of a v2 B-tree.
+fn latest_index_kind(shape: &[u64], max: &[u64], chunk: &[u64]) -> ChunkIndexKind {
+    let unlimited = max.iter().filter(|&&m| m == u64::MAX).count();
+    let u = Address::UNDEFINED;
+    match unlimited {
+        0 if shape == max && shape == chunk => ChunkIndexKind::SingleChunk {
+            address: u,
+            filtered: None,
+        },
+        0 => ChunkIndexKind::FixedArray {
+            address: u,
+            page_bits: 10,
+        },
+        1 => {
+            let p = ExtensibleArrayParams::DEFAULT;
+            ChunkIndexKind::ExtensibleArray {
+                address: u,
+                max_bits: p.max_bits,
+                index_elements: p.index_elements,
+                min_pointers: p.min_pointers,
+                min_elements: p.min_elements,
+                page_bits: p.page_bits,
+            }
+        }
+        _ => ChunkIndexKind::BtreeV1 { address: u },
+    }
+}
+
+/// Row-major number of the chunk at element `offset` in a grid of `counts`
+/// chunks of `chunk` elements.
+fn grid_index(offset: &[u64], chunk: &[u64], counts: &[u64]) -> u64 {
+    let mut idx = 0u64;
+    for d in 0..counts.len() {
+        idx = idx * counts[d] + offset[d] / chunk[d];
+    }
+    idx
+}
+
+/// Writes a fresh index of the kind `template` names (its parameters kept,
+/// its address ignored) over `entries`; returns the index as the layout
+/// message names it. A v1 B-tree is written fresh too (no in-place root).
+pub(crate) fn build_index(
+    tx: &mut Tx<'_>,
+    template: &ChunkIndexKind,
+    entries: &[ChunkEntry],
+    g: &IndexShape<'_>,
+) -> Result<ChunkIndexKind> {
+    use crate::format::chunk_index::{extensible_array, fixed_array, IndexEntry};
+    let rank = g.chunk_dims.len();
+    let chunk_bytes = element_count(g.chunk_dims, "chunk shape")?
+        .checked_mul(g.elem as u64)
+        .ok_or_else(|| Error::invalid("chunk size overflows"))?;
+    let size_width = g.filtered.then(|| {
+        if g.layout_version >= 5 {
+            usize::from(tx.sizes.length)
+        } else {
+            crate::format::chunk_index::filtered_size_width(chunk_bytes)
+        }
+    });
+    let entry = |e: &ChunkEntry| IndexEntry {
+        address: e.address,
+        size: u64::from(e.size),
+        filter_mask: e.filter_mask,
+    };
+    let counts = |dims: &[u64], chunk: &[u64]| -> Vec<u64> {
+        dims.iter()
+            .zip(chunk)
+            .map(|(&d, &c)| d.div_ceil(c))
+            .collect()
+    };
+    Ok(match template {
+        ChunkIndexKind::BtreeV1 { .. } => ChunkIndexKind::BtreeV1 {
+            address: if entries.is_empty() {
+                Address::UNDEFINED
+            } else {
+                write_chunk_tree(tx, entries, rank, g.elem as u32, g.k, None)?
+            },
+        },
+        ChunkIndexKind::SingleChunk { .. } => {
+            if entries.len() > 1 {
+                return Err(Error::invalid(
+                    "a single-chunk dataset with more than one chunk",
+                ));
+            }
+            let e = entries.first();
+            ChunkIndexKind::SingleChunk {
+                address: e.map_or(Address::UNDEFINED, |e| e.address),
+                filtered: g
+                    .filtered
+                    .then(|| e.map_or((0, 0), |e| (u64::from(e.size), e.filter_mask))),
+            }
+        }
+        ChunkIndexKind::FixedArray { page_bits, .. } => {
+            let grid = counts(g.max_dims, g.chunk_dims);
+            let n = grid
+                .iter()
+                .try_fold(1u64, |a, &c| a.checked_mul(c))
+                .ok_or_else(|| Error::invalid("fixed array chunk grid overflows"))?;
+            tx.limits.check_alloc("fixed array", n.saturating_mul(16))?;
+            let address = if entries.is_empty() {
+                Address::UNDEFINED
+            } else {
+                let mut list = vec![IndexEntry::UNDEFINED; n as usize];
+                for e in entries {
+                    let i = grid_index(&e.offset, g.chunk_dims, &grid) as usize;
+                    *list
+                        .get_mut(i)
+                        .ok_or_else(|| Error::invalid("chunk outside the fixed array grid"))? =
+                        entry(e);
+                }
+                let es = (usize::from(tx.sizes.offset) + size_width.map_or(0, |w| w + 4)) as u8;
+                let at = tx.alloc(fixed_array::encoded_len(n, es, *page_bits, tx.sizes))?;
+                let bytes = fixed_array::encode(at, &list, size_width, *page_bits, tx.sizes)?;
+                tx.put_at(at, bytes);
+                at
+            };
+            ChunkIndexKind::FixedArray {
+                address,
+                page_bits: *page_bits,
+            }
+        }
+        ChunkIndexKind::ExtensibleArray {
+            max_bits,
+            index_elements,
+            min_pointers,
+            min_elements,
+            page_bits,
+            ..
+        } => {
+            let params = ExtensibleArrayParams {
+                max_bits: *max_bits,
+                index_elements: *index_elements,
+                min_pointers: *min_pointers,
+                min_elements: *min_elements,
+                page_bits: *page_bits,
+            };
+            let unlim = g
+                .max_dims
+                .iter()
+                .position(|&m| m == u64::MAX)
+                .ok_or_else(|| {
+                    Error::invalid("extensible array index without an unlimited dimension")
+                })?;
+            let other_max: Vec<u64> = (0..rank)
+                .filter(|&d| d != unlim)
+                .map(|d| g.max_dims[d])
+                .collect();
+            let other_chunk: Vec<u64> = (0..rank)
+                .filter(|&d| d != unlim)
+                .map(|d| g.chunk_dims[d])
+                .collect();
+            let grid = counts(&other_max, &other_chunk);
+            let slab: u64 = grid.iter().product();
+            let index_of = |off: &[u64]| {
+                let others: Vec<u64> = (0..rank).filter(|&d| d != unlim).map(|d| off[d]).collect();
+                (off[unlim] / g.chunk_dims[unlim]) * slab + grid_index(&others, &other_chunk, &grid)
+            };
+            let n = entries
+                .iter()
+                .map(|e| index_of(&e.offset) + 1)
+                .max()
+                .unwrap_or(0);
+            let address = if n == 0 {
+                Address::UNDEFINED
+            } else {
+                tx.limits
+                    .check_alloc("extensible array", n.saturating_mul(16))?;
+                let mut list = vec![IndexEntry::UNDEFINED; n as usize];
+                for e in entries {
+                    list[index_of(&e.offset) as usize] = entry(e);
+                }
+                // Encode once to learn the size, then at the allocated place.
+                let probe =
+                    extensible_array::encode(Address(0), &list, size_width, &params, tx.sizes)?;
+                let at = tx.alloc(probe.len() as u64)?;
+                let bytes = extensible_array::encode(at, &list, size_width, &params, tx.sizes)?;
+                tx.put_at(at, bytes);
+                at
+            };
+            ChunkIndexKind::ExtensibleArray {
+                address,
+                max_bits: *max_bits,
+                index_elements: *index_elements,
+                min_pointers: *min_pointers,
+                min_elements: *min_elements,
+                page_bits: *page_bits,
+            }
+        }
+        ChunkIndexKind::Implicit { .. } => {
+            return Err(Error::unsupported(
+                "writing datasets with an implicit chunk index",
+            ))
+        }
+        ChunkIndexKind::BtreeV2 { .. } => {
+            return Err(Error::unsupported(
+                "writing datasets with a v2 B-tree chunk index (two or more unlimited dimensions \
+                 in a libver='latest' file)",
+            ))
+        }
+    })
 }
 
 /// The decoded bytes of the stored chunk `r` (exactly `chunk_bytes`).
@@ -669,30 +924,10 @@ pub(crate) fn write_selection(
         offset: start,
         dims: count,
     };
+    let mut layout_msg: Option<NewMessage<'static>> = None;
     match &ex.layout {
-        Layout::Chunked {
-            chunk_dims, index, ..
-        } => {
-            let root = match index {
-                ChunkIndexKind::BtreeV1 { address } => *address,
-                other => {
-                    return Err(Error::unsupported(format!(
-                        "writing datasets with a {} chunk index (libver='latest' files)",
-                        match other {
-                            ChunkIndexKind::SingleChunk { .. } => "single-chunk",
-                            ChunkIndexKind::Implicit { .. } => "implicit",
-                            ChunkIndexKind::FixedArray { .. } => "fixed-array",
-                            ChunkIndexKind::ExtensibleArray { .. } => "extensible-array",
-                            _ => "v2 B-tree",
-                        }
-                    )))
-                }
-            };
-            let records = if root.is_undefined() {
-                Vec::new()
-            } else {
-                btree_v1::chunk_records(view, root, rank, &tx.limits)?
-            };
+        Layout::Chunked { chunk_dims, .. } => {
+            let records = stored_chunks(view, tx, &ex)?;
             let chunk_bytes = element_count(chunk_dims, "chunk shape")?
                 .checked_mul(ex.elem as u64)
                 .ok_or_else(|| Error::invalid("chunk size overflows"))?
@@ -744,23 +979,7 @@ pub(crate) fn write_selection(
                 });
             }
             keep.sort_by(|a, b| a.offset.cmp(&b.offset));
-            if root.is_undefined() {
-                let new_root = write_chunk_tree(tx, &keep, rank, ex.elem as u32, k, None)?;
-                let layout = Layout::Chunked {
-                    chunk_dims: chunk_dims.clone(),
-                    element_size: ex.elem as u32,
-                    index: ChunkIndexKind::BtreeV1 { address: new_root },
-                    flags: 0,
-                };
-                let msg = NewMessage {
-                    kind: kind::LAYOUT,
-                    flags: 0,
-                    data: Cow::Owned(layout.encode(3, tx.sizes)?),
-                };
-                header::replace_message(view, tx, addr, &ex.layout_slot, msg)?;
-            } else {
-                write_chunk_tree(tx, &keep, rank, ex.elem as u32, k, Some(root))?;
-            }
+            layout_msg = publish_chunks(tx, &ex, keep, k)?;
         }
         Layout::Contiguous { address, .. } => {
             if new_dims.is_some() {
@@ -785,12 +1004,11 @@ pub(crate) fn write_selection(
                     address: new_addr,
                     size,
                 };
-                let msg = NewMessage {
+                layout_msg = Some(NewMessage {
                     kind: kind::LAYOUT,
                     flags: 0,
                     data: Cow::Owned(layout.encode(3, tx.sizes)?),
-                };
-                header::replace_message(view, tx, addr, &ex.layout_slot, msg)?;
+                });
             } else {
                 // In place, one write per contiguous run of the selection.
                 for (offset, bytes) in runs(src, sel, whole, ex.elem) {
@@ -812,14 +1030,20 @@ pub(crate) fn write_selection(
                 ex.elem,
             );
             let layout = Layout::Compact { data: &buf };
-            let msg = NewMessage {
+            layout_msg = Some(NewMessage {
                 kind: kind::LAYOUT,
                 flags: 0,
-                data: Cow::Owned(layout.encode(3, tx.sizes)?),
-            };
-            header::replace_message(view, tx, addr, &ex.layout_slot, msg)?;
+                data: Cow::Owned(layout.encode(ex.layout_version.max(3), tx.sizes)?),
+            });
         }
         Layout::Virtual => return Err(Error::unsupported("writing virtual datasets")),
+    }
+    // The layout first (it publishes the new chunks), the extent second: a
+    // crash between them leaves the old extent over the new index, which
+    // shows the old content.
+    let mut edits = Vec::new();
+    if let Some(msg) = layout_msg {
+        edits.push(header::Edit::Replace(ex.layout_slot, msg));
     }
     if let Some(nd) = new_dims {
         let space = Dataspace {
@@ -832,9 +1056,102 @@ pub(crate) fn write_selection(
             flags: 0,
             data: Cow::Owned(space.encode(ex.space_version)?),
         };
-        header::replace_message(view, tx, addr, &ex.space_slot, msg)?;
+        edits.push(header::Edit::Replace(ex.space_slot, msg));
+    }
+    if !edits.is_empty() {
+        header::edit(view, tx, addr, edits)?;
     }
     Ok(())
+}
+
+/// Every stored chunk of a chunked dataset, whatever its index.
+fn stored_chunks(view: &FileView<'_>, tx: &Tx<'_>, ex: &Existing<'_>) -> Result<Vec<ChunkRecord>> {
+    let Layout::Chunked {
+        chunk_dims,
+        element_size,
+        index,
+        ..
+    } = &ex.layout
+    else {
+        return Err(Error::invalid("not a chunked dataset"));
+    };
+    let rank = ex.space.dims.len();
+    if let ChunkIndexKind::BtreeV1 { address } = index {
+        if address.is_undefined() {
+            return Ok(Vec::new());
+        }
+        return btree_v1::chunk_records(view, *address, rank, &tx.limits);
+    }
+    let max = ex
+        .space
+        .max_dims
+        .clone()
+        .unwrap_or_else(|| ex.space.dims.clone());
+    let geom = crate::format::chunk_index::ChunkGeometry {
+        dims: &ex.space.dims,
+        max_dims: &max,
+        chunk_dims,
+        element_size: *element_size,
+        filtered: !ex.filters.is_empty(),
+    };
+    crate::format::chunk_index::records(view, index, &geom, &tx.limits)
+}
+
+/// Publishes the chunk set `keep` (sorted) of a chunked dataset: a v1
+/// B-tree with a root is rebuilt and its root rewritten in place (`None`
+/// returned); any other index is written fresh and the new layout message
+/// that names it is returned, for the caller to publish.
+fn publish_chunks(
+    tx: &mut Tx<'_>,
+    ex: &Existing<'_>,
+    keep: Vec<ChunkEntry>,
+    k: u16,
+) -> Result<Option<NewMessage<'static>>> {
+    let Layout::Chunked {
+        chunk_dims,
+        index,
+        flags,
+        ..
+    } = &ex.layout
+    else {
+        return Err(Error::invalid("not a chunked dataset"));
+    };
+    let rank = chunk_dims.len();
+    if let ChunkIndexKind::BtreeV1 { address } = index {
+        if !address.is_undefined() && !keep.is_empty() {
+            write_chunk_tree(tx, &keep, rank, ex.elem as u32, k, Some(*address))?;
+            return Ok(None);
+        }
+    }
+    let max = ex
+        .space
+        .max_dims
+        .clone()
+        .unwrap_or_else(|| ex.space.dims.clone());
+    let new_index = build_index(
+        tx,
+        index,
+        &keep,
+        &IndexShape {
+            elem: ex.elem,
+            chunk_dims,
+            max_dims: &max,
+            filtered: !ex.filters.is_empty(),
+            layout_version: ex.layout_version,
+            k,
+        },
+    )?;
+    let layout = Layout::Chunked {
+        chunk_dims: chunk_dims.clone(),
+        element_size: ex.elem as u32,
+        index: new_index,
+        flags: *flags,
+    };
+    Ok(Some(NewMessage {
+        kind: kind::LAYOUT,
+        flags: 0,
+        data: Cow::Owned(layout.encode(ex.layout_version.max(3), tx.sizes)?),
+    }))
 }
 
 /// Byte runs (offset in the dataset's storage, bytes) of selection `sel`
@@ -890,10 +1207,7 @@ pub(crate) fn resize(
             new_dims.len()
         )));
     }
-    let Layout::Chunked {
-        chunk_dims, index, ..
-    } = &ex.layout
-    else {
+    let Layout::Chunked { chunk_dims, .. } = &ex.layout else {
         return Err(Error::invalid(
             "only chunked datasets can change shape (as in libhdf5); create it with maxshape",
         ));
@@ -913,53 +1227,49 @@ pub(crate) fn resize(
     }
     let old = &ex.space.dims;
     let grows = (0..rank).any(|d| new_dims[d] > old[d]);
+    let mut edits = Vec::new();
     if grows {
-        let ChunkIndexKind::BtreeV1 { address: root } = index else {
-            return Err(Error::unsupported(
-                "resizing datasets with a libver='latest' chunk index",
-            ));
-        };
-        if !root.is_undefined() {
-            let chunk_bytes = element_count(chunk_dims, "chunk shape")? as usize * ex.elem;
-            let mut entries = Vec::new();
-            let mut scrubbed = Vec::new();
-            for r in btree_v1::chunk_records(view, *root, rank, &tx.limits)? {
-                let straddles = (0..rank)
-                    .any(|d| r.offset[d] < new_dims[d] && r.offset[d] + chunk_dims[d] > old[d]);
-                let inside_old = (0..rank).all(|d| r.offset[d] < old[d]);
-                if straddles && inside_old {
-                    let mut buf = load_chunk(view, tx, &ex, &r, chunk_bytes)?;
-                    let mut idx = vec![0u64; rank];
-                    for e in buf.chunks_exact_mut(ex.elem) {
-                        if (0..rank).any(|d| r.offset[d] + idx[d] >= old[d]) {
-                            e.copy_from_slice(&ex.fill);
-                        }
-                        for d in (0..rank).rev() {
-                            idx[d] += 1;
-                            if idx[d] < chunk_dims[d] {
-                                break;
-                            }
-                            idx[d] = 0;
-                        }
+        let chunk_bytes = element_count(chunk_dims, "chunk shape")? as usize * ex.elem;
+        let mut entries = Vec::new();
+        let mut scrubbed = Vec::new();
+        for r in stored_chunks(view, tx, &ex)? {
+            let straddles = (0..rank)
+                .any(|d| r.offset[d] < new_dims[d] && r.offset[d] + chunk_dims[d] > old[d]);
+            let inside_old = (0..rank).all(|d| r.offset[d] < old[d]);
+            if straddles && inside_old {
+                let mut buf = load_chunk(view, tx, &ex, &r, chunk_bytes)?;
+                let mut idx = vec![0u64; rank];
+                for e in buf.chunks_exact_mut(ex.elem) {
+                    if (0..rank).any(|d| r.offset[d] + idx[d] >= old[d]) {
+                        e.copy_from_slice(&ex.fill);
                     }
-                    scrubbed.push((r.offset.clone(), buf));
-                } else {
-                    entries.push(kept(view, r)?);
+                    for d in (0..rank).rev() {
+                        idx[d] += 1;
+                        if idx[d] < chunk_dims[d] {
+                            break;
+                        }
+                        idx[d] = 0;
+                    }
                 }
+                scrubbed.push((r.offset.clone(), buf));
+            } else {
+                entries.push(kept(view, r)?);
             }
-            if !scrubbed.is_empty() {
-                for (offset, bytes, mask) in encode_chunks(scrubbed, &ex.filters, ex.elem)? {
-                    let size = bytes.len() as u32;
-                    let address = tx.put(bytes)?;
-                    entries.push(ChunkEntry {
-                        offset,
-                        address,
-                        size,
-                        filter_mask: mask,
-                    });
-                }
-                entries.sort_by(|a, b| a.offset.cmp(&b.offset));
-                write_chunk_tree(tx, &entries, rank, ex.elem as u32, k, Some(*root))?;
+        }
+        if !scrubbed.is_empty() {
+            for (offset, bytes, mask) in encode_chunks(scrubbed, &ex.filters, ex.elem)? {
+                let size = bytes.len() as u32;
+                let address = tx.put(bytes)?;
+                entries.push(ChunkEntry {
+                    offset,
+                    address,
+                    size,
+                    filter_mask: mask,
+                });
+            }
+            entries.sort_by(|a, b| a.offset.cmp(&b.offset));
+            if let Some(msg) = publish_chunks(tx, &ex, entries, k)? {
+                edits.push(header::Edit::Replace(ex.layout_slot, msg));
             }
         }
     }
@@ -973,60 +1283,8 @@ pub(crate) fn resize(
         flags: 0,
         data: Cow::Owned(space.encode(ex.space_version)?),
     };
-    header::replace_message(view, tx, addr, &ex.space_slot, msg)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn chunk_grid_covering() {
-        let c = chunks_covering(&[3], &[6], &[4]);
-        assert_eq!(c, vec![vec![0], vec![4], vec![8]]);
-        let c = chunks_covering(&[0, 5], &[2, 2], &[2, 4]);
-        assert_eq!(c, vec![vec![0, 4]]);
-        assert!(chunks_covering(&[0], &[0], &[4]).is_empty());
-    }
-
-    #[test]
-    fn runs_coalesce_whole_rows() {
-        let src: Vec<u8> = (0..8).collect();
-        let r = runs(
-            &src,
-            Block {
-                offset: &[1, 0],
-                dims: &[2, 4],
-            },
-            Block {
-                offset: &[0, 0],
-                dims: &[4, 4],
-            },
-            1,
-        );
-        assert_eq!(r, vec![(4, src.clone())]);
-        let r = runs(
-            &src[..4],
-            Block {
-                offset: &[0, 1],
-                dims: &[2, 2],
-            },
-            Block {
-                offset: &[0, 0],
-                dims: &[4, 4],
-            },
-            1,
-        );
-        assert_eq!(r, vec![(1, vec![0, 1]), (5, vec![2, 3])]);
-    }
-
-    #[test]
-    fn chunk_guess_is_bounded() {
-        let c = guess_chunks(&[10_000_000], 8);
-        let bytes = c[0] * 8;
-        assert!((8 * 1024..=1024 * 1024).contains(&bytes), "{c:?}");
-        assert_eq!(guess_chunks(&[3], 8), vec![3]);
-    }
+    edits.push(header::Edit::Replace(ex.space_slot, msg));
+    header::edit(view, tx, addr, edits)
 }
 
 /// Writes elements at many positions of a 1-D dataset in one operation:
@@ -1135,5 +1393,58 @@ pub(crate) fn write_points(
         _ => Err(Error::unsupported(
             "writing points into this dataset's layout (only contiguous and v1 B-tree chunked)",
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunk_grid_covering() {
+        let c = chunks_covering(&[3], &[6], &[4]);
+        assert_eq!(c, vec![vec![0], vec![4], vec![8]]);
+        let c = chunks_covering(&[0, 5], &[2, 2], &[2, 4]);
+        assert_eq!(c, vec![vec![0, 4]]);
+        assert!(chunks_covering(&[0], &[0], &[4]).is_empty());
+    }
+
+    #[test]
+    fn runs_coalesce_whole_rows() {
+        let src: Vec<u8> = (0..8).collect();
+        let r = runs(
+            &src,
+            Block {
+                offset: &[1, 0],
+                dims: &[2, 4],
+            },
+            Block {
+                offset: &[0, 0],
+                dims: &[4, 4],
+            },
+            1,
+        );
+        assert_eq!(r, vec![(4, src.clone())]);
+        let r = runs(
+            &src[..4],
+            Block {
+                offset: &[0, 1],
+                dims: &[2, 2],
+            },
+            Block {
+                offset: &[0, 0],
+                dims: &[4, 4],
+            },
+            1,
+        );
+        assert_eq!(r, vec![(1, vec![0, 1]), (5, vec![2, 3])]);
+    }
+
+    #[test]
+    fn chunk_guess_is_bounded() {
+        let c = guess_chunks(&[10_000_000], 8);
+        let bytes = c[0] * 8;
+        assert!((8 * 1024..=1024 * 1024).contains(&bytes), "{c:?}");
+        assert_eq!(guess_chunks(&[3], 8), vec![3]);
     }
 }

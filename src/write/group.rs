@@ -157,7 +157,18 @@ pub(crate) fn insert(
     }
     let hdr = ObjectHeader::parse(view, group, &tx.limits)?;
     let Some(stm) = stab_of(view, &hdr)? else {
-        // Link-message group: one more link message.
+        // Link-message group: one more link message. A group that tracks
+        // link creation order would also need its link info message's
+        // maximum creation index raised in the same write.
+        if let Some(m) = hdr.first(kind::LINK_INFO) {
+            let info =
+                crate::format::message::link_info::LinkInfo::parse(m.data, m.at, view.sizes)?;
+            if info.max_creation_index.is_some() {
+                return Err(Error::unsupported(
+                    "adding links to a group that tracks link creation order (track_order=True)",
+                ));
+            }
+        }
         let target = match link {
             NewLink::Hard { header, .. } => LinkTarget::Hard(header),
             NewLink::Soft(p) => LinkTarget::Soft(p),
@@ -307,7 +318,7 @@ pub(crate) fn create_stab_group(
 pub(crate) fn create_link_group(tx: &mut Tx<'_>) -> Result<Address> {
     use crate::format::message::group_info::GroupInfo;
     use crate::format::message::link_info::LinkInfo;
-    use crate::format::object_header::encode_v1;
+    use crate::format::object_header::{encode_v1, encode_v2};
     let info = LinkInfo {
         max_creation_index: None,
         fractal_heap: Address::UNDEFINED,
@@ -318,21 +329,23 @@ pub(crate) fn create_link_group(tx: &mut Tx<'_>) -> Result<Address> {
         link_phase_change: None,
         estimated: None,
     };
-    let oh = encode_v1(
-        &[
-            NewMessage {
-                kind: kind::LINK_INFO,
-                flags: 0,
-                data: Cow::Owned(info.encode()?),
-            },
-            NewMessage {
-                kind: kind::GROUP_INFO,
-                flags: 0,
-                data: Cow::Owned(group_info.encode()?),
-            },
-        ],
-        super::HEADER_SLACK * 4,
-    )?;
+    let messages = [
+        NewMessage {
+            kind: kind::LINK_INFO,
+            flags: 0,
+            data: Cow::Owned(info.encode()?),
+        },
+        NewMessage {
+            kind: kind::GROUP_INFO,
+            flags: 0,
+            data: Cow::Owned(group_info.encode()?),
+        },
+    ];
+    let oh = if tx.latest {
+        encode_v2(&messages, 0, super::HEADER_SLACK * 4)?
+    } else {
+        encode_v1(&messages, super::HEADER_SLACK * 4)?
+    };
     tx.put(oh)
 }
 
@@ -377,8 +390,15 @@ pub(crate) fn replace_member(
             flags: 0,
             data: Cow::Owned(retargeted.encode()?),
         };
-        header::replace_message(view, tx, group, &old_slot, msg)?;
-        return header::remove_message(view, tx, group, &new_slot);
+        return header::edit(
+            view,
+            tx,
+            group,
+            vec![
+                header::Edit::Replace(old_slot, msg),
+                header::Edit::Remove(new_slot),
+            ],
+        );
     };
     let heap = LocalHeap::parse(view, stm.local_heap)?;
     let mut entries = stab_entries(view, tx, &stm, &heap)?;

@@ -8,6 +8,9 @@
 //!   becomes the continuation message that links the block in;
 //! * a removed message becomes NIL.
 //!
+//! Version 2 headers (`OHDR`/`OCHK`, checksummed) are edited a chunk at a
+//! time instead: see [`edit`].
+//!
 //! Version 1 headers also count their messages in the prefix. libhdf5
 //! refuses a header holding more messages than its prefix declares ("bad
 //! object header message count") but accepts fewer outside strict format
@@ -19,8 +22,8 @@ use std::borrow::Cow;
 use super::tx::Tx;
 use crate::error::{Error, Result};
 use crate::format::object_header::{
-    count_v1_messages, encode_message_v1, encode_v1_continuation_block, kind, NewMessage,
-    ObjectHeader, Slot,
+    count_v1_messages, encode_message_v1, encode_v1_continuation_block,
+    encode_v2_continuation_block, kind, v2_message_header_len, NewMessage, ObjectHeader, Slot,
 };
 use crate::format::{Address, FileView};
 
@@ -73,16 +76,233 @@ fn nil(total_len: u64) -> Result<Vec<u8>> {
     )
 }
 
-/// Reads the object header at `oh`, refusing versions not yet editable.
+/// Reads the object header at `oh`.
 fn editable<'a>(view: &FileView<'a>, tx: &Tx<'_>, oh: Address) -> Result<ObjectHeader<'a>> {
-    let hdr = ObjectHeader::parse(view, oh, &tx.limits)?;
-    if hdr.version != 1 {
-        return Err(Error::unsupported(
-            "modifying version 2 object headers (files written with libver='latest'); \
-             rewrite the file with `h5sparse copy --libver earliest` first",
+    ObjectHeader::parse(view, oh, &tx.limits)
+}
+
+/// One change to an object header.
+#[derive(Debug, Clone)]
+pub(crate) enum Edit<'m> {
+    /// Add a message.
+    Add(NewMessage<'m>),
+    /// Replace the message in a slot.
+    Replace(Slot, NewMessage<'m>),
+    /// Remove the message in a slot.
+    Remove(Slot),
+}
+
+/// Applies `edits` to the object header at `oh`.
+///
+/// Version 2 headers: every chunk an edit touches is re-encoded whole
+/// (messages, NIL space, checksum) and published with one write, chunks in
+/// the order the edits first name them. A chunk whose new messages do not
+/// fit moves the new messages (and, if needed, its largest others) into a
+/// fresh `OCHK` continuation block linked from that chunk by the same
+/// write. Version 1 headers: the edits one by one, as
+/// [`add_message`], [`replace_message`] and [`remove_message`].
+pub(crate) fn edit(
+    view: &FileView<'_>,
+    tx: &mut Tx<'_>,
+    oh: Address,
+    edits: Vec<Edit<'_>>,
+) -> Result<()> {
+    let hdr = editable(view, tx, oh)?;
+    if hdr.version == 1 {
+        for e in edits {
+            match e {
+                Edit::Add(m) => add_message(view, tx, oh, m)?,
+                Edit::Replace(slot, m) => replace_message(view, tx, oh, &slot, m)?,
+                Edit::Remove(slot) => remove_message(view, tx, oh, &slot)?,
+            }
+        }
+        return Ok(());
+    }
+    edit_v2(view, tx, &hdr, edits)
+}
+
+/// A message of a v2 chunk being rebuilt, with its creation order.
+struct Kept<'m> {
+    msg: NewMessage<'m>,
+    order: u16,
+}
+
+fn v2_len(hdr: &ObjectHeader<'_>, m: &NewMessage<'_>) -> u64 {
+    (v2_message_header_len(hdr.flags) + m.data.len()) as u64
+}
+
+fn edit_v2(
+    view: &FileView<'_>,
+    tx: &mut Tx<'_>,
+    hdr: &ObjectHeader<'_>,
+    edits: Vec<Edit<'_>>,
+) -> Result<()> {
+    let tracked = hdr.flags & 0x04 != 0;
+    // Current messages per chunk (NIL dropped, re-created as free space).
+    let mut chunks: Vec<Vec<(Option<u64>, Kept<'_>)>> =
+        hdr.chunk_info.iter().map(|_| Vec::new()).collect();
+    for s in &hdr.slots {
+        if s.kind == kind::NIL {
+            continue;
+        }
+        let msg = slot_message_v2(view, hdr, s)?;
+        let list = chunks
+            .get_mut(s.chunk)
+            .ok_or_else(|| Error::format(s.header_at, "message slot in an unknown chunk"))?;
+        list.push((
+            Some(s.header_at),
+            Kept {
+                msg,
+                order: s.creation_index.unwrap_or(0),
+            },
         ));
     }
-    Ok(hdr)
+    let area = |c: usize| hdr.chunk_info[c].messages_len;
+    let used = |list: &Vec<(Option<u64>, Kept<'_>)>| -> u64 {
+        list.iter().map(|(_, k)| v2_len(hdr, &k.msg)).sum()
+    };
+    let mut touched: Vec<usize> = Vec::new();
+    let mut fresh: Vec<Vec<usize>> = vec![Vec::new(); chunks.len()];
+    let chunk_of = |header_at: u64| {
+        hdr.slots
+            .iter()
+            .find(|s| s.header_at == header_at)
+            .map(|s| s.chunk)
+    };
+    for e in edits {
+        match e {
+            Edit::Replace(slot, m) => {
+                let c = chunk_of(slot.header_at)
+                    .ok_or_else(|| Error::invalid("replacing a message not in this header"))?;
+                let list = &mut chunks[c];
+                let pos = list
+                    .iter()
+                    .position(|(at, _)| *at == Some(slot.header_at))
+                    .ok_or_else(|| Error::invalid("replacing a message not in this header"))?;
+                list[pos].1.msg = m;
+                list[pos].0 = None;
+                fresh[c].push(pos);
+                if !touched.contains(&c) {
+                    touched.push(c);
+                }
+            }
+            Edit::Remove(slot) => {
+                let c = chunk_of(slot.header_at)
+                    .ok_or_else(|| Error::invalid("removing a message not in this header"))?;
+                chunks[c].retain(|(at, _)| *at != Some(slot.header_at));
+                if !touched.contains(&c) {
+                    touched.push(c);
+                }
+            }
+            Edit::Add(m) => {
+                if tracked && m.kind == kind::ATTRIBUTE {
+                    return Err(Error::unsupported(
+                        "adding attributes to an object that tracks attribute creation order",
+                    ));
+                }
+                // The chunk with the most free space.
+                let c = (0..chunks.len())
+                    .max_by_key(|&c| area(c).saturating_sub(used(&chunks[c])))
+                    .unwrap_or(0);
+                chunks[c].push((None, Kept { msg: m, order: 0 }));
+                let pos = chunks[c].len() - 1;
+                fresh[c].push(pos);
+                if !touched.contains(&c) {
+                    touched.push(c);
+                }
+            }
+        }
+    }
+    let cont_len = v2_message_header_len(hdr.flags) as u64
+        + u64::from(tx.sizes.offset)
+        + u64::from(tx.sizes.length);
+    for c in touched {
+        let mut list: Vec<Kept<'_>>;
+        let mut moved: Vec<Kept<'_>> = Vec::new();
+        let new_positions = &fresh[c];
+        let all = std::mem::take(&mut chunks[c]);
+        let total: u64 = all.iter().map(|(_, k)| v2_len(hdr, &k.msg)).sum();
+        if total <= area(c) {
+            list = all.into_iter().map(|(_, k)| k).collect();
+        } else {
+            // Move the new messages out, then the largest others until the
+            // rest and a continuation message fit.
+            let mut stay: Vec<(usize, Kept<'_>)> = Vec::new();
+            for (i, (_, k)) in all.into_iter().enumerate() {
+                if new_positions.contains(&i) {
+                    moved.push(k);
+                } else {
+                    stay.push((i, k));
+                }
+            }
+            loop {
+                let rest: u64 = stay.iter().map(|(_, k)| v2_len(hdr, &k.msg)).sum();
+                if rest + cont_len <= area(c) {
+                    break;
+                }
+                let big = stay
+                    .iter()
+                    .enumerate()
+                    .max_by_key(|(_, (_, k))| v2_len(hdr, &k.msg))
+                    .map(|(i, _)| i)
+                    .ok_or_else(|| {
+                        Error::invalid("object header chunk too small for a continuation message")
+                    })?;
+                moved.push(stay.remove(big).1);
+            }
+            list = stay.into_iter().map(|(_, k)| k).collect();
+            let content: u64 = moved.iter().map(|k| v2_len(hdr, &k.msg)).sum();
+            let block_len = 8 + content + CONTINUATION_SLACK as u64;
+            let msgs: Vec<NewMessage<'_>> = moved.iter().map(|k| k.msg.clone()).collect();
+            let orders: Vec<u16> = moved.iter().map(|k| k.order).collect();
+            let block = encode_v2_continuation_block(
+                &msgs,
+                hdr.flags,
+                tracked.then_some(orders.as_slice()),
+                block_len as usize,
+            )?;
+            let addr = tx.put(block)?;
+            let mut data = Vec::with_capacity(16);
+            data.extend_from_slice(&addr.0.to_le_bytes()[..usize::from(tx.sizes.offset)]);
+            data.extend_from_slice(&block_len.to_le_bytes()[..usize::from(tx.sizes.length)]);
+            list.push(Kept {
+                msg: NewMessage {
+                    kind: kind::CONTINUATION,
+                    flags: 0,
+                    data: Cow::Owned(data),
+                },
+                order: 0,
+            });
+        }
+        let msgs: Vec<NewMessage<'_>> = list.iter().map(|k| k.msg.clone()).collect();
+        let orders: Vec<u16> = list.iter().map(|k| k.order).collect();
+        let bytes =
+            hdr.reencode_chunk(view.bytes, c, &msgs, tracked.then_some(orders.as_slice()))?;
+        tx.publish_abs(hdr.chunk_info[c].abs, bytes);
+    }
+    Ok(())
+}
+
+/// A v2 message as it sits in a slot.
+fn slot_message_v2<'a>(
+    view: &FileView<'a>,
+    hdr: &ObjectHeader<'a>,
+    slot: &Slot,
+) -> Result<NewMessage<'a>> {
+    let h = v2_message_header_len(hdr.flags) as u64;
+    let raw = view.slice(
+        Address(slot.header_at - view.base),
+        slot.total_len,
+        "message slot",
+    )?;
+    let data = raw
+        .get(h as usize..)
+        .ok_or_else(|| Error::format(slot.header_at, "message shorter than its header"))?;
+    Ok(NewMessage {
+        kind: slot.kind,
+        flags: slot.flags,
+        data: Cow::Borrowed(data),
+    })
 }
 
 /// Stages a new v1 message count in the header prefix.
@@ -106,6 +326,9 @@ pub(crate) fn add_message(
     msg: NewMessage<'_>,
 ) -> Result<()> {
     let hdr = editable(view, tx, oh)?;
+    if hdr.version != 1 {
+        return edit_v2(view, tx, &hdr, vec![Edit::Add(msg)]);
+    }
     let need = encode_message_v1(&msg)?.len() as u64;
     // 1. A free slot that fits: the smallest one.
     let fit = hdr
@@ -184,7 +407,10 @@ pub(crate) fn replace_message(
     slot: &Slot,
     msg: NewMessage<'_>,
 ) -> Result<()> {
-    editable(view, tx, oh)?;
+    let hdr = editable(view, tx, oh)?;
+    if hdr.version != 1 {
+        return edit_v2(view, tx, &hdr, vec![Edit::Replace(*slot, msg)]);
+    }
     let need = encode_message_v1(&msg)?.len() as u64;
     if need <= slot.total_len {
         tx.publish_abs(slot.header_at, encode_filling(&msg, slot.total_len)?);
@@ -206,9 +432,21 @@ pub(crate) fn remove_message(
     oh: Address,
     slot: &Slot,
 ) -> Result<()> {
-    editable(view, tx, oh)?;
+    let hdr = editable(view, tx, oh)?;
+    if hdr.version != 1 {
+        return edit_v2(view, tx, &hdr, vec![Edit::Remove(*slot)]);
+    }
     tx.publish_abs(slot.header_at, nil(slot.total_len)?);
     Ok(())
+}
+
+/// Bytes from a message's header to its data in `hdr`.
+pub(crate) fn message_header_len(hdr: &ObjectHeader<'_>) -> u64 {
+    if hdr.version == 1 {
+        V1_MSG_HEADER
+    } else {
+        v2_message_header_len(hdr.flags) as u64
+    }
 }
 
 /// The slots of `hdr` holding messages of kind `k`, with their data.
@@ -219,7 +457,12 @@ pub(crate) fn slots_of<'a>(
 ) -> Result<Vec<(Slot, NewMessage<'a>)>> {
     let mut out = Vec::new();
     for s in hdr.slots.iter().filter(|s| s.kind == k) {
-        out.push((*s, slot_message(view, s)?));
+        let m = if hdr.version == 1 {
+            slot_message(view, s)?
+        } else {
+            slot_message_v2(view, hdr, s)?
+        };
+        out.push((*s, m));
     }
     Ok(out)
 }

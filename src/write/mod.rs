@@ -6,6 +6,17 @@
 //! hyperslab writes, appends to chunked datasets with unlimited maximum
 //! shape, attributes, new and deleted groups, datasets and links.
 //!
+//! With [`Format::Latest`] ([`Writer::create_in_with`]) it writes what h5py
+//! writes for `libver=('v110', 'v110')` instead: superblock v3, v2 object
+//! headers, link-message groups, layout v4 chunk indexes (single chunk,
+//! fixed array, extensible array). Such files, ours and h5py's, are
+//! modified in place the same way; a changed chunk index other than a v1
+//! B-tree is rebuilt fresh and published by rewriting the layout message
+//! (one re-encoded, re-checksummed header chunk); an append then updates the
+//! dataspace (the same chunk, or a second write that a crash may skip,
+//! leaving the old extent and so the old content). Dense (fractal heap)
+//! link and attribute storage is refused as unsupported.
+//!
 //! ## Crash consistency
 //! Every operation stages new bytes in fresh space at the end of the file,
 //! extends the superblock's end-of-file address, and only then publishes the
@@ -64,6 +75,29 @@ use tx::Tx;
 /// (attributes added without a continuation block).
 pub(crate) const HEADER_SLACK: usize = 256;
 
+/// Which HDF5 format a new file is written in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Format {
+    /// What h5py writes by default (libver 'earliest'), readable by every
+    /// libhdf5 since 1.8: superblock v0, v1 object headers, symbol-table
+    /// groups, layout v3 with v1 B-tree chunk indexes.
+    #[default]
+    Earliest,
+    /// libver ('v110', 'v110'), readable by libhdf5 1.10 and later:
+    /// superblock v3, v2 object headers with checksums, link-message groups,
+    /// attribute messages v3, layout v4 chunk indexes (single chunk, fixed
+    /// array, extensible array for one unlimited dimension; a v1 B-tree
+    /// under layout v3 for two or more unlimited dimensions).
+    Latest,
+}
+
+/// Options for creating a file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CreateOptions {
+    /// The format of the new file.
+    pub format: Format,
+}
+
 /// A [`Sink`] whose current contents can be read back as one slice, so the
 /// writer can parse the metadata it is about to change.
 pub trait Backing: Sink {
@@ -89,10 +123,20 @@ pub struct Writer<B: Backing> {
 
 #[cfg(feature = "mmap")]
 impl Writer<MappedFile> {
-    /// Creates (or truncates) the file at `path`, locked for writing.
+    /// Creates (or truncates) the file at `path`, locked for writing
+    /// ([`Format::Earliest`]).
     pub fn create(path: impl AsRef<std::path::Path>) -> Result<Writer<MappedFile>> {
+        Self::create_with(path, &CreateOptions::default())
+    }
+
+    /// Creates (or truncates) the file at `path` in the format `opts` names,
+    /// locked for writing.
+    pub fn create_with(
+        path: impl AsRef<std::path::Path>,
+        opts: &CreateOptions,
+    ) -> Result<Writer<MappedFile>> {
         let sink = crate::io::sink::FileSink::create(path)?;
-        Writer::create_in(MappedFile::new(sink))
+        Writer::create_in_with(MappedFile::new(sink), opts)
     }
 
     /// Opens the existing file at `path` for modification, locked for
@@ -105,33 +149,51 @@ impl Writer<MappedFile> {
 
 impl<B: Backing> Writer<B> {
     /// Starts a new, empty file in `sink` (superblock v0, as h5py's default).
-    pub fn create_in(mut sink: B) -> Result<Writer<B>> {
+    pub fn create_in(sink: B) -> Result<Writer<B>> {
+        Self::create_in_with(sink, &CreateOptions::default())
+    }
+
+    /// Starts a new, empty file in `sink` in the format `opts` names.
+    ///
+    /// [`Format::Latest`] mirrors h5py's `libver=('v110', 'v110')`:
+    /// superblock v3 without an extension (default file-space handling),
+    /// the root group a v2 object header with link info and group info
+    /// messages.
+    pub fn create_in_with(mut sink: B, opts: &CreateOptions) -> Result<Writer<B>> {
         sink.set_len(0)?;
         let sizes = Sizes::DEFAULT;
-        let sb_len = Superblock::encoded_len(0) as u64;
+        let latest = opts.format == Format::Latest;
+        let version = if latest { 3 } else { 0 };
+        let sb_len = Superblock::encoded_len(version) as u64;
         let limits = Limits::default();
         let mut tx = Tx {
             eoa: sb_len,
             base: 0,
             sizes,
             limits: limits.clone(),
+            latest,
             fresh: Vec::new(),
             publish: Vec::new(),
         };
-        let (root, btree, heap) = group::create_stab_group(&mut tx, (4, 16))?;
+        let (root, root_symbol_table) = if latest {
+            (group::create_link_group(&mut tx)?, None)
+        } else {
+            let (root, btree, heap) = group::create_stab_group(&mut tx, (4, 16))?;
+            (root, Some((btree, heap)))
+        };
         let eoa = tx.eoa;
         let (fresh, publish) = (
             std::mem::take(&mut tx.fresh),
             std::mem::take(&mut tx.publish),
         );
         let sb = Superblock {
-            version: 0,
+            version,
             sizes,
             superblock_address: 0,
             base_address: 0,
             eof_address: eoa,
             root_object_header: root,
-            root_symbol_table: Some((btree, heap)),
+            root_symbol_table,
             extension: Address::UNDEFINED,
             group_leaf_k: 4,
             group_internal_k: 16,
@@ -173,6 +235,7 @@ impl<B: Backing> Writer<B> {
             base: sb.base_address,
             sizes: sb.sizes,
             limits: self.limits.clone(),
+            latest: sb.version >= 2,
             fresh: Vec::new(),
             publish: Vec::new(),
         };
@@ -301,11 +364,21 @@ impl<B: Backing> Writer<B> {
         (sb.group_leaf_k.max(1), sb.group_internal_k.max(1))
     }
 
-    /// Creates an empty group at `path` (the parent must exist).
+    /// Creates an empty group at `path` (the parent must exist): a
+    /// symbol-table group in earliest-format files, a link-message group in
+    /// latest-format ones.
     pub fn create_group(&mut self, path: &str) -> Result<()> {
         let limits = self.limits.clone();
         self.run(|view, tx, sb| {
             let (parent, name) = Self::parent_of(view, &limits, sb, path)?;
+            if tx.latest {
+                let oh = group::create_link_group(tx)?;
+                let link = group::NewLink::Hard {
+                    header: oh,
+                    stab: None,
+                };
+                return group::insert(view, tx, parent, name, link, Self::group_k(sb));
+            }
             let (oh, btree, heap) = group::create_stab_group(tx, Self::group_k(sb))?;
             group::insert(
                 view,

@@ -31,6 +31,9 @@ pub(crate) struct Tx<'d> {
     pub base: u64,
     pub sizes: Sizes,
     pub limits: Limits,
+    /// New objects get the latest format (v2 object headers, link-message
+    /// groups, layout v4 chunk indexes): the file has a v2/v3 superblock.
+    pub latest: bool,
     pub fresh: Vec<(u64, Cow<'d, [u8]>)>,
     pub publish: Vec<(u64, Vec<u8>)>,
 }

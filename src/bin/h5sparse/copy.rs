@@ -60,7 +60,12 @@ fn parse_compression(s: &str) -> Result<u32, CliError> {
 
 /// Copies through a temporary file beside DST, renamed into place only on
 /// success, so a failed copy leaves no DST behind.
-fn copy_to(src: &Path, dst: &Path, opts: &CopyOptions) -> Result<(), CliError> {
+fn copy_to(
+    src: &Path,
+    dst: &Path,
+    opts: &CopyOptions,
+    format: h5sparse::write::Format,
+) -> Result<(), CliError> {
     let file = h5sparse::File::open(src)?;
     let name = dst
         .file_name()
@@ -71,7 +76,7 @@ fn copy_to(src: &Path, dst: &Path, opts: &CopyOptions) -> Result<(), CliError> {
         std::process::id()
     ));
     let result = (|| -> h5sparse::Result<()> {
-        let mut w = Writer::create(&tmp)?;
+        let mut w = Writer::create_with(&tmp, &h5sparse::write::CreateOptions { format })?;
         copy_file(&file, &mut w, opts)?;
         w.close()?;
         Ok(())
@@ -93,20 +98,15 @@ fn copy_to(src: &Path, dst: &Path, opts: &CopyOptions) -> Result<(), CliError> {
 
 /// Runs `copy`.
 pub fn run_copy(args: &CopyArgs) -> Result<(), CliError> {
-    match args.libver.as_str() {
-        "earliest" => {}
-        "latest" => {
-            return Err(CliError::Message(
-                "--libver latest: writing the latest format is not implemented yet; use earliest"
-                    .into(),
-            ))
-        }
+    let format = match args.libver.as_str() {
+        "earliest" => h5sparse::write::Format::Earliest,
+        "latest" => h5sparse::write::Format::Latest,
         other => {
             return Err(CliError::Message(format!(
                 "--libver {other}: expected earliest or latest"
             )))
         }
-    }
+    };
     let compression = args
         .compression
         .as_deref()
@@ -117,7 +117,7 @@ pub fn run_copy(args: &CopyArgs) -> Result<(), CliError> {
         shuffle: args.shuffle,
         repack: false,
     };
-    copy_to(&args.src, &args.dst, &opts)
+    copy_to(&args.src, &args.dst, &opts, format)
 }
 
 /// Runs `repack`.
@@ -126,5 +126,10 @@ pub fn run_repack(args: &RepackArgs) -> Result<(), CliError> {
         repack: true,
         ..Default::default()
     };
-    copy_to(&args.src, &args.dst, &opts)
+    copy_to(
+        &args.src,
+        &args.dst,
+        &opts,
+        h5sparse::write::Format::Earliest,
+    )
 }

@@ -280,6 +280,92 @@ pub fn records(
     Ok(sink.finish())
 }
 
+/// Bytes of a fixed array header with `sizes`.
+fn header_len(sizes: crate::format::Sizes) -> usize {
+    8 + usize::from(sizes.length) + usize::from(sizes.offset) + 4
+}
+
+/// Bytes [`encode`] produces for `n` entries of `entry_size` bytes.
+pub fn encoded_len(n: u64, entry_size: u8, page_bits: u8, sizes: crate::format::Sizes) -> u64 {
+    let prefix = 6 + u64::from(sizes.offset);
+    let entry = u64::from(entry_size);
+    let page_entries = 1u64 << page_bits.min(31);
+    let block = if n > page_entries {
+        let pages = n.div_ceil(page_entries);
+        prefix + pages.div_ceil(8) + 4 + n * entry + pages * 4
+    } else {
+        prefix + n * entry + 4
+    };
+    header_len(sizes) as u64 + block
+}
+
+/// Encodes a complete fixed array to be placed at `at`: the header, then
+/// its data block right after it (paged when there are more than
+/// `2^page_bits` entries, every page written and marked in the bitmap).
+/// `entries` are in row-major order of the maximum chunk grid;
+/// `size_width` is `Some` (see [`super::filtered_size_width`]) for filtered
+/// datasets (client id 1).
+pub fn encode(
+    at: Address,
+    entries: &[super::IndexEntry],
+    size_width: Option<usize>,
+    page_bits: u8,
+    sizes: crate::format::Sizes,
+) -> Result<Vec<u8>> {
+    use crate::format::checksum::metadata_checksum;
+    if page_bits >= 32 {
+        return Err(Error::invalid(format!(
+            "fixed array page bits {page_bits} (at most 31)"
+        )));
+    }
+    let ow = usize::from(sizes.offset);
+    let lw = usize::from(sizes.length);
+    let entry_size = u8::try_from(ow + size_width.map_or(0, |w| w + 4))
+        .map_err(|_| Error::invalid("fixed array entry too large"))?;
+    let client_id = u8::from(size_width.is_some());
+    let n = entries.len() as u64;
+    let db = Address(at.0 + header_len(sizes) as u64);
+    let mut out = Vec::with_capacity(encoded_len(n, entry_size, page_bits, sizes) as usize);
+    // Header.
+    out.extend_from_slice(b"FAHD");
+    out.extend_from_slice(&[0, client_id, entry_size, page_bits]);
+    out.extend_from_slice(&n.to_le_bytes()[..lw]);
+    out.extend_from_slice(&db.0.to_le_bytes()[..ow]);
+    let sum = metadata_checksum(&out);
+    out.extend_from_slice(&sum.to_le_bytes());
+    // Data block prefix.
+    let start = out.len();
+    out.extend_from_slice(b"FADB");
+    out.extend_from_slice(&[0, client_id]);
+    out.extend_from_slice(&at.0.to_le_bytes()[..ow]);
+    let page_entries = 1usize << page_bits;
+    if entries.len() <= page_entries {
+        for e in entries {
+            super::encode_entry(&mut out, e, size_width, sizes)?;
+        }
+        let sum = metadata_checksum(&out[start..]);
+        out.extend_from_slice(&sum.to_le_bytes());
+        return Ok(out);
+    }
+    let pages = entries.len().div_ceil(page_entries);
+    let mut bitmap = vec![0u8; pages.div_ceil(8)];
+    for p in 0..pages {
+        bitmap[p / 8] |= 0x80 >> (p % 8);
+    }
+    out.extend_from_slice(&bitmap);
+    let sum = metadata_checksum(&out[start..]);
+    out.extend_from_slice(&sum.to_le_bytes());
+    for page in entries.chunks(page_entries) {
+        let page_start = out.len();
+        for e in page {
+            super::encode_entry(&mut out, e, size_width, sizes)?;
+        }
+        let sum = metadata_checksum(&out[page_start..]);
+        out.extend_from_slice(&sum.to_le_bytes());
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::test_util::{file, seal};
@@ -470,6 +556,60 @@ mod tests {
         );
         for cut in 0..f.len() {
             assert!(records(&view(&f[..cut]), Address(0), &g, &Limits::default()).is_err());
+        }
+    }
+
+    #[test]
+    fn encode_round_trips_paged_and_unpaged() {
+        use super::super::IndexEntry;
+        for (n, filtered, page_bits) in [
+            (6u64, false, 10u8),
+            (6, true, 10),
+            (2500, false, 10),
+            (37, true, 3),
+        ] {
+            let entries: Vec<IndexEntry> = (0..n)
+                .map(|i| {
+                    if i % 3 == 1 {
+                        IndexEntry::UNDEFINED
+                    } else {
+                        IndexEntry {
+                            address: Address(100_000 + i * 16),
+                            size: if filtered { 5 + i % 7 } else { 16 },
+                            filter_mask: if filtered { (i % 2) as u32 } else { 0 },
+                        }
+                    }
+                })
+                .collect();
+            let width = filtered.then(|| super::super::filtered_size_width(16));
+            let at = 40u64;
+            let blob = encode(Address(at), &entries, width, page_bits, Sizes::DEFAULT).unwrap();
+            let entry_size = 8 + width.map_or(0, |w| w + 4) as u8;
+            assert_eq!(
+                blob.len() as u64,
+                encoded_len(n, entry_size, page_bits, Sizes::DEFAULT)
+            );
+            let mut f = vec![0u8; at as usize];
+            f.extend_from_slice(&blob);
+            let g = ChunkGeometry {
+                dims: &[n * 4],
+                max_dims: &[n * 4],
+                chunk_dims: &[4],
+                element_size: 4,
+                filtered,
+            };
+            let r = records(&view(&f), Address(at), &g, &Limits::default()).unwrap();
+            let want: Vec<(Vec<u64>, u64, u64, u32)> = entries
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| !e.address.is_undefined())
+                .map(|(i, e)| (vec![i as u64 * 4], e.address.0, e.size, e.filter_mask))
+                .collect();
+            let got: Vec<(Vec<u64>, u64, u64, u32)> = r
+                .iter()
+                .map(|r| (r.offset.clone(), r.address.0, r.size, r.filter_mask))
+                .collect();
+            assert_eq!(got, want, "n {n} filtered {filtered}");
         }
     }
 }

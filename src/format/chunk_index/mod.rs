@@ -311,6 +311,57 @@ pub(crate) fn read_entry(
     }
 }
 
+/// One entry of a fixed or extensible array index, for the encoders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndexEntry {
+    /// Where the (possibly filtered) chunk starts.
+    pub address: Address,
+    /// Stored size in bytes (written for filtered datasets only).
+    pub size: u64,
+    /// Filter mask (written for filtered datasets only).
+    pub filter_mask: u32,
+}
+
+impl IndexEntry {
+    /// The entry of a chunk that was never written.
+    pub const UNDEFINED: IndexEntry = IndexEntry {
+        address: Address::UNDEFINED,
+        size: 0,
+        filter_mask: 0,
+    };
+}
+
+/// Width of the "Chunk Size" field of a filtered fixed/extensible array
+/// entry under layout version 4: one byte more than the unfiltered chunk
+/// size needs (libhdf5 `H5D__farray_crt_context`: `1 + (log2(size) + 8) /
+/// 8`, at most 8).
+pub fn filtered_size_width(unfiltered_chunk_bytes: u64) -> usize {
+    let log2 = 63 - unfiltered_chunk_bytes.max(1).leading_zeros() as usize;
+    (1 + (log2 + 8) / 8).min(8)
+}
+
+/// Appends one entry: the address, then for filtered entries (`size_width`
+/// `Some`) the chunk size and the filter mask.
+pub(crate) fn encode_entry(
+    out: &mut Vec<u8>,
+    e: &IndexEntry,
+    size_width: Option<usize>,
+    sizes: crate::format::Sizes,
+) -> Result<()> {
+    out.extend_from_slice(&e.address.0.to_le_bytes()[..usize::from(sizes.offset)]);
+    if let Some(w) = size_width {
+        if w < 8 && e.size >> (8 * w) != 0 {
+            return Err(Error::invalid(format!(
+                "chunk of {} bytes does not fit the {w}-byte size field of its index",
+                e.size
+            )));
+        }
+        out.extend_from_slice(&e.size.to_le_bytes()[..w]);
+        out.extend_from_slice(&e.filter_mask.to_le_bytes());
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 pub(crate) mod test_util {
     //! Builders for hand-made index structures.

@@ -311,7 +311,18 @@ fn set_count(tx: &mut Tx<'_>, view: &FileView<'_>, oh: Address, delta: i64) -> R
         return Ok(());
     }
     let prefix = view.slice(oh, 4, "object header prefix")?;
-    let old = i64::from(u16::from_le_bytes([prefix[2], prefix[3]]));
+    let earlier = match tx.count_deltas.iter_mut().find(|(a, _)| *a == oh) {
+        Some((_, d)) => {
+            let before = *d;
+            *d += delta;
+            before
+        }
+        None => {
+            tx.count_deltas.push((oh, delta));
+            0
+        }
+    };
+    let old = i64::from(u16::from_le_bytes([prefix[2], prefix[3]])) + earlier;
     let new = u16::try_from(old + delta)
         .map_err(|_| Error::invalid("object header would hold more than 65535 messages"))?;
     tx.publish(Address(oh.0 + 2), new.to_le_bytes().to_vec());
@@ -334,7 +345,9 @@ pub(crate) fn add_message(
     let fit = hdr
         .slots
         .iter()
-        .filter(|s| s.kind == kind::NIL && s.total_len >= need)
+        .filter(|s| {
+            s.kind == kind::NIL && s.total_len >= need && !tx.claimed.contains(&s.header_at)
+        })
         .min_by_key(|s| s.total_len);
     if let Some(slot) = fit {
         let rest = slot.total_len - need;
@@ -354,7 +367,11 @@ pub(crate) fn add_message(
     let victim = hdr
         .slots
         .iter()
-        .filter(|s| s.total_len >= cont_len && s.kind != kind::CONTINUATION)
+        .filter(|s| {
+            s.total_len >= cont_len
+                && s.kind != kind::CONTINUATION
+                && !tx.claimed.contains(&s.header_at)
+        })
         .min_by_key(|s| (s.kind != kind::NIL, s.total_len))
         .ok_or_else(|| {
             Error::invalid("object header has no slot large enough to link a continuation block")

@@ -174,6 +174,8 @@ impl<B: Backing> Writer<B> {
             latest,
             fresh: Vec::new(),
             publish: Vec::new(),
+            claimed: Vec::new(),
+            count_deltas: Vec::new(),
         };
         let (root, root_symbol_table) = if latest {
             (group::create_link_group(&mut tx)?, None)
@@ -238,6 +240,8 @@ impl<B: Backing> Writer<B> {
             latest: sb.version >= 2,
             fresh: Vec::new(),
             publish: Vec::new(),
+            claimed: Vec::new(),
+            count_deltas: Vec::new(),
         };
         let out = {
             let bytes = self.sink.contents()?;

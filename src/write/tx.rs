@@ -36,6 +36,12 @@ pub(crate) struct Tx<'d> {
     pub latest: bool,
     pub fresh: Vec<(u64, Cow<'d, [u8]>)>,
     pub publish: Vec<(u64, Vec<u8>)>,
+    /// v1 header slots (absolute addresses) already rewritten by this
+    /// operation: later edits of the same header must not reuse them.
+    pub claimed: Vec<u64>,
+    /// v1 header message-count changes already staged, per header, so a
+    /// second edit adds to the first instead of overwriting it.
+    pub count_deltas: Vec<(Address, i64)>,
 }
 
 impl<'d> Tx<'d> {
@@ -75,6 +81,7 @@ impl<'d> Tx<'d> {
 
     /// Stages an in-place update at an absolute position.
     pub fn publish_abs(&mut self, abs: u64, bytes: Vec<u8>) {
+        self.claimed.push(abs);
         self.publish.push((abs, bytes));
     }
 }

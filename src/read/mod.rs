@@ -143,7 +143,7 @@ pub struct FilterInfo {
 }
 
 /// A Rust number type that datasets can be read into.
-pub trait H5Type: bytemuck::Pod + Send + Sync {
+pub trait H5Type: bytemuck::Pod + Default + Send + Sync {
     /// True when the stored `dtype` holds exactly this type (any byte order).
     fn matches(dtype: &Dtype) -> bool;
     /// This type as stored natively (the dtype a writer uses for it).

@@ -57,7 +57,7 @@ type Run = (u64, u64);
 
 /// Reads `ranges` of an integer dataset of any width as u64, checking
 /// that no value is negative.
-fn read_ints(ds: &Dataset<'_>, runs: &[(u64, u64)]) -> Result<Vec<u64>> {
+pub(crate) fn read_ints(ds: &Dataset<'_>, runs: &[(u64, u64)]) -> Result<Vec<u64>> {
     fn widen<T: H5Type + TryInto<u64> + Copy + fmt::Display>(
         ds: &Dataset<'_>,
         runs: &[(u64, u64)],
@@ -150,7 +150,9 @@ impl<'f> SparseDataset<'f> {
             SparseFormat::Csc => info.shape[1],
         };
         let indptr_len = indptr.shape().and_then(|s| s.first().copied()).unwrap_or(0);
-        if indptr_len != major + 1 {
+        // Longer is tolerated: an append interrupted before the shape
+        // attribute was updated leaves indptr one row ahead of the shape.
+        if indptr_len < major + 1 {
             return Err(Error::invalid(format!(
                 "{}: indptr has {indptr_len} entries, the shape needs {}",
                 group.path(),
@@ -189,6 +191,21 @@ impl<'f> SparseDataset<'f> {
     /// Which convention marked the group.
     pub fn convention(&self) -> Convention {
         self.info.convention
+    }
+
+    /// The `indices` dataset.
+    pub fn indices(&self) -> &Dataset<'f> {
+        &self.indices
+    }
+
+    /// The `indptr` dataset.
+    pub fn indptr(&self) -> &Dataset<'f> {
+        &self.indptr
+    }
+
+    /// The `data` dataset.
+    pub fn data(&self) -> &Dataset<'f> {
+        &self.data
     }
 
     /// The group.
@@ -286,7 +303,7 @@ impl<'f> SparseDataset<'f> {
 
     /// indptr bounds of each selected major and the merged ranges of
     /// `data`/`indices` to read (neighbouring majors coalesce).
-    fn major_runs(&self, majors: &[u64]) -> Result<(Vec<Bounds>, Vec<Run>)> {
+    pub(crate) fn major_runs(&self, majors: &[u64]) -> Result<(Vec<Bounds>, Vec<Run>)> {
         if majors.is_empty() {
             return Ok((Vec::new(), Vec::new()));
         }

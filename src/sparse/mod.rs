@@ -3,10 +3,12 @@
 
 pub mod convention;
 mod dataset;
+mod modify;
 mod selection;
 mod write;
 
 pub use convention::{detect, Convention, SparseFormat, SparseInfo};
 pub use dataset::SparseDataset;
+pub use modify::{append, replace, set};
 pub use selection::Sel;
 pub use write::{write_matrix, SparseWriteOptions};

@@ -13,6 +13,7 @@
 mod copy;
 mod dump;
 mod ls;
+mod tour;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -38,6 +39,8 @@ enum Command {
     Ls(ls::LsArgs),
     /// Print every reachable object as JSON (the conformance dump).
     Dump(dump::DumpArgs),
+    /// Reproduce the seed walkthrough (sparse matrices with h5py) end to end.
+    Tour(tour::TourArgs),
     /// Rewrite every object of SRC into DST through our writer.
     ///
     /// Every group, dataset, committed datatype, attribute and link is
@@ -100,6 +103,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Ls(args) => ls::run(&args, &mut out),
         Command::Dump(args) => dump::run(&args, &mut out),
+        Command::Tour(args) => tour::run(&args, &mut out),
         Command::Copy(args) => copy::run_copy(&args),
         Command::Repack(args) => copy::run_repack(&args),
     };

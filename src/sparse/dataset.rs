@@ -253,46 +253,73 @@ impl<'f> SparseDataset<'f> {
 
         let mut out_ptr = Vec::with_capacity(majors.len() + 1);
         out_ptr.push(0usize);
-        let mut out_idx: Vec<usize> = Vec::new();
-        let mut out_val: Vec<T> = Vec::new();
-        // Where each output minor position comes from: col -> chain of positions.
-        let (first, next) = if minor_all {
-            (Vec::new(), Vec::new())
-        } else {
-            minor_chains(&minors, n_minor)?
-        };
-        let mut pos = 0usize;
-        let mut row: Vec<(usize, T)> = Vec::new();
-        for &(lo, hi) in &bounds {
-            let len = (hi - lo) as usize;
-            let idx = &indices[pos..pos + len];
-            let val = &data[pos..pos + len];
-            pos += len;
-            row.clear();
-            for (k, &c) in idx.iter().enumerate() {
-                if c >= n_minor {
+        let (out_idx, out_val) = if minor_all {
+            // Whole rows: the gathered vectors become the result in place
+            // (u64 -> usize reuses the allocation); rows are sorted in place
+            // where the file stores them unsorted.
+            let mut out_idx: Vec<usize> = indices.into_iter().map(|c| c as usize).collect();
+            let mut out_val = data;
+            let mut pos = 0usize;
+            for &(lo, hi) in &bounds {
+                let len = (hi - lo) as usize;
+                let idx = &mut out_idx[pos..pos + len];
+                if let Some(&bad) = idx.iter().find(|&&c| c as u64 >= n_minor) {
                     return Err(Error::invalid(format!(
-                        "{}: stored index {c} is out of range for {n_minor} columns",
+                        "{}: stored index {bad} is out of range for {n_minor} columns",
                         self.group.path()
                     )));
                 }
-                if minor_all {
-                    row.push((c as usize, val[k]));
-                } else {
+                if !idx.windows(2).all(|w| w[0] < w[1]) {
+                    let mut pairs: Vec<(usize, T)> = idx
+                        .iter()
+                        .copied()
+                        .zip(out_val[pos..pos + len].iter().copied())
+                        .collect();
+                    pairs.sort_by_key(|p| p.0);
+                    for (k, (c, v)) in pairs.into_iter().enumerate() {
+                        out_idx[pos + k] = c;
+                        out_val[pos + k] = v;
+                    }
+                }
+                pos += len;
+                out_ptr.push(pos);
+            }
+            (out_idx, out_val)
+        } else {
+            let mut out_idx: Vec<usize> = Vec::new();
+            let mut out_val: Vec<T> = Vec::new();
+            // Where each output minor position comes from: col -> chain of positions.
+            let (first, next) = minor_chains(&minors, n_minor)?;
+            let mut pos = 0usize;
+            let mut row: Vec<(usize, T)> = Vec::new();
+            for &(lo, hi) in &bounds {
+                let len = (hi - lo) as usize;
+                let idx = &indices[pos..pos + len];
+                let val = &data[pos..pos + len];
+                pos += len;
+                row.clear();
+                for (k, &c) in idx.iter().enumerate() {
+                    if c >= n_minor {
+                        return Err(Error::invalid(format!(
+                            "{}: stored index {c} is out of range for {n_minor} columns",
+                            self.group.path()
+                        )));
+                    }
                     let mut p = first[c as usize];
                     while p != u32::MAX {
                         row.push((p as usize, val[k]));
                         p = next[p as usize];
                     }
                 }
+                if !row.windows(2).all(|w| w[0].0 < w[1].0) {
+                    row.sort_by_key(|e| e.0);
+                }
+                out_idx.extend(row.iter().map(|e| e.0));
+                out_val.extend(row.iter().map(|e| e.1));
+                out_ptr.push(out_idx.len());
             }
-            if !row.windows(2).all(|w| w[0].0 < w[1].0) {
-                row.sort_by_key(|e| e.0);
-            }
-            out_idx.extend(row.iter().map(|e| e.0));
-            out_val.extend(row.iter().map(|e| e.1));
-            out_ptr.push(out_idx.len());
-        }
+            (out_idx, out_val)
+        };
         let shape = (majors.len(), out_minor);
         let mat = match self.info.format {
             SparseFormat::Csr => CsMat::try_new(shape, out_ptr, out_idx, out_val),

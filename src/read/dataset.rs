@@ -649,54 +649,98 @@ impl<'f> Dataset<'f> {
                 let chunk_bytes = chunk as usize * elem;
                 self.file.limits.check_alloc("chunk", chunk_bytes as u64)?;
                 let records = self.chunk_records()?;
-                let mut cached: Option<(u64, Vec<u8>)> = None;
+                // Pieces: (chunk start, byte offset within chunk, bytes, output offset).
+                let mut pieces: Vec<(u64, usize, usize, usize)> = Vec::new();
                 for &(s, c, o) in runs {
                     let mut pos = s;
                     let end = s + c;
                     while pos < end {
                         let first = pos / chunk * chunk;
                         let take = (first + chunk).min(end) - pos;
-                        let dst = o + ((pos - s) as usize) * elem;
-                        let n = take as usize * elem;
-                        let within = (pos - first) as usize * elem;
-                        match records.binary_search_by(|r| r.offset[0].cmp(&first)) {
-                            Err(_) => {
-                                for e in out[dst..dst + n].chunks_exact_mut(elem) {
-                                    e.copy_from_slice(&info.fill);
-                                }
-                            }
-                            Ok(i) => {
+                        pieces.push((
+                            first,
+                            (pos - first) as usize * elem,
+                            take as usize * elem,
+                            o + ((pos - s) as usize) * elem,
+                        ));
+                        pos += take;
+                    }
+                }
+                let find = |first: u64| records.binary_search_by(|r| r.offset[0].cmp(&first)).ok();
+                if info.filters.is_empty() {
+                    for &(first, within, n, dst) in &pieces {
+                        match find(first) {
+                            None => fill_bytes(&mut out[dst..dst + n], &info.fill),
+                            Some(i) => {
                                 let r = &records[i];
-                                if info.filters.is_empty() {
-                                    let src = view.slice(
-                                        Address(r.address.0.saturating_add(within as u64)),
-                                        n as u64,
-                                        "chunk",
-                                    )?;
-                                    out[dst..dst + n].copy_from_slice(src);
-                                } else {
-                                    if cached.as_ref().is_none_or(|(off, _)| *off != first) {
-                                        let stored =
-                                            view.slice(r.address, r.size, "filtered chunk")?;
-                                        let data = filters::decode_chunk_at(
-                                            view.abs_u64(r.address),
-                                            &info.filters,
-                                            r.filter_mask,
-                                            stored,
-                                            chunk_bytes,
-                                            elem,
-                                            &self.file.limits,
-                                        )?;
-                                        cached = Some((first, data));
-                                    }
-                                    if let Some((_, data)) = &cached {
-                                        out[dst..dst + n]
-                                            .copy_from_slice(&data[within..within + n]);
-                                    }
-                                }
+                                let src = view.slice(
+                                    Address(r.address.0.saturating_add(within as u64)),
+                                    n as u64,
+                                    "chunk",
+                                )?;
+                                out[dst..dst + n].copy_from_slice(src);
                             }
                         }
-                        pos += take;
+                    }
+                    return Ok(());
+                }
+                // Compressed: the distinct chunks needed, decoded in parallel
+                // batches (each once), then copied out.
+                let mut needed: Vec<u64> = pieces.iter().map(|p| p.0).collect();
+                needed.sort_unstable();
+                needed.dedup();
+                let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+                let batch = (workers * 2).max(1);
+                for group in needed.chunks(batch) {
+                    let decode = |first: u64| -> Result<Option<DecodedChunk>> {
+                        let Some(i) = find(first) else {
+                            return Ok(None);
+                        };
+                        let r = &records[i];
+                        let stored = view.slice(r.address, r.size, "filtered chunk")?;
+                        let data = filters::decode_chunk_at(
+                            view.abs_u64(r.address),
+                            &info.filters,
+                            r.filter_mask,
+                            stored,
+                            chunk_bytes,
+                            elem,
+                            &self.file.limits,
+                        )?;
+                        Ok(Some((first, data)))
+                    };
+                    let decoded: Vec<Result<Option<DecodedChunk>>> =
+                        if workers > 1 && group.len() > 1 {
+                            std::thread::scope(|sc| {
+                                let handles: Vec<_> =
+                                    group.iter().map(|&f| sc.spawn(move || decode(f))).collect();
+                                handles
+                                    .into_iter()
+                                    .map(|h| {
+                                        h.join().unwrap_or_else(|_| {
+                                            Err(Error::invalid("chunk decoder thread panicked"))
+                                        })
+                                    })
+                                    .collect()
+                            })
+                        } else {
+                            group.iter().map(|&f| decode(f)).collect()
+                        };
+                    let mut ready: Vec<DecodedChunk> = Vec::with_capacity(decoded.len());
+                    for d in decoded {
+                        if let Some(x) = d? {
+                            ready.push(x);
+                        }
+                    }
+                    let (lo, hi) = (group[0], group[group.len() - 1]);
+                    for &(first, within, n, dst) in pieces.iter().filter(|p| p.0 >= lo && p.0 <= hi)
+                    {
+                        match ready.iter().find(|(f, _)| *f == first) {
+                            Some((_, data)) => {
+                                out[dst..dst + n].copy_from_slice(&data[within..within + n])
+                            }
+                            None => fill_bytes(&mut out[dst..dst + n], &info.fill),
+                        }
                     }
                 }
                 Ok(())
@@ -838,5 +882,18 @@ impl<'f> Dataset<'f> {
             }
         }
         Ok(())
+    }
+}
+
+/// A decoded chunk: its first element index and its bytes.
+type DecodedChunk = (u64, Vec<u8>);
+
+/// Fills `buf` with repetitions of one element's fill value.
+fn fill_bytes(buf: &mut [u8], fill: &[u8]) {
+    if fill.is_empty() {
+        return;
+    }
+    for e in buf.chunks_exact_mut(fill.len()) {
+        e.copy_from_slice(fill);
     }
 }

@@ -3,13 +3,17 @@
 //! * `h5sparse ls [-r] [-v] [-d] FILE[/PATH]`: lists objects like `h5ls`.
 //! * `h5sparse dump --json FILE`: the conformance dump (see `DUMP-SCHEMA.md`).
 //! * `h5sparse copy SRC DST [--compression gzip[=LEVEL]] [--shuffle]`, `h5sparse repack SRC DST`.
+//! * `h5sparse slice FILE GROUP [--rows SEL] [--cols SEL] [--to TARGET]`: a sub-matrix.
+//! * `h5sparse info FILE`: every sparse matrix in the file.
 //!
 //! Failures print one line, `h5sparse: error: <message>`, on stderr and exit
 //! with status 1; usage errors exit with status 2 (clap's convention).
 
 mod copy;
 mod dump;
+mod info;
 mod ls;
+mod slice;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -39,6 +43,10 @@ enum Command {
     Copy(copy::CopyArgs),
     /// Write a compact copy of SRC (space freed by deletions is dropped).
     Repack(copy::RepackArgs),
+    /// Read a selection of a sparse matrix: print it or save it as a new file.
+    Slice(slice::SliceArgs),
+    /// List every sparse matrix in a file: convention, format, shape, storage.
+    Info(info::InfoArgs),
 }
 
 /// A failure to report on stderr.
@@ -86,6 +94,8 @@ fn main() -> ExitCode {
         Command::Dump(args) => dump::run(&args, &mut out),
         Command::Copy(args) => copy::run_copy(&args),
         Command::Repack(args) => copy::run_repack(&args),
+        Command::Slice(args) => slice::run(&args, &mut out),
+        Command::Info(args) => info::run(&args, &mut out),
     };
     let result = result.and_then(|()| out.flush().map_err(CliError::Io));
     match result {

@@ -144,6 +144,11 @@ pub(crate) fn open_file(path: &Path) -> Result<h5sparse::File, CliError> {
 
 /// Checks a selection against its axis, naming the axis on failure.
 fn check_sel(axis: &str, text: &str, sel: &Sel, len: u64) -> Result<(), CliError> {
+    // Slices clamp like numpy's and cannot fail here (a zero step fails to
+    // parse); resolving them would allocate an index per element of the axis.
+    if matches!(sel, Sel::All | Sel::Slice { .. }) {
+        return Ok(());
+    }
     sel.resolve(len).map(|_| ()).map_err(|e| {
         let hint = match sel {
             Sel::Mask(_) => {

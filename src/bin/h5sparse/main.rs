@@ -6,13 +6,18 @@
 //!   through our writer (see `h5sparse::write::copy_file`).
 //! * `h5sparse repack SRC DST`: the same, contiguous unless a dataset needs chunks (it can
 //!   grow, or is filtered), dropping space freed by deletions.
+//! * `h5sparse slice FILE GROUP [--rows SEL] [--cols SEL] [--to TARGET]`: a sub-matrix.
+//! * `h5sparse info FILE`: every sparse matrix in the file.
+//! * `h5sparse tour`: the seed walkthrough, end to end.
 //!
 //! Failures print one line, `h5sparse: error: <message>`, on stderr and exit
 //! with status 1; usage errors exit with status 2 (clap's convention).
 
 mod copy;
 mod dump;
+mod info;
 mod ls;
+mod slice;
 mod tour;
 
 use std::io::{self, Write};
@@ -58,6 +63,10 @@ enum Command {
     /// shape) or are compressed, shuffled or checksummed. Every other dataset
     /// is written contiguous. DST is left untouched if the copy fails.
     Repack(copy::RepackArgs),
+    /// Read a selection of a sparse matrix: print it or save it as a new file.
+    Slice(slice::SliceArgs),
+    /// List every sparse matrix in a file: convention, format, shape, storage.
+    Info(info::InfoArgs),
 }
 
 /// A failure to report on stderr.
@@ -106,6 +115,8 @@ fn main() -> ExitCode {
         Command::Tour(args) => tour::run(&args, &mut out),
         Command::Copy(args) => copy::run_copy(&args),
         Command::Repack(args) => copy::run_repack(&args),
+        Command::Slice(args) => slice::run(&args, &mut out),
+        Command::Info(args) => info::run(&args, &mut out),
     };
     let result = result.and_then(|()| out.flush().map_err(CliError::Io));
     match result {

@@ -182,6 +182,30 @@ fn fill_with(buf: &mut [u8], fill: &[u8]) {
     }
 }
 
+/// Encodes chunk buffers (in parallel), stages them in fresh space and adds
+/// their entries to `entries`, which ends up sorted by offset.
+fn store_chunks(
+    tx: &mut Tx<'_>,
+    bufs: Vec<(Vec<u64>, Vec<u8>)>,
+    filters: &[FilterSpec],
+    elem: usize,
+    entries: &mut Vec<ChunkEntry>,
+) -> Result<()> {
+    for (offset, bytes, mask) in encode_chunks(bufs, filters, elem)? {
+        let size = u32::try_from(bytes.len())
+            .map_err(|_| Error::invalid("a chunk may not exceed 4 GiB"))?;
+        let address = tx.put(bytes)?;
+        entries.push(ChunkEntry {
+            offset,
+            address,
+            size,
+            filter_mask: mask,
+        });
+    }
+    entries.sort_by(|a, b| a.offset.cmp(&b.offset));
+    Ok(())
+}
+
 /// A chunk after the filter pipeline: offset, stored bytes, filter mask.
 type EncodedChunk = (Vec<u64>, Vec<u8>, u32);
 
@@ -588,19 +612,8 @@ fn write_chunks(
         );
         bufs.push((off, buf));
     }
-    let encoded = encode_chunks(bufs, filters, elem)?;
     let mut entries = Vec::new();
-    for (offset, bytes, mask) in encoded {
-        let size = bytes.len() as u32;
-        let address = tx.put(bytes)?;
-        entries.push(ChunkEntry {
-            offset,
-            address,
-            size,
-            filter_mask: mask,
-        });
-    }
-    entries.sort_by(|a, b| a.offset.cmp(&b.offset));
+    store_chunks(tx, bufs, filters, elem, &mut entries)?;
     Ok(entries)
 }
 
@@ -967,18 +980,7 @@ pub(crate) fn write_selection(
                 );
                 bufs.push((off, buf));
             }
-            let encoded = encode_chunks(bufs, &ex.filters, ex.elem)?;
-            for (offset, bytes, mask) in encoded {
-                let size = bytes.len() as u32;
-                let address = tx.put(bytes)?;
-                keep.push(ChunkEntry {
-                    offset,
-                    address,
-                    size,
-                    filter_mask: mask,
-                });
-            }
-            keep.sort_by(|a, b| a.offset.cmp(&b.offset));
+            store_chunks(tx, bufs, &ex.filters, ex.elem, &mut keep)?;
             layout_msg = publish_chunks(tx, &ex, keep, k)?;
         }
         Layout::Contiguous { address, .. } => {
@@ -1257,17 +1259,7 @@ pub(crate) fn resize(
             }
         }
         if !scrubbed.is_empty() {
-            for (offset, bytes, mask) in encode_chunks(scrubbed, &ex.filters, ex.elem)? {
-                let size = bytes.len() as u32;
-                let address = tx.put(bytes)?;
-                entries.push(ChunkEntry {
-                    offset,
-                    address,
-                    size,
-                    filter_mask: mask,
-                });
-            }
-            entries.sort_by(|a, b| a.offset.cmp(&b.offset));
+            store_chunks(tx, scrubbed, &ex.filters, ex.elem, &mut entries)?;
             if let Some(msg) = publish_chunks(tx, &ex, entries, k)? {
                 edits.push(header::Edit::Replace(ex.layout_slot, msg));
             }
@@ -1376,17 +1368,7 @@ pub(crate) fn write_points(
                 }
                 bufs.push((vec![first], buf));
             }
-            for (offset, bytes, mask) in encode_chunks(bufs, &ex.filters, ex.elem)? {
-                let size = bytes.len() as u32;
-                let address = tx.put(bytes)?;
-                keep.push(ChunkEntry {
-                    offset,
-                    address,
-                    size,
-                    filter_mask: mask,
-                });
-            }
-            keep.sort_by(|a, b| a.offset.cmp(&b.offset));
+            store_chunks(tx, bufs, &ex.filters, ex.elem, &mut keep)?;
             write_chunk_tree(tx, &keep, 1, ex.elem as u32, k, Some(*root))?;
             Ok(())
         }

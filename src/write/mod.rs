@@ -257,6 +257,32 @@ impl<B: Backing> Writer<B> {
         Ok(out)
     }
 
+    /// [`Writer::run`] on the object at `path`.
+    fn run_at<'d, R>(
+        &mut self,
+        path: &str,
+        plan: impl FnOnce(&FileView<'_>, &mut Tx<'d>, &Superblock, Address) -> Result<R>,
+    ) -> Result<R> {
+        let limits = self.limits.clone();
+        self.run(|view, tx, sb| {
+            let addr = Self::resolve(view, &limits, sb, path)?;
+            plan(view, tx, sb, addr)
+        })
+    }
+
+    /// [`Writer::run`] on the parent group of `path` and the last component.
+    fn run_in_parent<'d, R>(
+        &mut self,
+        path: &str,
+        plan: impl FnOnce(&FileView<'_>, &mut Tx<'d>, &Superblock, Address, &str) -> Result<R>,
+    ) -> Result<R> {
+        let limits = self.limits.clone();
+        self.run(|view, tx, sb| {
+            let (parent, name) = Self::parent_of(view, &limits, sb, path)?;
+            plan(view, tx, sb, parent, name)
+        })
+    }
+
     /// Writes fresh bytes, the superblock (end of file), then the publishing
     /// in-place updates, in that order.
     fn apply(
@@ -372,9 +398,7 @@ impl<B: Backing> Writer<B> {
     /// symbol-table group in earliest-format files, a link-message group in
     /// latest-format ones.
     pub fn create_group(&mut self, path: &str) -> Result<()> {
-        let limits = self.limits.clone();
-        self.run(|view, tx, sb| {
-            let (parent, name) = Self::parent_of(view, &limits, sb, path)?;
+        self.run_in_parent(path, |view, tx, sb, parent, name| {
             if tx.latest {
                 let oh = group::create_link_group(tx)?;
                 let link = group::NewLink::Hard {
@@ -402,9 +426,7 @@ impl<B: Backing> Writer<B> {
     /// messages (compact link storage) instead of a symbol table. External
     /// links can only live in such groups.
     pub fn create_link_group(&mut self, path: &str) -> Result<()> {
-        let limits = self.limits.clone();
-        self.run(|view, tx, sb| {
-            let (parent, name) = Self::parent_of(view, &limits, sb, path)?;
+        self.run_in_parent(path, |view, tx, sb, parent, name| {
             let oh = group::create_link_group(tx)?;
             group::insert(
                 view,
@@ -580,9 +602,7 @@ impl<B: Backing> Writer<B> {
 
     /// The stored dtype of the dataset at `path`.
     pub fn dtype_of(&mut self, path: &str) -> Result<Dtype> {
-        let limits = self.limits.clone();
-        self.run(|view, tx, sb| {
-            let addr = Self::resolve(view, &limits, sb, path)?;
+        self.run_at(path, |view, tx, _sb, addr| {
             let hdr = crate::format::object_header::ObjectHeader::parse(view, addr, &tx.limits)?;
             let m = hdr
                 .first(crate::format::object_header::kind::DATATYPE)
@@ -627,9 +647,7 @@ impl<B: Backing> Writer<B> {
         data: &[T],
     ) -> Result<()> {
         let raw = self.stored_bytes(path, data)?.into_owned();
-        let limits = self.limits.clone();
-        self.run(|view, tx, sb| {
-            let addr = Self::resolve(view, &limits, sb, path)?;
+        self.run_at(path, |view, tx, sb, addr| {
             dataset::write_selection(
                 view,
                 tx,
@@ -648,9 +666,7 @@ impl<B: Backing> Writer<B> {
     /// of rows.
     pub fn append<T: H5Type>(&mut self, path: &str, data: &[T]) -> Result<()> {
         let raw = self.stored_bytes(path, data)?.into_owned();
-        let limits = self.limits.clone();
-        self.run(|view, tx, sb| {
-            let addr = Self::resolve(view, &limits, sb, path)?;
+        self.run_at(path, |view, tx, sb, addr| {
             let ex = dataset::Existing::read(view, tx, addr)?;
             let dims = ex.space.dims.clone();
             if dims.is_empty() {
@@ -689,9 +705,7 @@ impl<B: Backing> Writer<B> {
 
     /// Changes the shape of a chunked dataset within its maximum shape.
     pub fn resize(&mut self, path: &str, shape: &[u64]) -> Result<()> {
-        let limits = self.limits.clone();
-        self.run(|view, tx, sb| {
-            let addr = Self::resolve(view, &limits, sb, path)?;
+        self.run_at(path, |view, tx, sb, addr| {
             dataset::resize(view, tx, addr, shape, sb.indexed_storage_k)
         })
     }
@@ -747,9 +761,7 @@ impl<B: Backing> Writer<B> {
                 dtype.numpy_str()
             )));
         }
-        let limits = self.limits.clone();
-        self.run(|view, tx, sb| {
-            let addr = Self::resolve(view, &limits, sb, path)?;
+        self.run_at(path, |view, tx, _sb, addr| {
             let datatype = encode::datatype_for(dtype)?;
             attribute::set(view, tx, addr, name, &datatype, shape, raw)
         })
@@ -797,27 +809,21 @@ impl<B: Backing> Writer<B> {
 
     /// Deletes attribute `name` of the object at `path`.
     pub fn delete_attr(&mut self, path: &str, name: &str) -> Result<()> {
-        let limits = self.limits.clone();
-        self.run(|view, tx, sb| {
-            let addr = Self::resolve(view, &limits, sb, path)?;
+        self.run_at(path, |view, tx, _sb, addr| {
             attribute::delete(view, tx, addr, name)
         })
     }
 
     /// Removes the link `path` (the object's space is not reclaimed).
     pub fn unlink(&mut self, path: &str) -> Result<()> {
-        let limits = self.limits.clone();
-        self.run(|view, tx, sb| {
-            let (parent, name) = Self::parent_of(view, &limits, sb, path)?;
+        self.run_in_parent(path, |view, tx, sb, parent, name| {
             group::remove(view, tx, parent, name, Self::group_k(sb))
         })
     }
 
     /// Creates a soft link at `path` pointing to `target`.
     pub fn soft_link(&mut self, path: &str, target: &str) -> Result<()> {
-        let limits = self.limits.clone();
-        self.run(|view, tx, sb| {
-            let (parent, name) = Self::parent_of(view, &limits, sb, path)?;
+        self.run_in_parent(path, |view, tx, sb, parent, name| {
             group::insert(
                 view,
                 tx,
@@ -874,9 +880,7 @@ impl<B: Backing> Writer<B> {
     /// Creates an external link at `path` to `target` inside `file`. The
     /// parent must be a link-message group ([`Writer::create_link_group`]).
     pub fn external_link(&mut self, path: &str, file: &str, target: &str) -> Result<()> {
-        let limits = self.limits.clone();
-        self.run(|view, tx, sb| {
-            let (parent, name) = Self::parent_of(view, &limits, sb, path)?;
+        self.run_in_parent(path, |view, tx, sb, parent, name| {
             let link = group::NewLink::External {
                 file: file.to_string(),
                 path: target.to_string(),
@@ -914,9 +918,7 @@ impl<B: Backing> Writer<B> {
             .enumerate()
             .map(|(k, p)| (p.0, &raw[k * size..(k + 1) * size]))
             .collect();
-        let limits = self.limits.clone();
-        self.run(|view, tx, sb| {
-            let addr = Self::resolve(view, &limits, sb, path)?;
+        self.run_at(path, |view, tx, sb, addr| {
             dataset::write_points(view, tx, addr, &pts, sb.indexed_storage_k)
         })
     }
@@ -926,8 +928,7 @@ impl<B: Backing> Writer<B> {
     /// symbol-table groups.
     pub fn replace_member(&mut self, path: &str, replacement: &str) -> Result<()> {
         let limits = self.limits.clone();
-        self.run(|view, tx, sb| {
-            let (parent, name) = Self::parent_of(view, &limits, sb, path)?;
+        self.run_in_parent(path, |view, tx, sb, parent, name| {
             let (parent2, rep) = Self::parent_of(view, &limits, sb, replacement)?;
             if parent != parent2 {
                 return Err(Error::invalid(format!(

@@ -169,3 +169,53 @@ fn anndata_and_tenx_fixtures_read() {
     let all = m.to_memory::<i32>().unwrap();
     assert_eq!(all.nnz() as u64, m.nnz());
 }
+
+#[test]
+fn major_views_borrow_the_map_and_equal_copied_reads() {
+    // Written by us to a file: chunked, unfiltered, chunks adjacent.
+    let path = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("view.h5");
+    let mut tri = TriMat::new((50, 7));
+    for r in 0..50usize {
+        for c in 0..7usize {
+            if (r + 2 * c) % 3 == 0 {
+                tri.add_triplet(r, c, (r * 7 + c) as f64);
+            }
+        }
+    }
+    let m: CsMat<f64> = tri.to_csr();
+    let mut w = Writer::create(&path).unwrap();
+    let opts = SparseWriteOptions {
+        chunk_len: Some(16),
+        ..Default::default()
+    };
+    write_matrix(&mut w, "/X", m.view(), &opts).unwrap();
+    drop(w.close().unwrap());
+    let f = File::open(&path).unwrap();
+    let x = SparseDataset::open(&f, "/X").unwrap();
+    for (a, b) in [(0u64, 50u64), (3, 17), (20, 20), (49, 50)] {
+        let v = x
+            .major_view::<f64, i32, i32>(a, b)
+            .unwrap()
+            .expect("unfiltered adjacent chunks borrow");
+        let copied = x
+            .read::<f64>(&Sel::range(a as i64, b as i64), &Sel::All)
+            .unwrap();
+        assert_eq!(v.to_dense(), copied.to_dense(), "rows {a}..{b}");
+        let bytes = f.bytes().as_ptr_range();
+        assert!(
+            v.data().is_empty() || bytes.contains(&(v.data().as_ptr() as *const u8)),
+            "borrowed from the map"
+        );
+    }
+    // Compressed: no view, the copying read still works.
+    let gz = File::from_bytes(to_file(
+        &CsMat::new((2, 2), vec![0, 1, 2], vec![1, 0], vec![5i64, 6]),
+        &SparseWriteOptions {
+            compression: Some(1),
+            ..Default::default()
+        },
+    ))
+    .unwrap();
+    let gx = SparseDataset::open(&gz, "/X").unwrap();
+    assert!(gx.major_view::<i64, i32, i32>(0, 2).unwrap().is_none());
+}

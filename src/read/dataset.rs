@@ -512,6 +512,10 @@ impl<'f> Dataset<'f> {
     /// otherwise.
     pub fn read_range_cow<T: H5Type>(&self, start: u64, count: u64) -> Result<Cow<'f, [T]>> {
         self.check_type::<T>()?;
+        if count == 0 && self.info.dims.len() == 1 {
+            self.check_selection(&[start], &[count])?;
+            return Ok(Cow::Borrowed(&[]));
+        }
         if self.info.dims.len() == 1
             && self.order() == ByteOrder::NATIVE
             && self.info.filters.is_empty()
@@ -524,16 +528,32 @@ impl<'f> Dataset<'f> {
                     Some((*address, start * elem))
                 }
                 Storage::Chunked { chunk_dims, .. } => {
+                    // Borrowable when every chunk of the range is stored
+                    // and each follows the previous one directly in the file
+                    // (as writers lay out chunks written in order).
                     let c = chunk_dims[0];
                     let first = start / c * c;
-                    let within = start + count <= first + c;
-                    if within {
-                        self.chunk_records()?
-                            .iter()
-                            .find(|r| r.offset[0] == first)
-                            .map(|r| (r.address, (start - first) * elem))
-                    } else {
-                        None
+                    let records = self.chunk_records()?;
+                    match records.binary_search_by(|r| r.offset[0].cmp(&first)) {
+                        Ok(i) if count > 0 => {
+                            let chunk_bytes = c * elem;
+                            let mut ok = true;
+                            let mut k = i;
+                            while records[k].offset[0] + c < start + count {
+                                let next = records.get(k + 1);
+                                let adjacent = next.is_some_and(|n| {
+                                    n.offset[0] == records[k].offset[0] + c
+                                        && n.address.0 == records[k].address.0 + chunk_bytes
+                                });
+                                if !adjacent {
+                                    ok = false;
+                                    break;
+                                }
+                                k += 1;
+                            }
+                            ok.then(|| (records[i].address, (start - first) * elem))
+                        }
+                        _ => None,
                     }
                 }
                 _ => None,

@@ -420,6 +420,76 @@ impl<'f> SparseDataset<'f> {
         Ok((bounds, runs))
     }
 
+    /// Major rows `start..stop` (rows of CSR, columns of CSC) as a view that
+    /// borrows `data`, `indices` and `indptr` straight from the memory map:
+    /// no copy at all. `I` and `P` are the stored index types (e.g. `i32`).
+    ///
+    /// Returns `Ok(None)` when the bytes cannot be borrowed: a filter, a
+    /// foreign byte order, misalignment, chunks not adjacent in the file, or
+    /// a file read from memory; then use [`SparseDataset::read`].
+    ///
+    /// ```
+    /// use h5sparse::sparse::SparseDataset;
+    /// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed.h5");
+    /// let file = h5sparse::File::open(path)?;
+    /// let x = SparseDataset::open(&file, "/X")?;
+    /// if let Some(v) = x.major_view::<i64, i32, i32>(0, 2)? {
+    ///     assert_eq!(v.to_dense()[[0, 1]], 18);
+    /// }
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
+    #[allow(clippy::type_complexity)]
+    pub fn major_view<T, I, P>(
+        &self,
+        start: u64,
+        stop: u64,
+    ) -> Result<Option<sprs::CsMatBase<T, I, &'f [P], &'f [I], &'f [T], P>>>
+    where
+        T: H5Type,
+        I: H5Type + sprs::SpIndex,
+        P: H5Type + sprs::SpIndex,
+    {
+        let (n_major, n_minor) = self.axes();
+        if start > stop || stop > n_major {
+            return Err(Error::invalid(format!(
+                "major range {start}..{stop} is out of bounds for {n_major}"
+            )));
+        }
+        let std::borrow::Cow::Borrowed(ptr) =
+            self.indptr.read_range_cow::<P>(start, stop - start + 1)?
+        else {
+            return Ok(None);
+        };
+        let bound = |p: P| p.try_index().map(|v| v as u64);
+        let (Some(lo), Some(hi)) = (bound(ptr[0]), bound(ptr[ptr.len() - 1])) else {
+            return Err(Error::invalid(format!(
+                "{}: negative indptr value",
+                self.group.path()
+            )));
+        };
+        if lo > hi || hi > self.info.nnz_stored {
+            return Err(Error::invalid(format!(
+                "{}: corrupt indptr",
+                self.group.path()
+            )));
+        }
+        let std::borrow::Cow::Borrowed(idx) = self.indices.read_range_cow::<I>(lo, hi - lo)? else {
+            return Ok(None);
+        };
+        let std::borrow::Cow::Borrowed(val) = self.data.read_range_cow::<T>(lo, hi - lo)? else {
+            return Ok(None);
+        };
+        let rows = (stop - start) as usize;
+        let m = match self.info.format {
+            SparseFormat::Csr => sprs::CsMatBase::try_new((rows, n_minor as usize), ptr, idx, val),
+            SparseFormat::Csc => {
+                sprs::CsMatBase::try_new_csc((n_minor as usize, rows), ptr, idx, val)
+            }
+        };
+        m.map(Some)
+            .map_err(|e| Error::invalid(format!("{}: {}", self.group.path(), e.3)))
+    }
+
     /// One element `(row, col)` (negative counts from the end): a binary
     /// search in the major row's indices; zero when not stored.
     pub fn get<T: H5Type>(&self, row: i64, col: i64) -> Result<T> {

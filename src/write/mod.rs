@@ -270,6 +270,25 @@ impl<B: Backing> Writer<B> {
         })
     }
 
+    /// Creates an object with `make` (its object header address, and for
+    /// a symbol-table group its (B-tree, heap) to cache) and links it at
+    /// `path`, in one operation.
+    fn create_linked<'d>(
+        &mut self,
+        path: &str,
+        make: impl FnOnce(
+            &FileView<'_>,
+            &mut Tx<'d>,
+            &Superblock,
+        ) -> Result<(Address, Option<(Address, Address)>)>,
+    ) -> Result<()> {
+        self.run_in_parent(path, |view, tx, sb, parent, name| {
+            let (header, stab) = make(view, tx, sb)?;
+            let link = group::NewLink::Hard { header, stab };
+            group::insert(view, tx, parent, name, link, Self::group_k(sb))
+        })
+    }
+
     /// [`Writer::run`] on the parent group of `path` and the last component.
     fn run_in_parent<'d, R>(
         &mut self,
@@ -398,27 +417,12 @@ impl<B: Backing> Writer<B> {
     /// symbol-table group in earliest-format files, a link-message group in
     /// latest-format ones.
     pub fn create_group(&mut self, path: &str) -> Result<()> {
-        self.run_in_parent(path, |view, tx, sb, parent, name| {
+        self.create_linked(path, |_, tx, sb| {
             if tx.latest {
-                let oh = group::create_link_group(tx)?;
-                let link = group::NewLink::Hard {
-                    header: oh,
-                    stab: None,
-                };
-                return group::insert(view, tx, parent, name, link, Self::group_k(sb));
+                return Ok((group::create_link_group(tx)?, None));
             }
             let (oh, btree, heap) = group::create_stab_group(tx, Self::group_k(sb))?;
-            group::insert(
-                view,
-                tx,
-                parent,
-                name,
-                group::NewLink::Hard {
-                    header: oh,
-                    stab: Some((btree, heap)),
-                },
-                Self::group_k(sb),
-            )
+            Ok((oh, Some((btree, heap))))
         })
     }
 
@@ -426,20 +430,7 @@ impl<B: Backing> Writer<B> {
     /// messages (compact link storage) instead of a symbol table. External
     /// links can only live in such groups.
     pub fn create_link_group(&mut self, path: &str) -> Result<()> {
-        self.run_in_parent(path, |view, tx, sb, parent, name| {
-            let oh = group::create_link_group(tx)?;
-            group::insert(
-                view,
-                tx,
-                parent,
-                name,
-                group::NewLink::Hard {
-                    header: oh,
-                    stab: None,
-                },
-                Self::group_k(sb),
-            )
-        })
+        self.create_linked(path, |_, tx, _| Ok((group::create_link_group(tx)?, None)))
     }
 
     /// Turns the (still empty) root group into a link-message group, so it
@@ -483,12 +474,10 @@ impl<B: Backing> Writer<B> {
         values: &Values,
         opts: &DatasetOptions,
     ) -> Result<()> {
-        let limits = self.limits.clone();
         let count = crate::read::hyperslab::element_count(shape, path)? as usize;
-        self.run(|view, tx, sb| {
+        self.create_linked(path, |_, tx, sb| {
             let datatype = encode::datatype_for(dtype)?;
             let raw = encode::encode_values(tx, dtype, values, count)?;
-            let (parent, name) = Self::parent_of(view, &limits, sb, path)?;
             let oh = dataset::create(
                 tx,
                 &datatype,
@@ -497,17 +486,7 @@ impl<B: Backing> Writer<B> {
                 opts,
                 sb.indexed_storage_k,
             )?;
-            group::insert(
-                view,
-                tx,
-                parent,
-                name,
-                group::NewLink::Hard {
-                    header: oh,
-                    stab: None,
-                },
-                Self::group_k(sb),
-            )
+            Ok((oh, None))
         })
     }
 
@@ -520,10 +499,8 @@ impl<B: Backing> Writer<B> {
         raw: &[u8],
         opts: &DatasetOptions,
     ) -> Result<()> {
-        let limits = self.limits.clone();
-        self.run(|view, tx, sb| {
+        self.create_linked(path, |_, tx, sb| {
             let datatype = encode::datatype_for(dtype)?;
-            let (parent, name) = Self::parent_of(view, &limits, sb, path)?;
             let oh = dataset::create(
                 tx,
                 &datatype,
@@ -532,39 +509,16 @@ impl<B: Backing> Writer<B> {
                 opts,
                 sb.indexed_storage_k,
             )?;
-            group::insert(
-                view,
-                tx,
-                parent,
-                name,
-                group::NewLink::Hard {
-                    header: oh,
-                    stab: None,
-                },
-                Self::group_k(sb),
-            )
+            Ok((oh, None))
         })
     }
 
     /// Creates a dataset with a null dataspace (no elements, as h5py's
     /// `h5py.Empty(dtype)`).
     pub fn create_dataset_null(&mut self, path: &str, dtype: &Dtype) -> Result<()> {
-        let limits = self.limits.clone();
-        self.run(|view, tx, sb| {
+        self.create_linked(path, |_, tx, _| {
             let datatype = encode::datatype_for(dtype)?;
-            let (parent, name) = Self::parent_of(view, &limits, sb, path)?;
-            let oh = dataset::create_null(tx, &datatype)?;
-            group::insert(
-                view,
-                tx,
-                parent,
-                name,
-                group::NewLink::Hard {
-                    header: oh,
-                    stab: None,
-                },
-                Self::group_k(sb),
-            )
+            Ok((dataset::create_null(tx, &datatype)?, None))
         })
     }
 
@@ -573,10 +527,8 @@ impl<B: Backing> Writer<B> {
     /// datatype message.
     pub fn commit_datatype(&mut self, path: &str, dtype: &Dtype) -> Result<()> {
         use crate::format::object_header::{encode_v1, kind, NewMessage};
-        let limits = self.limits.clone();
-        self.run(|view, tx, sb| {
+        self.create_linked(path, |_, tx, _| {
             let datatype = encode::datatype_for(dtype)?;
-            let (parent, name) = Self::parent_of(view, &limits, sb, path)?;
             let oh = encode_v1(
                 &[NewMessage {
                     kind: kind::DATATYPE,
@@ -585,57 +537,15 @@ impl<B: Backing> Writer<B> {
                 }],
                 HEADER_SLACK,
             )?;
-            let oh = tx.put(oh)?;
-            group::insert(
-                view,
-                tx,
-                parent,
-                name,
-                group::NewLink::Hard {
-                    header: oh,
-                    stab: None,
-                },
-                Self::group_k(sb),
-            )
+            Ok((tx.put(oh)?, None))
         })
     }
 
     /// The stored dtype of the dataset at `path`.
     pub fn dtype_of(&mut self, path: &str) -> Result<Dtype> {
         self.run_at(path, |view, tx, _sb, addr| {
-            let hdr = crate::format::object_header::ObjectHeader::parse(view, addr, &tx.limits)?;
-            let m = hdr
-                .first(crate::format::object_header::kind::DATATYPE)
-                .ok_or_else(|| Error::invalid(format!("{path} is not a dataset")))?;
-            let (dt, _) =
-                crate::format::message::datatype::Datatype::parse(m.data, m.at, view.sizes)?;
-            Ok(crate::read::File::dtype_from(&dt))
+            dataset_dtype(view, tx, addr, path)
         })
-    }
-
-    /// Converts native `T` elements to the stored byte order of `path`.
-    fn stored_bytes<'d, T: H5Type>(&mut self, path: &str, data: &'d [T]) -> Result<Cow<'d, [u8]>> {
-        let dtype = self.dtype_of(path)?;
-        if !T::matches(&dtype) {
-            return Err(Error::invalid(format!(
-                "{path} holds {}, cannot write {}",
-                dtype.numpy_str(),
-                std::any::type_name::<T>()
-            )));
-        }
-        let bytes: &[u8] = bytemuck::cast_slice(data);
-        let order = match dtype {
-            Dtype::Int { order, .. } | Dtype::Float { order, .. } => order,
-            _ => crate::read::ByteOrder::NATIVE,
-        };
-        if order == crate::read::ByteOrder::NATIVE || std::mem::size_of::<T>() == 1 {
-            return Ok(Cow::Borrowed(bytes));
-        }
-        let mut v = bytes.to_vec();
-        for e in v.chunks_exact_mut(std::mem::size_of::<T>()) {
-            e.reverse();
-        }
-        Ok(Cow::Owned(v))
     }
 
     /// Writes `data` into the hyperslab `start`/`count` of an existing dataset.
@@ -646,8 +556,8 @@ impl<B: Backing> Writer<B> {
         count: &[u64],
         data: &[T],
     ) -> Result<()> {
-        let raw = self.stored_bytes(path, data)?.into_owned();
         self.run_at(path, |view, tx, sb, addr| {
+            let raw = stored_bytes(view, tx, addr, path, data)?;
             dataset::write_selection(
                 view,
                 tx,
@@ -665,8 +575,8 @@ impl<B: Backing> Writer<B> {
     /// unlimited or larger maximum shape. `data.len()` must be a whole number
     /// of rows.
     pub fn append<T: H5Type>(&mut self, path: &str, data: &[T]) -> Result<()> {
-        let raw = self.stored_bytes(path, data)?.into_owned();
         self.run_at(path, |view, tx, sb, addr| {
+            let raw = stored_bytes(view, tx, addr, path, data)?;
             let ex = dataset::Existing::read(view, tx, addr)?;
             let dims = ex.space.dims.clone();
             if dims.is_empty() {
@@ -911,14 +821,14 @@ impl<B: Backing> Writer<B> {
     /// operation: `points` are (index, value); a later repeat wins.
     pub fn write_points<T: H5Type>(&mut self, path: &str, points: &[(u64, T)]) -> Result<()> {
         let values: Vec<T> = points.iter().map(|p| p.1).collect();
-        let raw = self.stored_bytes(path, &values)?.into_owned();
-        let size = std::mem::size_of::<T>();
-        let pts: Vec<(u64, &[u8])> = points
-            .iter()
-            .enumerate()
-            .map(|(k, p)| (p.0, &raw[k * size..(k + 1) * size]))
-            .collect();
         self.run_at(path, |view, tx, sb, addr| {
+            let raw = stored_bytes(view, tx, addr, path, &values)?;
+            let size = std::mem::size_of::<T>();
+            let pts: Vec<(u64, &[u8])> = points
+                .iter()
+                .enumerate()
+                .map(|(k, p)| (p.0, &raw[k * size..(k + 1) * size]))
+                .collect();
             dataset::write_points(view, tx, addr, &pts, sb.indexed_storage_k)
         })
     }
@@ -949,4 +859,46 @@ impl<B: Backing> Writer<B> {
     pub fn sink(&self) -> &B {
         &self.sink
     }
+}
+
+/// The user-facing dtype of the dataset whose header is at `addr`.
+fn dataset_dtype(view: &FileView<'_>, tx: &Tx<'_>, addr: Address, path: &str) -> Result<Dtype> {
+    let hdr = crate::format::object_header::ObjectHeader::parse(view, addr, &tx.limits)?;
+    let m = hdr
+        .first(crate::format::object_header::kind::DATATYPE)
+        .ok_or_else(|| Error::invalid(format!("{path} is not a dataset")))?;
+    let (dt, _) = crate::format::message::datatype::Datatype::parse(m.data, m.at, view.sizes)?;
+    Ok(crate::read::File::dtype_from(&dt))
+}
+
+/// Native `T` elements in the stored byte order of the dataset at `addr`
+/// (borrowed when that is the native order), refusing a type mismatch.
+fn stored_bytes<'d, T: H5Type>(
+    view: &FileView<'_>,
+    tx: &Tx<'_>,
+    addr: Address,
+    path: &str,
+    data: &'d [T],
+) -> Result<Cow<'d, [u8]>> {
+    let dtype = dataset_dtype(view, tx, addr, path)?;
+    if !T::matches(&dtype) {
+        return Err(Error::invalid(format!(
+            "{path} holds {}, cannot write {}",
+            dtype.numpy_str(),
+            std::any::type_name::<T>()
+        )));
+    }
+    let bytes: &[u8] = bytemuck::cast_slice(data);
+    let order = match dtype {
+        Dtype::Int { order, .. } | Dtype::Float { order, .. } => order,
+        _ => crate::read::ByteOrder::NATIVE,
+    };
+    if order == crate::read::ByteOrder::NATIVE || std::mem::size_of::<T>() == 1 {
+        return Ok(Cow::Borrowed(bytes));
+    }
+    let mut v = bytes.to_vec();
+    for e in v.chunks_exact_mut(std::mem::size_of::<T>()) {
+        e.reverse();
+    }
+    Ok(Cow::Owned(v))
 }

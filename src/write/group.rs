@@ -113,24 +113,30 @@ pub(crate) fn member_names(
             .map(|e| e.name)
             .collect());
     }
-    let mut names = Vec::new();
-    for m in hdr.all(kind::LINK) {
-        names.push(
-            LinkMessage::parse(m.data, m.at, view.sizes)?
+    link_message_names(view, &hdr)
+}
+
+/// Member names of a link-message group; dense link storage is refused.
+fn link_message_names(view: &FileView<'_>, hdr: &ObjectHeader<'_>) -> Result<Vec<Vec<u8>>> {
+    if let Some(m) = hdr.first(kind::LINK_INFO) {
+        let info = crate::format::message::link_info::LinkInfo::parse(m.data, m.at, view.sizes)?;
+        if !info.fractal_heap.is_undefined() {
+            return Err(Error::unsupported(
+                "modifying groups with dense link storage",
+            ));
+        }
+    }
+    hdr.all(kind::LINK)
+        .map(|m| {
+            Ok(LinkMessage::parse(m.data, m.at, view.sizes)?
                 .name
-                .into_bytes(),
-        );
-    }
-    if hdr.first(kind::LINK_INFO).is_some_and(|m| {
-        crate::format::message::link_info::LinkInfo::parse(m.data, m.at, view.sizes)
-            .map(|li| !li.fractal_heap.is_undefined())
-            .unwrap_or(true)
-    }) {
-        return Err(Error::unsupported(
-            "modifying groups with dense link storage",
-        ));
-    }
-    Ok(names)
+                .into_bytes())
+        })
+        .collect()
+}
+
+fn exists_error(name: &str) -> Error {
+    Error::invalid(format!("a member named {name:?} already exists"))
 }
 
 /// Adds the member `name` to the group whose object header is at `group`.
@@ -147,16 +153,14 @@ pub(crate) fn insert(
             "{name:?} is not a valid member name"
         )));
     }
-    if member_names(view, tx, group)?
-        .iter()
-        .any(|n| n == name.as_bytes())
-    {
-        return Err(Error::invalid(format!(
-            "a member named {name:?} already exists"
-        )));
-    }
     let hdr = ObjectHeader::parse(view, group, &tx.limits)?;
     let Some(stm) = stab_of(view, &hdr)? else {
+        if link_message_names(view, &hdr)?
+            .iter()
+            .any(|n| n == name.as_bytes())
+        {
+            return Err(exists_error(name));
+        }
         // Link-message group: one more link message. A group that tracks
         // link creation order would also need its link info message's
         // maximum creation index raised in the same write.
@@ -193,6 +197,9 @@ pub(crate) fn insert(
     };
     let heap = LocalHeap::parse(view, stm.local_heap)?;
     let mut entries = stab_entries(view, tx, &stm, &heap)?;
+    if entries.iter().any(|e| e.name == name.as_bytes()) {
+        return Err(exists_error(name));
+    }
     let (entry_strings, soft): (Vec<&[u8]>, bool) = match &link {
         NewLink::Soft(target) => (vec![name.as_bytes(), target.as_bytes()], true),
         NewLink::Hard { .. } => (vec![name.as_bytes()], false),
@@ -239,7 +246,7 @@ pub(crate) fn remove(
 ) -> Result<()> {
     let hdr = ObjectHeader::parse(view, group, &tx.limits)?;
     let Some(stm) = stab_of(view, &hdr)? else {
-        member_names(view, tx, group)?; // refuses dense storage
+        link_message_names(view, &hdr)?; // refuses dense storage
         for (slot, msg) in header::slots_of(view, &hdr, kind::LINK)? {
             let link = LinkMessage::parse(&msg.data, slot.header_at, view.sizes)?;
             if link.name == name {
@@ -364,7 +371,7 @@ pub(crate) fn replace_member(
     let Some(stm) = stab_of(view, &hdr)? else {
         // Link messages: retarget `name` (one slot write), then drop the
         // temporary link (a crash in between leaves a stray member only).
-        member_names(view, tx, group)?;
+        link_message_names(view, &hdr)?; // refuses dense storage
         let mut old = None;
         let mut new = None;
         for (slot, msg) in header::slots_of(view, &hdr, kind::LINK)? {

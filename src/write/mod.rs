@@ -49,11 +49,13 @@
 mod attribute;
 mod backing;
 mod btree;
+mod chunks;
 mod copy;
 mod dataset;
 mod encode;
 mod group;
 mod header;
+mod modify;
 mod tx;
 
 #[cfg(feature = "mmap")]
@@ -558,7 +560,7 @@ impl<B: Backing> Writer<B> {
     ) -> Result<()> {
         self.run_at(path, |view, tx, sb, addr| {
             let raw = stored_bytes(view, tx, addr, path, data)?;
-            dataset::write_selection(
+            modify::write_selection(
                 view,
                 tx,
                 addr,
@@ -577,7 +579,7 @@ impl<B: Backing> Writer<B> {
     pub fn append<T: H5Type>(&mut self, path: &str, data: &[T]) -> Result<()> {
         self.run_at(path, |view, tx, sb, addr| {
             let raw = stored_bytes(view, tx, addr, path, data)?;
-            let ex = dataset::Existing::read(view, tx, addr)?;
+            let ex = modify::Existing::read(view, tx, addr)?;
             let dims = ex.space.dims.clone();
             if dims.is_empty() {
                 return Err(Error::invalid(format!(
@@ -600,7 +602,7 @@ impl<B: Backing> Writer<B> {
             start[0] = dims[0];
             let mut count = dims.clone();
             count[0] = n / row;
-            dataset::write_selection(
+            modify::write_selection(
                 view,
                 tx,
                 addr,
@@ -616,7 +618,7 @@ impl<B: Backing> Writer<B> {
     /// Changes the shape of a chunked dataset within its maximum shape.
     pub fn resize(&mut self, path: &str, shape: &[u64]) -> Result<()> {
         self.run_at(path, |view, tx, sb, addr| {
-            dataset::resize(view, tx, addr, shape, sb.indexed_storage_k)
+            modify::resize(view, tx, addr, shape, sb.indexed_storage_k)
         })
     }
 
@@ -829,7 +831,7 @@ impl<B: Backing> Writer<B> {
                 .enumerate()
                 .map(|(k, p)| (p.0, &raw[k * size..(k + 1) * size]))
                 .collect();
-            dataset::write_points(view, tx, addr, &pts, sb.indexed_storage_k)
+            modify::write_points(view, tx, addr, &pts, sb.indexed_storage_k)
         })
     }
 

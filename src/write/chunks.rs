@@ -1,0 +1,562 @@
+//! Chunk storage for the writer: chunk buffers encoded through the filters
+//! (in parallel), staged in fresh space, and the chunk index (v1 B-tree,
+//! single chunk, fixed or extensible array) rebuilt and published.
+
+use std::borrow::Cow;
+
+use super::btree::{write_chunk_tree, ChunkEntry};
+use super::modify::Existing;
+use super::tx::Tx;
+use crate::error::{Error, Result};
+use crate::filters::{self, FilterSpec};
+use crate::format::btree_v1;
+use crate::format::chunk_index::extensible_array::ExtensibleArrayParams;
+use crate::format::chunk_index::{ChunkIndexKind, ChunkRecord};
+use crate::format::message::layout::Layout;
+use crate::format::object_header::{kind, NewMessage};
+use crate::format::{Address, FileView};
+use crate::read::hyperslab::{copy_intersection, element_count, Block};
+
+/// Chunk-grid coordinates (in elements) of every chunk that intersects
+/// `sel` (start/count) for chunk shape `chunk`.
+pub(crate) fn chunks_covering(start: &[u64], count: &[u64], chunk: &[u64]) -> Vec<Vec<u64>> {
+    let rank = chunk.len();
+    if count.contains(&0) {
+        return Vec::new();
+    }
+    let first: Vec<u64> = (0..rank).map(|d| start[d] / chunk[d]).collect();
+    let last: Vec<u64> = (0..rank)
+        .map(|d| (start[d] + count[d] - 1) / chunk[d])
+        .collect();
+    let mut out = Vec::new();
+    let mut idx = first.clone();
+    loop {
+        out.push((0..rank).map(|d| idx[d] * chunk[d]).collect());
+        let mut d = rank;
+        loop {
+            if d == 0 {
+                return out;
+            }
+            d -= 1;
+            if idx[d] < last[d] {
+                idx[d] += 1;
+                break;
+            }
+            idx[d] = first[d];
+        }
+    }
+}
+
+/// Fills `buf` with repetitions of `fill` (or leaves zeros).
+pub(crate) fn fill_with(buf: &mut [u8], fill: &[u8]) {
+    if !fill.is_empty() && fill.iter().any(|&b| b != 0) {
+        for e in buf.chunks_exact_mut(fill.len()) {
+            e.copy_from_slice(fill);
+        }
+    }
+}
+
+/// Encodes chunk buffers (in parallel), stages them in fresh space and adds
+/// their entries to `entries`, which ends up sorted by offset.
+pub(crate) fn store_chunks(
+    tx: &mut Tx<'_>,
+    bufs: Vec<(Vec<u64>, Vec<u8>)>,
+    filters: &[FilterSpec],
+    elem: usize,
+    entries: &mut Vec<ChunkEntry>,
+) -> Result<()> {
+    for (offset, bytes, mask) in encode_chunks(bufs, filters, elem)? {
+        let size = u32::try_from(bytes.len())
+            .map_err(|_| Error::invalid("a chunk may not exceed 4 GiB"))?;
+        let address = tx.put(bytes)?;
+        entries.push(ChunkEntry {
+            offset,
+            address,
+            size,
+            filter_mask: mask,
+        });
+    }
+    entries.sort_by(|a, b| a.offset.cmp(&b.offset));
+    Ok(())
+}
+
+/// A chunk after the filter pipeline: offset, stored bytes, filter mask.
+type EncodedChunk = (Vec<u64>, Vec<u8>, u32);
+
+/// Encodes chunk buffers through the filter pipeline, in parallel.
+fn encode_chunks(
+    bufs: Vec<(Vec<u64>, Vec<u8>)>,
+    filters: &[FilterSpec],
+    elem: usize,
+) -> Result<Vec<EncodedChunk>> {
+    if filters.is_empty() {
+        return Ok(bufs.into_iter().map(|(o, b)| (o, b, 0)).collect());
+    }
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(bufs.len().max(1));
+    if workers <= 1 || bufs.len() < 2 {
+        return bufs
+            .into_iter()
+            .map(|(o, b)| {
+                let e = filters::encode_chunk_masked(filters, &b, elem)?;
+                Ok((o, e.bytes, e.filter_mask))
+            })
+            .collect();
+    }
+    let per = bufs.len().div_ceil(workers);
+    let mut slots: Vec<Option<Result<Vec<EncodedChunk>>>> = Vec::new();
+    let groups: Vec<Vec<(Vec<u64>, Vec<u8>)>> = {
+        let mut it = bufs.into_iter();
+        let mut g = Vec::new();
+        loop {
+            let part: Vec<_> = it.by_ref().take(per).collect();
+            if part.is_empty() {
+                break;
+            }
+            g.push(part);
+        }
+        g
+    };
+    std::thread::scope(|s| {
+        let handles: Vec<_> = groups
+            .into_iter()
+            .map(|part| {
+                s.spawn(move || {
+                    part.into_iter()
+                        .map(|(o, b)| {
+                            let e = filters::encode_chunk_masked(filters, &b, elem)?;
+                            Ok((o, e.bytes, e.filter_mask))
+                        })
+                        .collect::<Result<Vec<_>>>()
+                })
+            })
+            .collect();
+        for h in handles {
+            slots.push(Some(h.join().unwrap_or_else(|_| {
+                Err(Error::invalid("chunk encoder thread panicked"))
+            })));
+        }
+    });
+    let mut out = Vec::new();
+    for s in slots.into_iter().flatten() {
+        out.extend(s?);
+    }
+    Ok(out)
+}
+
+/// Writes the chunks of `sel` (start/count within `dims`) taken from `src`
+/// (the selection's bytes), merging with `existing` chunks, and builds the
+/// chunk B-tree. Returns the root address.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn write_chunks(
+    tx: &mut Tx<'_>,
+    chunk: &[u64],
+    shape: &[u64],
+    src: &[u8],
+    elem: usize,
+    filters: &[FilterSpec],
+    fill: Option<&[u8]>,
+) -> Result<Vec<ChunkEntry>> {
+    let rank = shape.len();
+    let zeros = vec![0u64; rank];
+    let sel = Block {
+        offset: &zeros,
+        dims: shape,
+    };
+    let chunk_bytes = element_count(chunk, "chunk shape")?
+        .checked_mul(elem as u64)
+        .ok_or_else(|| Error::invalid("chunk size overflows"))?;
+    if chunk_bytes > u64::from(u32::MAX) {
+        return Err(Error::invalid("a chunk may not exceed 4 GiB"));
+    }
+    let fill = fill.map(<[u8]>::to_vec).unwrap_or_else(|| vec![0; elem]);
+    let mut bufs = Vec::new();
+    for off in chunks_covering(&zeros, shape, chunk) {
+        let mut buf = vec![0u8; chunk_bytes as usize];
+        fill_with(&mut buf, &fill);
+        copy_intersection(
+            src,
+            sel,
+            &mut buf,
+            Block {
+                offset: &off,
+                dims: chunk,
+            },
+            elem,
+        );
+        bufs.push((off, buf));
+    }
+    let mut entries = Vec::new();
+    store_chunks(tx, bufs, filters, elem, &mut entries)?;
+    Ok(entries)
+}
+
+/// What building a chunk index needs to know about its dataset.
+pub(crate) struct IndexShape<'s> {
+    pub elem: usize,
+    pub chunk_dims: &'s [u64],
+    /// Maximum dimensions, `u64::MAX` unlimited.
+    pub max_dims: &'s [u64],
+    pub filtered: bool,
+    /// 4 or 5: under 5 a filtered chunk's size field is a full length.
+    pub layout_version: u8,
+    /// v1 B-tree `K` for chunk nodes.
+    pub k: u16,
+}
+
+/// The index libhdf5 picks for a new dataset in a latest-format file
+/// (`H5D__layout_set_latest_indexing`): a single chunk when the dataset is
+/// one chunk that cannot grow, a fixed array when nothing is unlimited, an
+/// extensible array for one unlimited dimension, and for more a v1 B-tree
+/// (layout v3, which libhdf5 accepts in any file) instead of a v2 B-tree.
+pub(crate) fn latest_index_kind(shape: &[u64], max: &[u64], chunk: &[u64]) -> ChunkIndexKind {
+    let unlimited = max.iter().filter(|&&m| m == u64::MAX).count();
+    let u = Address::UNDEFINED;
+    match unlimited {
+        0 if shape == max && shape == chunk => ChunkIndexKind::SingleChunk {
+            address: u,
+            filtered: None,
+        },
+        0 => ChunkIndexKind::FixedArray {
+            address: u,
+            page_bits: 10,
+        },
+        1 => {
+            let p = ExtensibleArrayParams::DEFAULT;
+            ChunkIndexKind::ExtensibleArray {
+                address: u,
+                max_bits: p.max_bits,
+                index_elements: p.index_elements,
+                min_pointers: p.min_pointers,
+                min_elements: p.min_elements,
+                page_bits: p.page_bits,
+            }
+        }
+        _ => ChunkIndexKind::BtreeV1 { address: u },
+    }
+}
+
+/// Row-major number of the chunk at element `offset` in a grid of `counts`
+/// chunks of `chunk` elements.
+fn grid_index(offset: &[u64], chunk: &[u64], counts: &[u64]) -> u64 {
+    let mut idx = 0u64;
+    for d in 0..counts.len() {
+        idx = idx * counts[d] + offset[d] / chunk[d];
+    }
+    idx
+}
+
+/// Writes a fresh index of the kind `template` names (its parameters kept,
+/// its address ignored) over `entries`; returns the index as the layout
+/// message names it. A v1 B-tree is written fresh too (no in-place root).
+pub(crate) fn build_index(
+    tx: &mut Tx<'_>,
+    template: &ChunkIndexKind,
+    entries: &[ChunkEntry],
+    g: &IndexShape<'_>,
+) -> Result<ChunkIndexKind> {
+    use crate::format::chunk_index::{extensible_array, fixed_array, IndexEntry};
+    let rank = g.chunk_dims.len();
+    let chunk_bytes = element_count(g.chunk_dims, "chunk shape")?
+        .checked_mul(g.elem as u64)
+        .ok_or_else(|| Error::invalid("chunk size overflows"))?;
+    let size_width = g.filtered.then(|| {
+        if g.layout_version >= 5 {
+            usize::from(tx.sizes.length)
+        } else {
+            crate::format::chunk_index::filtered_size_width(chunk_bytes)
+        }
+    });
+    let entry = |e: &ChunkEntry| IndexEntry {
+        address: e.address,
+        size: u64::from(e.size),
+        filter_mask: e.filter_mask,
+    };
+    let counts = |dims: &[u64], chunk: &[u64]| -> Vec<u64> {
+        dims.iter()
+            .zip(chunk)
+            .map(|(&d, &c)| d.div_ceil(c))
+            .collect()
+    };
+    Ok(match template {
+        ChunkIndexKind::BtreeV1 { .. } => ChunkIndexKind::BtreeV1 {
+            address: if entries.is_empty() {
+                Address::UNDEFINED
+            } else {
+                write_chunk_tree(tx, entries, rank, g.elem as u32, g.k, None)?
+            },
+        },
+        ChunkIndexKind::SingleChunk { .. } => {
+            if entries.len() > 1 {
+                return Err(Error::invalid(
+                    "a single-chunk dataset with more than one chunk",
+                ));
+            }
+            let e = entries.first();
+            ChunkIndexKind::SingleChunk {
+                address: e.map_or(Address::UNDEFINED, |e| e.address),
+                filtered: g
+                    .filtered
+                    .then(|| e.map_or((0, 0), |e| (u64::from(e.size), e.filter_mask))),
+            }
+        }
+        ChunkIndexKind::FixedArray { page_bits, .. } => {
+            let grid = counts(g.max_dims, g.chunk_dims);
+            let n = grid
+                .iter()
+                .try_fold(1u64, |a, &c| a.checked_mul(c))
+                .ok_or_else(|| Error::invalid("fixed array chunk grid overflows"))?;
+            tx.limits.check_alloc("fixed array", n.saturating_mul(16))?;
+            let address = if entries.is_empty() {
+                Address::UNDEFINED
+            } else {
+                let mut list = vec![IndexEntry::UNDEFINED; n as usize];
+                for e in entries {
+                    let i = grid_index(&e.offset, g.chunk_dims, &grid) as usize;
+                    *list
+                        .get_mut(i)
+                        .ok_or_else(|| Error::invalid("chunk outside the fixed array grid"))? =
+                        entry(e);
+                }
+                let es = (usize::from(tx.sizes.offset) + size_width.map_or(0, |w| w + 4)) as u8;
+                let at = tx.alloc(fixed_array::encoded_len(n, es, *page_bits, tx.sizes))?;
+                let bytes = fixed_array::encode(at, &list, size_width, *page_bits, tx.sizes)?;
+                tx.put_at(at, bytes);
+                at
+            };
+            ChunkIndexKind::FixedArray {
+                address,
+                page_bits: *page_bits,
+            }
+        }
+        ChunkIndexKind::ExtensibleArray {
+            max_bits,
+            index_elements,
+            min_pointers,
+            min_elements,
+            page_bits,
+            ..
+        } => {
+            let params = ExtensibleArrayParams {
+                max_bits: *max_bits,
+                index_elements: *index_elements,
+                min_pointers: *min_pointers,
+                min_elements: *min_elements,
+                page_bits: *page_bits,
+            };
+            let unlim = g
+                .max_dims
+                .iter()
+                .position(|&m| m == u64::MAX)
+                .ok_or_else(|| {
+                    Error::invalid("extensible array index without an unlimited dimension")
+                })?;
+            let other_max: Vec<u64> = (0..rank)
+                .filter(|&d| d != unlim)
+                .map(|d| g.max_dims[d])
+                .collect();
+            let other_chunk: Vec<u64> = (0..rank)
+                .filter(|&d| d != unlim)
+                .map(|d| g.chunk_dims[d])
+                .collect();
+            let grid = counts(&other_max, &other_chunk);
+            let slab: u64 = grid.iter().product();
+            let index_of = |off: &[u64]| {
+                let others: Vec<u64> = (0..rank).filter(|&d| d != unlim).map(|d| off[d]).collect();
+                (off[unlim] / g.chunk_dims[unlim]) * slab + grid_index(&others, &other_chunk, &grid)
+            };
+            let n = entries
+                .iter()
+                .map(|e| index_of(&e.offset) + 1)
+                .max()
+                .unwrap_or(0);
+            let address = if n == 0 {
+                Address::UNDEFINED
+            } else {
+                tx.limits
+                    .check_alloc("extensible array", n.saturating_mul(16))?;
+                let mut list = vec![IndexEntry::UNDEFINED; n as usize];
+                for e in entries {
+                    list[index_of(&e.offset) as usize] = entry(e);
+                }
+                // Encode once to learn the size, then at the allocated place.
+                let probe =
+                    extensible_array::encode(Address(0), &list, size_width, &params, tx.sizes)?;
+                let at = tx.alloc(probe.len() as u64)?;
+                let bytes = extensible_array::encode(at, &list, size_width, &params, tx.sizes)?;
+                tx.put_at(at, bytes);
+                at
+            };
+            ChunkIndexKind::ExtensibleArray {
+                address,
+                max_bits: *max_bits,
+                index_elements: *index_elements,
+                min_pointers: *min_pointers,
+                min_elements: *min_elements,
+                page_bits: *page_bits,
+            }
+        }
+        ChunkIndexKind::Implicit { .. } => {
+            return Err(Error::unsupported(
+                "writing datasets with an implicit chunk index",
+            ))
+        }
+        ChunkIndexKind::BtreeV2 { .. } => {
+            return Err(Error::unsupported(
+                "writing datasets with a v2 B-tree chunk index (two or more unlimited dimensions \
+                 in a libver='latest' file)",
+            ))
+        }
+    })
+}
+
+/// The decoded bytes of the stored chunk `r` (exactly `chunk_bytes`).
+pub(crate) fn load_chunk(
+    view: &FileView<'_>,
+    tx: &Tx<'_>,
+    ex: &Existing<'_>,
+    r: &ChunkRecord,
+    chunk_bytes: usize,
+) -> Result<Vec<u8>> {
+    let stored = view.slice(r.address, r.size, "chunk")?;
+    if ex.filters.is_empty() {
+        return Ok(stored
+            .get(..chunk_bytes)
+            .ok_or_else(|| {
+                Error::format(
+                    view.abs_u64(r.address),
+                    "chunk shorter than the chunk shape",
+                )
+            })?
+            .to_vec());
+    }
+    filters::decode_chunk_at(
+        view.abs_u64(r.address),
+        &ex.filters,
+        r.filter_mask,
+        stored,
+        chunk_bytes,
+        ex.elem,
+        &tx.limits,
+    )
+}
+
+/// A stored chunk kept unchanged in a rebuilt B-tree.
+pub(crate) fn kept(view: &FileView<'_>, r: ChunkRecord) -> Result<ChunkEntry> {
+    Ok(ChunkEntry {
+        size: u32::try_from(r.size)
+            .map_err(|_| Error::format(view.abs_u64(r.address), "chunk larger than 4 GiB"))?,
+        offset: r.offset,
+        address: r.address,
+        filter_mask: r.filter_mask,
+    })
+}
+
+/// Every stored chunk of a chunked dataset, whatever its index.
+pub(crate) fn stored_chunks(
+    view: &FileView<'_>,
+    tx: &Tx<'_>,
+    ex: &Existing<'_>,
+) -> Result<Vec<ChunkRecord>> {
+    let Layout::Chunked {
+        chunk_dims,
+        element_size,
+        index,
+        ..
+    } = &ex.layout
+    else {
+        return Err(Error::invalid("not a chunked dataset"));
+    };
+    let rank = ex.space.dims.len();
+    if let ChunkIndexKind::BtreeV1 { address } = index {
+        if address.is_undefined() {
+            return Ok(Vec::new());
+        }
+        return btree_v1::chunk_records(view, *address, rank, &tx.limits);
+    }
+    let max = ex
+        .space
+        .max_dims
+        .clone()
+        .unwrap_or_else(|| ex.space.dims.clone());
+    let geom = crate::format::chunk_index::ChunkGeometry {
+        dims: &ex.space.dims,
+        max_dims: &max,
+        chunk_dims,
+        element_size: *element_size,
+        filtered: !ex.filters.is_empty(),
+    };
+    crate::format::chunk_index::records(view, index, &geom, &tx.limits)
+}
+
+/// Publishes the chunk set `keep` (sorted) of a chunked dataset: a v1
+/// B-tree with a root is rebuilt and its root rewritten in place (`None`
+/// returned); any other index is written fresh and the new layout message
+/// that names it is returned, for the caller to publish.
+pub(crate) fn publish_chunks(
+    tx: &mut Tx<'_>,
+    ex: &Existing<'_>,
+    keep: Vec<ChunkEntry>,
+    k: u16,
+) -> Result<Option<NewMessage<'static>>> {
+    let Layout::Chunked {
+        chunk_dims,
+        index,
+        flags,
+        ..
+    } = &ex.layout
+    else {
+        return Err(Error::invalid("not a chunked dataset"));
+    };
+    let rank = chunk_dims.len();
+    if let ChunkIndexKind::BtreeV1 { address } = index {
+        if !address.is_undefined() && !keep.is_empty() {
+            write_chunk_tree(tx, &keep, rank, ex.elem as u32, k, Some(*address))?;
+            return Ok(None);
+        }
+    }
+    let max = ex
+        .space
+        .max_dims
+        .clone()
+        .unwrap_or_else(|| ex.space.dims.clone());
+    let new_index = build_index(
+        tx,
+        index,
+        &keep,
+        &IndexShape {
+            elem: ex.elem,
+            chunk_dims,
+            max_dims: &max,
+            filtered: !ex.filters.is_empty(),
+            layout_version: ex.layout_version,
+            k,
+        },
+    )?;
+    let layout = Layout::Chunked {
+        chunk_dims: chunk_dims.clone(),
+        element_size: ex.elem as u32,
+        index: new_index,
+        flags: *flags,
+    };
+    Ok(Some(NewMessage {
+        kind: kind::LAYOUT,
+        flags: 0,
+        data: Cow::Owned(layout.encode(ex.layout_version.max(3), tx.sizes)?),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunk_grid_covering() {
+        let c = chunks_covering(&[3], &[6], &[4]);
+        assert_eq!(c, vec![vec![0], vec![4], vec![8]]);
+        let c = chunks_covering(&[0, 5], &[2, 2], &[2, 4]);
+        assert_eq!(c, vec![vec![0, 4]]);
+        assert!(chunks_covering(&[0], &[0], &[4]).is_empty());
+    }
+}

@@ -1,8 +1,8 @@
 //! The attribute info message (type 0x0015, spec IV.A.2.v).
 
-use super::check_version;
-use crate::error::{Error, Result};
-use crate::format::{Address, Cursor, Sizes};
+use super::dense_info;
+use crate::error::Result;
+use crate::format::{Address, Sizes};
 
 /// Where an object keeps its attributes when they are stored densely.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,33 +26,12 @@ impl AttributeInfo {
     //   Attribute Creation Order v2 B-tree Address (O, optional: bit 1)
     /// Parses an attribute info message.
     pub fn parse(data: &[u8], at: u64, sizes: Sizes) -> Result<AttributeInfo> {
-        let mut c = Cursor::new(data, at, sizes);
-        let version = c.u8("attribute info version")?;
-        check_version("attribute info message", at, version, &[0])?;
-        let flags = c.u8("attribute info flags")?;
-        if flags & !0x03 != 0 {
-            return Err(Error::format(
-                at.saturating_add(1),
-                format!("attribute info flags: unknown bits set ({flags:#04x})"),
-            ));
-        }
-        let max_creation_index = if flags & 1 != 0 {
-            Some(c.u16("maximum creation index")?)
-        } else {
-            None
-        };
-        let fractal_heap = c.address("attribute fractal heap address")?;
-        let name_index = c.address("attribute name index v2 B-tree address")?;
-        let order_index = if flags & 2 != 0 {
-            c.address("attribute creation order index v2 B-tree address")?
-        } else {
-            Address::UNDEFINED
-        };
+        let d = dense_info::parse(data, at, sizes, "attribute", 2)?;
         Ok(AttributeInfo {
-            max_creation_index,
-            fractal_heap,
-            name_index,
-            order_index,
+            max_creation_index: d.max_creation_index.map(|m| m as u16),
+            fractal_heap: d.fractal_heap,
+            name_index: d.name_index,
+            order_index: d.order_index,
         })
     }
 }
@@ -74,25 +53,13 @@ impl AttributeInfo {
     /// with the creation order index address) when it is or when that
     /// address is defined.
     pub fn encode(&self) -> Result<Vec<u8>> {
-        // h5py's track_order sets "tracked" and "indexed" together, and
-        // libhdf5 then stores the (possibly undefined) index address.
-        let mut flags = 0u8;
-        if self.max_creation_index.is_some() {
-            flags |= 3;
-        }
-        if !self.order_index.is_undefined() {
-            flags |= 2;
-        }
-        let mut b = vec![0, flags];
-        if let Some(m) = self.max_creation_index {
-            b.extend_from_slice(&m.to_le_bytes());
-        }
-        b.extend_from_slice(&self.fractal_heap.0.to_le_bytes());
-        b.extend_from_slice(&self.name_index.0.to_le_bytes());
-        if flags & 2 != 0 {
-            b.extend_from_slice(&self.order_index.0.to_le_bytes());
-        }
-        Ok(b)
+        let d = dense_info::DenseInfo {
+            max_creation_index: self.max_creation_index.map(u64::from),
+            fractal_heap: self.fractal_heap,
+            name_index: self.name_index,
+            order_index: self.order_index,
+        };
+        Ok(dense_info::encode(&d, 2))
     }
 }
 

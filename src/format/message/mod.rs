@@ -10,6 +10,7 @@ pub mod attribute;
 pub mod attribute_info;
 pub mod dataspace;
 pub mod datatype;
+mod dense_info;
 pub mod fill_value;
 pub mod filter_pipeline;
 pub mod group_info;

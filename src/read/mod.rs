@@ -6,6 +6,7 @@ mod dtype;
 mod file;
 mod group;
 pub(crate) mod hyperslab;
+mod runs;
 mod values;
 
 pub use dtype::{ByteOrder, CharSet, Dtype, StringPadding};

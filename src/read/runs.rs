@@ -1,0 +1,220 @@
+//! Gathering many ranges of a 1-D dataset in one pass: the primitive
+//! behind sparse-matrix reads (`data`/`indices` ranges of selected rows).
+
+use super::dataset::Storage;
+use super::decode::to_native;
+use super::{Dataset, H5Type};
+use crate::error::{Error, Result};
+use crate::filters::{self};
+use crate::format::Address;
+
+impl<'f> Dataset<'f> {
+    /// Gathers several ranges `(start, count)` of a 1-D dataset into one
+    /// vector, in the order given. Chunks are found by binary search and each
+    /// is decoded at most once per call (ranges are visited in file order),
+    /// so many small ranges of a compressed dataset cost one pass.
+    ///
+    /// ```no_run
+    /// let f = h5sparse::File::open("data.h5")?;
+    /// let v = f.dataset("/X/data")?.read_runs::<f32>(&[(10, 3), (0, 2)])?;
+    /// assert_eq!(v.len(), 5);
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
+    pub fn read_runs<T: H5Type>(&self, runs: &[(u64, u64)]) -> Result<Vec<T>> {
+        self.check_type::<T>()?;
+        if self.info.dims.len() != 1 {
+            return Err(Error::invalid(format!(
+                "{} has rank {}, read_runs needs a 1-D dataset",
+                self.path,
+                self.info.dims.len()
+            )));
+        }
+        let len = self.info.dims[0];
+        let mut total = 0u64;
+        for &(start, count) in runs {
+            if start.checked_add(count).is_none_or(|e| e > len) {
+                return Err(Error::invalid(format!(
+                    "{}: range {start}+{count} is out of bounds for length {len}",
+                    self.path
+                )));
+            }
+            total += count;
+        }
+        let elem = self.info.elem;
+        self.file
+            .limits
+            .check_alloc("dataset read", total.saturating_mul(elem as u64))?;
+        let mut out = vec![T::zeroed(); total as usize];
+        {
+            let bytes: &mut [u8] = bytemuck::cast_slice_mut(&mut out);
+            // Output byte offset of each run, then visit runs in file order.
+            let mut order: Vec<(u64, u64, usize)> = Vec::with_capacity(runs.len());
+            let mut at = 0usize;
+            for &(start, count) in runs {
+                order.push((start, count, at));
+                at += count as usize * elem;
+            }
+            order.sort_unstable_by_key(|r| r.0);
+            self.gather(&order, bytes)?;
+        }
+        to_native(bytemuck::cast_slice_mut(&mut out), elem, self.order());
+        Ok(out)
+    }
+
+    /// Copies runs `(start, count, out_offset)` sorted by start into `out`.
+    fn gather(&self, runs: &[(u64, u64, usize)], out: &mut [u8]) -> Result<()> {
+        let info = &self.info;
+        let elem = info.elem;
+        let view = self.file.view();
+        match &info.storage {
+            Storage::Unsupported(what) => Err(Error::unsupported(format!("{}: {what}", self.path))),
+            Storage::Compact(data) => {
+                for &(s, c, o) in runs {
+                    let (a, n) = (s as usize * elem, c as usize * elem);
+                    let src = data.get(a..a + n).ok_or_else(|| {
+                        Error::format(
+                            view.abs_u64(self.address),
+                            "compact data shorter than the dataset",
+                        )
+                    })?;
+                    out[o..o + n].copy_from_slice(src);
+                }
+                Ok(())
+            }
+            Storage::Contiguous { address, .. } => {
+                if address.is_undefined() {
+                    for &(_, c, o) in runs {
+                        for e in out[o..o + c as usize * elem].chunks_exact_mut(elem) {
+                            e.copy_from_slice(&info.fill);
+                        }
+                    }
+                    return Ok(());
+                }
+                for &(s, c, o) in runs {
+                    let n = c as usize * elem;
+                    let src = view.slice(
+                        Address(address.0.saturating_add(s * elem as u64)),
+                        n as u64,
+                        "dataset range",
+                    )?;
+                    out[o..o + n].copy_from_slice(src);
+                }
+                Ok(())
+            }
+            Storage::Chunked { chunk_dims, .. } => {
+                let chunk = chunk_dims[0];
+                let chunk_bytes = chunk as usize * elem;
+                self.file.limits.check_alloc("chunk", chunk_bytes as u64)?;
+                let records = self.chunk_records()?;
+                // Pieces: (chunk start, byte offset within chunk, bytes, output offset).
+                let mut pieces: Vec<(u64, usize, usize, usize)> = Vec::new();
+                for &(s, c, o) in runs {
+                    let mut pos = s;
+                    let end = s + c;
+                    while pos < end {
+                        let first = pos / chunk * chunk;
+                        let take = (first + chunk).min(end) - pos;
+                        pieces.push((
+                            first,
+                            (pos - first) as usize * elem,
+                            take as usize * elem,
+                            o + ((pos - s) as usize) * elem,
+                        ));
+                        pos += take;
+                    }
+                }
+                let find = |first: u64| records.binary_search_by(|r| r.offset[0].cmp(&first)).ok();
+                if info.filters.is_empty() {
+                    for &(first, within, n, dst) in &pieces {
+                        match find(first) {
+                            None => fill_bytes(&mut out[dst..dst + n], &info.fill),
+                            Some(i) => {
+                                let r = &records[i];
+                                let src = view.slice(
+                                    Address(r.address.0.saturating_add(within as u64)),
+                                    n as u64,
+                                    "chunk",
+                                )?;
+                                out[dst..dst + n].copy_from_slice(src);
+                            }
+                        }
+                    }
+                    return Ok(());
+                }
+                // Compressed: the distinct chunks needed, decoded in parallel
+                // batches (each once), then copied out.
+                let mut needed: Vec<u64> = pieces.iter().map(|p| p.0).collect();
+                needed.sort_unstable();
+                needed.dedup();
+                let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+                let batch = (workers * 2).max(1);
+                for group in needed.chunks(batch) {
+                    let decode = |first: u64| -> Result<Option<DecodedChunk>> {
+                        let Some(i) = find(first) else {
+                            return Ok(None);
+                        };
+                        let r = &records[i];
+                        let stored = view.slice(r.address, r.size, "filtered chunk")?;
+                        let data = filters::decode_chunk_at(
+                            view.abs_u64(r.address),
+                            &info.filters,
+                            r.filter_mask,
+                            stored,
+                            chunk_bytes,
+                            elem,
+                            &self.file.limits,
+                        )?;
+                        Ok(Some((first, data)))
+                    };
+                    let decoded: Vec<Result<Option<DecodedChunk>>> =
+                        if workers > 1 && group.len() > 1 {
+                            std::thread::scope(|sc| {
+                                let handles: Vec<_> =
+                                    group.iter().map(|&f| sc.spawn(move || decode(f))).collect();
+                                handles
+                                    .into_iter()
+                                    .map(|h| {
+                                        h.join().unwrap_or_else(|_| {
+                                            Err(Error::invalid("chunk decoder thread panicked"))
+                                        })
+                                    })
+                                    .collect()
+                            })
+                        } else {
+                            group.iter().map(|&f| decode(f)).collect()
+                        };
+                    let mut ready: Vec<DecodedChunk> = Vec::with_capacity(decoded.len());
+                    for d in decoded {
+                        if let Some(x) = d? {
+                            ready.push(x);
+                        }
+                    }
+                    let (lo, hi) = (group[0], group[group.len() - 1]);
+                    for &(first, within, n, dst) in pieces.iter().filter(|p| p.0 >= lo && p.0 <= hi)
+                    {
+                        match ready.iter().find(|(f, _)| *f == first) {
+                            Some((_, data)) => {
+                                out[dst..dst + n].copy_from_slice(&data[within..within + n])
+                            }
+                            None => fill_bytes(&mut out[dst..dst + n], &info.fill),
+                        }
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// A decoded chunk: its first element index and its bytes.
+type DecodedChunk = (u64, Vec<u8>);
+
+/// Fills `buf` with repetitions of one element's fill value.
+fn fill_bytes(buf: &mut [u8], fill: &[u8]) {
+    if fill.is_empty() {
+        return;
+    }
+    for e in buf.chunks_exact_mut(fill.len()) {
+        e.copy_from_slice(fill);
+    }
+}

@@ -55,6 +55,7 @@ mod dataset;
 mod encode;
 mod group;
 mod header;
+mod links;
 mod modify;
 mod tx;
 
@@ -415,46 +416,6 @@ impl<B: Backing> Writer<B> {
         (sb.group_leaf_k.max(1), sb.group_internal_k.max(1))
     }
 
-    /// Creates an empty group at `path` (the parent must exist): a
-    /// symbol-table group in earliest-format files, a link-message group in
-    /// latest-format ones.
-    pub fn create_group(&mut self, path: &str) -> Result<()> {
-        self.create_linked(path, |_, tx, sb| {
-            if tx.latest {
-                return Ok((group::create_link_group(tx)?, None));
-            }
-            let (oh, btree, heap) = group::create_stab_group(tx, Self::group_k(sb))?;
-            Ok((oh, Some((btree, heap))))
-        })
-    }
-
-    /// Creates an empty group at `path` that keeps its members as link
-    /// messages (compact link storage) instead of a symbol table. External
-    /// links can only live in such groups.
-    pub fn create_link_group(&mut self, path: &str) -> Result<()> {
-        self.create_linked(path, |_, tx, _| Ok((group::create_link_group(tx)?, None)))
-    }
-
-    /// Turns the (still empty) root group into a link-message group, so it
-    /// can hold external links ([`Writer::create_link_group`] for the
-    /// root). The superblock stays version 0; its root entry then caches
-    /// nothing, which libhdf5 reads as it does for any group.
-    pub fn use_link_root(&mut self) -> Result<()> {
-        let root = self.run(|view, tx, sb| {
-            if !group::member_names(view, tx, sb.root_object_header)?.is_empty() {
-                return Err(Error::invalid(
-                    "the root group can change its storage only while it is empty",
-                ));
-            }
-            group::create_link_group(tx)
-        })?;
-        self.sb.root_object_header = root;
-        self.sb.root_symbol_table = None;
-        let bytes = self.sb.encode()?;
-        self.sink.write_at(self.sb.superblock_address, &bytes)?;
-        Ok(())
-    }
-
     /// Creates a dataset of a Rust number type from `data` (C order).
     pub fn create_dataset<T: H5Type>(
         &mut self,
@@ -726,81 +687,6 @@ impl<B: Backing> Writer<B> {
         })
     }
 
-    /// Removes the link `path` (the object's space is not reclaimed).
-    pub fn unlink(&mut self, path: &str) -> Result<()> {
-        self.run_in_parent(path, |view, tx, sb, parent, name| {
-            group::remove(view, tx, parent, name, Self::group_k(sb))
-        })
-    }
-
-    /// Creates a soft link at `path` pointing to `target`.
-    pub fn soft_link(&mut self, path: &str, target: &str) -> Result<()> {
-        self.run_in_parent(path, |view, tx, sb, parent, name| {
-            group::insert(
-                view,
-                tx,
-                parent,
-                name,
-                group::NewLink::Soft(target.to_string()),
-                Self::group_k(sb),
-            )
-        })
-    }
-
-    /// Creates a second hard link at `path` to the object `existing` links
-    /// to (as `h5py`'s `f[path] = f[existing]`), for symbol-table and
-    /// link-message groups alike.
-    ///
-    /// The target's v1 object header reference count is raised first (one
-    /// per hard link, as libhdf5 keeps it), then the link is published, so a
-    /// crash in between leaves a count one too high, which only keeps
-    /// libhdf5 from freeing the object. Objects with v2 headers (which keep
-    /// the count in a reference count message) are refused.
-    pub fn hard_link(&mut self, path: &str, existing: &str) -> Result<()> {
-        let limits = self.limits.clone();
-        self.run(|view, tx, sb| {
-            let target = Self::resolve(view, &limits, sb, existing)?;
-            let hdr = crate::format::object_header::ObjectHeader::parse(view, target, &tx.limits)?;
-            let Some(count) = hdr.reference_count else {
-                return Err(Error::unsupported(format!(
-                    "a second hard link to {existing}, whose object header is version 2"
-                )));
-            };
-            let count = count
-                .checked_add(1)
-                .ok_or_else(|| Error::invalid(format!("{existing} has 2^32 hard links")))?;
-            let field = target
-                .0
-                .checked_add(crate::format::object_header::V1_REFERENCE_COUNT_OFFSET as u64)
-                .ok_or_else(|| Error::invalid("object header address overflows"))?;
-            tx.publish(Address(field), count.to_le_bytes().to_vec());
-            let (parent, name) = Self::parent_of(view, &limits, sb, path)?;
-            group::insert(
-                view,
-                tx,
-                parent,
-                name,
-                group::NewLink::Hard {
-                    header: target,
-                    stab: None,
-                },
-                Self::group_k(sb),
-            )
-        })
-    }
-
-    /// Creates an external link at `path` to `target` inside `file`. The
-    /// parent must be a link-message group ([`Writer::create_link_group`]).
-    pub fn external_link(&mut self, path: &str, file: &str, target: &str) -> Result<()> {
-        self.run_in_parent(path, |view, tx, sb, parent, name| {
-            let link = group::NewLink::External {
-                file: file.to_string(),
-                path: target.to_string(),
-            };
-            group::insert(view, tx, parent, name, link, Self::group_k(sb))
-        })
-    }
-
     /// Makes everything written durable.
     pub fn flush(&mut self) -> Result<()> {
         self.sink.sync()?;
@@ -832,22 +718,6 @@ impl<B: Backing> Writer<B> {
                 .map(|(k, p)| (p.0, &raw[k * size..(k + 1) * size]))
                 .collect();
             modify::write_points(view, tx, addr, &pts, sb.indexed_storage_k)
-        })
-    }
-
-    /// Points the member at `path` to the object at `replacement` (a member
-    /// of the same group) and removes `replacement`, atomically for
-    /// symbol-table groups.
-    pub fn replace_member(&mut self, path: &str, replacement: &str) -> Result<()> {
-        let limits = self.limits.clone();
-        self.run_in_parent(path, |view, tx, sb, parent, name| {
-            let (parent2, rep) = Self::parent_of(view, &limits, sb, replacement)?;
-            if parent != parent2 {
-                return Err(Error::invalid(format!(
-                    "{replacement} is not in the same group as {path}"
-                )));
-            }
-            group::replace_member(view, tx, parent, name, rep, Self::group_k(sb))
         })
     }
 

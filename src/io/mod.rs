@@ -5,6 +5,7 @@
 //! contiguous `&[u8]` of the whole file. A memory map gives that without
 //! reading the file; on wasm, or for tests, an owned buffer does.
 
+mod file_sink;
 pub mod fs;
 pub mod sink;
 

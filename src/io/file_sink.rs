@@ -1,0 +1,416 @@
+//! [`FileSink`]: a file on disk written with positional I/O through a
+//! write-back buffer, under an exclusive advisory lock compatible with
+//! libhdf5's (see the [`sink`](super::sink) module docs).
+
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::path::{Path, PathBuf};
+
+use super::sink::{end_of, past_end, Sink};
+
+/// How [`FileSink`] locks the file it writes (see the [`sink`](super::sink) module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileLocking {
+    /// Take an exclusive lock; a file system that cannot lock is an error
+    /// (`HDF5_USE_FILE_LOCKING=TRUE` or `1`).
+    Required,
+    /// Take an exclusive lock; proceed unlocked where the file system or
+    /// platform does not support locks (libhdf5's default, and
+    /// `HDF5_USE_FILE_LOCKING=BEST_EFFORT`). A lock held by someone else is
+    /// still an error.
+    BestEffort,
+    /// Take no lock (`HDF5_USE_FILE_LOCKING=FALSE` or `0`).
+    Disabled,
+}
+
+impl FileLocking {
+    /// The policy libhdf5 would use, from the `HDF5_USE_FILE_LOCKING`
+    /// environment variable: `FALSE`/`0` disabled, `TRUE`/`1` required,
+    /// `BEST_EFFORT`, unset or anything else best effort.
+    pub fn from_env() -> FileLocking {
+        FileLocking::from_setting(std::env::var("HDF5_USE_FILE_LOCKING").ok().as_deref())
+    }
+
+    /// The policy for a value of `HDF5_USE_FILE_LOCKING` (`None`: unset).
+    pub(super) fn from_setting(value: Option<&str>) -> FileLocking {
+        match value {
+            Some("FALSE") | Some("0") => FileLocking::Disabled,
+            Some("TRUE") | Some("1") => FileLocking::Required,
+            _ => FileLocking::BestEffort,
+        }
+    }
+}
+
+/// The default size of [`FileSink`]'s write-back buffer: 1 MiB.
+pub const DEFAULT_WRITE_BUFFER: usize = 1 << 20;
+
+/// A file on disk, written with positional I/O through a write-back buffer.
+///
+/// Small sequential writes are gathered into one buffer (1 MiB by default)
+/// and written with a single positional write when the next write does not
+/// continue or overwrite the buffered range, or before `sync`, `set_len`,
+/// [`into_file`](FileSink::into_file) and drop. Writes at least as large as
+/// the buffer go straight to the file. [`read_at`](Sink::read_at) sees
+/// buffered bytes.
+///
+/// The sink holds an exclusive advisory lock on the file while it is open
+/// (see the [`sink`](super::sink) module docs); a second writer fails with
+/// [`io::ErrorKind::WouldBlock`].
+///
+/// Errors while flushing on drop are lost: call [`sync`](Sink::sync) (or
+/// [`into_file`](FileSink::into_file)) to see them.
+#[derive(Debug)]
+pub struct FileSink {
+    /// `None` only after `into_file` took it.
+    file: Option<File>,
+    path: PathBuf,
+    /// Length of the file on disk (we hold the lock, so nobody else changes it).
+    file_len: u64,
+    /// Buffered bytes, to be written at `buf_pos`.
+    buf: Vec<u8>,
+    buf_pos: u64,
+    capacity: usize,
+    /// Whether the parent directory still needs an fsync to make a newly
+    /// created file's name durable.
+    dir_sync_pending: bool,
+}
+
+impl FileSink {
+    /// Creates `path` (or truncates it if it exists) for writing, with an
+    /// exclusive advisory lock; locking follows [`FileLocking::from_env`].
+    ///
+    /// The file is truncated only after the lock is taken, so a refused second
+    /// writer leaves the first one's file alone.
+    pub fn create(path: impl AsRef<Path>) -> io::Result<FileSink> {
+        FileSink::create_with_locking(path, FileLocking::from_env())
+    }
+
+    /// Opens the existing file `path` for reading and writing, with an
+    /// exclusive advisory lock; locking follows [`FileLocking::from_env`].
+    pub fn open_rw(path: impl AsRef<Path>) -> io::Result<FileSink> {
+        FileSink::open_rw_with_locking(path, FileLocking::from_env())
+    }
+
+    /// [`create`](FileSink::create) with an explicit locking policy.
+    pub fn create_with_locking(
+        path: impl AsRef<Path>,
+        locking: FileLocking,
+    ) -> io::Result<FileSink> {
+        let path = path.as_ref();
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(|e| with_path(e, path, "cannot create"))?;
+        lock(&file, path, locking)?;
+        file.set_len(0)
+            .map_err(|e| with_path(e, path, "cannot truncate"))?;
+        let mut sink = FileSink::from_parts(file, path, 0);
+        sink.dir_sync_pending = true;
+        Ok(sink)
+    }
+
+    /// [`open_rw`](FileSink::open_rw) with an explicit locking policy.
+    pub fn open_rw_with_locking(
+        path: impl AsRef<Path>,
+        locking: FileLocking,
+    ) -> io::Result<FileSink> {
+        let path = path.as_ref();
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)
+            .map_err(|e| with_path(e, path, "cannot open for writing"))?;
+        lock(&file, path, locking)?;
+        let len = file
+            .metadata()
+            .map_err(|e| with_path(e, path, "cannot stat"))?
+            .len();
+        Ok(FileSink::from_parts(file, path, len))
+    }
+
+    fn from_parts(file: File, path: &Path, file_len: u64) -> FileSink {
+        FileSink {
+            file: Some(file),
+            path: path.to_path_buf(),
+            file_len,
+            buf: Vec::new(),
+            buf_pos: 0,
+            capacity: DEFAULT_WRITE_BUFFER,
+            dir_sync_pending: false,
+        }
+    }
+
+    /// The path the sink was opened with.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Changes the write-back buffer's size (flushing it first). `0` turns
+    /// buffering off.
+    pub fn set_buffer_capacity(&mut self, bytes: usize) -> io::Result<()> {
+        self.flush()?;
+        self.capacity = bytes;
+        self.buf = Vec::new();
+        Ok(())
+    }
+
+    /// Flushes the buffer and returns the file, still locked (the lock goes
+    /// with the open file and is released when it is closed).
+    pub fn into_file(mut self) -> io::Result<File> {
+        self.flush()?;
+        self.file
+            .take()
+            .ok_or_else(|| io::Error::other("FileSink has no file"))
+    }
+
+    /// Writes out buffered bytes without syncing, so that other views of
+    /// the file (a memory map) see them.
+    pub fn flush_buffer(&mut self) -> io::Result<()> {
+        self.flush()
+    }
+
+    /// The open file (after [`FileSink::flush_buffer`] its contents are
+    /// current).
+    pub fn file_ref(&self) -> io::Result<&File> {
+        self.file()
+    }
+
+    fn file(&self) -> io::Result<&File> {
+        self.file
+            .as_ref()
+            .ok_or_else(|| io::Error::other("FileSink has no file"))
+    }
+
+    fn buf_end(&self) -> u64 {
+        self.buf_pos + self.buf.len() as u64
+    }
+
+    /// Writes the buffer out. On error the buffer is kept, so a later flush
+    /// (or drop) retries the same positional write.
+    fn flush(&mut self) -> io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let end = self.buf_end();
+        write_all_at(self.file()?, &self.buf, self.buf_pos)
+            .map_err(|e| with_path(e, &self.path, "cannot write"))?;
+        self.file_len = self.file_len.max(end);
+        self.buf.clear();
+        Ok(())
+    }
+}
+
+impl Sink for FileSink {
+    fn write_at(&mut self, pos: u64, data: &[u8]) -> io::Result<()> {
+        if data.is_empty() {
+            return Ok(());
+        }
+        let end = end_of(pos, data.len(), "write")?;
+        if !self.buf.is_empty() {
+            // Continue or overwrite the buffered range when the result still fits.
+            if pos >= self.buf_pos
+                && pos <= self.buf_end()
+                && end - self.buf_pos <= self.capacity as u64
+            {
+                let off = (pos - self.buf_pos) as usize;
+                let overlap = (self.buf.len() - off).min(data.len());
+                self.buf[off..off + overlap].copy_from_slice(&data[..overlap]);
+                self.buf.extend_from_slice(&data[overlap..]);
+                return Ok(());
+            }
+            self.flush()?;
+        }
+        if data.len() >= self.capacity {
+            write_all_at(self.file()?, data, pos)
+                .map_err(|e| with_path(e, &self.path, "cannot write"))?;
+            self.file_len = self.file_len.max(end);
+        } else {
+            if self.buf.capacity() < self.capacity {
+                self.buf.reserve_exact(self.capacity);
+            }
+            self.buf_pos = pos;
+            self.buf.extend_from_slice(data);
+        }
+        Ok(())
+    }
+
+    fn read_at(&self, pos: u64, out: &mut [u8]) -> io::Result<()> {
+        let end = end_of(pos, out.len(), "read")?;
+        let len = self.len()?;
+        if end > len {
+            return Err(past_end(pos, out.len(), len));
+        }
+        // What the file holds, then zeros for a gap before a buffer that starts
+        // past the end of the file, then the buffered bytes on top.
+        let on_disk = self.file_len.clamp(pos, end) - pos;
+        let (disk, rest) = out.split_at_mut(on_disk as usize);
+        if !disk.is_empty() {
+            read_exact_at(self.file()?, disk, pos)
+                .map_err(|e| with_path(e, &self.path, "cannot read"))?;
+        }
+        rest.fill(0);
+        if !self.buf.is_empty() {
+            let from = pos.max(self.buf_pos);
+            let to = end.min(self.buf_end());
+            if from < to {
+                let n = (to - from) as usize;
+                let dst = (from - pos) as usize;
+                let src = (from - self.buf_pos) as usize;
+                out[dst..dst + n].copy_from_slice(&self.buf[src..src + n]);
+            }
+        }
+        Ok(())
+    }
+
+    fn len(&self) -> io::Result<u64> {
+        Ok(if self.buf.is_empty() {
+            self.file_len
+        } else {
+            self.file_len.max(self.buf_end())
+        })
+    }
+
+    fn sync(&mut self) -> io::Result<()> {
+        self.flush()?;
+        self.file()?
+            .sync_data()
+            .map_err(|e| with_path(e, &self.path, "cannot sync"))?;
+        if self.dir_sync_pending {
+            sync_parent_dir(&self.path)?;
+            self.dir_sync_pending = false;
+        }
+        Ok(())
+    }
+
+    fn set_len(&mut self, len: u64) -> io::Result<()> {
+        self.flush()?;
+        self.file()?
+            .set_len(len)
+            .map_err(|e| with_path(e, &self.path, "cannot resize"))?;
+        self.file_len = len;
+        Ok(())
+    }
+}
+
+impl Drop for FileSink {
+    fn drop(&mut self) {
+        // Errors are lost here by necessity; `sync` and `into_file` report them.
+        let _ = self.flush();
+    }
+}
+
+fn with_path(e: io::Error, path: &Path, what: &str) -> io::Error {
+    io::Error::new(e.kind(), format!("{}: {what}: {e}", path.display()))
+}
+
+// `File::try_lock` is stable since Rust 1.89; Cargo.toml's rust-version must say
+// so (bumping it also enables clippy lints newer code trips over, so that is
+// left to the merge).
+#[allow(clippy::incompatible_msrv)]
+fn lock(file: &File, path: &Path, locking: FileLocking) -> io::Result<()> {
+    if locking == FileLocking::Disabled {
+        return Ok(());
+    }
+    match file.try_lock() {
+        Ok(()) => Ok(()),
+        Err(std::fs::TryLockError::WouldBlock) => Err(io::Error::new(
+            io::ErrorKind::WouldBlock,
+            format!(
+                "{} is already open for writing by another process (advisory lock held; \
+                 libhdf5/h5py readers hold it too)",
+                path.display()
+            ),
+        )),
+        Err(std::fs::TryLockError::Error(e))
+            if locking == FileLocking::BestEffort && e.kind() == io::ErrorKind::Unsupported =>
+        {
+            Ok(())
+        }
+        Err(std::fs::TryLockError::Error(e)) => Err(with_path(
+            e,
+            path,
+            "cannot lock (set HDF5_USE_FILE_LOCKING=FALSE to write without a lock)",
+        )),
+    }
+}
+
+/// Makes a newly created file's directory entry durable.
+#[cfg(unix)]
+fn sync_parent_dir(path: &Path) -> io::Result<()> {
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    File::open(parent)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| with_path(e, parent, "cannot sync directory"))
+}
+
+/// Directories cannot be opened as files here; the file's own sync suffices.
+#[cfg(not(unix))]
+fn sync_parent_dir(_path: &Path) -> io::Result<()> {
+    Ok(())
+}
+
+#[cfg(unix)]
+fn write_all_at(file: &File, data: &[u8], pos: u64) -> io::Result<()> {
+    std::os::unix::fs::FileExt::write_all_at(file, data, pos)
+}
+
+#[cfg(unix)]
+fn read_exact_at(file: &File, buf: &mut [u8], pos: u64) -> io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, pos)
+}
+
+#[cfg(windows)]
+fn write_all_at(file: &File, mut data: &[u8], mut pos: u64) -> io::Result<()> {
+    use std::os::windows::fs::FileExt;
+    while !data.is_empty() {
+        match file.seek_write(data, pos) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => {
+                data = &data[n..];
+                pos += n as u64;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+#[cfg(windows)]
+fn read_exact_at(file: &File, mut buf: &mut [u8], mut pos: u64) -> io::Result<()> {
+    use std::os::windows::fs::FileExt;
+    while !buf.is_empty() {
+        match file.seek_read(buf, pos) {
+            Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+            Ok(n) => {
+                buf = &mut buf[n..];
+                pos += n as u64;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+// Elsewhere (wasi, ...): seek, then read or write. `&File` implements Seek,
+// Read and Write, and the sink is the file's only user.
+#[cfg(not(any(unix, windows)))]
+fn write_all_at(mut file: &File, data: &[u8], pos: u64) -> io::Result<()> {
+    use std::io::{Seek, SeekFrom, Write};
+    file.seek(SeekFrom::Start(pos))?;
+    file.write_all(data)
+}
+
+#[cfg(not(any(unix, windows)))]
+fn read_exact_at(mut file: &File, buf: &mut [u8], pos: u64) -> io::Result<()> {
+    use std::io::{Read, Seek, SeekFrom};
+    file.seek(SeekFrom::Start(pos))?;
+    file.read_exact(buf)
+}

@@ -572,6 +572,21 @@ impl<'f> Dataset<'f> {
         self.read_range(start, count).map(Cow::Owned)
     }
 
+    /// The decoded bytes of the filtered chunk `r` (`chunk_bytes` long).
+    pub(super) fn decode_chunk(&self, r: &ChunkRecord, chunk_bytes: usize) -> Result<Vec<u8>> {
+        let view = self.file.view();
+        let stored = view.slice(r.address, r.size, "filtered chunk")?;
+        filters::decode_chunk_at(
+            view.abs_u64(r.address),
+            &self.info.filters,
+            r.filter_mask,
+            stored,
+            chunk_bytes,
+            self.info.elem,
+            &self.file.limits,
+        )
+    }
+
     /// Checks a selection against the shape; returns its element count.
     fn check_selection(&self, start: &[u64], count: &[u64]) -> Result<u64> {
         let dims = &self.info.dims;
@@ -687,17 +702,7 @@ impl<'f> Dataset<'f> {
                         let data = view.slice(r.address, chunk_bytes, "chunk")?;
                         copy_intersection(data, block, out, sel, elem);
                     } else {
-                        let stored = view.slice(r.address, r.size, "filtered chunk")?;
-                        let data = filters::decode_chunk_at(
-                            view.abs_u64(r.address),
-                            &info.filters,
-                            r.filter_mask,
-                            stored,
-                            chunk_bytes as usize,
-                            elem,
-                            &self.file.limits,
-                        )
-                        .map_err(|e| {
+                        let data = self.decode_chunk(r, chunk_bytes as usize).map_err(|e| {
                             e.context(&format!("{} chunk at {:?}", self.path, r.offset))
                         })?;
                         copy_intersection(&data, block, out, sel, elem);

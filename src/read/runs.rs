@@ -5,7 +5,6 @@ use super::dataset::Storage;
 use super::decode::to_native;
 use super::{Dataset, H5Type};
 use crate::error::{Error, Result};
-use crate::filters::{self};
 use crate::format::Address;
 
 impl<'f> Dataset<'f> {
@@ -153,18 +152,7 @@ impl<'f> Dataset<'f> {
                         let Some(i) = find(first) else {
                             return Ok(None);
                         };
-                        let r = &records[i];
-                        let stored = view.slice(r.address, r.size, "filtered chunk")?;
-                        let data = filters::decode_chunk_at(
-                            view.abs_u64(r.address),
-                            &info.filters,
-                            r.filter_mask,
-                            stored,
-                            chunk_bytes,
-                            elem,
-                            &self.file.limits,
-                        )?;
-                        Ok(Some((first, data)))
+                        Ok(Some((first, self.decode_chunk(&records[i], chunk_bytes)?)))
                     };
                     let decoded: Vec<Result<Option<DecodedChunk>>> =
                         if workers > 1 && group.len() > 1 {

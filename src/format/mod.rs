@@ -147,3 +147,56 @@ pub fn verify_checksum(covered: &[u8], stored: u32, at: u64, what: &str) -> Resu
     }
     Ok(())
 }
+
+/// Where encoders that build linked structures (trees, heaps) put their
+/// blocks: space is reserved first, so a block can name its parent before
+/// the parent is written.
+pub(crate) trait Place {
+    /// Reserves `len` bytes of new file space.
+    fn alloc(&mut self, len: u64) -> Result<Address>;
+    /// Stages `bytes` for space reserved with [`Place::alloc`].
+    fn put_at(&mut self, addr: Address, bytes: Vec<u8>);
+    /// Reserves space for `bytes` and stages them.
+    fn put(&mut self, bytes: Vec<u8>) -> Result<Address> {
+        let addr = self.alloc(bytes.len() as u64)?;
+        self.put_at(addr, bytes);
+        Ok(addr)
+    }
+}
+
+/// Appends `value`'s low `width` bytes, little-endian.
+pub(crate) fn put_uint(out: &mut Vec<u8>, value: u64, width: usize) {
+    out.extend_from_slice(&value.to_le_bytes()[..width]);
+}
+
+/// An in-memory file image for encoder tests: [`Place`] appends, 8-byte
+/// aligned, and addresses are offsets into the image.
+#[cfg(test)]
+#[derive(Debug, Default)]
+pub(crate) struct TestImage(pub Vec<u8>);
+
+#[cfg(test)]
+impl TestImage {
+    /// A view of the image as a file with default sizes and no user block.
+    pub(crate) fn view(&self) -> FileView<'_> {
+        FileView {
+            bytes: &self.0,
+            sizes: Sizes::DEFAULT,
+            base: 0,
+        }
+    }
+}
+
+#[cfg(test)]
+impl Place for TestImage {
+    fn alloc(&mut self, len: u64) -> Result<Address> {
+        let at = self.0.len().div_ceil(8) * 8;
+        self.0.resize(at + len as usize, 0);
+        Ok(Address(at as u64))
+    }
+
+    fn put_at(&mut self, addr: Address, bytes: Vec<u8>) {
+        let at = addr.0 as usize;
+        self.0[at..at + bytes.len()].copy_from_slice(&bytes);
+    }
+}

@@ -4,7 +4,7 @@ mod dataset;
 mod decode;
 mod dtype;
 mod file;
-mod group;
+pub(crate) mod group;
 pub(crate) mod hyperslab;
 mod runs;
 mod values;

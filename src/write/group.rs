@@ -4,12 +4,11 @@
 use std::borrow::Cow;
 
 use super::btree::{write_group_tree, GroupEntry};
-use super::header;
+use super::link_group::Links;
 use super::tx::Tx;
 use crate::error::{Error, Result};
 use crate::format::btree_v1::group_snod_addresses;
 use crate::format::local_heap::{encode_local_heap, LocalHeap};
-use crate::format::message::link::LinkMessage;
 use crate::format::message::symbol_table::SymbolTableMessage;
 use crate::format::object_header::{kind, NewMessage, ObjectHeader};
 use crate::format::symbol_table::{read_symbol_table_node, SymbolTableEntry};
@@ -113,26 +112,7 @@ pub(crate) fn member_names(
             .map(|e| e.name)
             .collect());
     }
-    link_message_names(view, &hdr)
-}
-
-/// Member names of a link-message group; dense link storage is refused.
-fn link_message_names(view: &FileView<'_>, hdr: &ObjectHeader<'_>) -> Result<Vec<Vec<u8>>> {
-    if let Some(m) = hdr.first(kind::LINK_INFO) {
-        let info = crate::format::message::link_info::LinkInfo::parse(m.data, m.at, view.sizes)?;
-        if !info.fractal_heap.is_undefined() {
-            return Err(Error::unsupported(
-                "modifying groups with dense link storage",
-            ));
-        }
-    }
-    hdr.all(kind::LINK)
-        .map(|m| {
-            Ok(LinkMessage::parse(m.data, m.at, view.sizes)?
-                .name
-                .into_bytes())
-        })
-        .collect()
+    Ok(Links::from_header(view, tx, group, &hdr)?.names())
 }
 
 fn exists_error(name: &str) -> Error {
@@ -155,45 +135,12 @@ pub(crate) fn insert(
     }
     let hdr = ObjectHeader::parse(view, group, &tx.limits)?;
     let Some(stm) = stab_of(view, &hdr)? else {
-        if link_message_names(view, &hdr)?
-            .iter()
-            .any(|n| n == name.as_bytes())
-        {
-            return Err(exists_error(name));
-        }
-        // Link-message group: one more link message. A group that tracks
-        // link creation order would also need its link info message's
-        // maximum creation index raised in the same write.
-        if let Some(m) = hdr.first(kind::LINK_INFO) {
-            let info =
-                crate::format::message::link_info::LinkInfo::parse(m.data, m.at, view.sizes)?;
-            if info.max_creation_index.is_some() {
-                return Err(Error::unsupported(
-                    "adding links to a group that tracks link creation order (track_order=True)",
-                ));
-            }
-        }
         let target = match link {
             NewLink::Hard { header, .. } => LinkTarget::Hard(header),
             NewLink::Soft(p) => LinkTarget::Soft(p),
             NewLink::External { file, path } => LinkTarget::External { file, path },
         };
-        let msg = LinkMessage {
-            name: name.to_string(),
-            target,
-            creation_order: None,
-        };
-        let data = msg.encode()?;
-        return header::add_message(
-            view,
-            tx,
-            group,
-            NewMessage {
-                kind: kind::LINK,
-                flags: 0,
-                data: Cow::Owned(data),
-            },
-        );
+        return Links::from_header(view, tx, group, &hdr)?.insert(view, tx, name, target);
     };
     let heap = LocalHeap::parse(view, stm.local_heap)?;
     let mut entries = stab_entries(view, tx, &stm, &heap)?;
@@ -246,14 +193,7 @@ pub(crate) fn remove(
 ) -> Result<()> {
     let hdr = ObjectHeader::parse(view, group, &tx.limits)?;
     let Some(stm) = stab_of(view, &hdr)? else {
-        link_message_names(view, &hdr)?; // refuses dense storage
-        for (slot, msg) in header::slots_of(view, &hdr, kind::LINK)? {
-            let link = LinkMessage::parse(&msg.data, slot.header_at, view.sizes)?;
-            if link.name == name {
-                return header::remove_message(view, tx, group, &slot);
-            }
-        }
-        return Err(Error::invalid(format!("no member named {name:?}")));
+        return Links::from_header(view, tx, group, &hdr)?.remove(view, tx, name);
     };
     let heap = LocalHeap::parse(view, stm.local_heap)?;
     let mut entries = stab_entries(view, tx, &stm, &heap)?;
@@ -369,43 +309,7 @@ pub(crate) fn replace_member(
 ) -> Result<()> {
     let hdr = ObjectHeader::parse(view, group, &tx.limits)?;
     let Some(stm) = stab_of(view, &hdr)? else {
-        // Link messages: retarget `name` (one slot write), then drop the
-        // temporary link (a crash in between leaves a stray member only).
-        link_message_names(view, &hdr)?; // refuses dense storage
-        let mut old = None;
-        let mut new = None;
-        for (slot, msg) in header::slots_of(view, &hdr, kind::LINK)? {
-            let link = LinkMessage::parse(&msg.data, slot.header_at, view.sizes)?;
-            if link.name == name {
-                old = Some((slot, link));
-            } else if link.name == replacement {
-                new = Some((slot, link));
-            }
-        }
-        let (Some((old_slot, _)), Some((new_slot, new_link))) = (old, new) else {
-            return Err(Error::invalid(format!(
-                "{name:?} or {replacement:?} is not a member"
-            )));
-        };
-        let retargeted = LinkMessage {
-            name: name.to_string(),
-            target: new_link.target,
-            creation_order: None,
-        };
-        let msg = NewMessage {
-            kind: kind::LINK,
-            flags: 0,
-            data: Cow::Owned(retargeted.encode()?),
-        };
-        return header::edit(
-            view,
-            tx,
-            group,
-            vec![
-                header::Edit::Replace(old_slot, msg),
-                header::Edit::Remove(new_slot),
-            ],
-        );
+        return Links::from_header(view, tx, group, &hdr)?.retarget(view, tx, name, replacement);
     };
     let heap = LocalHeap::parse(view, stm.local_heap)?;
     let mut entries = stab_entries(view, tx, &stm, &heap)?;

@@ -86,6 +86,9 @@ fn editable<'a>(view: &FileView<'a>, tx: &Tx<'_>, oh: Address) -> Result<ObjectH
 pub(crate) enum Edit<'m> {
     /// Add a message.
     Add(NewMessage<'m>),
+    /// Add a message with this creation order (headers that track
+    /// attribute creation order number their attribute messages).
+    AddOrdered(NewMessage<'m>, u16),
     /// Replace the message in a slot.
     Replace(Slot, NewMessage<'m>),
     /// Remove the message in a slot.
@@ -111,7 +114,7 @@ pub(crate) fn edit(
     if hdr.version == 1 {
         for e in edits {
             match e {
-                Edit::Add(m) => add_message(view, tx, oh, m)?,
+                Edit::Add(m) | Edit::AddOrdered(m, _) => add_message(view, tx, oh, m)?,
                 Edit::Replace(slot, m) => replace_message(view, tx, oh, &slot, m)?,
                 Edit::Remove(slot) => remove_message(view, tx, oh, &slot)?,
             }
@@ -170,6 +173,16 @@ fn edit_v2(
             .map(|s| s.chunk)
     };
     for e in edits {
+        // A message's creation order travels beside the edit.
+        let (e, order) = match e {
+            Edit::AddOrdered(m, order) => (Edit::Add(m), order),
+            Edit::Add(m) if tracked && m.kind == kind::ATTRIBUTE => {
+                return Err(Error::unsupported(
+                    "adding an attribute without a creation order to an object that tracks it",
+                ));
+            }
+            other => (other, 0),
+        };
         match e {
             Edit::Replace(slot, m) => {
                 let c = chunk_of(slot.header_at)
@@ -194,17 +207,12 @@ fn edit_v2(
                     touched.push(c);
                 }
             }
-            Edit::Add(m) => {
-                if tracked && m.kind == kind::ATTRIBUTE {
-                    return Err(Error::unsupported(
-                        "adding attributes to an object that tracks attribute creation order",
-                    ));
-                }
+            Edit::Add(m) | Edit::AddOrdered(m, _) => {
                 // The chunk with the most free space.
                 let c = (0..chunks.len())
                     .max_by_key(|&c| area(c).saturating_sub(used(&chunks[c])))
                     .unwrap_or(0);
-                chunks[c].push((None, Kept { msg: m, order: 0 }));
+                chunks[c].push((None, Kept { msg: m, order }));
                 let pos = chunks[c].len() - 1;
                 fresh[c].push(pos);
                 if !touched.contains(&c) {

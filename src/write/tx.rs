@@ -89,3 +89,13 @@ impl<'d> Tx<'d> {
 fn eoa_align(x: u64) -> u64 {
     x.div_ceil(8) * 8
 }
+
+impl crate::format::Place for Tx<'_> {
+    fn alloc(&mut self, len: u64) -> Result<Address> {
+        Tx::alloc(self, len)
+    }
+
+    fn put_at(&mut self, addr: Address, bytes: Vec<u8>) {
+        Tx::put_at(self, addr, bytes)
+    }
+}

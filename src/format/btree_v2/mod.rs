@@ -20,6 +20,8 @@
 //!   `cum(d) = (max(d) + 1) * cum(d - 1) + max(d)` (with `cum(0) = max(0)`),
 //!   and `cum_size(d) = enc(cum(d))`.
 
+pub(crate) mod encode;
+
 use std::collections::HashSet;
 
 use super::chunk_index::{ChunkGeometry, ChunkRecord};

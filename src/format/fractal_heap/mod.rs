@@ -20,6 +20,8 @@
 //! bits), and walking down indirect blocks is bounded by the row count, which
 //! strictly decreases at every level, and by `limits.max_depth`.
 
+pub(crate) mod encode;
+
 use std::borrow::Cow;
 use std::collections::HashSet;
 use std::sync::Mutex;

@@ -661,15 +661,25 @@ fn appends_grow_the_extensible_array_through_data_blocks_and_super_blocks() {
 }
 
 #[test]
-fn an_h5py_latest_file_is_modified_in_place() {
+fn an_h5py_v110_file_is_modified_in_place() {
+    h5py_latest_file_is_modified_in_place("('v110', 'v110')", "h5py_v110.h5");
+}
+
+/// HDF5 2.0's own latest format: layout message v5, datatype message v5.
+#[test]
+fn an_hdf5_2_0_latest_file_is_modified_in_place() {
+    h5py_latest_file_is_modified_in_place("'latest'", "h5py_latest.h5");
+}
+
+fn h5py_latest_file_is_modified_in_place(libver: &str, name: &str) {
     let Some(py) = support::require_python("h5py latest file").unwrap() else {
         return;
     };
-    let path = tmp("h5py_latest.h5");
+    let path = tmp(name);
     let script = format!(
         r#"
 import h5py, numpy as np
-with h5py.File({p:?}, 'w', libver=('v110', 'v110')) as f:
+with h5py.File({p:?}, 'w', libver={libver}) as f:
     g = f.create_group('X')
     g.attrs['encoding-type'] = 'csr_matrix'
     g.create_dataset('data', data=np.arange(5, dtype='f4'), maxshape=(None,), chunks=(2,))
@@ -686,6 +696,8 @@ with h5py.File({p:?}, 'w', libver=('v110', 'v110')) as f:
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    let unmodified = path.with_extension("unmodified.h5");
+    std::fs::copy(&path, &unmodified).unwrap();
     let mut w = Writer::open(&path).unwrap();
     w.append("/X/data", &[5.0f32, 6.0, 7.0, 8.0, 9.0, 10.0])
         .unwrap();
@@ -718,5 +730,5 @@ with h5py.File({p:?}, 'w', libver=('v110', 'v110')) as f:
         (0..40).collect::<Vec<_>>()
     );
     let ours = h5sparse::dump::dump_json(&f);
-    support::check_written(&path, &ours).unwrap();
+    support::check_written_beyond_h5dump(&path, &unmodified, &ours).unwrap();
 }

@@ -24,8 +24,8 @@ pub mod write;
 pub use error::{Error, Result};
 pub use limits::Limits;
 pub use read::{
-    Attribute, ByteOrder, CharSet, Dataset, Dtype, File, FilterInfo, Group, H5Type, LayoutKind,
-    Link, LinkTarget, Node, StringPadding, Values,
+    Attribute, ByteOrder, CharSet, Dataset, Dtype, File, FilterInfo, Group, H5Bool, H5Type,
+    LayoutKind, Link, LinkTarget, Node, StringPadding, Values,
 };
 
 /// The README's examples, compiled as doctests so they stay true.

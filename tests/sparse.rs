@@ -5,7 +5,7 @@
 use h5sparse::io::sink::MemSink;
 use h5sparse::sparse::{write_matrix, Sel, SparseDataset, SparseFormat, SparseWriteOptions};
 use h5sparse::write::Writer;
-use h5sparse::{Error, File};
+use h5sparse::{Error, File, H5Bool, H5Type};
 use proptest::prelude::*;
 use sprs::{CsMat, TriMat};
 
@@ -105,6 +105,86 @@ proptest! {
         }
         prop_assert_eq!(x.to_memory::<i64>().unwrap().to_dense(), m.to_dense());
     }
+}
+
+/// Writes `m` with its values mapped by `to`, reads every selection back as
+/// `T` with indices of type `I`, and compares with `m`'s values mapped the
+/// same way (`back` turns a read value into the reference's terms).
+#[allow(clippy::too_many_arguments)]
+fn check_as<T: H5Type + PartialEq + std::fmt::Debug, I: h5sparse::sparse::IndexType>(
+    m: &CsMat<i64>,
+    opts: &SparseWriteOptions,
+    selections: &[(Sel, Sel)],
+    to: impl Fn(i64) -> T,
+    back: impl Fn(T) -> i64,
+) -> Result<(), TestCaseError> {
+    let mapped: CsMat<T> = m.map(|&v| to(v));
+    let mut w = Writer::create_in(MemSink::default()).unwrap();
+    write_matrix(&mut w, "/X", mapped.view(), opts).unwrap();
+    let f = File::from_bytes(w.close().unwrap().bytes).unwrap();
+    let x = SparseDataset::open(&f, "/X").unwrap();
+    prop_assert_eq!(x.dtype(), &T::dtype());
+    let reference = m.map(|&v| back(to(v))).to_dense();
+    let (rows, cols) = m.shape();
+    for (rs, cs) in selections {
+        let (Ok(ri), Ok(ci)) = (rs.resolve(rows as u64), cs.resolve(cols as u64)) else {
+            continue;
+        };
+        let got = x.read_as::<T, I>(rs, cs).unwrap();
+        prop_assert_eq!(got.shape(), (ri.len(), ci.len()));
+        let d = got.map(|&v| back(v)).to_dense();
+        for (a, &r) in ri.iter().enumerate() {
+            for (b, &c) in ci.iter().enumerate() {
+                prop_assert_eq!(
+                    d[[a, b]],
+                    reference[[r as usize, c as usize]],
+                    "rows {:?} cols {:?}",
+                    rs,
+                    cs
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// float32, uint16 and bool values; i32, u32 and u64 result indices.
+    #[test]
+    fn other_value_and_index_types_read_the_same(
+        (rows, cols, entries, selections) in matrix().prop_flat_map(|(r, c, e)| {
+            (Just(r), Just(c), Just(e), proptest::collection::vec((sel(r), sel(c)), 1..5))
+        }),
+        csc in any::<bool>(),
+        gzip in any::<bool>(),
+        chunk in 1u64..5,
+    ) {
+        let mut tri = TriMat::new((rows, cols));
+        for &(r, c, v) in &entries {
+            tri.add_triplet(r, c, v);
+        }
+        let m: CsMat<i64> = if csc { tri.to_csc() } else { tri.to_csr() };
+        let opts = SparseWriteOptions { compression: gzip.then_some(1), chunk_len: Some(chunk), int64_indices: chunk % 2 == 0 };
+        check_as::<f32, i32>(&m, &opts, &selections, |v| v as f32 / 4.0, |v| (v * 4.0) as i64)?;
+        check_as::<u16, u32>(&m, &opts, &selections, |v| v.unsigned_abs() as u16, i64::from)?;
+        check_as::<H5Bool, u64>(&m, &opts, &selections, |v| H5Bool::from(v != 0), |b| i64::from(b.0))?;
+    }
+}
+
+#[test]
+fn an_index_type_too_small_for_the_result_is_an_error() {
+    let n = 70_000usize;
+    let m: CsMat<i64> = CsMat::new((1, n), vec![0, n], (0..n).collect(), vec![1; n]);
+    let f = File::from_bytes(to_file(&m, &SparseWriteOptions::default())).unwrap();
+    let x = SparseDataset::open(&f, "/X").unwrap();
+    let err = x.read_as::<i64, i16>(&Sel::All, &Sel::All).unwrap_err();
+    assert!(matches!(err, Error::InvalidArgument(_)), "{err}");
+    assert_eq!(
+        x.read_as::<i64, i32>(&Sel::All, &Sel::All).unwrap().nnz(),
+        n
+    );
 }
 
 #[test]

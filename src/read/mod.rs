@@ -190,6 +190,58 @@ impl H5Type for f64 {
     }
 }
 
+/// h5py's bool (an 8-bit enum `FALSE = 0, TRUE = 1`) as a plain byte, so
+/// that bool datasets and sparse matrices read and write like numbers.
+///
+/// ```
+/// use h5sparse::H5Bool;
+/// let v = [H5Bool::from(true), H5Bool::from(false)];
+/// assert_eq!(v.map(bool::from), [true, false]);
+/// ```
+#[repr(transparent)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    bytemuck::Pod,
+    bytemuck::Zeroable,
+)]
+pub struct H5Bool(pub u8);
+
+impl From<bool> for H5Bool {
+    fn from(b: bool) -> H5Bool {
+        H5Bool(u8::from(b))
+    }
+}
+
+impl From<H5Bool> for bool {
+    /// Any non-zero byte is true.
+    fn from(b: H5Bool) -> bool {
+        b.0 != 0
+    }
+}
+
+impl std::fmt::Display for H5Bool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", bool::from(*self))
+    }
+}
+
+impl H5Type for H5Bool {
+    fn matches(dtype: &Dtype) -> bool {
+        matches!(dtype, Dtype::Bool)
+    }
+    fn dtype() -> Dtype {
+        Dtype::Bool
+    }
+}
+
 #[cfg(test)]
 #[allow(unused_imports)] // used by the writer's tests
 pub(crate) use decode::f16_to_f64 as decode_f16_for_tests;

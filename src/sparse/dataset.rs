@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use sprs::CsMat;
+use sprs::{CsMat, CsMatI, SpIndex};
 
 use super::selection::Sel;
 use super::{detect, Convention, SparseFormat, SparseInfo};
@@ -119,6 +119,64 @@ pub(crate) fn read_ints(ds: &Dataset<'_>, runs: &[(u64, u64)]) -> Result<Vec<u64
     }
 }
 
+/// An integer type a sparse read returns its `indices` and `indptr` in: one
+/// of sprs's index types. `usize` is sprs's default ([`CsMat`]); `i32` is
+/// what scipy uses and halves the memory of the indices.
+///
+/// A stored index dtype equal to the requested one is read without any
+/// conversion; otherwise values are converted, and a value the type cannot
+/// hold (negative, or too large) is an error.
+pub trait IndexType: SpIndex + TryFrom<u64> + fmt::Display {
+    /// Reads `runs` of the integer dataset `ds` as this type.
+    #[doc(hidden)]
+    fn gather(ds: &Dataset<'_>, runs: &[(u64, u64)]) -> Result<Vec<Self>>;
+}
+
+fn convert<I: TryFrom<u64>>(ds: &Dataset<'_>, v: Vec<u64>) -> Result<Vec<I>> {
+    v.into_iter()
+        .map(|x| {
+            I::try_from(x).map_err(|_| {
+                Error::invalid(format!(
+                    "{}: value {x} does not fit the requested {}-byte index type",
+                    ds.path(),
+                    std::mem::size_of::<I>()
+                ))
+            })
+        })
+        .collect()
+}
+
+impl IndexType for usize {
+    fn gather(ds: &Dataset<'_>, runs: &[(u64, u64)]) -> Result<Vec<usize>> {
+        let v = read_ints(ds, runs)?;
+        if usize::BITS == 64 {
+            // Same size: the collect reuses the allocation.
+            Ok(v.into_iter().map(|x| x as usize).collect())
+        } else {
+            convert(ds, v)
+        }
+    }
+}
+
+macro_rules! index_type {
+    ($($t:ty),*) => {$(
+        impl IndexType for $t {
+            fn gather(ds: &Dataset<'_>, runs: &[(u64, u64)]) -> Result<Vec<$t>> {
+                if !<$t as H5Type>::matches(ds.dtype()) {
+                    return convert(ds, read_ints(ds, runs)?);
+                }
+                let v = ds.read_runs::<$t>(runs)?;
+                #[allow(unused_comparisons)]
+                if let Some(bad) = v.iter().find(|&&x| x < 0) {
+                    return Err(Error::invalid(format!("{}: negative value {bad}", ds.path())));
+                }
+                Ok(v)
+            }
+        }
+    )*};
+}
+index_type!(u16, i16, u32, i32, u64, i64);
+
 impl<'f> SparseDataset<'f> {
     /// Opens the sparse matrix group at `path`.
     pub fn open(file: &'f File, path: &str) -> Result<SparseDataset<'f>> {
@@ -226,8 +284,40 @@ impl<'f> SparseDataset<'f> {
         self.read(&Sel::All, &Sel::All)
     }
 
+    /// The whole matrix, with indices of type `I` (e.g. `i32`, as scipy).
+    pub fn to_memory_as<T: H5Type, I: IndexType>(&self) -> Result<CsMatI<T, I>> {
+        self.read_as(&Sel::All, &Sel::All)
+    }
+
     /// The sub-matrix `rows × cols` (outer indexing, like numpy's `ix_`).
     pub fn read<T: H5Type>(&self, rows: &Sel, cols: &Sel) -> Result<CsMat<T>> {
+        self.read_as(rows, cols)
+    }
+
+    /// [`SparseDataset::read`] with indices and indptr of type `I`: `i32`
+    /// takes half the memory of sprs's default `usize` (a result with more
+    /// stored values than `I` can count is an error).
+    ///
+    /// ```
+    /// use h5sparse::sparse::{Sel, SparseDataset};
+    /// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed.h5");
+    /// let file = h5sparse::File::open(path)?;
+    /// let x = SparseDataset::open(&file, "/X")?;
+    /// let m = x.read_as::<i64, i32>(&Sel::range(0, 2), &Sel::All)?;
+    /// assert_eq!(m.indptr().raw_storage(), &[0, 1, 2]);
+    /// assert_eq!(m.indices(), &[1, 2]);
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
+    pub fn read_as<T: H5Type, I: IndexType>(&self, rows: &Sel, cols: &Sel) -> Result<CsMatI<T, I>> {
+        let count = |n: usize| {
+            I::try_from_usize(n).ok_or_else(|| {
+                Error::invalid(format!(
+                    "{}: {n} does not fit the requested {}-byte index type",
+                    self.group.path(),
+                    std::mem::size_of::<I>()
+                ))
+            })
+        };
         let (major_sel, minor_sel) = match self.info.format {
             SparseFormat::Csr => (rows, cols),
             SparseFormat::Csc => (cols, rows),
@@ -249,27 +339,29 @@ impl<'f> SparseDataset<'f> {
         // indptr: one covering range (zero-copy friendly), then per major.
         let (bounds, runs) = self.major_runs(&majors)?;
 
-        let mut out_ptr = Vec::with_capacity(majors.len() + 1);
-        out_ptr.push(0usize);
+        let mut out_ptr: Vec<I> = Vec::with_capacity(majors.len() + 1);
+        out_ptr.push(I::zero());
         let (out_idx, out_val) = if minor_all {
             // Whole rows: the gathered vectors become the result in place
             // (u64 -> usize reuses the allocation); rows are sorted in place
             // where the file stores them unsorted.
-            let indices = read_ints(&self.indices, &runs)?;
-            let mut out_idx: Vec<usize> = indices.into_iter().map(|c| c as usize).collect();
+            let mut out_idx: Vec<I> = I::gather(&self.indices, &runs)?;
             let mut out_val: Vec<T> = self.data.read_runs::<T>(&runs)?;
             let mut pos = 0usize;
             for &(lo, hi) in &bounds {
                 let len = (hi - lo) as usize;
                 let idx = &mut out_idx[pos..pos + len];
-                if let Some(&bad) = idx.iter().find(|&&c| c as u64 >= n_minor) {
+                if let Some(&bad) = idx
+                    .iter()
+                    .find(|&&c| c.try_index().is_none_or(|c| c as u64 >= n_minor))
+                {
                     return Err(Error::invalid(format!(
                         "{}: stored index {bad} is out of range for {n_minor} columns",
                         self.group.path()
                     )));
                 }
                 if !idx.windows(2).all(|w| w[0] < w[1]) {
-                    let mut pairs: Vec<(usize, T)> = idx
+                    let mut pairs: Vec<(I, T)> = idx
                         .iter()
                         .copied()
                         .zip(out_val[pos..pos + len].iter().copied())
@@ -281,7 +373,7 @@ impl<'f> SparseDataset<'f> {
                     }
                 }
                 pos += len;
-                out_ptr.push(pos);
+                out_ptr.push(count(pos)?);
             }
             (out_idx, out_val)
         } else {
@@ -370,20 +462,23 @@ impl<'f> SparseDataset<'f> {
                 }
             }
             let values = self.data.read_runs::<T>(&value_runs)?;
-            let mut out_idx: Vec<usize> = Vec::with_capacity(hits.len());
+            let mut out_idx: Vec<I> = Vec::with_capacity(hits.len());
             let mut out_val: Vec<T> = Vec::with_capacity(hits.len());
             for &(file_pos, out_pos) in &hits {
                 let k = wanted.partition_point(|&w| w < file_pos);
-                out_idx.push(out_pos);
+                out_idx.push(count(out_pos)?);
                 out_val.push(values[k]);
             }
-            out_ptr.extend(row_ends);
+            for end in row_ends {
+                out_ptr.push(count(end)?);
+            }
             (out_idx, out_val)
         };
         let shape = (majors.len(), out_minor);
+        count(out_minor)?;
         let mat = match self.info.format {
-            SparseFormat::Csr => CsMat::try_new(shape, out_ptr, out_idx, out_val),
-            SparseFormat::Csc => CsMat::try_new_csc((shape.1, shape.0), out_ptr, out_idx, out_val),
+            SparseFormat::Csr => CsMatI::try_new(shape, out_ptr, out_idx, out_val),
+            SparseFormat::Csc => CsMatI::try_new_csc((shape.1, shape.0), out_ptr, out_idx, out_val),
         };
         mat.map_err(|e| Error::invalid(format!("{}: {}", self.group.path(), e.3)))
     }

@@ -8,7 +8,7 @@ mod selection;
 mod write;
 
 pub use convention::{detect, Convention, SparseFormat, SparseInfo};
-pub use dataset::SparseDataset;
+pub use dataset::{IndexType, SparseDataset};
 pub use modify::{append, replace, set};
 pub use selection::Sel;
 pub use write::{write_matrix, SparseWriteOptions};

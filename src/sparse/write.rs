@@ -1,6 +1,6 @@
 //! Writing sparse matrices as HDF5 groups.
 
-use sprs::CsMatView;
+use sprs::{CsMatViewI, SpIndex};
 
 use super::SparseFormat;
 use crate::error::Result;
@@ -36,11 +36,12 @@ fn options(o: &SparseWriteOptions) -> DatasetOptions {
 /// seed's readers and current anndata both recognise it.
 ///
 /// `indices` and `indptr` are int32 while every value fits (as anndata
-/// writes them), int64 otherwise or when asked.
-pub fn write_matrix<B: Backing, T: H5Type>(
+/// writes them), int64 otherwise or when asked, whatever index type `m`
+/// uses in memory.
+pub fn write_matrix<B: Backing, T: H5Type, I: SpIndex, Iptr: SpIndex>(
     w: &mut Writer<B>,
     path: &str,
-    m: CsMatView<'_, T>,
+    m: CsMatViewI<'_, T, I, Iptr>,
     opts: &SparseWriteOptions,
 ) -> Result<()> {
     let format = if m.is_csr() {
@@ -58,13 +59,13 @@ pub fn write_matrix<B: Backing, T: H5Type>(
     let indptr = m.indptr();
     let indptr = indptr.raw_storage();
     if small {
-        let idx: Vec<i32> = m.indices().iter().map(|&i| i as i32).collect();
-        let ptr: Vec<i32> = indptr.iter().map(|&p| p as i32).collect();
+        let idx: Vec<i32> = m.indices().iter().map(|&i| i.index() as i32).collect();
+        let ptr: Vec<i32> = indptr.iter().map(|&p| p.index() as i32).collect();
         w.create_dataset(&format!("{path}/indices"), &[nnz], &idx, &o)?;
         w.create_dataset(&format!("{path}/indptr"), &[ptr.len() as u64], &ptr, &o)?;
     } else {
-        let idx: Vec<i64> = m.indices().iter().map(|&i| i as i64).collect();
-        let ptr: Vec<i64> = indptr.iter().map(|&p| p as i64).collect();
+        let idx: Vec<i64> = m.indices().iter().map(|&i| i.index() as i64).collect();
+        let ptr: Vec<i64> = indptr.iter().map(|&p| p.index() as i64).collect();
         w.create_dataset(&format!("{path}/indices"), &[nnz], &idx, &o)?;
         w.create_dataset(&format!("{path}/indptr"), &[ptr.len() as u64], &ptr, &o)?;
     }

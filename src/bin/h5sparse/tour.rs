@@ -8,7 +8,7 @@ use clap::{Args, Parser};
 use h5sparse::sparse::{self, Sel, SparseDataset, SparseWriteOptions};
 use h5sparse::write::{DatasetOptions, Writer};
 use h5sparse::{File, Values};
-use sprs::{CsMat, TriMat};
+use sprs::{CsMat, CsMatI, TriMat};
 
 use crate::CliError;
 
@@ -136,8 +136,9 @@ fn mapped() -> u64 {
     status_kb("RssFile:")
 }
 
+/// Bytes in the seed's unit: its "GB" are 2^30 bytes (psutil's bytes / 1024³).
 fn gb(b: u64) -> String {
-    format!("{:.2} GB", b as f64 / 1e9)
+    format!("{:.2} GB", b as f64 / f64::from(1u32 << 30))
 }
 
 fn ls(out: &mut impl Write, args: &[&str]) -> Result<(), CliError> {
@@ -386,10 +387,12 @@ fn memory_profile(dir: &Path, n: usize, out: &mut impl Write) -> Result<(), CliE
     {
         // The ones matrix straight in CSR form (building it through triplets
         // would take several times its size).
-        let indptr: Vec<usize> = (0..=n).map(|r| r * n).collect();
-        let indices: Vec<usize> = (0..n * n).map(|i| i % n).collect();
+        // int32 indices, as scipy keeps them (sprs's default usize would
+        // double their memory).
+        let indptr: Vec<i32> = (0..=n).map(|r| (r * n) as i32).collect();
+        let indices: Vec<i32> = (0..n * n).map(|i| (i % n) as i32).collect();
         let data = vec![1.0f64; n * n];
-        let x = CsMat::new((n, n), indptr, indices, data);
+        let x = CsMatI::new((n, n), indptr, indices, data);
         writeln!(out, ">>> X = csr_matrix(np.ones(({n}, {n})))\n<{n}x{n} sparse matrix of type '<class 'numpy.float64'>'\n    with {} stored elements in Compressed Sparse Row format>", x.nnz())?;
         let with_x = rss();
         writeln!(
@@ -441,7 +444,8 @@ fn memory_profile(dir: &Path, n: usize, out: &mut impl Write) -> Result<(), CliE
     )?;
     drop(m);
     let before = rss();
-    let m = xs.to_memory::<f64>()?;
+    // int32 indices, as scipy keeps them (sprs's default usize doubles them).
+    let m = xs.to_memory_as::<f64, i32>()?;
     let after = rss();
     writeln!(out, ">>> f['X'][:]\n<{}x{} sparse matrix of type '<class 'numpy.float64'>'\n    with {} stored elements in Compressed Sparse Row format>", m.rows(), m.cols(), m.nnz())?;
     writeln!(
@@ -453,7 +457,7 @@ fn memory_profile(dir: &Path, n: usize, out: &mut impl Write) -> Result<(), CliE
     writeln!(
         out,
         "(Memory usage counts allocated memory. The file's mapped pages, page cache the kernel can\n \
-         drop, are another {}. sprs keeps indices as usize, 8 bytes each, where scipy uses 4.)",
+         drop, are another {}.)",
         gb(mapped())
     )?;
     Ok(())

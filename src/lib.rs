@@ -17,6 +17,7 @@ pub mod filters;
 pub mod format;
 pub mod io;
 pub mod limits;
+mod par;
 pub mod read;
 pub mod sparse;
 pub mod write;

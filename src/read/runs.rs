@@ -145,8 +145,7 @@ impl<'f> Dataset<'f> {
                 let mut needed: Vec<u64> = pieces.iter().map(|p| p.0).collect();
                 needed.sort_unstable();
                 needed.dedup();
-                let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-                let batch = (workers * 2).max(1);
+                let batch = (crate::par::workers() * 2).max(1);
                 for group in needed.chunks(batch) {
                     let decode = |first: u64| -> Result<Option<DecodedChunk>> {
                         let Some(i) = find(first) else {
@@ -154,29 +153,9 @@ impl<'f> Dataset<'f> {
                         };
                         Ok(Some((first, self.decode_chunk(&records[i], chunk_bytes)?)))
                     };
-                    let decoded: Vec<Result<Option<DecodedChunk>>> =
-                        if workers > 1 && group.len() > 1 {
-                            std::thread::scope(|sc| {
-                                let handles: Vec<_> =
-                                    group.iter().map(|&f| sc.spawn(move || decode(f))).collect();
-                                handles
-                                    .into_iter()
-                                    .map(|h| {
-                                        h.join().unwrap_or_else(|_| {
-                                            Err(Error::invalid("chunk decoder thread panicked"))
-                                        })
-                                    })
-                                    .collect()
-                            })
-                        } else {
-                            group.iter().map(|&f| decode(f)).collect()
-                        };
+                    let decoded = crate::par::map(group.to_vec(), decode)?;
                     let mut ready: Vec<DecodedChunk> = Vec::with_capacity(decoded.len());
-                    for d in decoded {
-                        if let Some(x) = d? {
-                            ready.push(x);
-                        }
-                    }
+                    ready.extend(decoded.into_iter().flatten());
                     let (lo, hi) = (group[0], group[group.len() - 1]);
                     for &(first, within, n, dst) in pieces.iter().filter(|p| p.0 >= lo && p.0 <= hi)
                     {

@@ -387,11 +387,10 @@ impl<'f> SparseDataset<'f> {
                 }
                 _ => None,
             };
-            let mut hits: Vec<(u64, usize)> = Vec::new();
-            let mut row_ends: Vec<usize> = Vec::with_capacity(bounds.len());
             // Rows are processed in batches of about BATCH stored entries,
             // so a column selection over a huge matrix holds one batch of
-            // `indices` at a time.
+            // `indices` per worker at a time; batches run in parallel.
+            let mut batches: Vec<(usize, usize)> = Vec::new();
             let mut b0 = 0usize;
             while b0 < bounds.len() {
                 let mut b1 = b0;
@@ -402,6 +401,12 @@ impl<'f> SparseDataset<'f> {
                     total += bounds[b1].1 - bounds[b1].0;
                     b1 += 1;
                 }
+                batches.push((b0, b1));
+                b0 = b1;
+            }
+            let batch_hits = |(b0, b1): (usize, usize)| -> Result<BatchHits> {
+                let mut hits: Vec<(u64, usize)> = Vec::new();
+                let mut row_ends: Vec<usize> = Vec::with_capacity(b1 - b0);
                 let mut batch_runs: Vec<(u64, u64)> = Vec::new();
                 for &(lo, hi) in &bounds[b0..b1] {
                     if hi > lo {
@@ -447,7 +452,16 @@ impl<'f> SparseDataset<'f> {
                     }
                     row_ends.push(hits.len());
                 }
-                b0 = b1;
+                Ok((hits, row_ends))
+            };
+            let per_batch = crate::par::map(batches, batch_hits)?;
+            let mut hits: Vec<(u64, usize)> =
+                Vec::with_capacity(per_batch.iter().map(|b| b.0.len()).sum());
+            let mut row_ends: Vec<usize> = Vec::with_capacity(bounds.len());
+            for (batch, ends) in per_batch {
+                let base = hits.len();
+                row_ends.extend(ends.into_iter().map(|e| base + e));
+                hits.extend(batch);
             }
 
             // Pass 2: read just those values (adjacent positions merged).
@@ -622,6 +636,10 @@ impl<'f> SparseDataset<'f> {
 /// tests so that batching is exercised).
 #[cfg(not(test))]
 const BATCH: u64 = 1 << 20;
+
+/// One batch's kept entries (position in `data`, output minor position)
+/// and where each of its rows ends in them.
+type BatchHits = (Vec<(u64, usize)>, Vec<usize>);
 #[cfg(test)]
 const BATCH: u64 = 3;
 

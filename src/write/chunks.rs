@@ -92,57 +92,10 @@ fn encode_chunks(
     if filters.is_empty() {
         return Ok(bufs.into_iter().map(|(o, b)| (o, b, 0)).collect());
     }
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(bufs.len().max(1));
-    if workers <= 1 || bufs.len() < 2 {
-        return bufs
-            .into_iter()
-            .map(|(o, b)| {
-                let e = filters::encode_chunk_masked(filters, &b, elem)?;
-                Ok((o, e.bytes, e.filter_mask))
-            })
-            .collect();
-    }
-    let per = bufs.len().div_ceil(workers);
-    let mut slots: Vec<Option<Result<Vec<EncodedChunk>>>> = Vec::new();
-    let groups: Vec<Vec<(Vec<u64>, Vec<u8>)>> = {
-        let mut it = bufs.into_iter();
-        let mut g = Vec::new();
-        loop {
-            let part: Vec<_> = it.by_ref().take(per).collect();
-            if part.is_empty() {
-                break;
-            }
-            g.push(part);
-        }
-        g
-    };
-    std::thread::scope(|s| {
-        let handles: Vec<_> = groups
-            .into_iter()
-            .map(|part| {
-                s.spawn(move || {
-                    part.into_iter()
-                        .map(|(o, b)| {
-                            let e = filters::encode_chunk_masked(filters, &b, elem)?;
-                            Ok((o, e.bytes, e.filter_mask))
-                        })
-                        .collect::<Result<Vec<_>>>()
-                })
-            })
-            .collect();
-        for h in handles {
-            slots.push(Some(h.join().unwrap_or_else(|_| {
-                Err(Error::invalid("chunk encoder thread panicked"))
-            })));
-        }
-    });
-    let mut out = Vec::new();
-    for s in slots.into_iter().flatten() {
-        out.extend(s?);
-    }
-    Ok(out)
+    crate::par::map(bufs, |(o, b)| {
+        let e = filters::encode_chunk_masked(filters, &b, elem)?;
+        Ok((o, e.bytes, e.filter_mask))
+    })
 }
 
 /// Writes the chunks of `sel` (start/count within `dims`) taken from `src`

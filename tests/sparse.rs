@@ -188,6 +188,57 @@ fn an_index_type_too_small_for_the_result_is_an_error() {
 }
 
 #[test]
+fn uint16_indices_bool_data_and_all_int64_fixtures_read() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/sparse_variants.h5");
+    let f = File::open(path).unwrap();
+    fn check(got: impl std::ops::Index<[usize; 2], Output = i64>, rows: &[usize], what: &str) {
+        let dense = [
+            [0i64, 5, 0, 0],
+            [7, 0, 0, 1],
+            [0, 0, 0, 0],
+            [2, 0, 3, 0],
+            [0, 0, 0, 9],
+        ];
+        for (a, &r) in rows.iter().enumerate() {
+            for c in 0..4 {
+                assert_eq!(got[[a, c]], dense[r][c], "{what} [{r}, {c}]");
+            }
+        }
+    }
+    let u16x = SparseDataset::open(&f, "/u16").unwrap();
+    let m = u16x
+        .read::<f64>(&Sel::Indices(vec![4, 1]), &Sel::All)
+        .unwrap();
+    check(m.map(|&v| v as i64).to_dense(), &[4, 1], "u16");
+    let m = u16x
+        .read_as::<f64, u16>(&Sel::All, &Sel::range(0, 4))
+        .unwrap();
+    check(
+        m.map(|&v| v as i64).to_dense(),
+        &[0, 1, 2, 3, 4],
+        "u16 as u16",
+    );
+
+    let b = SparseDataset::open(&f, "/bool").unwrap();
+    assert_eq!(b.dtype().numpy_str(), "|b1");
+    let m = b.to_memory::<H5Bool>().unwrap();
+    let nonzero: Vec<bool> = m.data().iter().map(|&v| v.into()).collect();
+    assert_eq!(nonzero, vec![true; 6]);
+    assert!(b.get::<H5Bool>(3, 2).unwrap() == H5Bool::from(true));
+    assert!(b.get::<H5Bool>(2, 2).unwrap() == H5Bool::from(false));
+
+    let x = SparseDataset::open(&f, "/all_int64").unwrap();
+    assert_eq!(x.format(), SparseFormat::Csc);
+    check(
+        x.to_memory::<i64>().unwrap().to_dense(),
+        &[0, 1, 2, 3, 4],
+        "int64 csc",
+    );
+    let m = x.read_as::<i64, i64>(&Sel::range(1, 4), &Sel::All).unwrap();
+    check(m.to_dense(), &[1, 2, 3], "int64 csc rows 1:4");
+}
+
+#[test]
 fn the_seed_fixture_reads_as_the_seed_shows() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed.h5");
     let f = File::open(path).unwrap();

@@ -58,9 +58,9 @@ pub(crate) fn fill_with(buf: &mut [u8], fill: &[u8]) {
 
 /// Encodes chunk buffers (in parallel), stages them in fresh space and adds
 /// their entries to `entries`, which ends up sorted by offset.
-pub(crate) fn store_chunks(
-    tx: &mut Tx<'_>,
-    bufs: Vec<(Vec<u64>, Vec<u8>)>,
+pub(crate) fn store_chunks<'d>(
+    tx: &mut Tx<'d>,
+    bufs: Vec<(Vec<u64>, Cow<'d, [u8]>)>,
     filters: &[FilterSpec],
     elem: usize,
     entries: &mut Vec<ChunkEntry>,
@@ -68,7 +68,7 @@ pub(crate) fn store_chunks(
     for (offset, bytes, mask) in encode_chunks(bufs, filters, elem)? {
         let size = u32::try_from(bytes.len())
             .map_err(|_| Error::invalid("a chunk may not exceed 4 GiB"))?;
-        let address = tx.put(bytes)?;
+        let address = tx.put_cow(bytes)?;
         entries.push(ChunkEntry {
             offset,
             address,
@@ -81,20 +81,21 @@ pub(crate) fn store_chunks(
 }
 
 /// A chunk after the filter pipeline: offset, stored bytes, filter mask.
-type EncodedChunk = (Vec<u64>, Vec<u8>, u32);
+type EncodedChunk<'d> = (Vec<u64>, Cow<'d, [u8]>, u32);
 
-/// Encodes chunk buffers through the filter pipeline, in parallel.
-fn encode_chunks(
-    bufs: Vec<(Vec<u64>, Vec<u8>)>,
+/// Encodes chunk buffers through the filter pipeline, in parallel;
+/// unfiltered chunks pass through (borrowed ones stay borrowed).
+fn encode_chunks<'d>(
+    bufs: Vec<(Vec<u64>, Cow<'d, [u8]>)>,
     filters: &[FilterSpec],
     elem: usize,
-) -> Result<Vec<EncodedChunk>> {
+) -> Result<Vec<EncodedChunk<'d>>> {
     if filters.is_empty() {
         return Ok(bufs.into_iter().map(|(o, b)| (o, b, 0)).collect());
     }
     crate::par::map(bufs, |(o, b)| {
         let e = filters::encode_chunk_masked(filters, &b, elem)?;
-        Ok((o, e.bytes, e.filter_mask))
+        Ok((o, Cow::Owned(e.bytes), e.filter_mask))
     })
 }
 
@@ -102,11 +103,11 @@ fn encode_chunks(
 /// (the selection's bytes), merging with `existing` chunks, and builds the
 /// chunk B-tree. Returns the root address.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn write_chunks(
-    tx: &mut Tx<'_>,
+pub(crate) fn write_chunks<'d>(
+    tx: &mut Tx<'d>,
     chunk: &[u64],
     shape: &[u64],
-    src: &[u8],
+    src: &Cow<'d, [u8]>,
     elem: usize,
     filters: &[FilterSpec],
     fill: Option<&[u8]>,
@@ -124,8 +125,20 @@ pub(crate) fn write_chunks(
         return Err(Error::invalid("a chunk may not exceed 4 GiB"));
     }
     let fill = fill.map(<[u8]>::to_vec).unwrap_or_else(|| vec![0; elem]);
+    // Unfiltered chunks that are one contiguous run of a borrowed source
+    // (whole rows of it, inside it) are staged without a copy.
+    let rows_whole = (1..rank).all(|d| chunk[d] == shape[d]);
+    let row_bytes: u64 = shape.iter().skip(1).product::<u64>() * elem as u64;
     let mut bufs = Vec::new();
     for off in chunks_covering(&zeros, shape, chunk) {
+        if let (Cow::Borrowed(whole), true, true) = (src, filters.is_empty(), rows_whole) {
+            if rank > 0 && off[0] + chunk[0] <= shape[0] {
+                let start = (off[0] * row_bytes) as usize;
+                let run = &whole[start..start + chunk_bytes as usize];
+                bufs.push((off, Cow::Borrowed(run)));
+                continue;
+            }
+        }
         let mut buf = vec![0u8; chunk_bytes as usize];
         fill_with(&mut buf, &fill);
         copy_intersection(
@@ -138,7 +151,7 @@ pub(crate) fn write_chunks(
             },
             elem,
         );
-        bufs.push((off, buf));
+        bufs.push((off, Cow::Owned(buf)));
     }
     let mut entries = Vec::new();
     store_chunks(tx, bufs, filters, elem, &mut entries)?;

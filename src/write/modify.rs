@@ -182,7 +182,7 @@ pub(crate) fn write_selection(
                     // Rewritten below from its current contents.
                     let mut buf = load_chunk(view, tx, &ex, &r, chunk_bytes)?;
                     copy_intersection(src, sel, &mut buf, block, ex.elem);
-                    bufs.push((r.offset.clone(), buf));
+                    bufs.push((r.offset.clone(), Cow::Owned(buf)));
                 } else {
                     keep.push(kept(view, r)?);
                 }
@@ -203,7 +203,7 @@ pub(crate) fn write_selection(
                     },
                     ex.elem,
                 );
-                bufs.push((off, buf));
+                bufs.push((off, Cow::Owned(buf)));
             }
             store_chunks(tx, bufs, &ex.filters, ex.elem, &mut keep)?;
             layout_msg = publish_chunks(tx, &ex, keep, k)?;
@@ -388,7 +388,7 @@ pub(crate) fn resize(
                         idx[d] = 0;
                     }
                 }
-                scrubbed.push((r.offset.clone(), buf));
+                scrubbed.push((r.offset.clone(), Cow::Owned(buf)));
             } else {
                 entries.push(kept(view, r)?);
             }
@@ -489,7 +489,7 @@ pub(crate) fn write_points(
                             let at = (i - r.offset[0]) as usize * ex.elem;
                             buf[at..at + ex.elem].copy_from_slice(b);
                         }
-                        bufs.push((r.offset.clone(), buf));
+                        bufs.push((r.offset.clone(), Cow::Owned(buf)));
                     }
                     None => keep.push(kept(view, r)?),
                 }
@@ -501,7 +501,7 @@ pub(crate) fn write_points(
                     let at = (i - first) as usize * ex.elem;
                     buf[at..at + ex.elem].copy_from_slice(b);
                 }
-                bufs.push((vec![first], buf));
+                bufs.push((vec![first], Cow::Owned(buf)));
             }
             store_chunks(tx, bufs, &ex.filters, ex.elem, &mut keep)?;
             write_chunk_tree(tx, &keep, 1, ex.elem as u32, k, Some(*root))?;

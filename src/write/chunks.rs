@@ -107,7 +107,7 @@ pub(crate) fn write_chunks<'d>(
     tx: &mut Tx<'d>,
     chunk: &[u64],
     shape: &[u64],
-    src: &Cow<'d, [u8]>,
+    src: Cow<'d, [u8]>,
     elem: usize,
     filters: &[FilterSpec],
     fill: Option<&[u8]>,
@@ -131,7 +131,7 @@ pub(crate) fn write_chunks<'d>(
     let row_bytes: u64 = shape.iter().skip(1).product::<u64>() * elem as u64;
     let mut bufs = Vec::new();
     for off in chunks_covering(&zeros, shape, chunk) {
-        if let (Cow::Borrowed(whole), true, true) = (src, filters.is_empty(), rows_whole) {
+        if let (Cow::Borrowed(whole), true, true) = (&src, filters.is_empty(), rows_whole) {
             if rank > 0 && off[0] + chunk[0] <= shape[0] {
                 let start = (off[0] * row_bytes) as usize;
                 let run = &whole[start..start + chunk_bytes as usize];
@@ -142,7 +142,7 @@ pub(crate) fn write_chunks<'d>(
         let mut buf = vec![0u8; chunk_bytes as usize];
         fill_with(&mut buf, &fill);
         copy_intersection(
-            src,
+            &src,
             sel,
             &mut buf,
             Block {

@@ -212,7 +212,7 @@ pub(crate) fn create<'d>(
                 ));
             }
         }
-        let entries = write_chunks(tx, &chunk, shape, &raw, elem, &filters, fill.as_deref())?;
+        let entries = write_chunks(tx, &chunk, shape, raw, elem, &filters, fill.as_deref())?;
         let max = maxshape.clone().unwrap_or_else(|| shape.to_vec());
         let template = if tx.latest {
             latest_index_kind(shape, &max, &chunk)

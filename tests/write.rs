@@ -585,7 +585,7 @@ fn latest_format_files_open_in_h5py_and_h5dump() {
     w.append("/X/indices", &[2i32, 0]).unwrap();
     w.append("/X/indptr", &[5i64, 6]).unwrap();
     // One of each index kind: single chunk, fixed array (unpaged and
-    // paged), extensible array, v1 B-tree (two unlimited dimensions).
+    // paged), extensible array, v2 B-tree (two unlimited dimensions).
     w.create_dataset(
         "/single",
         &[3, 2],
@@ -685,6 +685,8 @@ with h5py.File({p:?}, 'w', libver={libver}) as f:
     g.create_dataset('data', data=np.arange(5, dtype='f4'), maxshape=(None,), chunks=(2,))
     g.create_dataset('indptr', data=np.arange(6), maxshape=(None,), chunks=(4,), compression='gzip')
     g.create_dataset('fixed', data=np.arange(20).reshape(4, 5), chunks=(2, 2))
+    g.create_dataset('grid', data=np.arange(6).reshape(2, 3), maxshape=(None, None), chunks=(1, 2))
+    g.create_dataset('grid_gz', data=np.arange(6.0).reshape(2, 3), maxshape=(None, None), chunks=(2, 2), compression='gzip')
     for i in range(5):
         f.create_group(f'g{{i}}')
 "#,
@@ -705,6 +707,9 @@ with h5py.File({p:?}, 'w', libver={libver}) as f:
         .unwrap();
     w.write_slab("/X/fixed", &[1, 1], &[2, 2], &[-1i64, -2, -3, -4])
         .unwrap();
+    // v2 B-tree chunk indexes (two unlimited dimensions), rebuilt.
+    w.append("/X/grid", &[6i64, 7, 8, 9, 10, 11]).unwrap();
+    w.append("/X/grid_gz", &[6.0f64, 7.0, 8.0]).unwrap();
     w.set_attr_str("/X", "encoding-version", "0.1.0").unwrap();
     w.set_attr_array("/X", "shape", &[4i64, 3]).unwrap();
     w.delete_attr("/X", "encoding-type").unwrap();
@@ -728,6 +733,14 @@ with h5py.File({p:?}, 'w', libver={libver}) as f:
     assert_eq!(
         f.dataset("/X/indptr").unwrap().read::<i64>().unwrap(),
         (0..40).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        f.dataset("/X/grid").unwrap().read::<i64>().unwrap(),
+        (0..12).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        f.dataset("/X/grid_gz").unwrap().read::<f64>().unwrap(),
+        (0..9).map(f64::from).collect::<Vec<_>>()
     );
     let ours = h5sparse::dump::dump_json(&f);
     support::check_written_beyond_h5dump(&path, &unmodified, &ours).unwrap();

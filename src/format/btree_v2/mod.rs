@@ -24,7 +24,7 @@ pub(crate) mod encode;
 
 use std::collections::HashSet;
 
-use super::chunk_index::{ChunkGeometry, ChunkRecord};
+use super::chunk_index::{filtered_size_width, ChunkGeometry, ChunkRecord};
 use super::{verify_checksum, Address, Cursor, FileView, Sizes};
 use crate::error::{Error, Result};
 use crate::limits::Limits;
@@ -618,38 +618,6 @@ impl HugeObjectRecord {
     }
 }
 
-/// Width of the "chunk size" field of filtered chunk records (type 11, and
-/// the filtered fixed/extensible array elements) under layout messages
-/// version 4: one byte more than needed for the unfiltered chunk size, at
-/// most 8.
-///
-/// Layout message version 5 (libhdf5 2.0) instead uses a fixed
-/// `sizes.length`-byte field, so a filter may grow a chunk past the derived
-/// width; see [`filtered_chunk_size_len_for_layout`].
-pub fn filtered_chunk_size_len(unfiltered_chunk_bytes: u64) -> usize {
-    let log2 = if unfiltered_chunk_bytes == 0 {
-        0
-    } else {
-        63 - unfiltered_chunk_bytes.leading_zeros()
-    };
-    (1 + (log2 as usize + 8) / 8).min(8)
-}
-
-/// Width of the filtered "chunk size" field for a given layout message
-/// version: the derived width for versions ≤ 4, `sizes.length` for 5 and
-/// later.
-pub fn filtered_chunk_size_len_for_layout(
-    layout_version: u8,
-    unfiltered_chunk_bytes: u64,
-    sizes: Sizes,
-) -> usize {
-    if layout_version >= 5 {
-        usize::from(sizes.length)
-    } else {
-        filtered_chunk_size_len(unfiltered_chunk_bytes)
-    }
-}
-
 /// Unfiltered chunk size in bytes: product of the chunk dims and the element
 /// size, checked.
 fn chunk_bytes(geom: &ChunkGeometry<'_>, at: u64) -> Result<u64> {
@@ -665,7 +633,7 @@ fn chunk_bytes(geom: &ChunkGeometry<'_>, at: u64) -> Result<u64> {
 /// ```text
 /// Type 10 (unfiltered): Address (offset) | Scaled Offset[rank] (8 each)
 /// Type 11 (filtered):   Address (offset) | Chunk Size (variable, see
-///                       [`filtered_chunk_size_len_for_layout`]) | Filter Mask (4)
+///                       [`super::chunk_index::filtered_size_width_for_layout`]) | Filter Mask (4)
 ///                       | Scaled Offset[rank] (8 each)
 /// ```
 /// Scaled offsets are chunk indices; element offsets are scaled × chunk dims.
@@ -699,7 +667,7 @@ pub fn chunk_records(
     let fixed = usize::from(view.sizes.offset) + 8 * rank;
     let found = usize::from(tree.record_size);
     let size_len = if geom.filtered {
-        let derived = filtered_chunk_size_len(unfiltered);
+        let derived = filtered_size_width(unfiltered);
         let v5 = usize::from(view.sizes.length);
         match found.checked_sub(fixed + 4) {
             Some(w) if w == derived || w == v5 => w,
@@ -883,10 +851,10 @@ pub(crate) mod tests {
         assert_eq!(limit_enc_size(0), 1);
         // A node too small for an internal level.
         assert!(BTreeV2::derive_levels(Sizes::DEFAULT, 24, 10, 1).is_err());
-        assert_eq!(filtered_chunk_size_len(4 * 7 * 4), 2);
-        assert_eq!(filtered_chunk_size_len(255), 2);
-        assert_eq!(filtered_chunk_size_len(256), 3);
-        assert_eq!(filtered_chunk_size_len(u64::MAX), 8);
+        assert_eq!(filtered_size_width(4 * 7 * 4), 2);
+        assert_eq!(filtered_size_width(255), 2);
+        assert_eq!(filtered_size_width(256), 3);
+        assert_eq!(filtered_size_width(u64::MAX), 8);
     }
 
     fn rec(v: u8) -> Vec<u8> {
@@ -1118,11 +1086,11 @@ pub(crate) mod tests {
         put(&mut b, 100, &leaf(11, &[v]));
         assert!(chunk_records(&view(&b), Address(0), &geom, &Limits::default()).is_err());
         assert_eq!(
-            filtered_chunk_size_len_for_layout(5, 112, Sizes::DEFAULT),
+            crate::format::chunk_index::filtered_size_width_for_layout(5, 112, Sizes::DEFAULT),
             8
         );
         assert_eq!(
-            filtered_chunk_size_len_for_layout(4, 112, Sizes::DEFAULT),
+            crate::format::chunk_index::filtered_size_width_for_layout(4, 112, Sizes::DEFAULT),
             2
         );
     }

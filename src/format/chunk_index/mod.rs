@@ -340,6 +340,22 @@ pub fn filtered_size_width(unfiltered_chunk_bytes: u64) -> usize {
     (1 + (log2 + 8) / 8).min(8)
 }
 
+/// Width of the filtered "chunk size" field for a given layout message
+/// version: the derived width ([`filtered_size_width`]) for versions ≤ 4,
+/// a fixed `sizes.length` bytes for 5 and later (libhdf5 2.0), so that a
+/// filter may grow a chunk past the derived width.
+pub fn filtered_size_width_for_layout(
+    layout_version: u8,
+    unfiltered_chunk_bytes: u64,
+    sizes: crate::format::Sizes,
+) -> usize {
+    if layout_version >= 5 {
+        usize::from(sizes.length)
+    } else {
+        filtered_size_width(unfiltered_chunk_bytes)
+    }
+}
+
 /// Appends one entry: the address, then for filtered entries (`size_width`
 /// `Some`) the chunk size and the filter mask.
 pub(crate) fn encode_entry(

@@ -91,6 +91,19 @@ fn reset_peak() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
+/// Growth of allocated (RssAnon) and file-mapped (RssFile) resident memory
+/// while the result of one `read` is held, in MB.
+fn split_rss<R>(read: impl FnOnce() -> h5sparse::Result<R>) -> Result<(f64, f64), BoxError> {
+    let (a0, f0) = (status_kb("RssAnon:"), status_kb("RssFile:"));
+    let held = read()?;
+    let (a1, f1) = (status_kb("RssAnon:"), status_kb("RssFile:"));
+    drop(held);
+    Ok((
+        a1.saturating_sub(a0) as f64 / 1024.0,
+        f1.saturating_sub(f0) as f64 / 1024.0,
+    ))
+}
+
 struct Measured {
     median_s: f64,
     runs: usize,
@@ -137,7 +150,14 @@ fn measure<S>(
     ))
 }
 
-fn emit(op: &str, file: &str, m: &Measured, check: u64, note: Option<&str>) {
+fn emit(
+    op: &str,
+    file: &str,
+    m: &Measured,
+    check: u64,
+    note: Option<&str>,
+    rss_split: Option<(f64, f64)>,
+) {
     let mut v = serde_json::json!({
         "system": if op.ends_with("-memcpy") { "memcpy" } else { "h5sparse" },
         "op": op.trim_end_matches("-memcpy"),
@@ -149,6 +169,10 @@ fn emit(op: &str, file: &str, m: &Measured, check: u64, note: Option<&str>) {
     });
     if let Some(n) = note {
         v["note"] = n.into();
+    }
+    if let Some((anon, file)) = rss_split {
+        v["anon_mb"] = ((anon * 100.0).round() / 100.0).into();
+        v["file_mb"] = ((file * 100.0).round() / 100.0).into();
     }
     println!("{v}");
 }
@@ -201,6 +225,7 @@ fn run<T: H5Type>(args: &Args, sel: &Value, x: &SparseDataset<'_>) -> Result<(),
 
     for op in &args.ops {
         let mut note: Option<String> = None;
+        let mut extra: Option<(f64, f64)> = None;
         let nnz = |m: sprs::CsMat<T>| m.nnz() as u64;
         let (m, check) = match op.as_str() {
             "1" => measure(runs, budget, none, |()| {
@@ -300,14 +325,24 @@ fn run<T: H5Type>(args: &Args, sel: &Value, x: &SparseDataset<'_>) -> Result<(),
                 let _ = std::fs::remove_file(&copy);
                 r
             }
-            "9-slice" => measure(runs, budget, none, |()| {
-                Ok(nnz(
-                    x.read::<T>(&Sel::range(slice9[0], slice9[1]), &Sel::All)?
-                ))
-            })?,
-            "9-list" => measure(runs, budget, none, |()| {
-                Ok(nnz(x.read::<T>(&Sel::Indices(rows9.clone()), &Sel::All)?))
-            })?,
+            "9-slice" => {
+                extra = Some(split_rss(|| {
+                    x.read::<T>(&Sel::range(slice9[0], slice9[1]), &Sel::All)
+                })?);
+                measure(runs, budget, none, |()| {
+                    Ok(nnz(
+                        x.read::<T>(&Sel::range(slice9[0], slice9[1]), &Sel::All)?
+                    ))
+                })?
+            }
+            "9-list" => {
+                extra = Some(split_rss(|| {
+                    x.read::<T>(&Sel::Indices(rows9.clone()), &Sel::All)
+                })?);
+                measure(runs, budget, none, |()| {
+                    Ok(nnz(x.read::<T>(&Sel::Indices(rows9.clone()), &Sel::All)?))
+                })?
+            }
             "1-memcpy" | "2-memcpy" | "3-memcpy" | "6-memcpy" => {
                 let raw = Raw::load::<T>(x)?;
                 let ranges: Vec<(usize, usize)> = match op.as_str() {
@@ -326,7 +361,7 @@ fn run<T: H5Type>(args: &Args, sel: &Value, x: &SparseDataset<'_>) -> Result<(),
             }
             other => return Err(format!("unknown op {other}").into()),
         };
-        emit(op, &name, &m, check, note.as_deref());
+        emit(op, &name, &m, check, note.as_deref(), extra);
     }
     let _ = std::fs::remove_dir_all(&tmp_dir);
     Ok(())

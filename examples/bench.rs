@@ -226,13 +226,13 @@ fn run<T: H5Type>(args: &Args, sel: &Value, x: &SparseDataset<'_>) -> Result<(),
     for op in &args.ops {
         let mut note: Option<String> = None;
         let mut extra: Option<(f64, f64)> = None;
-        let nnz = |m: sprs::CsMat<T>| m.nnz() as u64;
+        let nnz = |m: sprs::CsMatI<T, i32>| m.nnz() as u64;
         let (m, check) = match op.as_str() {
             "1" => measure(runs, budget, none, |()| {
                 let mut n = 0;
                 for &s in &starts {
                     n += nnz(black_box(
-                        x.read::<T>(&Sel::range(s, s + block), &Sel::All)?,
+                        x.read_as::<T, i32>(&Sel::range(s, s + block), &Sel::All)?,
                     ));
                 }
                 Ok(n)
@@ -258,7 +258,7 @@ fn run<T: H5Type>(args: &Args, sel: &Value, x: &SparseDataset<'_>) -> Result<(),
                         n += match x.major_view::<T, i32, i32>(s as u64, (s + block) as u64)? {
                             Some(v) => black_box(v).nnz() as u64,
                             None => nnz(black_box(
-                                x.read::<T>(&Sel::range(s, s + block), &Sel::All)?,
+                                x.read_as::<T, i32>(&Sel::range(s, s + block), &Sel::All)?,
                             )),
                         };
                     }
@@ -266,7 +266,10 @@ fn run<T: H5Type>(args: &Args, sel: &Value, x: &SparseDataset<'_>) -> Result<(),
                 })?
             }
             "2" => measure(runs, budget, none, |()| {
-                Ok(nnz(x.read::<T>(&Sel::Indices(rows.clone()), &Sel::All)?))
+                Ok(nnz(x.read_as::<T, i32>(
+                    &Sel::Indices(rows.clone()),
+                    &Sel::All,
+                )?))
             })?,
             "3" => {
                 let mut mask = vec![false; n_rows];
@@ -274,11 +277,16 @@ fn run<T: H5Type>(args: &Args, sel: &Value, x: &SparseDataset<'_>) -> Result<(),
                     mask[r as usize] = true;
                 }
                 measure(runs, budget, none, |()| {
-                    Ok(nnz(x.read::<T>(&Sel::Mask(mask.clone()), &Sel::All)?))
+                    Ok(nnz(
+                        x.read_as::<T, i32>(&Sel::Mask(mask.clone()), &Sel::All)?
+                    ))
                 })?
             }
             "4" => measure(runs, budget, none, |()| {
-                Ok(nnz(x.read::<T>(&Sel::All, &Sel::range(cols[0], cols[1]))?))
+                Ok(nnz(x.read_as::<T, i32>(
+                    &Sel::All,
+                    &Sel::range(cols[0], cols[1]),
+                )?))
             })?,
             "5" => measure(runs, budget, none, |()| {
                 let mut found = 0;
@@ -288,9 +296,11 @@ fn run<T: H5Type>(args: &Args, sel: &Value, x: &SparseDataset<'_>) -> Result<(),
                 }
                 Ok(found)
             })?,
-            "6" => measure(runs, budget, none, |()| Ok(nnz(x.to_memory::<T>()?)))?,
+            "6" => measure(runs, budget, none, |()| {
+                Ok(nnz(x.to_memory_as::<T, i32>()?))
+            })?,
             "7" | "7-gzip" => {
-                let full = x.to_memory::<T>()?;
+                let full = x.to_memory_as::<T, i32>()?;
                 let opts = SparseWriteOptions {
                     compression: (op == "7-gzip").then_some(4),
                     ..Default::default()
@@ -306,7 +316,7 @@ fn run<T: H5Type>(args: &Args, sel: &Value, x: &SparseDataset<'_>) -> Result<(),
                 r
             }
             "8" => {
-                let new_rows = x.read::<T>(&Sel::range(append[0], append[1]), &Sel::All)?;
+                let new_rows = x.read_as::<T, i32>(&Sel::range(append[0], append[1]), &Sel::All)?;
                 let copy = tmp_dir.join(format!("append-{name}"));
                 let r = measure(
                     runs,
@@ -327,20 +337,24 @@ fn run<T: H5Type>(args: &Args, sel: &Value, x: &SparseDataset<'_>) -> Result<(),
             }
             "9-slice" => {
                 extra = Some(split_rss(|| {
-                    x.read::<T>(&Sel::range(slice9[0], slice9[1]), &Sel::All)
+                    x.read_as::<T, i32>(&Sel::range(slice9[0], slice9[1]), &Sel::All)
                 })?);
                 measure(runs, budget, none, |()| {
-                    Ok(nnz(
-                        x.read::<T>(&Sel::range(slice9[0], slice9[1]), &Sel::All)?
-                    ))
+                    Ok(nnz(x.read_as::<T, i32>(
+                        &Sel::range(slice9[0], slice9[1]),
+                        &Sel::All,
+                    )?))
                 })?
             }
             "9-list" => {
                 extra = Some(split_rss(|| {
-                    x.read::<T>(&Sel::Indices(rows9.clone()), &Sel::All)
+                    x.read_as::<T, i32>(&Sel::Indices(rows9.clone()), &Sel::All)
                 })?);
                 measure(runs, budget, none, |()| {
-                    Ok(nnz(x.read::<T>(&Sel::Indices(rows9.clone()), &Sel::All)?))
+                    Ok(nnz(x.read_as::<T, i32>(
+                        &Sel::Indices(rows9.clone()),
+                        &Sel::All,
+                    )?))
                 })?
             }
             "1-memcpy" | "2-memcpy" | "3-memcpy" | "6-memcpy" => {

@@ -11,6 +11,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_op_in_unsafe_fn)]
 
+mod buf;
 pub mod dump;
 pub mod error;
 pub mod filters;

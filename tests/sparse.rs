@@ -238,6 +238,51 @@ fn uint16_indices_bool_data_and_all_int64_fixtures_read() {
     check(m.to_dense(), &[1, 2, 3], "int64 csc rows 1:4");
 }
 
+/// A CSR group written by hand, rows as given (possibly unsorted).
+fn raw_csr(indices: &[i32], indptr: &[i32], cols: i64) -> Vec<u8> {
+    let mut w = Writer::create_in(MemSink::default()).unwrap();
+    let opts = h5sparse::write::DatasetOptions::default();
+    w.create_group("/X").unwrap();
+    let data: Vec<f64> = (1..=indices.len()).map(|v| v as f64).collect();
+    w.create_dataset("/X/data", &[data.len() as u64], &data, &opts)
+        .unwrap();
+    w.create_dataset("/X/indices", &[indices.len() as u64], indices, &opts)
+        .unwrap();
+    w.create_dataset("/X/indptr", &[indptr.len() as u64], indptr, &opts)
+        .unwrap();
+    w.set_attr_str("/X", "h5sparse_format", "csr").unwrap();
+    w.set_attr_array("/X", "h5sparse_shape", &[indptr.len() as i64 - 1, cols])
+        .unwrap();
+    w.close().unwrap().bytes
+}
+
+#[test]
+fn unsorted_rows_are_sorted_and_broken_rows_refused() {
+    let f = File::from_bytes(raw_csr(&[2, 0, 1, 1, 2], &[0, 2, 3, 5], 3)).unwrap();
+    let x = SparseDataset::open(&f, "/X").unwrap();
+    let m = x.read_as::<f64, i32>(&Sel::range(0, 2), &Sel::All).unwrap();
+    assert_eq!(m.indices(), &[0, 2, 1]);
+    assert_eq!(m.data(), &[2.0, 1.0, 3.0]);
+    // Row 2 stores column 1 twice.
+    let f = File::from_bytes(raw_csr(&[2, 0, 1, 1, 1], &[0, 2, 3, 5], 3)).unwrap();
+    let x = SparseDataset::open(&f, "/X").unwrap();
+    let err = x.read::<f64>(&Sel::All, &Sel::All).unwrap_err();
+    assert!(matches!(err, Error::InvalidArgument(_)), "{err}");
+    // A negative or too-large stored index.
+    for bad in [-1, 3] {
+        let f = File::from_bytes(raw_csr(&[0, bad], &[0, 2], 3)).unwrap();
+        let x = SparseDataset::open(&f, "/X").unwrap();
+        assert!(
+            x.read_as::<f64, i32>(&Sel::All, &Sel::All).is_err(),
+            "index {bad}"
+        );
+        assert!(
+            x.read::<f64>(&Sel::All, &Sel::range(0, 2)).is_err(),
+            "index {bad}"
+        );
+    }
+}
+
 #[test]
 fn the_seed_fixture_reads_as_the_seed_shows() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed.h5");

@@ -497,7 +497,7 @@ impl<'f> Dataset<'f> {
             .checked_mul(self.info.elem as u64)
             .ok_or_else(|| Error::invalid("selection size overflows"))?;
         self.file.limits.check_alloc("dataset read", bytes)?;
-        let mut out = vec![T::zeroed(); n as usize];
+        let mut out = crate::buf::zeroed_vec::<T>(n as usize);
         self.read_into(start, count, bytemuck::cast_slice_mut(&mut out))?;
         to_native(
             bytemuck::cast_slice_mut(&mut out),

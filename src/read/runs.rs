@@ -43,7 +43,7 @@ impl<'f> Dataset<'f> {
         self.file
             .limits
             .check_alloc("dataset read", total.saturating_mul(elem as u64))?;
-        let mut out = vec![T::zeroed(); total as usize];
+        let mut out = crate::buf::zeroed_vec::<T>(total as usize);
         {
             let bytes: &mut [u8] = bytemuck::cast_slice_mut(&mut out);
             // Output byte offset of each run, then visit runs in file order.

@@ -127,7 +127,8 @@ pub(crate) fn read_ints(ds: &Dataset<'_>, runs: &[(u64, u64)]) -> Result<Vec<u64
 /// conversion; otherwise values are converted, and a value the type cannot
 /// hold (negative, or too large) is an error.
 pub trait IndexType: SpIndex + TryFrom<u64> + fmt::Display {
-    /// Reads `runs` of the integer dataset `ds` as this type.
+    /// Reads `runs` of the integer dataset `ds` as this type. Values are not
+    /// range-checked when the stored type is this type: the caller does.
     #[doc(hidden)]
     fn gather(ds: &Dataset<'_>, runs: &[(u64, u64)]) -> Result<Vec<Self>>;
 }
@@ -165,12 +166,9 @@ macro_rules! index_type {
                 if !<$t as H5Type>::matches(ds.dtype()) {
                     return convert(ds, read_ints(ds, runs)?);
                 }
-                let v = ds.read_runs::<$t>(runs)?;
-                #[allow(unused_comparisons)]
-                if let Some(bad) = v.iter().find(|&&x| x < 0) {
-                    return Err(Error::invalid(format!("{}: negative value {bad}", ds.path())));
-                }
-                Ok(v)
+                // Read as stored; callers validate every value (a negative
+                // one fails `try_index`).
+                ds.read_runs::<$t>(runs)
             }
         }
     )*};
@@ -341,40 +339,58 @@ impl<'f> SparseDataset<'f> {
 
         let mut out_ptr: Vec<I> = Vec::with_capacity(majors.len() + 1);
         out_ptr.push(I::zero());
+        let mut validated = false;
         let (out_idx, out_val) = if minor_all {
             // Whole rows: the gathered vectors become the result in place
             // (u64 -> usize reuses the allocation); rows are sorted in place
             // where the file stores them unsorted.
             let mut out_idx: Vec<I> = I::gather(&self.indices, &runs)?;
             let mut out_val: Vec<T> = self.data.read_runs::<T>(&runs)?;
+            if out_idx.len() != out_val.len() {
+                return Err(Error::invalid(format!(
+                    "{}: read {} indices but {} values",
+                    self.group.path(),
+                    out_idx.len(),
+                    out_val.len()
+                )));
+            }
+            // One pass per row proves what sprs's structure check would:
+            // indices strictly increasing and inside 0..n_minor.
+            let in_order = |idx: &[I]| {
+                idx.windows(2).all(|w| w[0] < w[1])
+                    && idx.first().is_none_or(|c| c.try_index().is_some())
+                    && idx
+                        .last()
+                        .is_none_or(|c| c.try_index().is_some_and(|c| (c as u64) < n_minor))
+            };
             let mut pos = 0usize;
             for &(lo, hi) in &bounds {
                 let len = (hi - lo) as usize;
-                let idx = &mut out_idx[pos..pos + len];
-                if let Some(&bad) = idx
-                    .iter()
-                    .find(|&&c| c.try_index().is_none_or(|c| c as u64 >= n_minor))
-                {
-                    return Err(Error::invalid(format!(
-                        "{}: stored index {bad} is out of range for {n_minor} columns",
-                        self.group.path()
-                    )));
-                }
-                if !idx.windows(2).all(|w| w[0] < w[1]) {
-                    let mut pairs: Vec<(I, T)> = idx
+                let end = pos + len;
+                if !in_order(&out_idx[pos..end]) {
+                    // Stored unsorted: sort the row (values with it).
+                    let mut pairs: Vec<(I, T)> = out_idx[pos..end]
                         .iter()
                         .copied()
-                        .zip(out_val[pos..pos + len].iter().copied())
+                        .zip(out_val[pos..end].iter().copied())
                         .collect();
                     pairs.sort_by_key(|p| p.0);
                     for (k, (c, v)) in pairs.into_iter().enumerate() {
                         out_idx[pos + k] = c;
                         out_val[pos + k] = v;
                     }
+                    if !in_order(&out_idx[pos..end]) {
+                        return Err(Error::invalid(format!(
+                            "{}: the row stored at entries {lo}..{hi} has an index out of \
+                             range for {n_minor} columns, or the same index twice",
+                            self.group.path()
+                        )));
+                    }
                 }
-                pos += len;
+                pos = end;
                 out_ptr.push(count(pos)?);
             }
+            validated = true;
             (out_idx, out_val)
         } else {
             // Pass 1: which stored entries each output row keeps, as
@@ -490,6 +506,19 @@ impl<'f> SparseDataset<'f> {
         };
         let shape = (majors.len(), out_minor);
         count(out_minor)?;
+        if validated {
+            let (storage, shape) = match self.info.format {
+                SparseFormat::Csr => (sprs::CompressedStorage::CSR, shape),
+                SparseFormat::Csc => (sprs::CompressedStorage::CSC, (shape.1, shape.0)),
+            };
+            // SAFETY: every invariant of sprs's check_compressed_structure
+            // holds: out_ptr starts at 0, never decreases (row lengths are
+            // added in order) and ends at out_idx.len() == out_val.len()
+            // (checked above), with one entry per major plus one; each
+            // row's indices were proven strictly increasing and within
+            // 0..out_minor; out_minor and the entry count fit `I` (count).
+            return Ok(unsafe { CsMatI::new_unchecked(storage, shape, out_ptr, out_idx, out_val) });
+        }
         let mat = match self.info.format {
             SparseFormat::Csr => CsMatI::try_new(shape, out_ptr, out_idx, out_val),
             SparseFormat::Csc => CsMatI::try_new_csc((shape.1, shape.0), out_ptr, out_idx, out_val),

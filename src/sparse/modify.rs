@@ -3,7 +3,9 @@
 
 use std::collections::HashMap;
 
-use sprs::{CsMat, CsMatView};
+use std::borrow::Cow;
+
+use sprs::{CsMat, CsMatI, CsMatView, SpIndex};
 
 use super::dataset::read_ints;
 use super::{write_matrix, Sel, SparseDataset, SparseFormat, SparseWriteOptions};
@@ -29,12 +31,16 @@ fn check_dtype<T: H5Type>(x: &SparseDataset<'_>) -> Result<()> {
 }
 
 /// `m` in the stored orientation.
-fn oriented<T: H5Type>(m: &CsMat<T>, format: SparseFormat) -> CsMat<T> {
+/// `m` in the storage order of `format`: borrowed when it already is.
+fn oriented<T: H5Type, I: SpIndex, Iptr: SpIndex>(
+    m: &CsMatI<T, I, Iptr>,
+    format: SparseFormat,
+) -> Cow<'_, CsMatI<T, I, Iptr>> {
     let want_csr = format == SparseFormat::Csr;
     if m.is_csr() == want_csr {
-        m.clone()
+        Cow::Borrowed(m)
     } else {
-        m.to_other_storage()
+        Cow::Owned(m.to_other_storage())
     }
 }
 
@@ -209,7 +215,11 @@ fn append_ints<B: Backing>(
 /// anything is written, and the matrix can be rewritten with int64 indices.
 /// The steps (data, indices, indptr, then the shape) are each atomic and
 /// ordered so that a crash leaves the old matrix readable.
-pub fn append<B: Backing, T: H5Type>(w: &mut Writer<B>, path: &str, m: &CsMat<T>) -> Result<()> {
+pub fn append<B: Backing, T: H5Type, I: SpIndex, Iptr: SpIndex>(
+    w: &mut Writer<B>,
+    path: &str,
+    m: &CsMatI<T, I, Iptr>,
+) -> Result<()> {
     let file = w.reader()?;
     let x = SparseDataset::open(&file, path)?;
     check_dtype::<T>(&x)?;
@@ -232,9 +242,9 @@ pub fn append<B: Backing, T: H5Type>(w: &mut Writer<B>, path: &str, m: &CsMat<T>
     let data_len = x.nnz();
     let indptr: Vec<u64> = m.indptr().raw_storage()[1..]
         .iter()
-        .map(|&p| last + p as u64)
+        .map(|&p| last + p.index() as u64)
         .collect();
-    let indices: Vec<u64> = m.indices().iter().map(|&i| i as u64).collect();
+    let indices: Vec<u64> = m.indices().iter().map(|&i| i.index() as u64).collect();
     let (idx_dtype, ptr_dtype) = (x.indices().dtype().clone(), x.indptr().dtype().clone());
     let has_h5sparse = x.group().attribute("h5sparse_shape")?.is_some();
     let has_anndata = x.group().attribute("shape")?.is_some();

@@ -20,6 +20,10 @@ use crate::format::{btree_v1, btree_v2, Address};
 /// Most dimensions a dataspace may have (libhdf5's H5S_MAX_RANK).
 const MAX_RANK: usize = 32;
 
+/// A 1-D dataset borrowed from the file: `(first element, elements)`
+/// slices, in order, covering it.
+pub type Pieces<'f, T> = Vec<(u64, &'f [T])>;
+
 /// Where a dataset's elements are.
 #[derive(Debug)]
 pub(crate) enum Storage<'f> {
@@ -570,6 +574,66 @@ impl<'f> Dataset<'f> {
             }
         }
         self.read_range(start, count).map(Cow::Owned)
+    }
+
+    /// The whole of a 1-D dataset as slices borrowed from the file, each
+    /// `(first element, elements)`, in order and covering every element:
+    /// one slice for contiguous storage, one per run of back-to-back chunks
+    /// for chunked storage. `None` when that is impossible: filters,
+    /// non-native byte order, misalignment, or chunks never written.
+    pub fn borrowed_pieces<T: H5Type>(&self) -> Result<Option<Pieces<'f, T>>> {
+        self.check_type::<T>()?;
+        if self.info.dims.len() != 1
+            || self.order() != ByteOrder::NATIVE
+            || !self.info.filters.is_empty()
+        {
+            return Ok(None);
+        }
+        let len = self.info.dims[0];
+        let elem = self.info.elem as u64;
+        let view = self.file.view();
+        let cast = |addr: Address, n: u64| -> Result<Option<&'f [T]>> {
+            let bytes = view.slice(addr, n * elem, "dataset range")?;
+            Ok(bytemuck::try_cast_slice::<u8, T>(bytes).ok())
+        };
+        match &self.info.storage {
+            Storage::Contiguous { address, .. } if !address.is_undefined() => {
+                Ok(cast(*address, len)?.map(|s| vec![(0, s)]))
+            }
+            Storage::Chunked { chunk_dims, .. } => {
+                let c = chunk_dims[0];
+                let mut runs: Vec<(u64, Address, u64)> = Vec::new();
+                let mut expect = 0u64;
+                for r in self.chunk_records()? {
+                    if expect >= len {
+                        break;
+                    }
+                    if r.offset[0] != expect {
+                        return Ok(None); // a chunk never written
+                    }
+                    let n = c.min(len - expect);
+                    match runs.last_mut() {
+                        Some((_, a, m)) if a.0.checked_add(*m * elem) == Some(r.address.0) => {
+                            *m += n
+                        }
+                        _ => runs.push((expect, r.address, n)),
+                    }
+                    expect += c;
+                }
+                if expect < len {
+                    return Ok(None);
+                }
+                let mut out = Vec::with_capacity(runs.len());
+                for (first, addr, n) in runs {
+                    match cast(addr, n)? {
+                        Some(s) => out.push((first, s)),
+                        None => return Ok(None),
+                    }
+                }
+                Ok(Some(out))
+            }
+            _ => Ok(None),
+        }
     }
 
     /// The decoded bytes of the filtered chunk `r` (`chunk_bytes` long).

@@ -35,6 +35,9 @@ pub struct SparseDataset<'f> {
     data: Dataset<'f>,
     indices: Dataset<'f>,
     indptr: Dataset<'f>,
+    /// Whether every stored row's indices are strictly increasing and in
+    /// range (see `sorted.rs`), once known.
+    pub(crate) sorted_rows: std::sync::OnceLock<bool>,
 }
 
 impl fmt::Display for SparseDataset<'_> {
@@ -221,6 +224,7 @@ impl<'f> SparseDataset<'f> {
             data,
             indices,
             indptr,
+            sorted_rows: std::sync::OnceLock::new(),
         })
     }
 
@@ -270,7 +274,7 @@ impl<'f> SparseDataset<'f> {
     }
 
     /// (major, minor) axis lengths.
-    fn axes(&self) -> (u64, u64) {
+    pub(crate) fn axes(&self) -> (u64, u64) {
         match self.info.format {
             SparseFormat::Csr => (self.info.shape[0], self.info.shape[1]),
             SparseFormat::Csc => (self.info.shape[1], self.info.shape[0]),
@@ -403,102 +407,40 @@ impl<'f> SparseDataset<'f> {
                 }
                 _ => None,
             };
-            // Rows are processed in batches of about BATCH stored entries,
-            // so a column selection over a huge matrix holds one batch of
-            // `indices` per worker at a time; batches run in parallel.
-            let mut batches: Vec<(usize, usize)> = Vec::new();
-            let mut b0 = 0usize;
-            while b0 < bounds.len() {
-                let mut b1 = b0;
-                let mut total = 0u64;
-                while b1 < bounds.len()
-                    && (b1 == b0 || total + (bounds[b1].1 - bounds[b1].0) <= BATCH)
-                {
-                    total += bounds[b1].1 - bounds[b1].0;
-                    b1 += 1;
-                }
-                batches.push((b0, b1));
-                b0 = b1;
-            }
-            let batch_hits = |(b0, b1): (usize, usize)| -> Result<BatchHits> {
-                let mut hits: Vec<(u64, usize)> = Vec::new();
-                let mut row_ends: Vec<usize> = Vec::with_capacity(b1 - b0);
-                let mut batch_runs: Vec<(u64, u64)> = Vec::new();
-                for &(lo, hi) in &bounds[b0..b1] {
-                    if hi > lo {
-                        match batch_runs.last_mut() {
-                            Some((s0, c)) if *s0 + *c == lo => *c += hi - lo,
-                            _ => batch_runs.push((lo, hi - lo)),
-                        }
-                    }
-                }
-                let indices = read_ints(&self.indices, &batch_runs)?;
-                let mut pos = 0usize;
-                for &(lo, hi) in &bounds[b0..b1] {
-                    let len = (hi - lo) as usize;
-                    let idx = &indices[pos..pos + len];
-                    pos += len;
-                    if let Some(&bad) = idx.iter().find(|&&c| c >= n_minor) {
-                        return Err(Error::invalid(format!(
-                            "{}: stored index {bad} is out of range for {n_minor} columns",
-                            self.group.path()
-                        )));
-                    }
-                    let start_len = hits.len();
-                    match forward_range {
-                        // A column range on sorted indices: two binary searches.
-                        Some((a, b)) if idx.windows(2).all(|w| w[0] < w[1]) => {
-                            let k0 = idx.partition_point(|&c| c < a);
-                            let k1 = idx.partition_point(|&c| c < b);
-                            hits.extend((k0..k1).map(|k| (lo + k as u64, (idx[k] - a) as usize)));
-                        }
-                        _ => {
-                            for (k, &c) in idx.iter().enumerate() {
-                                let mut p = first[c as usize];
-                                while p != u32::MAX {
-                                    hits.push((lo + k as u64, p as usize));
-                                    p = next[p as usize];
-                                }
-                            }
-                            let row = &mut hits[start_len..];
-                            if !row.windows(2).all(|w| w[0].1 < w[1].1) {
-                                row.sort_by_key(|h| h.1);
-                            }
-                        }
-                    }
-                    row_ends.push(hits.len());
-                }
-                Ok((hits, row_ends))
+            let fast = match forward_range {
+                Some((a, b)) => self.sorted_range_hits(&bounds, a, b)?,
+                None => None,
             };
-            let per_batch = crate::par::map(batches, batch_hits)?;
-            let mut hits: Vec<(u64, usize)> =
-                Vec::with_capacity(per_batch.iter().map(|b| b.0.len()).sum());
-            let mut row_ends: Vec<usize> = Vec::with_capacity(bounds.len());
-            for (batch, ends) in per_batch {
-                let base = hits.len();
-                row_ends.extend(ends.into_iter().map(|e| base + e));
-                hits.extend(batch);
-            }
+            let (hits, row_ends) = match fast {
+                Some(found) => found,
+                None => self.scanned_hits(&bounds, n_minor, forward_range, &first, &next)?,
+            };
 
-            // Pass 2: read just those values (adjacent positions merged).
-            let mut wanted: Vec<u64> = hits.iter().map(|h| h.0).collect();
-            wanted.sort_unstable();
-            wanted.dedup();
-            let mut value_runs: Vec<(u64, u64)> = Vec::new();
-            for &w in &wanted {
-                match value_runs.last_mut() {
-                    Some((s0, c)) if *s0 + *c == w => *c += 1,
-                    _ => value_runs.push((w, 1)),
-                }
-            }
-            let values = self.data.read_runs::<T>(&value_runs)?;
+            // Pass 2: just those values, straight from the file where
+            // `data` can be borrowed, else read (adjacent positions merged).
             let mut out_idx: Vec<I> = Vec::with_capacity(hits.len());
-            let mut out_val: Vec<T> = Vec::with_capacity(hits.len());
-            for &(file_pos, out_pos) in &hits {
-                let k = wanted.partition_point(|&w| w < file_pos);
+            for &(_, out_pos) in &hits {
                 out_idx.push(count(out_pos)?);
-                out_val.push(values[k]);
             }
+            let out_val = match super::sorted::gather(&self.data, hits.iter().map(|h| h.0))? {
+                Some(values) => values,
+                None => {
+                    let mut wanted: Vec<u64> = hits.iter().map(|h| h.0).collect();
+                    wanted.sort_unstable();
+                    wanted.dedup();
+                    let mut value_runs: Vec<(u64, u64)> = Vec::new();
+                    for &w in &wanted {
+                        match value_runs.last_mut() {
+                            Some((s0, c)) if *s0 + *c == w => *c += 1,
+                            _ => value_runs.push((w, 1)),
+                        }
+                    }
+                    let values = self.data.read_runs::<T>(&value_runs)?;
+                    hits.iter()
+                        .map(|&(file_pos, _)| values[wanted.partition_point(|&w| w < file_pos)])
+                        .collect()
+                }
+            };
             for end in row_ends {
                 out_ptr.push(count(end)?);
             }
@@ -524,6 +466,96 @@ impl<'f> SparseDataset<'f> {
             SparseFormat::Csc => CsMatI::try_new_csc((shape.1, shape.0), out_ptr, out_idx, out_val),
         };
         mat.map_err(|e| Error::invalid(format!("{}: {}", self.group.path(), e.3)))
+    }
+
+    /// Kept entries of rows `bounds` for the minor selection given by
+    /// `forward_range` (a contiguous range) or the chains `first`/`next`,
+    /// reading every stored index of those rows in batches (in parallel).
+    fn scanned_hits(
+        &self,
+        bounds: &[Bounds],
+        n_minor: u64,
+        forward_range: Option<(u64, u64)>,
+        first: &[u32],
+        next: &[u32],
+    ) -> Result<BatchHits> {
+        // Rows are processed in batches of about BATCH stored entries,
+        // so a column selection over a huge matrix holds one batch of
+        // `indices` per worker at a time; batches run in parallel.
+        let mut batches: Vec<(usize, usize)> = Vec::new();
+        let mut b0 = 0usize;
+        while b0 < bounds.len() {
+            let mut b1 = b0;
+            let mut total = 0u64;
+            while b1 < bounds.len() && (b1 == b0 || total + (bounds[b1].1 - bounds[b1].0) <= BATCH)
+            {
+                total += bounds[b1].1 - bounds[b1].0;
+                b1 += 1;
+            }
+            batches.push((b0, b1));
+            b0 = b1;
+        }
+        let batch_hits = |(b0, b1): (usize, usize)| -> Result<BatchHits> {
+            let mut hits: Vec<(u64, usize)> = Vec::new();
+            let mut row_ends: Vec<usize> = Vec::with_capacity(b1 - b0);
+            let mut batch_runs: Vec<(u64, u64)> = Vec::new();
+            for &(lo, hi) in &bounds[b0..b1] {
+                if hi > lo {
+                    match batch_runs.last_mut() {
+                        Some((s0, c)) if *s0 + *c == lo => *c += hi - lo,
+                        _ => batch_runs.push((lo, hi - lo)),
+                    }
+                }
+            }
+            let indices = read_ints(&self.indices, &batch_runs)?;
+            let mut pos = 0usize;
+            for &(lo, hi) in &bounds[b0..b1] {
+                let len = (hi - lo) as usize;
+                let idx = &indices[pos..pos + len];
+                pos += len;
+                if let Some(&bad) = idx.iter().find(|&&c| c >= n_minor) {
+                    return Err(Error::invalid(format!(
+                        "{}: stored index {bad} is out of range for {n_minor} columns",
+                        self.group.path()
+                    )));
+                }
+                let start_len = hits.len();
+                match forward_range {
+                    // A column range on sorted indices: two binary searches.
+                    Some((a, b)) if idx.windows(2).all(|w| w[0] < w[1]) => {
+                        let k0 = idx.partition_point(|&c| c < a);
+                        let k1 = idx.partition_point(|&c| c < b);
+                        hits.extend((k0..k1).map(|k| (lo + k as u64, (idx[k] - a) as usize)));
+                    }
+                    _ => {
+                        for (k, &c) in idx.iter().enumerate() {
+                            let mut p = first[c as usize];
+                            while p != u32::MAX {
+                                hits.push((lo + k as u64, p as usize));
+                                p = next[p as usize];
+                            }
+                        }
+                        let row = &mut hits[start_len..];
+                        if !row.windows(2).all(|w| w[0].1 < w[1].1) {
+                            row.sort_by_key(|h| h.1);
+                        }
+                    }
+                }
+                row_ends.push(hits.len());
+            }
+            Ok((hits, row_ends))
+        };
+        let per_batch = crate::par::map(batches, batch_hits)?;
+        let mut hits: Vec<(u64, usize)> =
+            Vec::with_capacity(per_batch.iter().map(|b| b.0.len()).sum());
+        let mut row_ends: Vec<usize> = Vec::with_capacity(bounds.len());
+        for (batch, ends) in per_batch {
+            let base = hits.len();
+            row_ends.extend(ends.into_iter().map(|e| base + e));
+            hits.extend(batch);
+        }
+
+        Ok((hits, row_ends))
     }
 
     /// indptr bounds of each selected major and the merged ranges of

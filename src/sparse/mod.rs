@@ -5,6 +5,7 @@ pub mod convention;
 mod dataset;
 mod modify;
 mod selection;
+mod sorted;
 mod write;
 
 pub use convention::{detect, Convention, SparseFormat, SparseInfo};

@@ -134,6 +134,18 @@ pub trait IndexType: SpIndex + TryFrom<u64> + fmt::Display {
     /// range-checked when the stored type is this type: the caller does.
     #[doc(hidden)]
     fn gather(ds: &Dataset<'_>, runs: &[(u64, u64)]) -> Result<Vec<Self>>;
+
+    /// These values as int32, without a copy, when this type is int32.
+    #[doc(hidden)]
+    fn as_i32(_values: &[Self]) -> Option<&[i32]> {
+        None
+    }
+
+    /// These values as int64, without a copy, when this type is int64.
+    #[doc(hidden)]
+    fn as_i64(_values: &[Self]) -> Option<&[i64]> {
+        None
+    }
 }
 
 fn convert<I: TryFrom<u64>>(ds: &Dataset<'_>, v: Vec<u64>) -> Result<Vec<I>> {
@@ -172,6 +184,18 @@ macro_rules! index_type {
                 // Read as stored; callers validate every value (a negative
                 // one fails `try_index`).
                 ds.read_runs::<$t>(runs)
+            }
+
+            fn as_i32(values: &[$t]) -> Option<&[i32]> {
+                <$t as H5Type>::matches(&<i32 as H5Type>::dtype())
+                    .then(|| bytemuck::try_cast_slice(values).ok())
+                    .flatten()
+            }
+
+            fn as_i64(values: &[$t]) -> Option<&[i64]> {
+                <$t as H5Type>::matches(&<i64 as H5Type>::dtype())
+                    .then(|| bytemuck::try_cast_slice(values).ok())
+                    .flatten()
             }
         }
     )*};

@@ -1,6 +1,10 @@
 //! Writing sparse matrices as HDF5 groups.
 
-use sprs::{CsMatViewI, SpIndex};
+use std::borrow::Cow;
+
+use sprs::CsMatViewI;
+
+use super::IndexType;
 
 use super::SparseFormat;
 use crate::error::Result;
@@ -38,7 +42,7 @@ fn options(o: &SparseWriteOptions) -> DatasetOptions {
 /// `indices` and `indptr` are int32 while every value fits (as anndata
 /// writes them), int64 otherwise or when asked, whatever index type `m`
 /// uses in memory.
-pub fn write_matrix<B: Backing, T: H5Type, I: SpIndex, Iptr: SpIndex>(
+pub fn write_matrix<B: Backing, T: H5Type, I: IndexType, Iptr: IndexType>(
     w: &mut Writer<B>,
     path: &str,
     m: CsMatViewI<'_, T, I, Iptr>,
@@ -59,13 +63,26 @@ pub fn write_matrix<B: Backing, T: H5Type, I: SpIndex, Iptr: SpIndex>(
     let indptr = m.indptr();
     let indptr = indptr.raw_storage();
     if small {
-        let idx: Vec<i32> = m.indices().iter().map(|&i| i.index() as i32).collect();
-        let ptr: Vec<i32> = indptr.iter().map(|&p| p.index() as i32).collect();
+        // int32 in memory already (as scipy keeps them): written in place.
+        let idx: Cow<'_, [i32]> = match I::as_i32(m.indices()) {
+            Some(v) => Cow::Borrowed(v),
+            None => m.indices().iter().map(|&i| i.index() as i32).collect(),
+        };
+        let ptr: Cow<'_, [i32]> = match Iptr::as_i32(indptr) {
+            Some(v) => Cow::Borrowed(v),
+            None => indptr.iter().map(|&p| p.index() as i32).collect(),
+        };
         w.create_dataset(&format!("{path}/indices"), &[nnz], &idx, &o)?;
         w.create_dataset(&format!("{path}/indptr"), &[ptr.len() as u64], &ptr, &o)?;
     } else {
-        let idx: Vec<i64> = m.indices().iter().map(|&i| i.index() as i64).collect();
-        let ptr: Vec<i64> = indptr.iter().map(|&p| p.index() as i64).collect();
+        let idx: Cow<'_, [i64]> = match I::as_i64(m.indices()) {
+            Some(v) => Cow::Borrowed(v),
+            None => m.indices().iter().map(|&i| i.index() as i64).collect(),
+        };
+        let ptr: Cow<'_, [i64]> = match Iptr::as_i64(indptr) {
+            Some(v) => Cow::Borrowed(v),
+            None => indptr.iter().map(|&p| p.index() as i64).collect(),
+        };
         w.create_dataset(&format!("{path}/indices"), &[nnz], &idx, &o)?;
         w.create_dataset(&format!("{path}/indptr"), &[ptr.len() as u64], &ptr, &o)?;
     }

@@ -133,9 +133,13 @@ fn walk_leaves<'a>(
         key_size,
         limits,
         &mut visited,
+        &|_, _| true,
         leaf,
     )
 }
+
+/// Whether to descend into the child between two keys of an internal node.
+type Prune<'p, 'a> = &'p dyn Fn(&'a [u8], &'a [u8]) -> bool;
 
 #[allow(clippy::too_many_arguments)]
 fn walk<'a>(
@@ -147,6 +151,7 @@ fn walk<'a>(
     key_size: usize,
     limits: &Limits,
     visited: &mut HashSet<u64>,
+    descend: Prune<'_, 'a>,
     leaf: &mut dyn FnMut(Address, RawKey<'a>) -> Result<()>,
 ) -> Result<()> {
     limits.check_depth("v1 B-tree depth", depth)?;
@@ -178,6 +183,12 @@ fn walk<'a>(
         if node.level == 0 {
             leaf(child, lkey)?;
         } else {
+            let Some(&(_, rkey)) = node.keys.get(i + 1) else {
+                return Err(Error::format(node.abs, "v1 B-tree node: missing key"));
+            };
+            if !descend(lkey.1, rkey) {
+                continue;
+            }
             walk(
                 view,
                 child,
@@ -187,6 +198,7 @@ fn walk<'a>(
                 key_size,
                 limits,
                 visited,
+                descend,
                 leaf,
             )?;
         }
@@ -240,6 +252,20 @@ pub fn chunk_records(
     rank: usize,
     limits: &Limits,
 ) -> Result<Vec<ChunkRecord>> {
+    chunk_records_in(view, root, rank, 0..u64::MAX, limits)
+}
+
+/// The chunks of a v1 B-tree chunk index whose first-dimension offset
+/// lies in `first`, found by descending only into subtrees whose keys can
+/// hold such chunks: a read of a few chunks touches a few nodes, not the
+/// whole index. Sorted by offset.
+pub fn chunk_records_in(
+    view: &FileView<'_>,
+    root: Address,
+    rank: usize,
+    first: std::ops::Range<u64>,
+    limits: &Limits,
+) -> Result<Vec<ChunkRecord>> {
     if rank == 0 || rank > 32 {
         return Err(Error::format(
             view.abs_u64(root),
@@ -248,46 +274,67 @@ pub fn chunk_records(
     }
     let key_size = 8 + 8 * (rank + 1);
     let mut out: Vec<ChunkRecord> = Vec::new();
-    walk_leaves(view, root, NODE_TYPE_CHUNK, key_size, limits, &mut |child,
-                                                                     (
-        at,
-        key,
-    )| {
-        let mut c = super::Cursor::new(key, at, view.sizes);
-        let size = c.u32("v1 B-tree chunk size")?;
-        let filter_mask = c.u32("v1 B-tree chunk filter mask")?;
-        let mut offset = Vec::with_capacity(rank);
-        for _ in 0..rank {
-            offset.push(c.u64("v1 B-tree chunk offset")?);
-        }
-        let elem_at = c.at();
-        let elem = c.u64("v1 B-tree chunk element-size offset")?;
-        if elem != 0 {
-            return Err(Error::format(
-                elem_at,
-                format!(
+    // A child holds chunks from its left key up to its right key (both
+    // inclusive here, so shared offsets in higher dimensions stay in).
+    let offset0 = |key: &[u8]| {
+        key.get(8..16)
+            .map(|b| u64::from_le_bytes(b.try_into().unwrap_or([0; 8])))
+    };
+    let descend = |l: &[u8], r: &[u8]| match (offset0(l), offset0(r)) {
+        (Some(lo), Some(hi)) => lo < first.end && hi >= first.start,
+        _ => true, // malformed keys: let the walk report them
+    };
+    let mut visited = HashSet::new();
+    walk(
+        view,
+        root,
+        None,
+        0,
+        NODE_TYPE_CHUNK,
+        key_size,
+        limits,
+        &mut visited,
+        &descend,
+        &mut |child, (at, key)| {
+            let mut c = super::Cursor::new(key, at, view.sizes);
+            let size = c.u32("v1 B-tree chunk size")?;
+            let filter_mask = c.u32("v1 B-tree chunk filter mask")?;
+            let mut offset = Vec::with_capacity(rank);
+            for _ in 0..rank {
+                offset.push(c.u64("v1 B-tree chunk offset")?);
+            }
+            let elem_at = c.at();
+            let elem = c.u64("v1 B-tree chunk element-size offset")?;
+            if elem != 0 {
+                return Err(Error::format(
+                    elem_at,
+                    format!(
                     "v1 B-tree chunk key: expected 0 for the element-size dimension, found {elem}"
                 ),
-            ));
-        }
-        if child.is_undefined() {
-            return Err(Error::format(
-                at,
-                "v1 B-tree chunk: child address is undefined",
-            ));
-        }
-        limits.check_alloc(
-            "v1 B-tree chunk records",
-            ((out.len() + 1) as u64).saturating_mul(64 + 8 * rank as u64),
-        )?;
-        out.push(ChunkRecord {
-            offset,
-            address: child,
-            size: u64::from(size),
-            filter_mask,
-        });
-        Ok(())
-    })?;
+                ));
+            }
+            if child.is_undefined() {
+                return Err(Error::format(
+                    at,
+                    "v1 B-tree chunk: child address is undefined",
+                ));
+            }
+            if !first.contains(&offset[0]) {
+                return Ok(());
+            }
+            limits.check_alloc(
+                "v1 B-tree chunk records",
+                ((out.len() + 1) as u64).saturating_mul(64 + 8 * rank as u64),
+            )?;
+            out.push(ChunkRecord {
+                offset,
+                address: child,
+                size: u64::from(size),
+                filter_mask,
+            });
+            Ok(())
+        },
+    )?;
     out.sort_by(|a, b| a.offset.cmp(&b.offset));
     if let Some(w) = out.windows(2).find(|w| w[0].offset == w[1].offset) {
         return Err(Error::format(

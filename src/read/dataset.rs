@@ -432,6 +432,36 @@ impl<'f> Dataset<'f> {
         Ok(self.info.chunks.get_or_init(|| records))
     }
 
+    /// The stored chunks whose first-dimension offset lies in `first`, for
+    /// a read that needs only those: when the full index is not loaded yet
+    /// and it is a v1 B-tree, only the nodes leading to them are read (a
+    /// few rows of a large matrix touch a few index nodes, not all of them);
+    /// otherwise the full, cached list. Sorted by offset.
+    pub(crate) fn chunk_records_for(
+        &self,
+        first: std::ops::Range<u64>,
+    ) -> Result<std::borrow::Cow<'_, [ChunkRecord]>> {
+        /// A read spanning at most this many chunks descends the tree.
+        const FEW_CHUNKS: u64 = 64;
+        if let Storage::Chunked {
+            chunk_dims,
+            index: ChunkIndexKind::BtreeV1 { address },
+        } = &self.info.storage
+        {
+            let span = first.end.saturating_sub(first.start) / chunk_dims[0].max(1);
+            if self.info.chunks.get().is_none()
+                && !address.is_undefined()
+                && chunk_dims.len() == 1
+                && span <= FEW_CHUNKS
+            {
+                let view = self.file.view();
+                return btree_v1::chunk_records_in(&view, *address, 1, first, &self.file.limits)
+                    .map(std::borrow::Cow::Owned);
+            }
+        }
+        self.chunk_records().map(std::borrow::Cow::Borrowed)
+    }
+
     /// Every element, decoded generically (empty for a null dataspace).
     pub fn values(&self) -> Result<Values> {
         let dims = self.info.dims.clone();

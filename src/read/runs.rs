@@ -104,7 +104,6 @@ impl<'f> Dataset<'f> {
                 let chunk = chunk_dims[0];
                 let chunk_bytes = chunk as usize * elem;
                 self.file.limits.check_alloc("chunk", chunk_bytes as u64)?;
-                let records = self.chunk_records()?;
                 // Pieces: (chunk start, byte offset within chunk, bytes, output offset).
                 let mut pieces: Vec<(u64, usize, usize, usize)> = Vec::new();
                 for &(s, c, o) in runs {
@@ -122,6 +121,11 @@ impl<'f> Dataset<'f> {
                         pos += take;
                     }
                 }
+                // Every chunk any piece needs (runs come in any order).
+                let lo = pieces.iter().map(|p| p.0).min().unwrap_or(0);
+                let hi = pieces.iter().map(|p| p.0 + 1).max().unwrap_or(0);
+                let span = lo..hi;
+                let records = self.chunk_records_for(span)?;
                 let find = |first: u64| records.binary_search_by(|r| r.offset[0].cmp(&first)).ok();
                 if info.filters.is_empty() {
                     for &(first, within, n, dst) in &pieces {

@@ -152,7 +152,11 @@ fn values(k: Kind, item: &Item, n: usize) -> Values {
                         let x = raw(i);
                         let len = (x % (size as u64 + 1)) as usize;
                         (0..len)
-                            .map(|j| char::from(b'a' + ((x >> (j % 8 * 8)) as u8 + j as u8) % 26))
+                            .map(|j| {
+                                char::from(
+                                    b'a' + ((x >> (j % 8 * 8)) as u8).wrapping_add(j as u8) % 26,
+                                )
+                            })
                             .collect()
                     })
                     .collect(),

@@ -64,6 +64,13 @@ pub fn decode(input: &[u8], max_out: usize, at: u64, limits: &Limits) -> Result<
     Ok(out)
 }
 
+/// The most bytes a zlib stream of `n` input bytes takes, for any zlib
+/// (zlib's `compressBound` is smaller; zlib-ng's quick strategy can expand by
+/// about 1/8, plus the header, trailer and block overheads).
+pub fn max_encoded_len(n: usize) -> usize {
+    n.saturating_add(n / 8).saturating_add(64)
+}
+
 /// Deflates `data` into a zlib stream at `level` (0..=9), as libhdf5 would.
 pub fn encode(data: &[u8], level: u32) -> Result<Vec<u8>> {
     if level > 9 {

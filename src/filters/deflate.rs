@@ -25,9 +25,19 @@ pub fn decode(input: &[u8], max_out: usize, at: u64, limits: &Limits) -> Result<
     let cap = max_out
         .checked_add(1)
         .ok_or_else(|| Error::format(at, "deflate: output bound overflows"))?;
-    let mut out = Vec::with_capacity(cap);
+    // Grow the buffer with the output (doubling, up to `cap`) rather than
+    // reserving the declared size up front: a stream that stops early, or
+    // is corrupt, costs memory in proportion to what it produced.
+    let mut out = Vec::with_capacity(cap.min(input.len().saturating_mul(4).max(64 << 10)));
     let mut z = Decompress::new(true);
     loop {
+        if out.len() == out.capacity() {
+            let grow = out
+                .capacity()
+                .max(64 << 10)
+                .min(cap.saturating_sub(out.capacity()));
+            out.reserve_exact(grow);
+        }
         let consumed = usize::try_from(z.total_in()).unwrap_or(usize::MAX);
         let rest = input.get(consumed..).unwrap_or(&[]);
         let before_in = z.total_in();

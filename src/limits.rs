@@ -8,6 +8,39 @@ use crate::error::{Error, Result};
 /// (a structure must fit in the file) and against these budgets before
 /// anything is allocated.
 ///
+/// | field | [`Limits::default`] | [`Limits::strict`] |
+/// |---|---|---|
+/// | `max_alloc` | 16 GiB | 64 MiB |
+/// | `max_depth` | 64 | 32 |
+/// | `max_continuations` | 65536 | 1024 |
+/// | `max_messages` | 1048576 | 65536 |
+/// | `max_link_hops` | 40 | 16 |
+///
+/// What the limits guarantee, with either set (tested in `tests/bounds.rs`
+/// and by the fuzz targets, which use `strict` with a 16 MiB `max_alloc`):
+///
+/// * **Opening and walking** a file (every group's links, every object's
+///   header and attributes, every dataset's shape and chunk index) allocates
+///   at most max(64 MiB, a small multiple of the file size): structures are
+///   bounded by the bytes that hold them, a zero fill value is never
+///   materialised, and variable-length strings resolved by one read may not
+///   exceed 8 times the file size (32 MiB at least), so references sharing one
+///   heap object cannot amplify a small file.
+/// * **Reading data** allocates what the dataset declares, checked first:
+///   the whole read, each decoded chunk and the decoded [`Values`] against
+///   `max_alloc`. Compressed data can legitimately be much larger than the
+///   file, which is why the default is large; use [`Limits::strict`] for
+///   files from strangers.
+/// * **Decompression** is bounded by the declared chunk size: a chunk that
+///   inflates beyond it is an [`Error::Format`], and the output buffer grows
+///   with what the stream really produces.
+/// * **Time**: B-tree and continuation traversals refuse to visit a node
+///   twice, recursion stops at `max_depth`, soft and external links at
+///   `max_link_hops`, so cycles end in an error rather than a loop (the fuzz
+///   campaigns flag any input that takes more than 10 s).
+///
+/// [`Values`]: crate::Values
+///
 /// ```
 /// let tight = h5sparse::Limits { max_alloc: 1 << 20, ..Default::default() };
 /// assert!(tight.check_alloc("chunk", 2 << 20).is_err());

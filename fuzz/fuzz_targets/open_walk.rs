@@ -1,44 +1,8 @@
-//! Arbitrary bytes → open from memory with strict limits → walk every object,
-//! reading every attribute and dataset (chunks decoded through the filters).
+//! cargo-fuzz binary for the `open_walk` target; the body is shared with
+//! `tests/fuzz_regressions.rs` (see `fuzz/targets/mod.rs`).
 #![no_main]
 
-use h5sparse::{File, Group, Limits, Node};
-use libfuzzer_sys::fuzz_target;
+#[path = "../targets/mod.rs"]
+mod targets;
 
-fn walk(group: &Group<'_>, depth: u32) {
-    if depth > 16 {
-        return;
-    }
-    if let Ok(attrs) = group.attributes() {
-        for a in attrs {
-            let _ = a.values();
-        }
-    }
-    let Ok(links) = group.links() else { return };
-    for link in links {
-        match group.follow(&link) {
-            Ok(Node::Group(g)) => walk(&g, depth + 1),
-            Ok(Node::Dataset(d)) => {
-                let _ = d.values();
-                if let Ok(attrs) = d.attributes() {
-                    for a in attrs {
-                        let _ = a.values();
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-}
-
-fuzz_target!(|data: &[u8]| {
-    let limits = Limits {
-        max_alloc: 16 << 20,
-        ..Limits::strict()
-    };
-    if let Ok(file) = File::from_bytes_with_limits(data.to_vec(), limits) {
-        if let Ok(root) = file.root() {
-            walk(&root, 0);
-        }
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| targets::open_walk::run(data));

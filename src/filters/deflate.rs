@@ -25,9 +25,19 @@ pub fn decode(input: &[u8], max_out: usize, at: u64, limits: &Limits) -> Result<
     let cap = max_out
         .checked_add(1)
         .ok_or_else(|| Error::format(at, "deflate: output bound overflows"))?;
-    let mut out = Vec::with_capacity(cap);
+    // Grow the buffer with the output (doubling, up to `cap`) rather than
+    // reserving the declared size up front: a stream that stops early, or
+    // is corrupt, costs memory in proportion to what it produced.
+    let mut out = Vec::with_capacity(cap.min(input.len().saturating_mul(4).max(64 << 10)));
     let mut z = Decompress::new(true);
     loop {
+        if out.len() == out.capacity() {
+            let grow = out
+                .capacity()
+                .max(64 << 10)
+                .min(cap.saturating_sub(out.capacity()));
+            out.reserve_exact(grow);
+        }
         let consumed = usize::try_from(z.total_in()).unwrap_or(usize::MAX);
         let rest = input.get(consumed..).unwrap_or(&[]);
         let before_in = z.total_in();
@@ -62,6 +72,13 @@ pub fn decode(input: &[u8], max_out: usize, at: u64, limits: &Limits) -> Result<
         }
     }
     Ok(out)
+}
+
+/// The most bytes a zlib stream of `n` input bytes takes, for any zlib
+/// (zlib's `compressBound` is smaller; zlib-ng's quick strategy can expand by
+/// about 1/8, plus the header, trailer and block overheads).
+pub fn max_encoded_len(n: usize) -> usize {
+    n.saturating_add(n / 8).saturating_add(64)
 }
 
 /// Deflates `data` into a zlib stream at `level` (0..=9), as libhdf5 would.

@@ -130,14 +130,21 @@ pub fn decode_chunk_at(
     limits: &Limits,
 ) -> Result<Vec<u8>> {
     limits.check_alloc("decoded chunk", expected_len as u64)?;
-    // Before undoing filter i, the data can be larger than the final chunk
-    // only by the checksums that the fletcher32 filters before it appended.
+    // Undoing filter i gives the data as it was before filter i was applied
+    // on writing: the chunk grown by what the filters before it can add
+    // (fletcher32 appends 4 bytes; deflate may expand incompressible data a
+    // little, which matters when another compressor ran before it). LZF
+    // output is never larger than its input.
     let mut bounds = Vec::with_capacity(filters.len());
-    let mut extra = 0usize;
+    let mut size = expected_len;
     for (i, f) in filters.iter().enumerate() {
-        bounds.push(expected_len.saturating_add(extra));
-        if f.id == FILTER_FLETCHER32 && !is_skipped(filter_mask, i) {
-            extra = extra.saturating_add(4);
+        bounds.push(size);
+        if !is_skipped(filter_mask, i) {
+            size = match f.id {
+                FILTER_FLETCHER32 => size.saturating_add(4),
+                FILTER_DEFLATE => deflate::max_encoded_len(size),
+                _ => size,
+            };
         }
     }
     let mut buf: Option<Vec<u8>> = None;
@@ -316,6 +323,22 @@ mod tests {
         let enc = encode_chunk(&p, &data, 4).unwrap();
         let dec = decode_chunk(&p, 0, &enc, data.len(), 4, &Limits::default()).unwrap();
         assert_eq!(dec, data);
+    }
+
+    #[test]
+    fn deflate_after_deflate_allows_the_inner_stream_to_be_larger_than_the_chunk() {
+        // Found by the filter_pipeline fuzz target: the inner zlib stream of
+        // incompressible data is longer than the chunk; the outer inflate was
+        // bounded by the chunk size and refused a valid chunk.
+        let p = [spec(1, 0, &[6]), spec(1, 0, &[6])];
+        let data = [
+            0, 0, 0, 0, 0, 7, 0x49, 0x24, 0x92, 0x49, 0x24, 0x92, 0x49, 0x8a,
+        ];
+        let enc = encode_chunk(&p, &data, 1).unwrap();
+        let dec = decode_chunk(&p, 0, &enc, data.len(), 1, &Limits::default()).unwrap();
+        assert_eq!(dec, data);
+        // The final size still binds: one byte less is refused.
+        assert!(decode_chunk(&p, 0, &enc, data.len() - 1, 1, &Limits::default()).is_err());
     }
 
     #[test]

@@ -50,7 +50,8 @@ pub(crate) struct DatasetInfo<'f> {
     pub(crate) storage: Storage<'f>,
     pub(crate) filters: Vec<FilterSpec>,
     pub(crate) filter_info: Vec<FilterInfo>,
-    /// One element of fill value (zeros when undefined or default).
+    /// One element of fill value; empty when it is zeros (undefined,
+    /// default, or stored as zeros).
     pub(crate) fill: Vec<u8>,
     pub(crate) elem: usize,
     chunks: OnceLock<Vec<ChunkRecord>>,
@@ -217,9 +218,12 @@ impl<'f> DatasetInfo<'f> {
             }
             _ => None,
         };
+        // Zeros are an empty vector: the element size comes from the file,
+        // and a zero element must not be allocated (4 GiB for a hostile
+        // datatype size).
         let fill = match fill_value.and_then(|f| f.value) {
-            Some(v) if v.len() == elem => v,
-            _ => vec![0u8; elem],
+            Some(v) if v.len() == elem && v.iter().any(|&b| b != 0) => v,
+            _ => Vec::new(),
         };
         let storage = if hdr.first(kind::EXTERNAL_FILES).is_some() {
             Storage::Unsupported("external data files".to_string())
@@ -298,8 +302,8 @@ impl<'f> Dataset<'f> {
         &self.info.dtype
     }
 
-    /// One element of fill value in the stored byte order (zeros when the
-    /// file leaves it undefined or default), for exact copies.
+    /// One element of fill value in the stored byte order, for exact
+    /// copies; empty when the fill value is zeros.
     pub(crate) fn fill_bytes(&self) -> &[u8] {
         &self.info.fill
     }

@@ -112,6 +112,13 @@ impl<'a, 'v> VlenResolver<'a, 'v> {
     }
 }
 
+/// Variable-length data decoded by one read may reach this many times the
+/// file's size ([`VLEN_MIN_BOUND`] at least); more means references share
+/// heap objects to amplify a small file.
+const VLEN_FILE_MULTIPLE: usize = 8;
+/// Floor of the variable-length bound, for small files.
+const VLEN_MIN_BOUND: u64 = 32 << 20;
+
 /// Decodes `count` elements of `dtype` from `raw` (element bytes, C order).
 ///
 /// `at` is an address used in error messages for vlen references.
@@ -127,6 +134,17 @@ pub(crate) fn decode_values(
         return Err(Error::format(at, "datatype has size 0"));
     }
     let chunks = raw.chunks_exact(size);
+    // The decoded vector is one allocation of a wider element type (a byte
+    // becomes an i64 or a String): check it, not just the raw bytes.
+    let per_value = match dtype {
+        Dtype::Bool => 1,
+        Dtype::FixedString { .. } | Dtype::VarString { .. } => std::mem::size_of::<String>(),
+        _ => 8,
+    };
+    limits.check_alloc(
+        "decoded values",
+        ((raw.len() / size) as u64).saturating_mul(per_value as u64),
+    )?;
     Ok(match dtype {
         Dtype::Int {
             size: _,
@@ -169,8 +187,25 @@ pub(crate) fn decode_values(
         Dtype::VarString { .. } => {
             let mut resolver = VlenResolver::new(view, limits);
             let mut out = Vec::with_capacity(raw.len() / size);
+            // Many references may name one large heap object: bound the
+            // total, by `max_alloc` and by a multiple of the file size (a
+            // file whose strings are all distinct needs less than its size).
+            let file_bound = (VLEN_FILE_MULTIPLE as u64)
+                .saturating_mul(view.bytes.len() as u64)
+                .max(VLEN_MIN_BOUND);
+            let mut total = 0u64;
             for (i, b) in chunks.enumerate() {
                 let s = resolver.resolve(b, at.saturating_add((i * size) as u64))?;
+                total = total.saturating_add(s.len() as u64);
+                limits.check_alloc("variable-length strings of one read", total)?;
+                if total > file_bound {
+                    return Err(Error::LimitsExceeded {
+                        what:
+                            "variable-length strings of one read (more than 8 times the file size)",
+                        requested: total,
+                        limit: file_bound,
+                    });
+                }
                 out.push(String::from_utf8_lossy(s).into_owned());
             }
             Values::Str(out)

@@ -83,9 +83,7 @@ impl<'f> Dataset<'f> {
             Storage::Contiguous { address, .. } => {
                 if address.is_undefined() {
                     for &(_, c, o) in runs {
-                        for e in out[o..o + c as usize * elem].chunks_exact_mut(elem) {
-                            e.copy_from_slice(&info.fill);
-                        }
+                        fill_bytes(&mut out[o..o + c as usize * elem], &info.fill);
                     }
                     return Ok(());
                 }

@@ -1,0 +1,61 @@
+//! Arbitrary bytes → open from memory with strict limits → walk every
+//! object, reading every attribute and dataset (chunks decoded through the
+//! filters) and every sparse matrix the conventions recognise.
+
+use h5sparse::sparse::{self, Sel, SparseDataset};
+use h5sparse::{File, Group, Node};
+
+use super::input::limits;
+
+/// Deepest group nesting walked.
+const MAX_DEPTH: u32 = 16;
+/// Most objects visited (a diamond of groups has exponentially many paths).
+const MAX_OBJECTS: u32 = 4096;
+
+fn walk(group: &Group<'_>, depth: u32, budget: &mut u32) {
+    if depth > MAX_DEPTH || *budget == 0 {
+        return;
+    }
+    *budget -= 1;
+    if let Ok(attrs) = group.attributes() {
+        for a in attrs {
+            let _ = a.values();
+        }
+    }
+    if let Ok(Some(_)) = sparse::detect(group) {
+        if let Ok(m) = SparseDataset::from_group(group.clone()) {
+            let _ = m.to_memory::<f64>();
+            let _ = m.read::<f64>(&Sel::range(0, 3), &Sel::Indices(vec![0, -1, 0]));
+            let _ = m.get::<f64>(-1, -1);
+        }
+    }
+    let Ok(links) = group.links() else { return };
+    for link in links {
+        if *budget == 0 {
+            return;
+        }
+        match group.follow(&link) {
+            Ok(Node::Group(g)) => walk(&g, depth + 1, budget),
+            Ok(Node::Dataset(d)) => {
+                *budget -= 1;
+                let _ = d.values();
+                let _ = d.read_range::<u8>(0, 1);
+                if let Ok(attrs) = d.attributes() {
+                    for a in attrs {
+                        let _ = a.values();
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Runs one input.
+pub fn run(data: &[u8]) {
+    if let Ok(file) = File::from_bytes_with_limits(data.to_vec(), limits()) {
+        if let Ok(root) = file.root() {
+            walk(&root, 0, &mut MAX_OBJECTS.clone());
+        }
+    }
+}

@@ -767,7 +767,9 @@ impl<'f> Dataset<'f> {
                 copy_intersection(data, whole, out, sel, elem);
             }
             Storage::Contiguous { address, size } => {
-                if address.is_undefined() {
+                // Zero bytes are read from nowhere: libhdf5 never checks
+                // the address of empty storage either.
+                if address.is_undefined() || total == 0 {
                     fill_everything(out);
                 } else {
                     if *size < total {

@@ -424,7 +424,7 @@ impl<'f> SparseDataset<'f> {
             // Pass 1: which stored entries each output row keeps, as
             // (position in data, output minor position). Only those values
             // are read from `data`.
-            let (first, next) = minor_chains(&minors, n_minor)?;
+            let chains = MinorChains::new(&minors)?;
             let forward_range = match minor_sel {
                 Sel::Slice { step: 1, .. } | Sel::Index(_) => {
                     minors.first().map(|&a| (a, a + minors.len() as u64))
@@ -437,7 +437,7 @@ impl<'f> SparseDataset<'f> {
             };
             let (hits, row_ends) = match fast {
                 Some(found) => found,
-                None => self.scanned_hits(&bounds, n_minor, forward_range, &first, &next)?,
+                None => self.scanned_hits(&bounds, n_minor, forward_range, &chains)?,
             };
 
             // Pass 2: just those values, straight from the file where
@@ -493,15 +493,14 @@ impl<'f> SparseDataset<'f> {
     }
 
     /// Kept entries of rows `bounds` for the minor selection given by
-    /// `forward_range` (a contiguous range) or the chains `first`/`next`,
+    /// `forward_range` (a contiguous range) or the selection's `chains`,
     /// reading every stored index of those rows in batches (in parallel).
     fn scanned_hits(
         &self,
         bounds: &[Bounds],
         n_minor: u64,
         forward_range: Option<(u64, u64)>,
-        first: &[u32],
-        next: &[u32],
+        chains: &MinorChains,
     ) -> Result<BatchHits> {
         // Rows are processed in batches of about BATCH stored entries,
         // so a column selection over a huge matrix holds one batch of
@@ -553,10 +552,10 @@ impl<'f> SparseDataset<'f> {
                     }
                     _ => {
                         for (k, &c) in idx.iter().enumerate() {
-                            let mut p = first[c as usize];
+                            let mut p = chains.head(c);
                             while p != u32::MAX {
                                 hits.push((lo + k as u64, p as usize));
-                                p = next[p as usize];
+                                p = chains.next[p as usize];
                             }
                         }
                         let row = &mut hits[start_len..];
@@ -728,20 +727,85 @@ type BatchHits = (Vec<(u64, usize)>, Vec<usize>);
 #[cfg(test)]
 const BATCH: u64 = 3;
 
-/// For each minor index, the chain of output positions selecting it:
-/// `first[col]` then `next[pos]` until `u32::MAX`.
-fn minor_chains(minors: &[u64], n_minor: u64) -> Result<(Vec<u32>, Vec<u32>)> {
-    if minors.len() >= u32::MAX as usize {
-        return Err(Error::invalid("minor selection longer than 2^32"));
+/// For each selected minor index, the chain of output positions selecting
+/// it: `head(col)` then `next[pos]` until `u32::MAX`.
+///
+/// The head table is dense over the selection's span when that span is
+/// small next to the selection, and a sorted list searched by bisection
+/// otherwise, so its size follows the selection and never the stored
+/// (possibly absurd) minor dimension.
+struct MinorChains {
+    heads: Heads,
+    next: Vec<u32>,
+}
+
+enum Heads {
+    /// `first[col - lo]`.
+    Dense { lo: u64, first: Vec<u32> },
+    /// `(col, first position)`, sorted by col.
+    Sorted(Vec<(u64, u32)>),
+}
+
+impl MinorChains {
+    fn new(minors: &[u64]) -> Result<MinorChains> {
+        if minors.len() >= u32::MAX as usize {
+            return Err(Error::invalid("minor selection longer than 2^32"));
+        }
+        let mut next = vec![u32::MAX; minors.len()];
+        let (Some(&lo), Some(&hi)) = (minors.iter().min(), minors.iter().max()) else {
+            return Ok(MinorChains {
+                heads: Heads::Sorted(Vec::new()),
+                next,
+            });
+        };
+        let span = hi - lo + 1;
+        let heads = if span <= 4 * minors.len() as u64 + 4096 {
+            let mut first = vec![u32::MAX; span as usize];
+            // Insert in reverse so each chain lists positions in increasing order.
+            for (p, &c) in minors.iter().enumerate().rev() {
+                let slot = &mut first[(c - lo) as usize];
+                next[p] = *slot;
+                *slot = p as u32;
+            }
+            Heads::Dense { lo, first }
+        } else {
+            let mut order: Vec<(u64, u32)> = minors
+                .iter()
+                .enumerate()
+                .map(|(p, &c)| (c, p as u32))
+                .collect();
+            order.sort_unstable();
+            let mut heads: Vec<(u64, u32)> = Vec::new();
+            for w in 0..order.len() {
+                let (c, p) = order[w];
+                match order.get(w + 1) {
+                    Some(&(c2, p2)) if c2 == c => next[p as usize] = p2,
+                    _ => {}
+                }
+                if heads.last().map(|h| h.0) != Some(c) {
+                    heads.push((c, p));
+                }
+            }
+            Heads::Sorted(heads)
+        };
+        Ok(MinorChains { heads, next })
     }
-    let mut first = vec![u32::MAX; n_minor as usize];
-    let mut next = vec![u32::MAX; minors.len()];
-    // Insert in reverse so each chain lists positions in increasing order.
-    for (p, &c) in minors.iter().enumerate().rev() {
-        next[p] = first[c as usize];
-        first[c as usize] = p as u32;
+
+    /// The first output position selecting `col`, or `u32::MAX`.
+    #[inline]
+    fn head(&self, col: u64) -> u32 {
+        match &self.heads {
+            Heads::Dense { lo, first } => col
+                .checked_sub(*lo)
+                .and_then(|k| first.get(k as usize))
+                .copied()
+                .unwrap_or(u32::MAX),
+            Heads::Sorted(heads) => match heads.binary_search_by_key(&col, |h| h.0) {
+                Ok(k) => heads[k].1,
+                Err(_) => u32::MAX,
+            },
+        }
     }
-    Ok((first, next))
 }
 
 #[cfg(test)]

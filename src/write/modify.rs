@@ -158,6 +158,11 @@ pub(crate) fn write_selection(
             src.len()
         )));
     }
+    if n == 0 && new_dims.is_none() {
+        // Nothing to write: in particular, storage that was never allocated
+        // stays unallocated.
+        return Ok(());
+    }
     let sel = Block {
         offset: start,
         dims: count,

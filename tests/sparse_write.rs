@@ -98,3 +98,76 @@ fn int32_indptr_overflow_is_refused_before_writing() {
     assert!(err.to_string().contains("int64"), "{err}");
     assert_eq!(w.sink().bytes, before, "nothing written");
 }
+
+/// Appending converts in-memory indices to the stored index types (here
+/// int64 from int32 and usize), borrows them when they already match, and
+/// takes a matrix whose indptr does not start at 0 (an outer slice).
+#[test]
+fn append_converts_index_types_and_takes_offset_indptr() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/sparse_variants.h5");
+    let bytes = std::fs::read(path).unwrap();
+    let mut w = Writer::open_in(MemSink::from_bytes(bytes)).unwrap();
+    // /all_int64 is a 5x4 CSC with int64 indices and indptr.
+    let before = {
+        let f = w.reader().unwrap();
+        SparseDataset::open(&f, "/all_int64")
+            .unwrap()
+            .to_memory::<i64>()
+            .unwrap()
+    };
+    // int32 indices, converted.
+    let a =
+        sprs::CsMatI::<i64, i32>::new_csc((5, 2), vec![0, 2, 3], vec![0, 4, 2], vec![10, 11, 12]);
+    sparse::append(&mut w, "/all_int64", &a).unwrap();
+    // int64 indices (borrowed), from columns 1..3 of a wider matrix: its
+    // indptr starts at 1.
+    let wide = sprs::CsMatI::<i64, i64>::new_csc(
+        (5, 3),
+        vec![0, 1, 2, 4],
+        vec![3, 1, 0, 4],
+        vec![20, 21, 22, 23],
+    );
+    let tail = wide.slice_outer(1..3).to_owned();
+    sparse::append(&mut w, "/all_int64", &tail).unwrap();
+    let a_usize: CsMat<i64> = a.view().to_other_types();
+    let tail_usize: CsMat<i64> = tail.view().to_other_types();
+    let want = sprs::hstack(&[before.view(), a_usize.view(), tail_usize.view()]);
+    let f = File::from_bytes(w.close().unwrap().bytes).unwrap();
+    let x = SparseDataset::open(&f, "/all_int64").unwrap();
+    assert_eq!(x.shape(), [5, 8]);
+    assert_eq!(x.to_memory::<i64>().unwrap().to_dense(), want.to_dense());
+    let stored: Vec<i64> = f
+        .dataset("/all_int64/indptr")
+        .unwrap()
+        .read::<i64>()
+        .unwrap();
+    assert_eq!(stored, vec![0, 2, 3, 4, 6, 8, 9, 10, 12]);
+}
+
+/// An outer slice (a view whose indptr keeps its parent's offsets) is
+/// written with an indptr starting at 0.
+#[test]
+fn write_matrix_takes_an_outer_slice() {
+    let m = mat(
+        4,
+        3,
+        &[
+            (0, 0, 1.0),
+            (1, 2, 2.0),
+            (2, 1, 3.0),
+            (3, 0, 4.0),
+            (3, 2, 5.0),
+        ],
+        false,
+    );
+    let rows = m.slice_outer(1..4);
+    let mut w = Writer::create_in(MemSink::default()).unwrap();
+    write_matrix(&mut w, "/X", rows, &SparseWriteOptions::default()).unwrap();
+    let f = File::from_bytes(w.close().unwrap().bytes).unwrap();
+    let x = SparseDataset::open(&f, "/X").unwrap();
+    assert_eq!(x.to_memory::<f32>().unwrap().to_dense(), rows.to_dense());
+    assert_eq!(
+        f.dataset("/X/indptr").unwrap().read::<i32>().unwrap(),
+        vec![0, 1, 2, 4]
+    );
+}

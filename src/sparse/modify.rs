@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use sprs::{CsMat, CsMatI, CsMatView, SpIndex};
 
 use super::dataset::read_ints;
-use super::{write_matrix, Sel, SparseDataset, SparseFormat, SparseWriteOptions};
+use super::{write_matrix, IndexType, Sel, SparseDataset, SparseFormat, SparseWriteOptions};
 use crate::error::{Error, Result};
 use crate::read::{Dtype, H5Type};
 use crate::write::{Backing, Writer};
@@ -134,75 +134,66 @@ pub fn set<B: Backing, T: H5Type>(
     w.write_points(&format!("{path}/data"), &points)
 }
 
-/// Appends the integer values `vals` to the index dataset at `path`,
-/// converting to its stored integer type.
-fn append_ints<B: Backing>(
+/// The largest value an integer `dtype` holds (`None`: not an integer).
+fn int_max(dtype: &Dtype) -> Option<u64> {
+    match *dtype {
+        Dtype::Int { size, signed, .. } => Some(match (size, signed) {
+            (8.., true) => i64::MAX as u64,
+            (8.., false) => u64::MAX,
+            (s, true) => (1u64 << (8 * s - 1)) - 1,
+            (s, false) => (1u64 << (8 * s)) - 1,
+        }),
+        _ => None,
+    }
+}
+
+/// Appends `vals` to the index dataset at `path`, in its stored integer
+/// type. The caller has checked that the largest value fits. int32 and
+/// int64 values stored as such (anndata's `indices`) are written from
+/// `vals` without a copy.
+fn append_ints<B: Backing, I: IndexType>(
     w: &mut Writer<B>,
     path: &str,
     dtype: &Dtype,
-    vals: &[u64],
-    what: &str,
+    vals: &[I],
 ) -> Result<()> {
+    let Dtype::Int { size, signed, .. } = *dtype else {
+        return Err(Error::unsupported(format!(
+            "{path}: index dtype {}",
+            dtype.numpy_str()
+        )));
+    };
+    match (size, signed) {
+        (4, true) => {
+            if let Some(v) = I::as_i32(vals) {
+                return w.append(path, v);
+            }
+        }
+        (8, true) => {
+            if let Some(v) = I::as_i64(vals) {
+                return w.append(path, v);
+            }
+        }
+        _ => {}
+    }
     macro_rules! conv {
         ($t:ty) => {{
-            let v = vals
-                .iter()
-                .map(|&x| {
-                    <$t>::try_from(x).map_err(|_| {
-                        Error::invalid(format!(
-                            "{what} value {x} does not fit {path}'s {} (it would overflow; rewrite the matrix with int64 {what}, e.g. write_matrix with int64_indices)",
-                            dtype.numpy_str()
-                        ))
-                    })
-                })
-                .collect::<Result<Vec<$t>>>()?;
+            let v: Vec<$t> = vals.iter().map(|&x| x.index() as $t).collect();
             w.append(path, &v)
         }};
     }
-    match dtype {
-        Dtype::Int {
-            size: 1,
-            signed: true,
-            ..
-        } => conv!(i8),
-        Dtype::Int {
-            size: 1,
-            signed: false,
-            ..
-        } => conv!(u8),
-        Dtype::Int {
-            size: 2,
-            signed: true,
-            ..
-        } => conv!(i16),
-        Dtype::Int {
-            size: 2,
-            signed: false,
-            ..
-        } => conv!(u16),
-        Dtype::Int {
-            size: 4,
-            signed: true,
-            ..
-        } => conv!(i32),
-        Dtype::Int {
-            size: 4,
-            signed: false,
-            ..
-        } => conv!(u32),
-        Dtype::Int {
-            size: 8,
-            signed: true,
-            ..
-        } => conv!(i64),
-        Dtype::Int {
-            size: 8,
-            signed: false,
-            ..
-        } => conv!(u64),
-        other => Err(Error::unsupported(format!(
+    match (size, signed) {
+        (1, true) => conv!(i8),
+        (1, false) => conv!(u8),
+        (2, true) => conv!(i16),
+        (2, false) => conv!(u16),
+        (4, true) => conv!(i32),
+        (4, false) => conv!(u32),
+        (8, true) => conv!(i64),
+        (8, false) => conv!(u64),
+        _ => Err(Error::unsupported(format!(
             "{path}: index dtype {}",
-            other.numpy_str()
+            dtype.numpy_str()
         ))),
     }
 }
@@ -215,7 +206,7 @@ fn append_ints<B: Backing>(
 /// anything is written, and the matrix can be rewritten with int64 indices.
 /// The steps (data, indices, indptr, then the shape) are each atomic and
 /// ordered so that a crash leaves the old matrix readable.
-pub fn append<B: Backing, T: H5Type, I: SpIndex, Iptr: SpIndex>(
+pub fn append<B: Backing, T: H5Type, I: IndexType, Iptr: IndexType>(
     w: &mut Writer<B>,
     path: &str,
     m: &CsMatI<T, I, Iptr>,
@@ -236,43 +227,38 @@ pub fn append<B: Backing, T: H5Type, I: SpIndex, Iptr: SpIndex>(
             "appending columns of {rows} rows to a matrix of {nr} rows"
         )));
     }
+    if matches!(x.convention(), super::Convention::TenX) {
+        return Err(Error::unsupported(
+            "appending to 10x matrices (their shape is a dataset)",
+        ));
+    }
     let m = oriented(m, x.format());
     let n_major = if csr { nr } else { nc };
     let last = read_ints(x.indptr(), &[(n_major, 1)])?[0];
     let data_len = x.nnz();
-    let indptr: Vec<u64> = m.indptr().raw_storage()[1..]
-        .iter()
-        .map(|&p| last + p.index() as u64)
-        .collect();
-    let indices: Vec<u64> = m.indices().iter().map(|&i| i.index() as u64).collect();
+    // Starting at 0 (an outer slice keeps its parent's offsets).
+    let ptr = m.indptr();
+    let ptr = ptr.to_proper();
+    let (data, indices) = (m.data(), m.indices());
     let (idx_dtype, ptr_dtype) = (x.indices().dtype().clone(), x.indptr().dtype().clone());
     let has_h5sparse = x.group().attribute("h5sparse_shape")?.is_some();
     let has_anndata = x.group().attribute("shape")?.is_some();
-    let shape_ds = matches!(x.convention(), super::Convention::TenX);
-    // Check that every new index fits before writing anything.
-    for (vals, dt, what) in [
-        (&indptr, &ptr_dtype, "indptr"),
-        (&indices, &idx_dtype, "indices"),
+    // Check that every new index fits before writing anything: the largest
+    // minor index, and indptr's new end.
+    let max_index = indices.iter().map(|i| i.index() as u64).max().unwrap_or(0);
+    let new_end = last
+        .checked_add(data.len() as u64)
+        .ok_or_else(|| Error::invalid(format!("{path}: indptr overflows 64 bits")))?;
+    for (v, dt, what) in [
+        (new_end, &ptr_dtype, "indptr"),
+        (max_index, &idx_dtype, "indices"),
     ] {
-        if let Dtype::Int { size, signed, .. } = dt {
-            let max = if *size >= 8 {
-                if *signed {
-                    i64::MAX as u64
-                } else {
-                    u64::MAX
-                }
-            } else if *signed {
-                (1u64 << (8 * size - 1)) - 1
-            } else {
-                (1u64 << (8 * size)) - 1
-            };
-            if let Some(v) = vals.iter().find(|&&v| v > max) {
-                return Err(Error::invalid(format!(
-                    "appending would put {v} in {path}/{what}, past the largest value its {} can hold; \
-                     rewrite the matrix with int64 {what} (write_matrix with int64_indices) first",
-                    dt.numpy_str()
-                )));
-            }
+        if int_max(dt).is_some_and(|max| v > max) {
+            return Err(Error::invalid(format!(
+                "appending would put {v} in {path}/{what}, past the largest value its {} can hold; \
+                 rewrite the matrix with int64 {what} (write_matrix with int64_indices) first",
+                dt.numpy_str()
+            )));
         }
     }
     drop(x);
@@ -282,15 +268,11 @@ pub fn append<B: Backing, T: H5Type, I: SpIndex, Iptr: SpIndex>(
         w.resize(&format!("{path}/data"), &[last])?;
         w.resize(&format!("{path}/indices"), &[last])?;
     }
-    w.append(&format!("{path}/data"), m.data())?;
-    append_ints(
-        w,
-        &format!("{path}/indices"),
-        &idx_dtype,
-        &indices,
-        "indices",
-    )?;
-    append_ints(w, &format!("{path}/indptr"), &ptr_dtype, &indptr, "indptr")?;
+    w.append(&format!("{path}/data"), data)?;
+    append_ints(w, &format!("{path}/indices"), &idx_dtype, indices)?;
+    // indptr[1..], shifted to continue from the old end.
+    let tail: Vec<u64> = ptr[1..].iter().map(|&p| last + p.index() as u64).collect();
+    append_ints(w, &format!("{path}/indptr"), &ptr_dtype, &tail)?;
     let new_shape = if csr {
         [(nr + rows as u64) as i64, nc as i64]
     } else {
@@ -301,11 +283,6 @@ pub fn append<B: Backing, T: H5Type, I: SpIndex, Iptr: SpIndex>(
     }
     if has_anndata {
         w.set_attr_array(path, "shape", &new_shape)?;
-    }
-    if shape_ds {
-        return Err(Error::unsupported(
-            "appending to 10x matrices (their shape is a dataset)",
-        ));
     }
     Ok(())
 }

@@ -60,8 +60,10 @@ pub fn write_matrix<B: Backing, T: H5Type, I: IndexType, Iptr: IndexType>(
     w.create_dataset(&format!("{path}/data"), &[nnz], m.data(), &o)?;
     let n_minor = m.inner_dims() as u64;
     let small = !opts.int64_indices && n_minor <= i32::MAX as u64 && nnz <= i32::MAX as u64;
+    // Starting at 0 (an outer slice keeps its parent's offsets).
     let indptr = m.indptr();
-    let indptr = indptr.raw_storage();
+    let indptr = indptr.to_proper();
+    let indptr: &[Iptr] = &indptr;
     if small {
         // int32 in memory already (as scipy keeps them): written in place.
         let idx: Cow<'_, [i32]> = match I::as_i32(m.indices()) {

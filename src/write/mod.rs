@@ -529,7 +529,7 @@ impl<B: Backing> Writer<B> {
                 addr,
                 start,
                 count,
-                &raw,
+                raw,
                 None,
                 sb.indexed_storage_k,
             )
@@ -571,7 +571,7 @@ impl<B: Backing> Writer<B> {
                 addr,
                 &start,
                 &count,
-                &raw,
+                raw,
                 Some(new_dims),
                 sb.indexed_storage_k,
             )

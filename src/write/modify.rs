@@ -108,16 +108,22 @@ impl<'a> Existing<'a> {
 /// (append). Chunks are replaced copy-on-write and published with one write
 /// of the B-tree root; the dataspace is updated last.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn write_selection(
+pub(crate) fn write_selection<'d>(
     view: &FileView<'_>,
-    tx: &mut Tx<'_>,
+    tx: &mut Tx<'d>,
     addr: Address,
     start: &[u64],
     count: &[u64],
-    src: &[u8],
+    src_cow: Cow<'d, [u8]>,
     new_dims: Option<Vec<u64>>,
     k: u16,
 ) -> Result<()> {
+    // A borrowed source can back new chunks directly.
+    let borrowed: Option<&'d [u8]> = match src_cow {
+        Cow::Borrowed(b) => Some(b),
+        Cow::Owned(_) => None,
+    };
+    let src: &[u8] = &src_cow;
     let ex = Existing::read(view, tx, addr)?;
     let rank = ex.space.dims.len();
     let dims = new_dims.clone().unwrap_or_else(|| ex.space.dims.clone());
@@ -192,9 +198,23 @@ pub(crate) fn write_selection(
                     keep.push(kept(view, r)?);
                 }
             }
+            // Unfiltered new chunks that are one contiguous run of `src`
+            // (whole rows of the selection, e.g. an append) are staged
+            // without a copy.
+            let rows_whole = rank > 0
+                && (1..rank)
+                    .all(|d| start[d] == 0 && count[d] == dims[d] && chunk_dims[d] == dims[d]);
+            let row_bytes = count.iter().skip(1).product::<u64>() * ex.elem as u64;
             for off in touched {
                 if bufs.iter().any(|(o, _)| *o == off) {
                     continue;
+                }
+                if let (Some(whole), true, true) = (borrowed, ex.filters.is_empty(), rows_whole) {
+                    if off[0] >= start[0] && off[0] + chunk_dims[0] <= start[0] + count[0] {
+                        let at = ((off[0] - start[0]) * row_bytes) as usize;
+                        bufs.push((off, Cow::Borrowed(&whole[at..at + chunk_bytes])));
+                        continue;
+                    }
                 }
                 let mut buf = vec![0u8; chunk_bytes];
                 fill_with(&mut buf, &ex.fill);

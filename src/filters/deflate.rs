@@ -74,6 +74,36 @@ pub fn decode(input: &[u8], max_out: usize, at: u64, limits: &Limits) -> Result<
     Ok(out)
 }
 
+/// Inflates only the first `want` bytes of the zlib stream `input` (a
+/// chunk of which a read needs the beginning): decoding stops as soon as
+/// they are out, so the rest of the stream is neither inflated nor
+/// checked. Fails like [`decode`] if the stream is corrupt before that
+/// point or ends short of `want` bytes.
+pub fn decode_prefix(input: &[u8], want: usize, at: u64, limits: &Limits) -> Result<Vec<u8>> {
+    limits.check_alloc("inflated chunk prefix", want as u64)?;
+    let mut out = Vec::with_capacity(want);
+    let mut z = Decompress::new(true);
+    while out.len() < want {
+        let consumed = usize::try_from(z.total_in()).unwrap_or(usize::MAX);
+        let rest = input.get(consumed..).unwrap_or(&[]);
+        let before = (z.total_in(), z.total_out());
+        let status = z
+            .decompress_vec(rest, &mut out, FlushDecompress::None)
+            .map_err(|e| Error::format(at, format!("deflate: corrupt zlib stream ({e})")))?;
+        let stalled = (z.total_in(), z.total_out()) == before;
+        if out.len() < want && (status == Status::StreamEnd || stalled) {
+            return Err(Error::format(
+                at,
+                format!(
+                    "deflate: zlib stream ends after {} bytes, the read needs its first {want}",
+                    out.len()
+                ),
+            ));
+        }
+    }
+    Ok(out)
+}
+
 /// The most bytes a zlib stream of `n` input bytes takes, for any zlib
 /// (zlib's `compressBound` is smaller; zlib-ng's quick strategy can expand by
 /// about 1/8, plus the header, trailer and block overheads).
@@ -118,6 +148,35 @@ pub fn encode(data: &[u8], level: u32) -> Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prefix_decoding_stops_early_and_refuses_short_streams() {
+        let data: Vec<u8> = (0..200_000u32)
+            .flat_map(|i| (i * 7919).to_le_bytes())
+            .collect();
+        let z = encode(&data, 4).unwrap();
+        let limits = Limits::default();
+        for want in [1, 4, 1000, 65_537, 400_000, data.len() - 1, data.len()] {
+            let got = decode_prefix(&z, want, 0, &limits).unwrap();
+            assert!(got.len() >= want, "{want}");
+            assert_eq!(&got[..want], &data[..want], "{want}");
+        }
+        // Stopping early: far less than the whole chunk comes out.
+        assert!(decode_prefix(&z, 10, 0, &limits).unwrap().len() < data.len() / 2);
+        // A stream ending before the bytes wanted.
+        let err = decode_prefix(&z, data.len() + 1, 0x40, &limits).unwrap_err();
+        assert!(err.to_string().contains("ends after"), "{err}");
+        // A truncated stream that still holds the prefix is enough; one
+        // that does not is refused.
+        assert_eq!(
+            decode_prefix(&z[..z.len() / 2], 8, 0, &limits).unwrap()[..8],
+            data[..8]
+        );
+        let err = decode_prefix(&z[..z.len() / 2], data.len(), 0x40, &limits).unwrap_err();
+        assert!(err.to_string().contains("ends after"), "{err}");
+        // Garbage.
+        assert!(decode_prefix(&[0xff; 64], 10, 0, &limits).is_err());
+    }
 
     #[test]
     fn round_trip_levels() {

@@ -195,6 +195,38 @@ pub fn decode_chunk_at(
     Ok(out)
 }
 
+/// The first `want` bytes of a chunk whose full unfiltered size is
+/// `expected_len`. A pipeline that is deflate alone (anndata's and h5py's
+/// `compression="gzip"`) inflates only that far; any other is decoded whole
+/// (shuffle and fletcher32 need every byte). The result is at least `want`
+/// bytes long.
+#[allow(clippy::too_many_arguments)]
+pub fn decode_chunk_prefix_at(
+    at: u64,
+    filters: &[FilterSpec],
+    filter_mask: u32,
+    data: &[u8],
+    want: usize,
+    expected_len: usize,
+    element_size: usize,
+    limits: &Limits,
+) -> Result<Vec<u8>> {
+    if let [f] = filters {
+        if f.id == FILTER_DEFLATE && !is_skipped(filter_mask, 0) && want < expected_len {
+            return deflate::decode_prefix(data, want, at, limits);
+        }
+    }
+    decode_chunk_at(
+        at,
+        filters,
+        filter_mask,
+        data,
+        expected_len,
+        element_size,
+        limits,
+    )
+}
+
 /// The element size shuffle uses: `cd_values[0]` as libhdf5 stored it, else
 /// the dataset's.
 fn shuffle_element_size(f: &FilterSpec, element_size: usize) -> usize {

@@ -670,19 +670,31 @@ impl<'f> Dataset<'f> {
         }
     }
 
-    /// The decoded bytes of the filtered chunk `r` (`chunk_bytes` long).
-    pub(super) fn decode_chunk(&self, r: &ChunkRecord, chunk_bytes: usize) -> Result<Vec<u8>> {
+    /// The first `want` bytes of chunk `r` unfiltered (at least that many;
+    /// see [`filters::decode_chunk_prefix_at`]).
+    pub(super) fn decode_chunk_prefix(
+        &self,
+        r: &ChunkRecord,
+        want: usize,
+        chunk_bytes: usize,
+    ) -> Result<Vec<u8>> {
         let view = self.file.view();
         let stored = view.slice(r.address, r.size, "filtered chunk")?;
-        filters::decode_chunk_at(
+        filters::decode_chunk_prefix_at(
             view.abs_u64(r.address),
             &self.info.filters,
             r.filter_mask,
             stored,
+            want,
             chunk_bytes,
             self.info.elem,
             &self.file.limits,
         )
+    }
+
+    /// The decoded bytes of the filtered chunk `r` (`chunk_bytes` long).
+    pub(super) fn decode_chunk(&self, r: &ChunkRecord, chunk_bytes: usize) -> Result<Vec<u8>> {
+        self.decode_chunk_prefix(r, chunk_bytes, chunk_bytes)
     }
 
     /// Checks a selection against the shape; returns its element count.

@@ -144,21 +144,39 @@ impl<'f> Dataset<'f> {
                 }
                 // Compressed: the distinct chunks needed, decoded in parallel
                 // batches (each once), then copied out.
-                let mut needed: Vec<u64> = pieces.iter().map(|p| p.0).collect();
+                // Each needed chunk with how far into it the pieces reach:
+                // only that prefix is inflated (a few rows, a single
+                // element).
+                let mut needed: Vec<(u64, usize)> =
+                    pieces.iter().map(|p| (p.0, p.1 + p.2)).collect();
                 needed.sort_unstable();
-                needed.dedup();
+                needed.dedup_by(|b, a| {
+                    // `a` is the kept earlier entry; sorted, so `b.1 >= a.1`.
+                    if a.0 == b.0 {
+                        a.1 = b.1;
+                        true
+                    } else {
+                        false
+                    }
+                });
                 let batch = (crate::par::workers() * 2).max(1);
                 for group in needed.chunks(batch) {
-                    let decode = |first: u64| -> Result<Option<DecodedChunk>> {
+                    let decode = |(first, reach): (u64, usize)| -> Result<Option<DecodedChunk>> {
                         let Some(i) = find(first) else {
                             return Ok(None);
                         };
-                        Ok(Some((first, self.decode_chunk(&records[i], chunk_bytes)?)))
+                        let r = &records[i];
+                        let bytes = if reach < chunk_bytes {
+                            self.decode_chunk_prefix(r, reach, chunk_bytes)?
+                        } else {
+                            self.decode_chunk(r, chunk_bytes)?
+                        };
+                        Ok(Some((first, bytes)))
                     };
                     let decoded = crate::par::map(group.to_vec(), decode)?;
                     let mut ready: Vec<DecodedChunk> = Vec::with_capacity(decoded.len());
                     ready.extend(decoded.into_iter().flatten());
-                    let (lo, hi) = (group[0], group[group.len() - 1]);
+                    let (lo, hi) = (group[0].0, group[group.len() - 1].0);
                     for &(first, within, n, dst) in pieces.iter().filter(|p| p.0 >= lo && p.0 <= hi)
                     {
                         match ready.iter().find(|(f, _)| *f == first) {

@@ -237,6 +237,16 @@ fn run<T: H5Type>(args: &Args, sel: &Value, x: &SparseDataset<'_>) -> Result<(),
                 }
                 Ok(n)
             })?,
+            "1-reuse" => measure(runs, budget, none, |()| {
+                // The caller hands each block back for the next read.
+                let mut n = 0;
+                let mut m = sprs::CsMatI::<T, i32>::zero((0, 0));
+                for &s in &starts {
+                    m = x.read_as_reusing(&Sel::range(s, s + block), &Sel::All, m)?;
+                    n += black_box(&m).nnz() as u64;
+                }
+                Ok(n)
+            })?,
             "1-view" => {
                 // A block whose bytes are not back to back in the file (a
                 // B-tree node between two chunks, compression) has no view:

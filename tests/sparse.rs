@@ -395,3 +395,43 @@ fn major_views_borrow_the_map_and_equal_copied_reads() {
     let gx = SparseDataset::open(&gz, "/X").unwrap();
     assert!(gx.major_view::<i64, i32, i32>(0, 2).unwrap().is_none());
 }
+
+/// Reads through recycled storage equal fresh reads, whatever the previous
+/// block's size or selection kind.
+#[test]
+fn reads_reusing_storage_equal_fresh_reads() {
+    let mut t = sprs::TriMat::new((40, 30));
+    for r in 0..40usize {
+        for c in 0..30usize {
+            if (r * 31 + c * 17) % 7 < 3 {
+                t.add_triplet(r, c, (r * 100 + c) as f32);
+            }
+        }
+    }
+    let m: sprs::CsMat<f32> = t.to_csr();
+    for gzip in [false, true] {
+        let mut w = Writer::create_in(MemSink::default()).unwrap();
+        let opts = SparseWriteOptions {
+            compression: gzip.then_some(1),
+            chunk_len: Some(16),
+            int64_indices: false,
+        };
+        write_matrix(&mut w, "/X", m.view(), &opts).unwrap();
+        let f = File::from_bytes(w.close().unwrap().bytes).unwrap();
+        let x = SparseDataset::open(&f, "/X").unwrap();
+        let sels = [
+            (Sel::range(0, 25), Sel::All),
+            (Sel::range(30, 33), Sel::All),
+            (Sel::Indices(vec![5, -1, 5, 0]), Sel::All),
+            (Sel::All, Sel::range(3, 9)),
+            (Sel::range(10, 40), Sel::All),
+            (Sel::Index(7), Sel::Index(2)),
+        ];
+        let mut block = sprs::CsMatI::<f32, i32>::zero((0, 0));
+        for (rows, cols) in &sels {
+            block = x.read_as_reusing(rows, cols, block).unwrap();
+            let fresh = x.read_as::<f32, i32>(rows, cols).unwrap();
+            assert_eq!(block, fresh, "gzip {gzip} {rows:?} {cols:?}");
+        }
+    }
+}

@@ -20,6 +20,17 @@ impl<'f> Dataset<'f> {
     /// # Ok::<(), h5sparse::Error>(())
     /// ```
     pub fn read_runs<T: H5Type>(&self, runs: &[(u64, u64)]) -> Result<Vec<T>> {
+        let mut out = Vec::new();
+        self.read_runs_into(runs, &mut out)?;
+        Ok(out)
+    }
+
+    /// [`Dataset::read_runs`] into `out`, replacing its contents and reusing
+    /// its allocation when it is large enough: reading many blocks one after
+    /// another through one vector touches no fresh memory (fresh pages cost
+    /// a page fault each, and the allocator may return freed ones to the
+    /// system between reads).
+    pub fn read_runs_into<T: H5Type>(&self, runs: &[(u64, u64)], out: &mut Vec<T>) -> Result<()> {
         self.check_type::<T>()?;
         if self.info.dims.len() != 1 {
             return Err(Error::invalid(format!(
@@ -43,9 +54,14 @@ impl<'f> Dataset<'f> {
         self.file
             .limits
             .check_alloc("dataset read", total.saturating_mul(elem as u64))?;
-        let mut out = crate::buf::zeroed_vec::<T>(total as usize);
+        if out.capacity() >= total as usize {
+            out.clear();
+            out.resize(total as usize, T::zeroed());
+        } else {
+            *out = crate::buf::zeroed_vec::<T>(total as usize);
+        }
         {
-            let bytes: &mut [u8] = bytemuck::cast_slice_mut(&mut out);
+            let bytes: &mut [u8] = bytemuck::cast_slice_mut(out.as_mut_slice());
             // Output byte offset of each run, then visit runs in file order.
             let mut order: Vec<(u64, u64, usize)> = Vec::with_capacity(runs.len());
             let mut at = 0usize;
@@ -56,8 +72,12 @@ impl<'f> Dataset<'f> {
             order.sort_unstable_by_key(|r| r.0);
             self.gather(&order, bytes)?;
         }
-        to_native(bytemuck::cast_slice_mut(&mut out), elem, self.order());
-        Ok(out)
+        to_native(
+            bytemuck::cast_slice_mut(out.as_mut_slice()),
+            elem,
+            self.order(),
+        );
+        Ok(())
     }
 
     /// Copies runs `(start, count, out_offset)` sorted by start into `out`.

@@ -18,17 +18,42 @@ pub fn deflate(data: &[u8]) {
     let level = input.u8() % 10;
     let body = input.rest();
     let limits = limits();
-    if let Ok(out) = deflate::decode(body, max_out, 0, &limits) {
+    let whole = deflate::decode(body, max_out, 0, &limits);
+    if let Ok(out) = &whole {
         assert!(
             out.len() <= max_out,
             "inflated to {} bytes, the bound was {max_out}",
             out.len()
         );
     }
+    // The prefix decoder (reads of a chunk's first bytes): bounded by what
+    // it was asked for, and agreeing with the whole decode where both work.
+    let want = max_out / 2;
+    if let Ok(prefix) = deflate::decode_prefix(body, want, 0, &limits) {
+        assert!(
+            prefix.len() >= want && prefix.len() <= want.max(1) * 2,
+            "prefix decode of {want} bytes produced {}",
+            prefix.len()
+        );
+        if let Ok(out) = &whole {
+            assert_eq!(
+                &prefix[..want],
+                &out[..want],
+                "prefix differs from the whole"
+            );
+        }
+    }
     if body.len() <= ROUNDTRIP_MAX {
         let z = deflate::encode(body, u32::from(level)).expect("deflate encodes");
         let back = deflate::decode(&z, body.len(), 0, &limits).expect("own stream decodes");
         assert_eq!(back, body, "deflate round trip");
+        let half = deflate::decode_prefix(&z, body.len() / 2, 0, &limits)
+            .expect("own stream's prefix decodes");
+        assert_eq!(
+            &half[..body.len() / 2],
+            &body[..body.len() / 2],
+            "prefix round trip"
+        );
         if !body.is_empty() {
             // One byte less than the real size must be refused, not truncated.
             assert!(

@@ -125,16 +125,14 @@ pub(crate) fn write_chunks<'d>(
         return Err(Error::invalid("a chunk may not exceed 4 GiB"));
     }
     let fill = fill.map(<[u8]>::to_vec).unwrap_or_else(|| vec![0; elem]);
-    // Unfiltered chunks that are one contiguous run of a borrowed source
-    // (whole rows of it, inside it) are staged without a copy.
-    let rows_whole = (1..rank).all(|d| chunk[d] == shape[d]);
-    let row_bytes: u64 = shape.iter().skip(1).product::<u64>() * elem as u64;
     let mut bufs = Vec::new();
     for off in chunks_covering(&zeros, shape, chunk) {
-        if let (Cow::Borrowed(whole), true, true) = (&src, filters.is_empty(), rows_whole) {
-            if rank > 0 && off[0] + chunk[0] <= shape[0] {
-                let start = (off[0] * row_bytes) as usize;
-                let run = &whole[start..start + chunk_bytes as usize];
+        if let (Cow::Borrowed(whole), true) = (&src, filters.is_empty()) {
+            let at = Block {
+                offset: &off,
+                dims: chunk,
+            };
+            if let Some(run) = borrowed_chunk(whole, at, sel, shape, elem) {
                 bufs.push((off, Cow::Borrowed(run)));
                 continue;
             }
@@ -156,6 +154,33 @@ pub(crate) fn write_chunks<'d>(
     let mut entries = Vec::new();
     store_chunks(tx, bufs, filters, elem, &mut entries)?;
     Ok(entries)
+}
+
+/// The bytes of `chunk` inside `src`, the bytes of selection `sel` of a
+/// dataset of shape `dims`, when the chunk is whole rows of the selection
+/// and lies inside it: then they are one contiguous run of `src`, which an
+/// unfiltered chunk can be written from without a copy.
+pub(crate) fn borrowed_chunk<'d>(
+    src: &'d [u8],
+    chunk: Block<'_>,
+    sel: Block<'_>,
+    dims: &[u64],
+    elem: usize,
+) -> Option<&'d [u8]> {
+    let rank = dims.len();
+    let whole_rows = rank > 0
+        && (1..rank)
+            .all(|d| sel.offset[d] == 0 && sel.dims[d] == dims[d] && chunk.dims[d] == dims[d]);
+    if !whole_rows
+        || chunk.offset[0] < sel.offset[0]
+        || chunk.offset[0] + chunk.dims[0] > sel.offset[0] + sel.dims[0]
+    {
+        return None;
+    }
+    let row_bytes = sel.dims[1..].iter().product::<u64>() * elem as u64;
+    let at = ((chunk.offset[0] - sel.offset[0]) * row_bytes) as usize;
+    let len = (chunk.dims.iter().product::<u64>() * elem as u64) as usize;
+    src.get(at..at + len)
 }
 
 /// What building a chunk index needs to know about its dataset.

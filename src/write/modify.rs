@@ -5,7 +5,8 @@ use std::borrow::Cow;
 
 use super::btree::write_chunk_tree;
 use super::chunks::{
-    chunks_covering, fill_with, kept, load_chunk, publish_chunks, store_chunks, stored_chunks,
+    borrowed_chunk, chunks_covering, fill_with, kept, load_chunk, publish_chunks, store_chunks,
+    stored_chunks,
 };
 use super::header;
 use super::tx::Tx;
@@ -198,21 +199,19 @@ pub(crate) fn write_selection<'d>(
                     keep.push(kept(view, r)?);
                 }
             }
-            // Unfiltered new chunks that are one contiguous run of `src`
-            // (whole rows of the selection, e.g. an append) are staged
-            // without a copy.
-            let rows_whole = rank > 0
-                && (1..rank)
-                    .all(|d| start[d] == 0 && count[d] == dims[d] && chunk_dims[d] == dims[d]);
-            let row_bytes = count.iter().skip(1).product::<u64>() * ex.elem as u64;
             for off in touched {
                 if bufs.iter().any(|(o, _)| *o == off) {
                     continue;
                 }
-                if let (Some(whole), true, true) = (borrowed, ex.filters.is_empty(), rows_whole) {
-                    if off[0] >= start[0] && off[0] + chunk_dims[0] <= start[0] + count[0] {
-                        let at = ((off[0] - start[0]) * row_bytes) as usize;
-                        bufs.push((off, Cow::Borrowed(&whole[at..at + chunk_bytes])));
+                // Unfiltered new chunks that are whole rows of a borrowed
+                // source (e.g. an append) are staged without a copy.
+                if let (Some(whole), true) = (borrowed, ex.filters.is_empty()) {
+                    let at = Block {
+                        offset: &off,
+                        dims: chunk_dims,
+                    };
+                    if let Some(run) = borrowed_chunk(whole, at, sel, &dims, ex.elem) {
+                        bufs.push((off, Cow::Borrowed(run)));
                         continue;
                     }
                 }

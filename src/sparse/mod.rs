@@ -3,13 +3,15 @@
 
 pub mod convention;
 mod dataset;
+mod index_type;
 mod modify;
 mod selection;
 mod sorted;
 mod write;
 
 pub use convention::{detect, Convention, SparseFormat, SparseInfo};
-pub use dataset::{IndexType, SparseDataset};
+pub use dataset::SparseDataset;
+pub use index_type::IndexType;
 pub use modify::{append, replace, set};
 pub use selection::Sel;
 pub use write::{write_matrix, SparseWriteOptions};

@@ -7,7 +7,7 @@ use std::borrow::Cow;
 
 use sprs::{CsMat, CsMatI, CsMatView, SpIndex};
 
-use super::dataset::read_ints;
+use super::index_type::read_ints;
 use super::{write_matrix, IndexType, Sel, SparseDataset, SparseFormat, SparseWriteOptions};
 use crate::error::{Error, Result};
 use crate::read::{Dtype, H5Type};

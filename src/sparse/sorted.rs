@@ -11,7 +11,8 @@
 
 use std::borrow::Cow;
 
-use super::dataset::{read_ints, SparseDataset};
+use super::dataset::SparseDataset;
+use super::index_type::read_ints;
 use crate::error::Result;
 use crate::read::{Dataset, Dtype, H5Type};
 

@@ -16,6 +16,7 @@ pub mod dump;
 pub mod error;
 pub mod filters;
 pub mod format;
+mod handle;
 pub mod io;
 pub mod limits;
 mod par;
@@ -24,6 +25,7 @@ pub mod sparse;
 pub mod write;
 
 pub use error::{Error, Result};
+pub use handle::{DatasetHandle, H5File, SparseHandle};
 pub use limits::Limits;
 pub use read::{
     Attribute, ByteOrder, CharSet, Dataset, Dtype, File, FilterInfo, Group, H5Bool, H5Type,

@@ -130,6 +130,12 @@ impl<'f> SparseDataset<'f> {
         &self.info.data_dtype
     }
 
+    /// Everything [`detect`] found: convention, format, shape, stored
+    /// count, dtypes.
+    pub fn info(&self) -> &SparseInfo {
+        &self.info
+    }
+
     /// Which convention marked the group.
     pub fn convention(&self) -> Convention {
         self.info.convention

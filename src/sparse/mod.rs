@@ -6,6 +6,7 @@ mod dataset;
 mod index_type;
 mod modify;
 mod selection;
+mod selection_syntax;
 mod sorted;
 mod write;
 
@@ -14,4 +15,5 @@ pub use dataset::SparseDataset;
 pub use index_type::IndexType;
 pub use modify::{append, replace, set};
 pub use selection::Sel;
+pub use selection_syntax::AxisIndex;
 pub use write::{write_matrix, SparseWriteOptions};

@@ -3,9 +3,7 @@
 
 use std::collections::HashMap;
 
-use std::borrow::Cow;
-
-use sprs::{CsMat, CsMatI, CsMatView, SpIndex};
+use sprs::{CsMat, CsMatBase, CsMatI, CsMatViewI, SpIndex};
 
 use super::index_type::read_ints;
 use super::{write_matrix, IndexType, Sel, SparseDataset, SparseFormat, SparseWriteOptions};
@@ -30,18 +28,13 @@ fn check_dtype<T: H5Type>(x: &SparseDataset<'_>) -> Result<()> {
     }
 }
 
-/// `m` in the stored orientation.
-/// `m` in the storage order of `format`: borrowed when it already is.
-fn oriented<T: H5Type, I: SpIndex, Iptr: SpIndex>(
-    m: &CsMatI<T, I, Iptr>,
+/// `m` turned into the storage order of `format`, when it is not in it
+/// already (`None`: use `m` as it is).
+fn reoriented<T: H5Type, I: SpIndex, Iptr: SpIndex>(
+    m: CsMatViewI<'_, T, I, Iptr>,
     format: SparseFormat,
-) -> Cow<'_, CsMatI<T, I, Iptr>> {
-    let want_csr = format == SparseFormat::Csr;
-    if m.is_csr() == want_csr {
-        Cow::Borrowed(m)
-    } else {
-        Cow::Owned(m.to_other_storage())
-    }
+) -> Option<CsMatI<T, I, Iptr>> {
+    (m.is_csr() != (format == SparseFormat::Csr)).then(|| m.to_other_storage())
 }
 
 /// Sets `X[rows, cols] = values` where every nonzero of `values` lands on an
@@ -87,7 +80,8 @@ pub fn set<B: Backing, T: H5Type>(
     }
     let csr = x.format() == SparseFormat::Csr;
     let (majors, minors) = if csr { (&ri, &ci) } else { (&ci, &ri) };
-    let v = oriented(values, x.format());
+    let flipped = reoriented(values.view(), x.format());
+    let v = flipped.as_ref().map_or(values.view(), |f| f.view());
     // Where each minor index sits in the selection (the last repeat wins).
     let mut minor_pos: HashMap<u64, usize> = HashMap::with_capacity(minors.len());
     for (b, &c) in minors.iter().enumerate() {
@@ -206,11 +200,20 @@ fn append_ints<B: Backing, I: IndexType>(
 /// anything is written, and the matrix can be rewritten with int64 indices.
 /// The steps (data, indices, indptr, then the shape) are each atomic and
 /// ordered so that a crash leaves the old matrix readable.
-pub fn append<B: Backing, T: H5Type, I: IndexType, Iptr: IndexType>(
+pub fn append<B, T, I, Iptr, IpS, IS, DS>(
     w: &mut Writer<B>,
     path: &str,
-    m: &CsMatI<T, I, Iptr>,
-) -> Result<()> {
+    m: &CsMatBase<T, I, IpS, IS, DS, Iptr>,
+) -> Result<()>
+where
+    B: Backing,
+    T: H5Type,
+    I: IndexType,
+    Iptr: IndexType,
+    IpS: std::ops::Deref<Target = [Iptr]>,
+    IS: std::ops::Deref<Target = [I]>,
+    DS: std::ops::Deref<Target = [T]>,
+{
     let file = w.reader()?;
     let x = SparseDataset::open(&file, path)?;
     check_dtype::<T>(&x)?;
@@ -232,7 +235,8 @@ pub fn append<B: Backing, T: H5Type, I: IndexType, Iptr: IndexType>(
             "appending to 10x matrices (their shape is a dataset)",
         ));
     }
-    let m = oriented(m, x.format());
+    let flipped = reoriented(m.view(), x.format());
+    let m = flipped.as_ref().map_or(m.view(), |f| f.view());
     let n_major = if csr { nr } else { nc };
     let last = read_ints(x.indptr(), &[(n_major, 1)])?[0];
     let data_len = x.nnz();
@@ -290,10 +294,10 @@ pub fn append<B: Backing, T: H5Type, I: IndexType, Iptr: IndexType>(
 /// Replaces the sparse matrix at `path` by `m` (e.g. CSR by CSC): the new
 /// group is written under a temporary name and swapped in with one
 /// publishing write, so a crash shows the old matrix or the new one.
-pub fn replace<B: Backing, T: H5Type>(
+pub fn replace<B: Backing, T: H5Type, I: IndexType, Iptr: IndexType>(
     w: &mut Writer<B>,
     path: &str,
-    m: CsMatView<'_, T>,
+    m: CsMatViewI<'_, T, I, Iptr>,
     opts: &SparseWriteOptions,
 ) -> Result<()> {
     let trimmed = path.trim_end_matches('/');

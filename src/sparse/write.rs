@@ -22,6 +22,32 @@ pub struct SparseWriteOptions {
     pub int64_indices: bool,
 }
 
+impl SparseWriteOptions {
+    /// Deflate (gzip) at `level` (0..=9), as anndata's `compression="gzip"`.
+    ///
+    /// ```
+    /// let o = h5sparse::sparse::SparseWriteOptions::default().gzip(4).chunk_len(80_000);
+    /// assert_eq!((o.compression, o.chunk_len), (Some(4), Some(80_000)));
+    /// ```
+    pub fn gzip(mut self, level: u32) -> Self {
+        self.compression = Some(level.min(9));
+        self
+    }
+
+    /// Chunks of `len` elements for `data`, `indices` and `indptr`.
+    pub fn chunk_len(mut self, len: u64) -> Self {
+        self.chunk_len = Some(len);
+        self
+    }
+
+    /// int64 `indices`/`indptr` even when int32 would do (room to grow past
+    /// 2^31 stored values by appending).
+    pub fn int64_indices(mut self) -> Self {
+        self.int64_indices = true;
+        self
+    }
+}
+
 fn options(o: &SparseWriteOptions) -> DatasetOptions {
     let mut d = DatasetOptions::growable();
     if let Some(level) = o.compression {

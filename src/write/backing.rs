@@ -89,3 +89,15 @@ impl Backing for MappedFile {
         Some(self.sink.path())
     }
 }
+
+/// A boxed backing, so one writer type can serve files and memory alike
+/// (`Writer<Box<dyn Backing + Send>>`, as [`H5File`](crate::H5File) keeps).
+impl<B: Backing + ?Sized> Backing for Box<B> {
+    fn contents(&mut self) -> io::Result<&[u8]> {
+        (**self).contents()
+    }
+
+    fn path(&self) -> Option<&std::path::Path> {
+        (**self).path()
+    }
+}

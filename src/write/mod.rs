@@ -723,6 +723,26 @@ impl<B: Backing> Writer<B> {
         })
     }
 
+    /// The same writer over a wrapped sink (e.g. boxed as
+    /// `Box<dyn Backing + Send>`, so files and memory share one type).
+    ///
+    /// ```
+    /// use h5sparse::io::sink::MemSink;
+    /// use h5sparse::write::{Backing, Writer};
+    /// let w = Writer::create_in(MemSink::default())?;
+    /// let mut boxed = w.map_sink(|s| Box::new(s) as Box<dyn Backing + Send>);
+    /// boxed.create_group("/g")?;
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
+    pub fn map_sink<C: Backing>(self, wrap: impl FnOnce(B) -> C) -> Writer<C> {
+        Writer {
+            sink: wrap(self.sink),
+            sb: self.sb,
+            eoa: self.eoa,
+            limits: self.limits,
+        }
+    }
+
     /// Syncs and returns the sink.
     pub fn close(mut self) -> Result<B> {
         self.flush()?;

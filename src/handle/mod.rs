@@ -1,0 +1,492 @@
+//! One handle that reads and writes: [`H5File`], and the handles it gives
+//! out for sparse matrices ([`SparseHandle`]) and dense datasets
+//! ([`DatasetHandle`]).
+//!
+//! This is the API for people arriving from h5py (`f['X'][0:2] = ...`) and
+//! the `hdf5` crate (`file.dataset("x")?.read_slice(..)`): open a file once,
+//! read and write through handles with methods, and never re-open after a
+//! write.
+//!
+//! ```
+//! use h5sparse::H5File;
+//! use sprs::CsMat;
+//!
+//! let f = H5File::in_memory()?;
+//! let m = CsMat::new((2, 3), vec![0, 1, 2], vec![1, 2], vec![1.0f64, 2.0]);
+//! let x = f.create_sparse("X", &m, &Default::default())?;
+//! x.append(&m)?;                                   // rows 2 and 3
+//! assert_eq!(x.shape()?, [4, 3]);
+//! assert_eq!(x.get::<f64>(3, 2)?, 2.0);
+//! let rows = x.read::<f64>([3, 0], 1..)?;          // numpy's X[[3, 0], 1:]
+//! assert_eq!(rows.to_dense(), ndarray::arr2(&[[0.0, 2.0], [1.0, 0.0]]));
+//! # Ok::<(), h5sparse::Error>(())
+//! ```
+//!
+//! ## Handles and writes
+//! An [`H5File`] is a cheap, cloneable, thread-safe reference to one open
+//! file; handles own a clone, so they have no lifetime and stay valid across
+//! every write, including writes made through other handles: each read sees
+//! the file as the last completed write left it (a handle to a matrix that
+//! [`SparseHandle::replace`] turned from CSR into CSC reads the CSC one).
+//! Writes are serialised and reads wait for a write in progress, so a read
+//! never sees half an operation.
+//!
+//! Underneath, reads go through a [`File`](crate::File) snapshot, the
+//! read-only object model, which [`H5File::snapshot`] hands out for
+//! everything the handles do not cover (walking groups, attributes, zero-copy
+//! views). A snapshot is taken again after each write. Like any memory map,
+//! a snapshot held across a write made through its `H5File` sees that
+//! write's in-place updates to metadata: take a fresh one after writing.
+
+mod dense;
+mod pinned;
+mod sparse;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
+
+pub use dense::DatasetHandle;
+pub use sparse::SparseHandle;
+
+use crate::error::{Error, Result};
+use crate::limits::Limits;
+use crate::read::{File, H5Type};
+use crate::sparse::{IndexType, SparseWriteOptions};
+use crate::write::{Backing, CreateOptions, DatasetOptions, Writer};
+
+/// The writer every read-write [`H5File`] keeps, whatever it writes to.
+type DynWriter = Writer<Box<dyn Backing + Send>>;
+
+/// An open HDF5 file, for reading or for reading and writing, shared by
+/// every handle taken from it. See the [module docs](self).
+///
+/// ```no_run
+/// use h5sparse::H5File;
+/// let f = H5File::open_rw("pbmc.h5ad")?;
+/// let x = f.sparse("X")?;
+/// println!("{x}");                       // <HDF5 sparse dataset: format 'csr', ...>
+/// let four = x.read::<f32>(1..5, ..)?;   // reads 4 rows, not the matrix
+/// x.append(&four)?;                       // 4 more rows at the end
+/// # Ok::<(), h5sparse::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct H5File {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: Option<PathBuf>,
+    limits: Limits,
+    /// `None` for a read-only file.
+    writer: Option<Mutex<DynWriter>>,
+    /// The current snapshot and its generation. Reads hold the read lock
+    /// for the whole read; writes hold the write lock, so no read runs
+    /// while bytes change.
+    state: RwLock<State>,
+}
+
+struct State {
+    /// Bumped by every write; handles re-open what they cached when it
+    /// changes.
+    generation: u64,
+    /// `None` after a write, until the next read maps the file again.
+    snapshot: Option<Arc<File>>,
+}
+
+impl std::fmt::Debug for H5File {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("H5File")
+            .field("path", &self.inner.path)
+            .field("writable", &self.is_writable())
+            .finish()
+    }
+}
+
+/// A read in progress: the snapshot, its generation, and the lock that keeps
+/// writes out until the read ends.
+pub(crate) struct ReadGuard<'a> {
+    _lock: RwLockReadGuard<'a, State>,
+    pub(crate) file: Arc<File>,
+    pub(crate) generation: u64,
+}
+
+fn poisoned() -> Error {
+    Error::invalid("the file's lock was poisoned by a panic in another thread")
+}
+
+impl H5File {
+    /// Opens `path` read-only, memory-mapped, as [`File::open`] does.
+    /// Writing through it is an error that says to use [`H5File::open_rw`].
+    #[cfg(feature = "mmap")]
+    pub fn open(path: impl AsRef<Path>) -> Result<H5File> {
+        Self::open_with_limits(path, Limits::default())
+    }
+
+    /// [`H5File::open`] with custom [`Limits`] (use [`Limits::strict`] for
+    /// files from strangers).
+    #[cfg(feature = "mmap")]
+    pub fn open_with_limits(path: impl AsRef<Path>, limits: Limits) -> Result<H5File> {
+        let file = File::open_with_limits(path.as_ref(), limits.clone())?;
+        Ok(Self::read_only(
+            file,
+            Some(path.as_ref().to_path_buf()),
+            limits,
+        ))
+    }
+
+    /// Reads a file already in memory, read-only (no mmap; works on wasm).
+    ///
+    /// ```
+    /// let err = h5sparse::H5File::from_bytes(b"not HDF5".to_vec()).unwrap_err();
+    /// assert!(err.to_string().contains("signature"));
+    /// ```
+    pub fn from_bytes(bytes: Vec<u8>) -> Result<H5File> {
+        let limits = Limits::default();
+        let file = File::from_bytes_with_limits(bytes, limits.clone())?;
+        Ok(Self::read_only(file, None, limits))
+    }
+
+    fn read_only(file: File, path: Option<PathBuf>, limits: Limits) -> H5File {
+        H5File {
+            inner: Arc::new(Inner {
+                path,
+                limits,
+                writer: None,
+                state: RwLock::new(State {
+                    generation: 0,
+                    snapshot: Some(Arc::new(file)),
+                }),
+            }),
+        }
+    }
+
+    /// Opens the existing file at `path` for reading and writing, locked
+    /// against other writers (ours and libhdf5's), as h5py's `'r+'`.
+    ///
+    /// ```no_run
+    /// let f = h5sparse::H5File::open_rw("data.h5ad")?;
+    /// f.sparse("X")?.set_value(0, 1, 9.0f32)?;
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
+    #[cfg(feature = "mmap")]
+    pub fn open_rw(path: impl AsRef<Path>) -> Result<H5File> {
+        let w = Writer::open(path.as_ref())?;
+        Ok(Self::writable(boxed(w), Some(path.as_ref().to_path_buf())))
+    }
+
+    /// Creates (or truncates) the file at `path` in the layout h5py writes by
+    /// default, locked for writing, as h5py's `'w'`.
+    ///
+    /// ```no_run
+    /// let f = h5sparse::H5File::create("new.h5")?;
+    /// f.create_group("sparse")?;
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
+    #[cfg(feature = "mmap")]
+    pub fn create(path: impl AsRef<Path>) -> Result<H5File> {
+        Self::create_with(path, &CreateOptions::default())
+    }
+
+    /// [`H5File::create`] in the format `opts` names
+    /// ([`Format::Latest`](crate::write::Format::Latest) for h5py's
+    /// `libver='v110'` layout).
+    #[cfg(feature = "mmap")]
+    pub fn create_with(path: impl AsRef<Path>, opts: &CreateOptions) -> Result<H5File> {
+        let w = Writer::create_with(path.as_ref(), opts)?;
+        Ok(Self::writable(boxed(w), Some(path.as_ref().to_path_buf())))
+    }
+
+    /// A new, empty file in memory, readable and writable (tests, wasm);
+    /// [`H5File::to_bytes`] gives its bytes.
+    pub fn in_memory() -> Result<H5File> {
+        Self::in_memory_with(&CreateOptions::default())
+    }
+
+    /// [`H5File::in_memory`] in the format `opts` names.
+    pub fn in_memory_with(opts: &CreateOptions) -> Result<H5File> {
+        let sink: Box<dyn Backing + Send> = Box::new(crate::io::sink::MemSink::default());
+        let w = Writer::create_in_with(sink, opts)?;
+        Ok(Self::writable(w, None))
+    }
+
+    fn writable(w: DynWriter, path: Option<PathBuf>) -> H5File {
+        H5File {
+            inner: Arc::new(Inner {
+                path,
+                limits: Limits::default(),
+                writer: Some(Mutex::new(w)),
+                state: RwLock::new(State {
+                    generation: 0,
+                    snapshot: None,
+                }),
+            }),
+        }
+    }
+
+    /// The path the file was opened from (`None` in memory).
+    pub fn path(&self) -> Option<&Path> {
+        self.inner.path.as_deref()
+    }
+
+    /// Whether writes are allowed (opened with `open_rw`, `create` or
+    /// `in_memory`).
+    pub fn is_writable(&self) -> bool {
+        self.inner.writer.is_some()
+    }
+
+    /// The limits reads are checked against.
+    pub fn limits(&self) -> &Limits {
+        &self.inner.limits
+    }
+
+    /// The read-only object model of the file as it is now: groups, links,
+    /// attributes, datasets, zero-copy views.
+    ///
+    /// ```
+    /// let f = h5sparse::H5File::in_memory()?;
+    /// f.create_group("g")?;
+    /// let snap = f.snapshot()?;
+    /// assert_eq!(snap.root()?.links()?[0].name, "g");
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
+    pub fn snapshot(&self) -> Result<Arc<File>> {
+        Ok(self.begin_read()?.file.clone())
+    }
+
+    /// The file's bytes as they are now (a copy).
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        Ok(self.begin_read()?.file.bytes().to_vec())
+    }
+
+    /// Starts a read: the current snapshot (mapped again if a write made
+    /// the last one stale), with writes held off until the guard drops.
+    pub(crate) fn begin_read(&self) -> Result<ReadGuard<'_>> {
+        loop {
+            {
+                let st = self.inner.state.read().map_err(|_| poisoned())?;
+                if let Some(file) = st.snapshot.clone() {
+                    let generation = st.generation;
+                    return Ok(ReadGuard {
+                        _lock: st,
+                        file,
+                        generation,
+                    });
+                }
+            }
+            let mut st = self.inner.state.write().map_err(|_| poisoned())?;
+            if st.snapshot.is_none() {
+                let writer = self
+                    .inner
+                    .writer
+                    .as_ref()
+                    .ok_or_else(|| Error::invalid("read-only file without a snapshot"))?;
+                let mut w = writer.lock().map_err(|_| poisoned())?;
+                st.snapshot = Some(Arc::new(w.reader()?));
+            }
+        }
+    }
+
+    /// Runs one write operation with every read held off; the next read
+    /// takes a fresh snapshot.
+    pub(crate) fn write<R>(&self, op: impl FnOnce(&mut DynWriter) -> Result<R>) -> Result<R> {
+        let writer = self.inner.writer.as_ref().ok_or_else(|| {
+            Error::invalid(format!(
+                "{} was opened read-only; open it with H5File::open_rw to write",
+                self.display_name()
+            ))
+        })?;
+        let mut st = self.inner.state.write().map_err(|_| poisoned())?;
+        let mut w = writer.lock().map_err(|_| poisoned())?;
+        // Even a failed operation may have moved the end of file: re-read.
+        st.snapshot = None;
+        st.generation += 1;
+        op(&mut w)
+    }
+
+    fn display_name(&self) -> String {
+        match &self.inner.path {
+            Some(p) => p.display().to_string(),
+            None => "the in-memory file".to_string(),
+        }
+    }
+
+    /// The sparse matrix stored in the group at `path` (h5sparse, anndata
+    /// or 10x convention), as h5sparse's `f['X']`.
+    ///
+    /// ```
+    /// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed.h5");
+    /// let f = h5sparse::H5File::open(path)?;
+    /// let x = f.sparse("X")?;
+    /// assert_eq!(x.to_string(), "<HDF5 sparse dataset: format 'csr', shape (6, 3), type '<i8'>");
+    /// assert!(f.sparse("Y").is_err());   // a dense dataset
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
+    pub fn sparse(&self, path: &str) -> Result<SparseHandle> {
+        SparseHandle::open(self.clone(), absolute(path))
+    }
+
+    /// Writes `m` as a sparse matrix group at `path` (both the h5sparse and
+    /// anndata markers, `data`/`indices`/`indptr` growable), as h5sparse's
+    /// `f.create_dataset('X', data=X)`.
+    ///
+    /// ```
+    /// use h5sparse::{sparse::SparseWriteOptions, H5File};
+    /// let f = H5File::in_memory()?;
+    /// let m = sprs::CsMat::new((1, 2), vec![0, 1], vec![1], vec![7i64]);
+    /// let x = f.create_sparse("X", &m, &SparseWriteOptions::default().gzip(4))?;
+    /// assert_eq!(x.get::<i64>(0, 1)?, 7);
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
+    pub fn create_sparse<T, I, Iptr, IpS, IS, DS>(
+        &self,
+        path: &str,
+        m: &sprs::CsMatBase<T, I, IpS, IS, DS, Iptr>,
+        opts: &SparseWriteOptions,
+    ) -> Result<SparseHandle>
+    where
+        T: H5Type,
+        I: IndexType,
+        Iptr: IndexType,
+        IpS: std::ops::Deref<Target = [Iptr]>,
+        IS: std::ops::Deref<Target = [I]>,
+        DS: std::ops::Deref<Target = [T]>,
+    {
+        let path = absolute(path);
+        self.write(|w| crate::sparse::write_matrix(w, &path, m.view(), opts))?;
+        SparseHandle::open(self.clone(), path)
+    }
+
+    /// The dataset at `path`.
+    ///
+    /// ```
+    /// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed.h5");
+    /// let f = h5sparse::H5File::open(path)?;
+    /// let y = f.dataset("Y")?;
+    /// assert_eq!(y.shape()?, vec![4, 3]);
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
+    pub fn dataset(&self, path: &str) -> Result<DatasetHandle> {
+        DatasetHandle::open(self.clone(), absolute(path))
+    }
+
+    /// Creates a dataset of shape `shape` from `data` (C order), stored as
+    /// `opts` says (contiguous by default, as h5py; growable with
+    /// [`DatasetOptions::growable`]).
+    ///
+    /// ```
+    /// use h5sparse::{write::DatasetOptions, H5File};
+    /// let f = H5File::in_memory()?;
+    /// let y = f.create_dataset("Y", &[2, 2], &[1i64, 2, 3, 4], &DatasetOptions::growable())?;
+    /// y.append(&[5i64, 6])?;
+    /// assert_eq!(y.read_2d::<i64>()?, ndarray::arr2(&[[1, 2], [3, 4], [5, 6]]));
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
+    pub fn create_dataset<T: H5Type>(
+        &self,
+        path: &str,
+        shape: &[u64],
+        data: &[T],
+        opts: &DatasetOptions,
+    ) -> Result<DatasetHandle> {
+        let path = absolute(path);
+        self.write(|w| w.create_dataset(&path, shape, data, opts))?;
+        DatasetHandle::open(self.clone(), path)
+    }
+
+    /// Creates a dataset from an ndarray (any shape; h5py's
+    /// `create_dataset(name, data=array)`).
+    ///
+    /// ```
+    /// let f = h5sparse::H5File::in_memory()?;
+    /// let a = ndarray::arr2(&[[0i64, 1, 0], [0, 0, 2]]);
+    /// let y = f.create_array("Y", &a, &Default::default())?;
+    /// assert_eq!(y.to_string(), "<HDF5 dataset \"Y\": shape (2, 3), type \"<i8\">");
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
+    pub fn create_array<T, S, D>(
+        &self,
+        path: &str,
+        array: &ndarray::ArrayBase<S, D>,
+        opts: &DatasetOptions,
+    ) -> Result<DatasetHandle>
+    where
+        T: H5Type,
+        S: ndarray::Data<Elem = T>,
+        D: ndarray::Dimension,
+    {
+        let shape: Vec<u64> = array.shape().iter().map(|&n| n as u64).collect();
+        match array.as_slice() {
+            Some(flat) => self.create_dataset(path, &shape, flat, opts),
+            None => {
+                let flat: Vec<T> = array.iter().copied().collect();
+                self.create_dataset(path, &shape, &flat, opts)
+            }
+        }
+    }
+
+    /// Creates the group at `path` (its parent must exist).
+    pub fn create_group(&self, path: &str) -> Result<()> {
+        self.write(|w| w.create_group(&absolute(path)))
+    }
+
+    /// Sets a scalar UTF-8 string attribute on the object at `path`, as
+    /// h5py's `f[path].attrs[name] = "text"`.
+    ///
+    /// ```
+    /// let f = h5sparse::H5File::in_memory()?;
+    /// f.set_attr_str("/", "encoding-type", "anndata")?;
+    /// let root = f.snapshot()?.root()?;
+    /// let attr = root.attribute("encoding-type")?.unwrap();
+    /// assert_eq!(attr.values()?, h5sparse::Values::Str(vec!["anndata".into()]));
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
+    pub fn set_attr_str(&self, path: &str, name: &str, value: &str) -> Result<()> {
+        self.write(|w| w.set_attr_str(&absolute(path), name, value))
+    }
+
+    /// Sets a 1-D numeric attribute on the object at `path`.
+    pub fn set_attr_array<T: H5Type>(&self, path: &str, name: &str, values: &[T]) -> Result<()> {
+        self.write(|w| w.set_attr_array(&absolute(path), name, values))
+    }
+
+    /// Deletes attribute `name` of the object at `path`.
+    pub fn delete_attr(&self, path: &str, name: &str) -> Result<()> {
+        self.write(|w| w.delete_attr(&absolute(path), name))
+    }
+
+    /// Removes the link at `path` (h5py's `del f[path]`).
+    pub fn unlink(&self, path: &str) -> Result<()> {
+        self.write(|w| w.unlink(&absolute(path)))
+    }
+
+    /// Makes every write so far durable (fsync). Handles keep working.
+    pub fn flush(&self) -> Result<()> {
+        match &self.inner.writer {
+            Some(w) => w.lock().map_err(|_| poisoned())?.flush(),
+            None => Ok(()),
+        }
+    }
+
+    /// Flushes; the file closes (and its lock is released) when the last
+    /// clone and handle are dropped, as in h5py.
+    pub fn close(self) -> Result<()> {
+        self.flush()
+    }
+}
+
+#[cfg(feature = "mmap")]
+fn boxed(w: Writer<crate::write::MappedFile>) -> DynWriter {
+    w.map_sink(|s| Box::new(s) as Box<dyn Backing + Send>)
+}
+
+/// `path` from the root: handles and h5py alike take `X` for `/X`.
+fn absolute(path: &str) -> String {
+    if path.starts_with('/') {
+        path.to_string()
+    } else {
+        format!("/{path}")
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,214 @@
+use super::*;
+
+fn int(version: u8, size: u32, big: bool, signed: bool) -> Vec<u8> {
+    let mut b = vec![(version << 4), (big as u8) | ((signed as u8) << 3), 0, 0];
+    b.extend_from_slice(&size.to_le_bytes());
+    b.extend_from_slice(&0u16.to_le_bytes());
+    b.extend_from_slice(&((size * 8) as u16).to_le_bytes());
+    b
+}
+
+#[test]
+fn integers() {
+    let d = int(1, 4, true, true);
+    let (dt, n) = Datatype::parse(&d, 0, Sizes::DEFAULT).unwrap();
+    assert_eq!(n, 12);
+    assert_eq!(
+        dt,
+        Datatype::FixedPoint {
+            size: 4,
+            order: ByteOrder::Big,
+            signed: true
+        }
+    );
+    assert_eq!(dt.class_name(), "integer");
+}
+
+#[test]
+fn float_le_f64() {
+    let d = [
+        0x11, 0x20, 0x3f, 0x00, 8, 0, 0, 0, 0, 0, 64, 0, 52, 11, 0, 52, 0xff, 0x03, 0, 0,
+    ];
+    let (dt, n) = Datatype::parse(&d, 0, Sizes::DEFAULT).unwrap();
+    assert_eq!(n, 20);
+    match dt {
+        Datatype::FloatingPoint {
+            size: 8,
+            order: ByteOrder::Little,
+            sign_location: 63,
+            exponent_bias: 1023,
+            mantissa_size: 52,
+            ..
+        } => {}
+        other => panic!("{other:?}"),
+    }
+    let mut vax = d;
+    vax[1] |= 0x41;
+    assert!(matches!(
+        Datatype::parse(&vax, 0, Sizes::DEFAULT),
+        Err(Error::Unsupported { .. })
+    ));
+}
+
+#[test]
+fn enum_v5_bool_like_h5py() {
+    // Bytes as libhdf5 2.0 writes h5py's bool under libver='latest'.
+    let d = [
+        0x58, 0x02, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x10, 0x08, 0x00, 0x00, 0x01, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x08, 0x00, b'F', b'A', b'L', b'S', b'E', 0, b'T', b'R', b'U', b'E', 0,
+        0x00, 0x01,
+    ];
+    let (dt, n) = Datatype::parse(&d, 0, Sizes::DEFAULT).unwrap();
+    assert_eq!(n, d.len());
+    match &dt {
+        Datatype::Enum {
+            base,
+            names,
+            values,
+        } => {
+            assert_eq!(base.size(), 1);
+            assert_eq!(names, &["FALSE", "TRUE"]);
+            assert_eq!(values, &[vec![0], vec![1]]);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(dt.size(), 1);
+    // Version 1 pads names to 8 bytes.
+    let mut v1 = vec![0x18, 0x02, 0x00, 0x00, 0x01, 0, 0, 0];
+    v1.extend(int(1, 1, false, true));
+    v1.extend_from_slice(b"FALSE\0\0\0TRUE\0\0\0\0");
+    v1.extend_from_slice(&[0, 1]);
+    let (dt2, n) = Datatype::parse(&v1, 0, Sizes::DEFAULT).unwrap();
+    assert_eq!(n, v1.len());
+    assert_eq!(dt2, dt);
+}
+
+#[test]
+fn encode_matches_h5py_and_round_trips() {
+    // Bytes of h5py 3.16 / HDF5 2.0 (libver earliest) messages.
+    let i8le = [0x10, 0x08, 0, 0, 8, 0, 0, 0, 0, 0, 64, 0];
+    assert_eq!(Datatype::int(8, true).encode(1).unwrap(), i8le);
+    let f8 = [
+        0x11, 0x20, 0x3f, 0x00, 8, 0, 0, 0, 0, 0, 64, 0, 52, 11, 0, 52, 0xff, 0x03, 0, 0,
+    ];
+    let dt = Datatype::ieee_float(8, ByteOrder::Little).unwrap();
+    assert_eq!(dt.encode(1).unwrap(), f8);
+    let vlen = [
+        0x19, 0x01, 0x01, 0x00, 0x10, 0, 0, 0, 0x10, 0, 0, 0, 1, 0, 0, 0, 0, 0, 8, 0,
+    ];
+    assert_eq!(Datatype::vlen_utf8().encode(1).unwrap(), vlen);
+    let mut bool_v1 = vec![0x18, 0x02, 0x00, 0x00, 0x01, 0, 0, 0];
+    bool_v1.extend_from_slice(&[0x10, 0x08, 0, 0, 1, 0, 0, 0, 0, 0, 8, 0]);
+    bool_v1.extend_from_slice(b"FALSE\0\0\0TRUE\0\0\0\0");
+    bool_v1.extend_from_slice(&[0, 1]);
+    assert_eq!(Datatype::h5py_bool().encode(1).unwrap(), bool_v1);
+    let s3 = [0x13, 0x01, 0, 0, 3, 0, 0, 0];
+    let fixed = Datatype::String {
+        size: 3,
+        padding: StringPadding::NullPadded,
+        charset: CharSet::Ascii,
+    };
+    assert_eq!(fixed.encode(1).unwrap(), s3);
+    let all = [
+        Datatype::int(1, false),
+        Datatype::FixedPoint {
+            size: 4,
+            order: ByteOrder::Big,
+            signed: true,
+        },
+        Datatype::ieee_float(2, ByteOrder::Big).unwrap(),
+        Datatype::ieee_float(4, ByteOrder::Little).unwrap(),
+        fixed,
+        Datatype::vlen_utf8(),
+        Datatype::h5py_bool(),
+        Datatype::Enum {
+            base: Box::new(Datatype::int(2, true)),
+            names: vec!["RED".into(), "a_much_longer_name".into(), "é".into()],
+            values: vec![vec![0, 0], vec![1, 0], vec![0xff, 0x7f]],
+        },
+    ];
+    for dt in &all {
+        for v in 1..=5u8 {
+            let b = dt.encode(v).unwrap();
+            assert_eq!(b[0] >> 4, v);
+            let (got, n) = Datatype::parse(&b, 0, Sizes::DEFAULT).unwrap();
+            assert_eq!(n, b.len());
+            assert_eq!(&got, dt, "v{v}");
+        }
+    }
+    assert!(Datatype::Other { class: 6, size: 8 }.encode(1).is_err());
+    assert!(Datatype::int(1, true).encode(0).is_err());
+}
+
+#[test]
+fn strings() {
+    let d = [0x13, 0x11, 0, 0, 5, 0, 0, 0];
+    let (dt, _) = Datatype::parse(&d, 0, Sizes::DEFAULT).unwrap();
+    assert_eq!(
+        dt,
+        Datatype::String {
+            size: 5,
+            padding: StringPadding::NullPadded,
+            charset: CharSet::Utf8
+        }
+    );
+    // vlen string over a 1-byte string base type, null-terminated UTF-8
+    let mut v = vec![0x19, 0x01, 0x01, 0, 16, 0, 0, 0];
+    v.extend_from_slice(&[0x13, 0x00, 0, 0, 1, 0, 0, 0]);
+    let (dt, n) = Datatype::parse(&v, 0, Sizes::DEFAULT).unwrap();
+    assert_eq!(n, 16);
+    assert_eq!(
+        dt,
+        Datatype::VarString {
+            padding: StringPadding::NullTerminated,
+            charset: CharSet::Utf8,
+            size: 16
+        }
+    );
+    assert_eq!(dt.class_name(), "vlen-string");
+}
+
+#[test]
+fn compound_v3_and_array_consumed_lengths() {
+    // compound { a: i4 at 0, b: f8 at 8 }, size 16, version 3
+    let mut d = vec![0x36, 2, 0, 0, 16, 0, 0, 0];
+    d.extend_from_slice(b"a\0");
+    d.push(0);
+    d.extend(int(1, 4, false, true));
+    d.extend_from_slice(b"b\0");
+    d.push(8);
+    d.extend_from_slice(&[
+        0x11, 0x20, 0x3f, 0x00, 8, 0, 0, 0, 0, 0, 64, 0, 52, 11, 0, 52, 0xff, 0x03, 0, 0,
+    ]);
+    let (dt, n) = Datatype::parse(&d, 0, Sizes::DEFAULT).unwrap();
+    assert_eq!(n, d.len());
+    assert_eq!(dt, Datatype::Other { class: 6, size: 16 });
+    assert_eq!(dt.class_name(), "compound");
+    // array v2 of 2x3 i4
+    let mut a = vec![0x2a, 0, 0, 0, 24, 0, 0, 0, 2, 0, 0, 0];
+    a.extend_from_slice(&2u32.to_le_bytes());
+    a.extend_from_slice(&3u32.to_le_bytes());
+    a.extend_from_slice(&[0; 8]);
+    a.extend(int(1, 4, false, true));
+    let (dt, n) = Datatype::parse(&a, 0, Sizes::DEFAULT).unwrap();
+    assert_eq!(n, a.len());
+    assert_eq!(dt.size(), 24);
+}
+
+#[test]
+fn nesting_is_bounded_and_garbage_errors() {
+    // vlen sequence of vlen sequence of ... never terminated
+    let mut d = Vec::new();
+    for _ in 0..100 {
+        d.extend_from_slice(&[0x19, 0, 0, 0, 16, 0, 0, 0]);
+    }
+    assert!(Datatype::parse(&d, 0, Sizes::DEFAULT).is_err());
+    for seed in 0u8..=255 {
+        let b: Vec<u8> = (0..40u8)
+            .map(|i| i.wrapping_mul(seed).rotate_left(3) ^ seed)
+            .collect();
+        let _ = Datatype::parse(&b, 0, Sizes::DEFAULT);
+    }
+    assert!(Datatype::parse(&[0x60], 0, Sizes::DEFAULT).is_err());
+    assert!(Datatype::parse(&[0x0c, 0, 0, 0, 1, 0, 0, 0], 0, Sizes::DEFAULT).is_err());
+}

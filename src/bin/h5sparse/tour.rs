@@ -5,9 +5,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser};
-use h5sparse::sparse::{self, Sel, SparseDataset, SparseWriteOptions};
+use h5sparse::sparse::{self, SparseWriteOptions};
 use h5sparse::write::{DatasetOptions, Writer};
-use h5sparse::{File, Values};
+use h5sparse::{H5File, SparseHandle, Values};
 use sprs::{CsMat, CsMatI, TriMat};
 
 use crate::CliError;
@@ -189,59 +189,41 @@ fn tour(dir: &Path, ones: usize, out: &mut impl Write) -> Result<(), CliError> {
     let cols12: Vec<Vec<i64>> = sub.iter().map(|r| r[1..3].to_vec()).collect();
     writeln!(out, ">>> X[:, 1:3].toarray()\n{}", np_int(&cols12))?;
 
-    let mut w = Writer::create(&test_h5)?;
-    sparse::write_matrix(&mut w, "/X", x.view(), &SparseWriteOptions::default())?;
-    {
-        let f = w.reader()?;
-        let xs = SparseDataset::open(&f, "/X")?;
-        writeln!(out, ">>> f.create_dataset('X', data=X)\n{xs}")?;
-        let m = xs.read::<i64>(&Sel::All, &Sel::range(1, 3))?;
-        writeln!(
-            out,
-            ">>> f['X'][:, 1:3].toarray()\n{}",
-            np_int(&dense_i64(&m))
-        )?;
-        let m = xs.read::<i64>(&Sel::Mask(vec![true, false, false, true]), &Sel::All)?;
-        writeln!(
-            out,
-            ">>> f['X'][np.array([True, False, False, True])].toarray()\n{}",
-            np_int(&dense_i64(&m))
-        )?;
-    }
+    let f = H5File::create(&test_h5)?;
+    let xs = f.create_sparse("X", &x, &SparseWriteOptions::default())?;
+    writeln!(out, ">>> f.create_dataset('X', data=X)\n{xs}")?;
+    let m = xs.read::<i64>(.., 1..3)?;
+    writeln!(
+        out,
+        ">>> f['X'][:, 1:3].toarray()\n{}",
+        np_int(&dense_i64(&m))
+    )?;
+    let m = xs.read::<i64>([true, false, false, true], ..)?;
+    writeln!(
+        out,
+        ">>> f['X'][np.array([True, False, False, True])].toarray()\n{}",
+        np_int(&dense_i64(&m))
+    )?;
     writeln!(
         out,
         "\n# Set an element that preserves the sparsity structure."
     )?;
-    sparse::set(
-        &mut w,
-        "/X",
-        &Sel::Index(0),
-        &Sel::Index(1),
-        &csr(&[vec![9]]),
-    )?;
-    print_x(&mut w, out, ">>> f['X'][0, 1] = 9\n>>> f['X'][:].toarray()")?;
+    xs.set_value(0, 1, 9i64)?;
+    print_x(&xs, out, ">>> f['X'][0, 1] = 9\n>>> f['X'][:].toarray()")?;
     writeln!(
         out,
         "\n# Set a chunk that preserves the sparsity structure."
     )?;
-    let top = {
-        let f = w.reader()?;
-        SparseDataset::open(&f, "/X")?.read::<i64>(&Sel::range(0, 2), &Sel::All)?
-    };
-    sparse::set(&mut w, "/X", &Sel::range(0, 2), &Sel::All, &scale(&top, 2))?;
+    xs.set(0..2, .., &scale(&xs.read(0..2, ..)?, 2))?;
     print_x(
-        &mut w,
+        &xs,
         out,
         ">>> f['X'][0:2] = 2*f['X'][0:2]\n>>> f['X'][:].toarray()",
     )?;
     writeln!(out, "\n# Append.")?;
-    let top = {
-        let f = w.reader()?;
-        SparseDataset::open(&f, "/X")?.read::<i64>(&Sel::range(0, 2), &Sel::All)?
-    };
-    sparse::append(&mut w, "/X", &scale(&top, 2))?;
+    xs.append(&scale(&xs.read(0..2, ..)?, 2))?;
     print_x(
-        &mut w,
+        &xs,
         out,
         ">>> f['X'].append(2*f['X'][0:2])\n>>> f['X'][:].toarray()",
     )?;
@@ -250,16 +232,13 @@ fn tour(dir: &Path, ones: usize, out: &mut impl Write) -> Result<(), CliError> {
         "\n# Just check that we can do the same with the array."
     )?;
     let flat: Vec<i64> = x_array.iter().flatten().copied().collect();
-    w.create_dataset("/Y", &[4, 3], &flat, &DatasetOptions::default())?;
-    {
-        let f = w.reader()?;
-        let y = f.dataset("/Y")?;
-        writeln!(out, ">>> f.create_dataset('Y', data=X_array)\n<HDF5 dataset \"Y\": shape (4, 3), type \"{}\">", y.dtype().numpy_str())?;
-        let v = y.read::<i64>()?;
-        let rows: Vec<Vec<i64>> = v.chunks(3).map(<[i64]>::to_vec).collect();
-        writeln!(out, ">>> f['Y'][:]\n{}", np_int(&rows))?;
-    }
-    drop(w.close()?);
+    let y = f.create_dataset("Y", &[4, 3], &flat, &DatasetOptions::default())?;
+    writeln!(out, ">>> f.create_dataset('Y', data=X_array)\n{y}")?;
+    let v = y.read::<i64>()?;
+    let rows: Vec<Vec<i64>> = v.chunks(3).map(<[i64]>::to_vec).collect();
+    writeln!(out, ">>> f['Y'][:]\n{}", np_int(&rows))?;
+    drop((xs, y));
+    f.close()?;
     writeln!(
         out,
         "\n# Looking into the file reveals the following structure.\n$ h5sparse ls -r test.h5"
@@ -272,59 +251,35 @@ fn tour(dir: &Path, ones: usize, out: &mut impl Write) -> Result<(), CliError> {
     writeln!(out, "\n# Within an AnnData object")?;
     let h5ad = dir.join("test.h5ad");
     write_h5ad(&h5ad, &x_array)?;
-    let mut w = Writer::open(&h5ad)?;
-    {
-        let f = w.reader()?;
-        writeln!(out, ">>> adata.X\n{}", SparseDataset::open(&f, "/X")?)?;
-    }
-    let top = {
-        let f = w.reader()?;
-        SparseDataset::open(&f, "/X")?.read::<f32>(&Sel::range(0, 2), &Sel::All)?
-    };
-    sparse::set(
-        &mut w,
-        "/X",
-        &Sel::range(0, 2),
-        &Sel::All,
-        &top.map(|v| v.ln_1p()),
+    let adata = H5File::open_rw(&h5ad)?;
+    let adata_x = adata.sparse("X")?;
+    writeln!(out, ">>> adata.X\n{adata_x}")?;
+    let top = adata_x.read::<f32>(0..2, ..)?;
+    adata_x.set(0..2, .., &top.map(|v| v.ln_1p()))?;
+    writeln!(
+        out,
+        ">>> adata.X[0:2] = np.log1p(adata.X[0:2])\n>>> adata.X[:].toarray()\n{}",
+        np_f32(&dense_f32(&adata_x.to_memory::<f32>()?))
     )?;
-    {
-        let f = w.reader()?;
-        let xs = SparseDataset::open(&f, "/X")?;
-        writeln!(
-            out,
-            ">>> adata.X[0:2] = np.log1p(adata.X[0:2])\n>>> adata.X[:].toarray()\n{}",
-            np_f32(&dense_f32(&xs.to_memory::<f32>()?))
-        )?;
-        writeln!(
-            out,
-            "\n# Changing from csr to csc of the file.\n>>> adata.X\n{xs}"
-        )?;
-    }
-    let csc = csr(&x_array).to_csc();
-    sparse::replace(&mut w, "/X", csc.view(), &SparseWriteOptions::default())?;
-    {
-        let f = w.reader()?;
-        writeln!(
-            out,
-            ">>> adata.X = csc_matrix(X_array)\n>>> adata.X\n{}",
-            SparseDataset::open(&f, "/X")?
-        )?;
-    }
-    drop(w.close()?);
+    writeln!(
+        out,
+        "\n# Changing from csr to csc of the file.\n>>> adata.X\n{adata_x}"
+    )?;
+    adata_x.replace(&csr(&x_array).to_csc(), &SparseWriteOptions::default())?;
+    writeln!(
+        out,
+        ">>> adata.X = csc_matrix(X_array)\n>>> adata.X\n{adata_x}"
+    )?;
+    drop(adata_x);
+    adata.close()?;
 
     writeln!(out, "\n# Memory profiling")?;
     memory_profile(dir, ones, out)?;
     Ok(())
 }
 
-fn print_x<B: h5sparse::write::Backing>(
-    w: &mut Writer<B>,
-    out: &mut impl Write,
-    header: &str,
-) -> Result<(), CliError> {
-    let f = w.reader()?;
-    let m = SparseDataset::open(&f, "/X")?.to_memory::<i64>()?;
+fn print_x(x: &SparseHandle, out: &mut impl Write, header: &str) -> Result<(), CliError> {
+    let m = x.to_memory::<i64>()?;
     writeln!(out, "{header}\n{}", np_int(&dense_i64(&m)))?;
     Ok(())
 }
@@ -401,15 +356,9 @@ fn memory_profile(dir: &Path, n: usize, out: &mut impl Write) -> Result<(), CliE
             gb(with_x),
             gb(with_x.saturating_sub(base))
         )?;
-        let mut w = Writer::create(&path)?;
-        sparse::write_matrix(&mut w, "/X", x.view(), &SparseWriteOptions::default())?;
-        drop(w.close()?);
-        let f = File::open(&path)?;
-        writeln!(
-            out,
-            ">>> f.create_dataset('X', data=X)\n{}",
-            SparseDataset::open(&f, "/X")?
-        )?;
+        let f = H5File::create(&path)?;
+        let xs = f.create_sparse("X", &x, &SparseWriteOptions::default())?;
+        writeln!(out, ">>> f.create_dataset('X', data=X)\n{xs}")?;
     }
     // X is dropped here, as the seed restarts its notebook.
     let start = rss();
@@ -418,10 +367,10 @@ fn memory_profile(dir: &Path, n: usize, out: &mut impl Write) -> Result<(), CliE
         ">>> f = h5py.File('./test2.h5')  # X freed\nMemory usage: current {}",
         gb(start)
     )?;
-    let f = File::open(&path)?;
-    let xs = SparseDataset::open(&f, "/X")?;
+    let f = H5File::open(&path)?;
+    let xs = f.sparse("X")?;
     let before = rss();
-    let m = xs.read::<f64>(&Sel::range(1, 5), &Sel::All)?;
+    let m = xs.read::<f64>(1..5, ..)?;
     let after = rss();
     writeln!(out, ">>> f['X'][1:5]\n<{}x{} sparse matrix of type '<class 'numpy.float64'>'\n    with {} stored elements in Compressed Sparse Row format>", m.rows(), m.cols(), m.nnz())?;
     writeln!(
@@ -433,7 +382,7 @@ fn memory_profile(dir: &Path, n: usize, out: &mut impl Write) -> Result<(), CliE
     )?;
     drop(m);
     let before = rss();
-    let m = xs.read::<f64>(&Sel::Indices(vec![1, 5, 10, 13]), &Sel::All)?;
+    let m = xs.read::<f64>([1, 5, 10, 13], ..)?;
     let after = rss();
     writeln!(out, ">>> f['X'][[1, 5, 10, 13]]\n<{}x{} sparse matrix of type '<class 'numpy.float64'>'\n    with {} stored elements in Compressed Sparse Row format>", m.rows(), m.cols(), m.nnz())?;
     writeln!(

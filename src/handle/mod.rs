@@ -435,8 +435,8 @@ impl H5File {
     /// ```
     /// let f = h5sparse::H5File::in_memory()?;
     /// f.set_attr_str("/", "encoding-type", "anndata")?;
-    /// let root = f.snapshot()?.root()?;
-    /// let attr = root.attribute("encoding-type")?.unwrap();
+    /// let snap = f.snapshot()?;
+    /// let attr = snap.root()?.attribute("encoding-type")?.unwrap();
     /// assert_eq!(attr.values()?, h5sparse::Values::Str(vec!["anndata".into()]));
     /// # Ok::<(), h5sparse::Error>(())
     /// ```

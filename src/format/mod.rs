@@ -16,6 +16,7 @@ pub mod message;
 pub mod object_header;
 pub mod superblock;
 pub mod symbol_table;
+pub mod types;
 
 pub use cursor::Cursor;
 

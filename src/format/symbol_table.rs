@@ -6,8 +6,8 @@ use super::btree_v1::group_snod_addresses;
 use super::local_heap::LocalHeap;
 use super::{Address, Cursor, FileView};
 use crate::error::{Error, Result};
+use crate::format::types::{Link, LinkTarget};
 use crate::limits::Limits;
-use crate::read::{Link, LinkTarget};
 
 /// Cache type 1: the scratch pad holds a group's B-tree and heap addresses.
 pub const CACHE_GROUP: u32 = 1;

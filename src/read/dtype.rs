@@ -1,42 +1,6 @@
 //! The element type of a dataset or attribute, as users see it.
 
-/// Byte order of a stored number.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ByteOrder {
-    /// Least significant byte first.
-    Little,
-    /// Most significant byte first.
-    Big,
-}
-
-impl ByteOrder {
-    /// The byte order of this machine.
-    pub const NATIVE: ByteOrder = if cfg!(target_endian = "little") {
-        ByteOrder::Little
-    } else {
-        ByteOrder::Big
-    };
-}
-
-/// How a fixed-length string fills its unused bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum StringPadding {
-    /// Terminated by a NUL; bytes after it are garbage.
-    NullTerminated,
-    /// Padded with NULs.
-    NullPadded,
-    /// Padded with spaces (Fortran).
-    SpacePadded,
-}
-
-/// Character set of a string.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum CharSet {
-    /// 7-bit ASCII.
-    Ascii,
-    /// UTF-8.
-    Utf8,
-}
+pub use crate::format::types::{ByteOrder, CharSet, StringPadding};
 
 /// The type of the elements of a dataset or attribute.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -9,6 +9,7 @@ pub(crate) mod hyperslab;
 mod runs;
 mod values;
 
+pub use crate::format::types::{Link, LinkTarget};
 pub use dtype::{ByteOrder, CharSet, Dtype, StringPadding};
 pub(crate) use file::join_path;
 pub(crate) use group::links_at;
@@ -61,33 +62,6 @@ pub enum Node<'f> {
         /// Its path.
         path: String,
     },
-}
-
-/// Where a link points.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LinkTarget {
-    /// A hard link to an object header.
-    Hard(Address),
-    /// A soft link to a path in this file.
-    Soft(String),
-    /// An external link to a path in another file.
-    External {
-        /// The other file's name as stored.
-        file: String,
-        /// The path inside it.
-        path: String,
-    },
-}
-
-/// A member of a group.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Link {
-    /// Name of the member.
-    pub name: String,
-    /// Where it points.
-    pub target: LinkTarget,
-    /// Creation order, when the group tracks it.
-    pub creation_order: Option<u64>,
 }
 
 /// A group.

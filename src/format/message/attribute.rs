@@ -355,7 +355,7 @@ impl AttributeMessage<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::read::ByteOrder;
+    use crate::format::types::ByteOrder;
 
     fn i32_type() -> Vec<u8> {
         vec![0x10, 0x08, 0, 0, 4, 0, 0, 0, 0, 0, 32, 0]

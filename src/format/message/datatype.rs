@@ -12,8 +12,8 @@
 
 use super::{check_version, utf8_name};
 use crate::error::{Error, Result};
+use crate::format::types::{ByteOrder, CharSet, StringPadding};
 use crate::format::{Cursor, Sizes};
-use crate::read::{ByteOrder, CharSet, StringPadding};
 
 /// How deeply datatypes may nest (compound in array in compound ...).
 pub const MAX_NESTING: u32 = 32;

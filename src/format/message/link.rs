@@ -4,8 +4,8 @@
 
 use super::{check_version, utf8_name};
 use crate::error::{Error, Result};
+use crate::format::types::LinkTarget;
 use crate::format::{Cursor, Sizes};
-use crate::read::LinkTarget;
 
 /// A parsed link message.
 #[derive(Debug, Clone, PartialEq, Eq)]

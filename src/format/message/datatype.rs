@@ -78,14 +78,105 @@ pub enum Datatype {
         /// Member values, raw, `base.size()` bytes each, in `names` order.
         values: Vec<Vec<u8>>,
     },
-    /// Any other class, walked only for its size.
-    Other {
-        /// Datatype class number (2 time, 4 bitfield, 5 opaque, 6 compound,
-        /// 7 reference, 9 variable-length sequence, 10 array, 11 complex).
-        class: u8,
-        /// Size of one element in bytes.
+    /// Class 2: a time value (libhdf5 itself barely supports it; values
+    /// are refused by name).
+    Time {
+        /// Size in bytes.
         size: u32,
+        /// Byte order.
+        order: ByteOrder,
     },
+    /// Class 4: a bitfield, read as an unsigned integer of its size.
+    Bitfield {
+        /// Size in bytes.
+        size: u32,
+        /// Byte order.
+        order: ByteOrder,
+    },
+    /// Class 5: opaque bytes with an ASCII tag.
+    Opaque {
+        /// Size in bytes.
+        size: u32,
+        /// The tag (NUL padding removed).
+        tag: String,
+    },
+    /// Class 6: a record of named members at byte offsets.
+    Compound {
+        /// Size of one record in bytes (members may leave padding).
+        size: u32,
+        /// Members in the order the message lists them.
+        members: Vec<CompoundMember>,
+    },
+    /// Class 7: a reference to an object or a dataset region.
+    Reference {
+        /// Size in bytes of one stored reference.
+        size: u32,
+        /// Which kind of reference.
+        kind: ReferenceKind,
+    },
+    /// Class 9 with type 0: a variable-length sequence of `base` elements
+    /// (a length and a global heap ID per element).
+    VarSequence {
+        /// Size of one stored element (length + heap ID), usually 16.
+        size: u32,
+        /// The element type of each sequence.
+        base: Box<Datatype>,
+    },
+    /// Class 10: a fixed-size array of `base` elements.
+    Array {
+        /// Size in bytes: the product of `dims` times the base size.
+        size: u32,
+        /// Dimension sizes, slowest-varying first.
+        dims: Vec<u32>,
+        /// The element type.
+        base: Box<Datatype>,
+    },
+    /// Class 11 (HDF5 2.0): a complex number of two `base` floats.
+    Complex {
+        /// Size in bytes (twice the base).
+        size: u32,
+        /// The float type of the real and imaginary parts.
+        base: Box<Datatype>,
+    },
+}
+
+/// One member of a [`Datatype::Compound`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompoundMember {
+    /// The member's name.
+    pub name: String,
+    /// Its byte offset inside the record.
+    pub offset: u32,
+    /// Its type.
+    pub dtype: Datatype,
+}
+
+/// The kind of a [`Datatype::Reference`] (bits 0-3 of its class bit
+/// field).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReferenceKind {
+    /// `H5R_OBJECT1`: an object header address.
+    Object,
+    /// `H5R_DATASET_REGION1`: a global heap ID whose object holds a
+    /// dataset address and a serialized selection.
+    DatasetRegion,
+    /// The revised references of HDF5 1.12+ (`H5R_OBJECT2` = 2,
+    /// `H5R_DATASET_REGION2` = 3, `H5R_ATTR` = 4), numbered as stored.
+    Revised(u8),
+}
+
+impl ReferenceKind {
+    /// libhdf5's name for the kind (`H5R_OBJECT1`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            ReferenceKind::Object => "H5R_OBJECT1",
+            ReferenceKind::DatasetRegion => "H5R_DATASET_REGION1",
+            ReferenceKind::Revised(2) => "H5R_OBJECT2",
+            ReferenceKind::Revised(3) => "H5R_DATASET_REGION2",
+            ReferenceKind::Revised(4) => "H5R_ATTR",
+            ReferenceKind::Revised(_) => "an unknown reference type",
+        }
+    }
 }
 
 // Layout: Datatype Message (spec IV.A.2.d):
@@ -109,8 +200,32 @@ impl Datatype {
             | Datatype::FloatingPoint { size, .. }
             | Datatype::String { size, .. }
             | Datatype::VarString { size, .. }
-            | Datatype::Other { size, .. } => *size,
+            | Datatype::Time { size, .. }
+            | Datatype::Bitfield { size, .. }
+            | Datatype::Opaque { size, .. }
+            | Datatype::Compound { size, .. }
+            | Datatype::Reference { size, .. }
+            | Datatype::VarSequence { size, .. }
+            | Datatype::Array { size, .. }
+            | Datatype::Complex { size, .. } => *size,
             Datatype::Enum { base, .. } => base.size(),
+        }
+    }
+
+    /// The lowest datatype message version that can describe this type:
+    /// 2 when an array appears anywhere in it, 5 for the complex class, 1
+    /// otherwise.
+    pub fn min_version(&self) -> u8 {
+        match self {
+            Datatype::Array { base, .. } => base.min_version().max(2),
+            Datatype::Complex { .. } => 5,
+            Datatype::Compound { members, .. } => members
+                .iter()
+                .map(|m| m.dtype.min_version())
+                .max()
+                .unwrap_or(1),
+            Datatype::VarSequence { base, .. } | Datatype::Enum { base, .. } => base.min_version(),
+            _ => 1,
         }
     }
 
@@ -124,26 +239,23 @@ impl Datatype {
             Datatype::String { .. } => "string",
             Datatype::VarString { .. } => "vlen-string",
             Datatype::Enum { .. } => "enum",
-            Datatype::Other { class, .. } => class_name(*class),
+            Datatype::Time { .. } => "time",
+            Datatype::Bitfield { .. } => "bitfield",
+            Datatype::Opaque { .. } => "opaque",
+            Datatype::Compound { .. } => "compound",
+            Datatype::Reference { .. } => "reference",
+            Datatype::VarSequence { .. } => "vlen-sequence",
+            Datatype::Array { .. } => "array",
+            Datatype::Complex { .. } => "complex",
         }
     }
 }
 
-fn class_name(class: u8) -> &'static str {
-    match class {
-        0 => "integer",
-        1 => "float",
-        2 => "time",
-        3 => "string",
-        4 => "bitfield",
-        5 => "opaque",
-        6 => "compound",
-        7 => "reference",
-        8 => "enum",
-        9 => "vlen-sequence",
-        10 => "array",
-        11 => "complex",
-        _ => "unknown",
+fn order_bit(b0: u8) -> ByteOrder {
+    if b0 & 1 != 0 {
+        ByteOrder::Big
+    } else {
+        ByteOrder::Little
     }
 }
 
@@ -236,7 +348,10 @@ fn parse_at_depth(c: &mut Cursor<'_>, depth: u32) -> Result<Datatype> {
         // Time: Bit Precision (2)
         2 => {
             c.skip(2, "time bit precision")?;
-            Ok(Datatype::Other { class, size })
+            Ok(Datatype::Time {
+                size,
+                order: order_bit(b0),
+            })
         }
         // String: no properties.
         3 => Ok(Datatype::String {
@@ -247,28 +362,50 @@ fn parse_at_depth(c: &mut Cursor<'_>, depth: u32) -> Result<Datatype> {
         // Bitfield: Bit Offset (2) | Bit Precision (2)
         4 => {
             c.skip(4, "bitfield bit offset and precision")?;
-            Ok(Datatype::Other { class, size })
+            Ok(Datatype::Bitfield {
+                size,
+                order: order_bit(b0),
+            })
         }
         // Opaque: ASCII Tag, NUL-padded to a multiple of 8; the bit field
         // holds the padded length.
         5 => {
-            c.skip(usize::from(b0), "opaque tag")?;
-            Ok(Datatype::Other { class, size })
+            let tag_at = c.at();
+            let raw = c.read_bytes(usize::from(b0), "opaque tag")?;
+            let end = raw.iter().position(|&b| b == 0).unwrap_or(raw.len());
+            let tag = utf8_name(&raw[..end], tag_at, "opaque tag")?;
+            Ok(Datatype::Opaque { size, tag })
         }
         6 => {
-            let members = u16::from_le_bytes([b0, b1]);
-            skip_compound_members(c, version, size, members, depth)?;
-            Ok(Datatype::Other { class, size })
+            let n = u16::from_le_bytes([b0, b1]);
+            let members = parse_compound_members(c, version, size, n, depth)?;
+            Ok(Datatype::Compound { size, members })
         }
-        // Reference: no properties.
-        7 => Ok(Datatype::Other { class, size }),
+        // Reference: no properties. Bits 0-3: the type.
+        7 => {
+            let kind = match b0 & 0x0f {
+                0 => ReferenceKind::Object,
+                1 => ReferenceKind::DatasetRegion,
+                k @ 2..=4 => ReferenceKind::Revised(k),
+                k => {
+                    return Err(Error::format(
+                        at.saturating_add(1),
+                        format!("reference type: expected 0 to 4, found {k}"),
+                    ))
+                }
+            };
+            Ok(Datatype::Reference { size, kind })
+        }
         8 => parse_enum(c, version, u16::from_le_bytes([b0, b1]), depth),
         // Variable-length: Base Type.
         9 => {
             let kind = b0 & 0x0f;
-            let _base = parse_at_depth(c, depth + 1)?;
+            let base = parse_at_depth(c, depth + 1)?;
             match kind {
-                0 => Ok(Datatype::Other { class, size }),
+                0 => Ok(Datatype::VarSequence {
+                    size,
+                    base: Box::new(base),
+                }),
                 1 => Ok(Datatype::VarString {
                     padding: padding(b0 >> 4, at.saturating_add(1))?,
                     charset: charset(b1 & 0x0f, at.saturating_add(2))?,
@@ -294,18 +431,46 @@ fn parse_at_depth(c: &mut Cursor<'_>, depth: u32) -> Result<Datatype> {
             if version < 3 {
                 c.skip(3, "array reserved")?;
             }
-            let n = usize::from(rank);
-            c.skip(n * 4, "array dimension sizes")?;
-            if version < 3 {
-                c.skip(n * 4, "array permutation indexes")?;
+            let mut dims = Vec::with_capacity(usize::from(rank));
+            for _ in 0..rank {
+                dims.push(c.u32("array dimension size")?);
             }
-            let _base = parse_at_depth(c, depth + 1)?;
-            Ok(Datatype::Other { class, size })
+            if version < 3 {
+                c.skip(usize::from(rank) * 4, "array permutation indexes")?;
+            }
+            let base = parse_at_depth(c, depth + 1)?;
+            check_array_size(size, &dims, &base, at)?;
+            Ok(Datatype::Array {
+                size,
+                dims,
+                base: Box::new(base),
+            })
         }
-        // Complex: Parent Type Message.
+        // Complex: Parent Type Message (a float). Bit 0: homogeneous;
+        // bits 1-2: form, 0 = rectangular (real, imaginary).
         11 => {
-            let _base = parse_at_depth(c, depth + 1)?;
-            Ok(Datatype::Other { class, size })
+            let base = parse_at_depth(c, depth + 1)?;
+            if b0 & 1 == 0 || (b0 >> 1) & 3 != 0 {
+                return Err(Error::unsupported(format!(
+                    "complex datatype at {at:#x} that is not homogeneous and rectangular (bit field {b0:#04x})"
+                )));
+            }
+            if !matches!(base, Datatype::FloatingPoint { .. })
+                || u64::from(base.size()) * 2 != u64::from(size)
+            {
+                return Err(Error::format(
+                    at,
+                    format!(
+                        "complex datatype of {size} bytes: expected two floats, found a base {} of {} bytes",
+                        base.class_name(),
+                        base.size()
+                    ),
+                ));
+            }
+            Ok(Datatype::Complex {
+                size,
+                base: Box::new(base),
+            })
         }
         other => Err(Error::unsupported(format!(
             "datatype class {other} at {at:#x} (classes 0 to 11 are known)"
@@ -320,36 +485,119 @@ fn parse_at_depth(c: &mut Cursor<'_>, depth: u32) -> Result<Datatype> {
 //   Version 2: Name (padded to 8) | Byte Offset of Member (4) | Member Type
 //   Version 3+: Name (not padded) | Byte Offset of Member (1-4 bytes: the
 //     fewest that hold the compound's size) | Member Type Message
-fn skip_compound_members(
+fn parse_compound_members(
     c: &mut Cursor<'_>,
     version: u8,
     size: u32,
-    members: u16,
+    n: u16,
     depth: u32,
-) -> Result<()> {
-    for _ in 0..members {
+) -> Result<Vec<CompoundMember>> {
+    // Each member takes at least a name byte, an offset byte and an
+    // 8-byte type header: bound the allocation by the data.
+    if usize::from(n).saturating_mul(10) > c.remaining() {
+        return Err(c.error(format!(
+            "compound: {n} members cannot fit in the {} bytes left",
+            c.remaining()
+        )));
+    }
+    let mut members = Vec::with_capacity(usize::from(n));
+    for _ in 0..n {
+        let member_at = c.at();
         let name_start = c.position();
-        c.cstr("compound member name")?;
+        let name = utf8_name(
+            c.cstr("compound member name")?,
+            member_at,
+            "compound member name",
+        )?;
         if version < 3 {
             let used = c.position() - name_start;
             let padded = super::pad8(used).unwrap_or(used);
             c.skip(padded - used, "compound member name padding")?;
         }
-        let offset_width = if version < 3 {
-            4
+        let offset = if version < 3 {
+            c.u32("compound member byte offset")?
         } else {
-            match size {
+            let width = match size {
                 0..=0xff => 1,
                 0x100..=0xffff => 2,
                 0x1_0000..=0xff_ffff => 3,
                 _ => 4,
-            }
+            };
+            let raw = c.read_bytes(width, "compound member byte offset")?;
+            raw.iter().rev().fold(0u32, |v, &b| (v << 8) | u32::from(b))
         };
-        c.skip(offset_width, "compound member byte offset")?;
+        // Version 1 members may be arrays of up to 4 dimensions, described
+        // here rather than by an array type.
+        let mut old_dims = Vec::new();
         if version == 1 {
-            c.skip(28, "compound member dimension information")?;
+            let rank = c.u8("compound member dimensionality")?;
+            c.skip(3 + 4 + 4, "compound member permutation and reserved")?;
+            for k in 0..4 {
+                let d = c.u32("compound member dimension size")?;
+                if k < rank {
+                    old_dims.push(d);
+                }
+            }
+            if rank > 4 {
+                return Err(Error::format(
+                    member_at,
+                    format!("compound member {name:?}: dimensionality {rank}, at most 4"),
+                ));
+            }
         }
-        let _member = parse_at_depth(c, depth + 1)?;
+        let mut dtype = parse_at_depth(c, depth + 1)?;
+        if !old_dims.is_empty() {
+            let base_size = dtype.size();
+            let count = old_dims
+                .iter()
+                .try_fold(1u32, |n, &d| n.checked_mul(d))
+                .and_then(|n| n.checked_mul(base_size))
+                .ok_or_else(|| {
+                    Error::format(
+                        member_at,
+                        format!("compound member {name:?}: array size overflows"),
+                    )
+                })?;
+            dtype = Datatype::Array {
+                size: count,
+                dims: old_dims,
+                base: Box::new(dtype),
+            };
+        }
+        let end = u64::from(offset) + u64::from(dtype.size());
+        if end > u64::from(size) {
+            return Err(Error::format(
+                member_at,
+                format!(
+                    "compound member {name:?} at offset {offset} with {} bytes ends past the {size}-byte record",
+                    dtype.size()
+                ),
+            ));
+        }
+        members.push(CompoundMember {
+            name,
+            offset,
+            dtype,
+        });
+    }
+    Ok(members)
+}
+
+/// An array's stored size must be the product of its dimensions and its
+/// base size: readers index elements by it.
+fn check_array_size(size: u32, dims: &[u32], base: &Datatype, at: u64) -> Result<()> {
+    let expected = dims
+        .iter()
+        .try_fold(u64::from(base.size()), |n, &d| n.checked_mul(u64::from(d)));
+    if expected != Some(u64::from(size)) {
+        return Err(Error::format(
+            at,
+            format!(
+                "array datatype of {size} bytes: dimensions {dims:?} of {}-byte elements need {}",
+                base.size(),
+                expected.map_or("more than 2^64".to_string(), |e| e.to_string())
+            ),
+        ));
     }
     Ok(())
 }
@@ -418,8 +666,11 @@ impl Datatype {
     ///
     /// h5py's default (earliest) writes version 1 for all of these; libhdf5
     /// 1.8 to 1.14 bounds write 1 for numbers and strings and 3 for enums;
-    /// HDF5 2.0 `latest` writes 5 for enums. Other classes give
-    /// [`Error::Unsupported`].
+    /// HDF5 2.0 `latest` writes 5 for enums. Compound members, array and
+    /// vlen bases each carry the lowest version that describes them
+    /// ([`Datatype::min_version`]: 2 for arrays, 5 for the complex class),
+    /// as libhdf5 writes a numeric base inside an array; the time class
+    /// gives [`Error::Unsupported`].
     pub fn encode(&self, version: u8) -> Result<Vec<u8>> {
         let mut b = Vec::with_capacity(32);
         encode_into(self, version, &mut b)?;
@@ -561,11 +812,138 @@ fn encode_into(dt: &Datatype, version: u8, b: &mut Vec<u8>) -> Result<()> {
                 b.extend_from_slice(v);
             }
         }
-        Datatype::Other { class, .. } => {
-            return Err(Error::unsupported(format!(
-                "encoding a {} datatype (class {class})",
-                class_name(*class)
-            )))
+        Datatype::Time { .. } => {
+            return Err(Error::unsupported(
+                "writing the time datatype class (libhdf5 does not support it either)",
+            ))
+        }
+        Datatype::Bitfield { size, order } => {
+            encode_header(
+                b,
+                version,
+                4,
+                [u8::from(*order == ByteOrder::Big), 0, 0],
+                *size,
+            );
+            b.extend_from_slice(&0u16.to_le_bytes());
+            b.extend_from_slice(&precision(*size)?.to_le_bytes());
+        }
+        Datatype::Opaque { size, tag } => {
+            // The tag padded with NULs to a multiple of 8 (not necessarily
+            // NUL-terminated), its padded length in the bit field.
+            let padded = tag.len().div_ceil(8) * 8;
+            let len = u8::try_from(padded)
+                .ok()
+                .filter(|_| !tag.as_bytes().contains(&0))
+                .ok_or_else(|| {
+                    Error::invalid(format!(
+                        "opaque tag {tag:?}: at most 255 bytes (padded), no NUL"
+                    ))
+                })?;
+            encode_header(b, version, 5, [len, 0, 0], *size);
+            let start = b.len();
+            b.extend_from_slice(tag.as_bytes());
+            b.resize(start + padded, 0);
+        }
+        Datatype::Compound { size, members } => {
+            let n = u16::try_from(members.len()).map_err(|_| {
+                Error::invalid(format!(
+                    "compound of {} members (at most 65535)",
+                    members.len()
+                ))
+            })?;
+            let [lo, hi] = n.to_le_bytes();
+            encode_header(b, version, 6, [lo, hi, 0], *size);
+            for m in members {
+                if m.name.as_bytes().contains(&0) || m.name.is_empty() {
+                    return Err(Error::invalid(format!(
+                        "compound member name {:?}: empty or containing a NUL",
+                        m.name
+                    )));
+                }
+                if u64::from(m.offset) + u64::from(m.dtype.size()) > u64::from(*size) {
+                    return Err(Error::invalid(format!(
+                        "compound member {:?} ends past the {size}-byte record",
+                        m.name
+                    )));
+                }
+                let start = b.len();
+                b.extend_from_slice(m.name.as_bytes());
+                b.push(0);
+                if version < 3 {
+                    let used = b.len() - start;
+                    b.resize(start + used.div_ceil(8) * 8, 0);
+                    b.extend_from_slice(&m.offset.to_le_bytes());
+                } else {
+                    let width = match *size {
+                        0..=0xff => 1,
+                        0x100..=0xffff => 2,
+                        0x1_0000..=0xff_ffff => 3,
+                        _ => 4,
+                    };
+                    b.extend_from_slice(&m.offset.to_le_bytes()[..width]);
+                }
+                if version == 1 {
+                    if matches!(m.dtype, Datatype::Array { .. }) {
+                        return Err(Error::invalid(
+                            "an array member needs a version 2 or later compound datatype",
+                        ));
+                    }
+                    // Dimensionality 0, reserved, permutation, reserved,
+                    // four dimension sizes.
+                    b.extend_from_slice(&[0u8; 28]);
+                }
+                encode_into(&m.dtype, m.dtype.min_version(), b)?;
+            }
+        }
+        Datatype::Reference { size, kind } => {
+            let bits = match kind {
+                ReferenceKind::Object => 0,
+                ReferenceKind::DatasetRegion => 1,
+                ReferenceKind::Revised(_) => {
+                    return Err(Error::unsupported(format!(
+                        "writing {} references (object references are written as H5R_OBJECT1)",
+                        kind.name()
+                    )))
+                }
+            };
+            encode_header(b, version, 7, [bits, 0, 0], *size);
+        }
+        Datatype::VarSequence { size, base } => {
+            encode_header(b, version, 9, [0, 0, 0], *size);
+            encode_into(base, base.min_version(), b)?;
+        }
+        Datatype::Array { size, dims, base } => {
+            if version < 2 {
+                return Err(Error::invalid(
+                    "the array datatype needs datatype message version 2 or later",
+                ));
+            }
+            let rank = u8::try_from(dims.len())
+                .map_err(|_| Error::invalid(format!("array of {} dimensions", dims.len())))?;
+            encode_header(b, version, 10, [0, 0, 0], *size);
+            b.push(rank);
+            if version < 3 {
+                b.extend_from_slice(&[0; 3]);
+            }
+            for d in dims {
+                b.extend_from_slice(&d.to_le_bytes());
+            }
+            if version < 3 {
+                for k in 0..u32::from(rank) {
+                    b.extend_from_slice(&k.to_le_bytes());
+                }
+            }
+            encode_into(base, base.min_version(), b)?;
+        }
+        Datatype::Complex { size, base } => {
+            if version < 5 {
+                return Err(Error::invalid(
+                    "the complex datatype class needs datatype message version 5 (HDF5 2.0)",
+                ));
+            }
+            encode_header(b, version, 11, [1, 0, 0], *size);
+            encode_into(base, 1, b)?;
         }
     }
     Ok(())

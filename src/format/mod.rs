@@ -14,6 +14,7 @@ pub mod global_heap;
 pub mod local_heap;
 pub mod message;
 pub mod object_header;
+pub mod selection;
 pub mod superblock;
 pub mod symbol_table;
 pub mod types;

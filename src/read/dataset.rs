@@ -3,14 +3,14 @@
 use std::borrow::Cow;
 use std::sync::OnceLock;
 
-use super::decode::{decode_values, int_value, to_native};
+use super::decode::{int_value, to_native};
 use super::hyperslab::{copy_intersection, element_count, Block};
-use super::{ByteOrder, Dataset, Dtype, File, FilterInfo, H5Type, LayoutKind, Values};
+use super::{ByteOrder, Dataset, Dtype, Field, File, FilterInfo, H5Type, LayoutKind, Values};
 use crate::error::{Error, Result};
 use crate::filters::{self, FilterSpec};
 use crate::format::chunk_index::{self, ChunkGeometry, ChunkIndexKind, ChunkRecord};
 use crate::format::message::dataspace::{Dataspace, DataspaceKind};
-use crate::format::message::datatype::Datatype;
+use crate::format::message::datatype::{Datatype, ReferenceKind};
 use crate::format::message::fill_value::FillValue;
 use crate::format::message::filter_pipeline;
 use crate::format::message::layout::Layout;
@@ -151,10 +151,89 @@ pub(crate) fn dtype_from(dt: &Datatype) -> Dtype {
                 size: dt.size() as usize,
             },
         },
+        Datatype::Compound { size, members } => {
+            let fields: Vec<Field> = members
+                .iter()
+                .map(|m| Field {
+                    name: m.name.clone(),
+                    offset: m.offset as usize,
+                    dtype: dtype_from(&m.dtype),
+                })
+                .collect();
+            h5py_complex(*size, &fields).unwrap_or(Dtype::Compound {
+                size: *size as usize,
+                fields,
+            })
+        }
+        Datatype::Array { dims, base, .. } => Dtype::Array {
+            dims: dims.iter().map(|&d| u64::from(d)).collect(),
+            base: Box::new(dtype_from(base)),
+        },
+        Datatype::VarSequence { size: 16, base } => Dtype::VarSequence {
+            base: Box::new(dtype_from(base)),
+        },
+        Datatype::Opaque { size, tag } => Dtype::Opaque {
+            size: *size as usize,
+            tag: tag.clone(),
+        },
+        Datatype::Bitfield { size, order } if matches!(size, 1 | 2 | 4 | 8) => Dtype::Bitfield {
+            size: *size as u8,
+            order: *order,
+        },
+        Datatype::Complex { size, base } => match dtype_from(base) {
+            Dtype::Float { size: half, order }
+                if (half == 4 || half == 8) && *size == 2 * u32::from(half) =>
+            {
+                Dtype::Complex {
+                    size: 2 * half,
+                    order,
+                }
+            }
+            _ => Dtype::Unsupported {
+                class: "complex of an unusual float".to_string(),
+                size: *size as usize,
+            },
+        },
+        Datatype::Reference {
+            size: 8,
+            kind: ReferenceKind::Object,
+        } => Dtype::ObjectRef,
+        Datatype::Reference {
+            size: 12,
+            kind: ReferenceKind::DatasetRegion,
+        } => Dtype::RegionRef,
+        Datatype::Reference { kind, size } => Dtype::Unsupported {
+            class: format!("reference ({}, {size} bytes)", kind.name()),
+            size: *size as usize,
+        },
         other => Dtype::Unsupported {
             class: other.class_name().to_string(),
             size: other.size() as usize,
         },
+    }
+}
+
+/// h5py's complex numbers: a compound of exactly two equal floats `r` and
+/// `i`, packed in that order (numpy's `<c8`/`<c16`).
+fn h5py_complex(size: u32, fields: &[Field]) -> Option<Dtype> {
+    let [r, i] = fields else { return None };
+    match (&r.dtype, &i.dtype) {
+        (Dtype::Float { size: a, order: oa }, Dtype::Float { size: b, order: ob })
+            if r.name == "r"
+                && i.name == "i"
+                && a == b
+                && oa == ob
+                && (*a == 4 || *a == 8)
+                && r.offset == 0
+                && i.offset == usize::from(*a)
+                && size == 2 * u32::from(*a) =>
+        {
+            Some(Dtype::Complex {
+                size: 2 * a,
+                order: *oa,
+            })
+        }
+        _ => None,
     }
 }
 
@@ -475,15 +554,10 @@ impl<'f> Dataset<'f> {
             let start = vec![0u64; dims.len()];
             self.read_raw(&start, &dims)?
         };
-        let view = self.file.view();
-        decode_values(
-            &view,
-            &self.file.limits,
-            &self.info.dtype,
-            &raw,
-            view.abs_u64(self.address),
-        )
-        .map_err(|e| e.context(&self.path))
+        let at = self.file.view().abs_u64(self.address);
+        self.file
+            .decode(&self.info.dtype, &raw, at)
+            .map_err(|e| e.context(&self.path))
     }
 
     pub(super) fn check_type<T: H5Type>(&self) -> Result<()> {

@@ -9,7 +9,7 @@ use crate::format::{Address, Cursor, FileView};
 use crate::limits::Limits;
 
 /// Reads a `size`-byte integer in `order` as u64 (zero-extended).
-fn uint_of(bytes: &[u8], order: ByteOrder) -> u64 {
+pub(crate) fn uint_of(bytes: &[u8], order: ByteOrder) -> u64 {
     let mut w = [0u8; 8];
     match order {
         ByteOrder::Little => w[..bytes.len()].copy_from_slice(bytes),
@@ -110,6 +110,28 @@ impl<'a, 'v> VlenResolver<'a, 'v> {
         // The stored length counts bytes for strings; never trust it past the object.
         Ok(&obj[..obj.len().min(len as usize)])
     }
+
+    /// A vlen sequence element: its element count and the whole heap object
+    /// (empty for a null or empty sequence).
+    pub(crate) fn sequence(&mut self, element: &[u8], at: u64) -> Result<(u32, &'a [u8])> {
+        let mut c = Cursor::new(element, at, self.view.sizes);
+        let count = c.u32("variable-length sequence length")?;
+        let collection = c.address("global heap collection address")?;
+        let index = c.u32("global heap object index")?;
+        if count == 0 || collection.is_undefined() || collection.0 == 0 {
+            return Ok((0, &[]));
+        }
+        Ok((count, self.object(collection, index)?))
+    }
+
+    /// Object `index` of the global heap collection at `collection`.
+    pub(crate) fn object(&mut self, collection: Address, index: u32) -> Result<&'a [u8]> {
+        if !self.collections.contains_key(&collection) {
+            let coll = GlobalHeapCollection::parse(self.view, collection, self.limits)?;
+            self.collections.insert(collection, coll);
+        }
+        self.collections[&collection].object(index)
+    }
 }
 
 /// Variable-length data decoded by one read may reach this many times the
@@ -165,7 +187,10 @@ pub(crate) fn decode_values(
             signed: false,
             order,
             ..
-        } => Values::UInt(chunks.map(|b| uint_of(b, *order)).collect()),
+        }
+        | Dtype::Bitfield { order, .. } => {
+            Values::UInt(chunks.map(|b| uint_of(b, *order)).collect())
+        }
         Dtype::Float { size, order } => {
             let order = *order;
             Values::Float(match size {
@@ -212,6 +237,14 @@ pub(crate) fn decode_values(
         }
         Dtype::Unsupported { class, .. } => {
             return Err(Error::unsupported(format!("datatype class {class}")))
+        }
+        // Structured types decode through `File::decode` (structured.rs),
+        // which can resolve references.
+        other => {
+            return Err(Error::unsupported(format!(
+                "{} values without their file",
+                other.numpy_str()
+            )))
         }
     })
 }

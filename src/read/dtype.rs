@@ -49,9 +49,55 @@ pub enum Dtype {
         /// Character set.
         charset: CharSet,
     },
-    /// A class this crate does not read (compound, array, opaque, reference,
-    /// variable-length sequence, bitfield, time, unusual float layouts).
-    /// Reading values of it gives [`Error::Unsupported`](crate::Error::Unsupported).
+    /// A record of named fields at byte offsets (numpy's structured dtype).
+    Compound {
+        /// Size of one record in bytes, padding included.
+        size: usize,
+        /// The fields, in the order the datatype lists them.
+        fields: Vec<Field>,
+    },
+    /// A fixed-size array of `base` in every element (numpy's subarray
+    /// dtype, `('pos', '<f4', (3,))`).
+    Array {
+        /// The element's shape.
+        dims: Vec<u64>,
+        /// The type of each entry.
+        base: Box<Dtype>,
+    },
+    /// A variable-length sequence of `base` (`h5py.vlen_dtype`).
+    VarSequence {
+        /// The type of each entry.
+        base: Box<Dtype>,
+    },
+    /// Opaque bytes with a tag (numpy's `|V<n>`).
+    Opaque {
+        /// Size in bytes.
+        size: usize,
+        /// The tag.
+        tag: String,
+    },
+    /// A bitfield, read as an unsigned integer.
+    Bitfield {
+        /// Size in bytes.
+        size: u8,
+        /// Byte order.
+        order: ByteOrder,
+    },
+    /// A complex number: HDF5 2.0's complex class, or h5py's compound of two
+    /// equal floats `r` and `i`.
+    Complex {
+        /// Size in bytes (8 or 16).
+        size: u8,
+        /// Byte order of both parts.
+        order: ByteOrder,
+    },
+    /// An object reference (`h5py.ref_dtype`): an object header address.
+    ObjectRef,
+    /// A dataset region reference (`h5py.regionref_dtype`).
+    RegionRef,
+    /// A class this crate does not read (time, the HDF5 1.12+ revised
+    /// references, unusual float layouts), named. Reading values of it
+    /// gives [`Error::Unsupported`](crate::Error::Unsupported).
     Unsupported {
         /// The class, named (e.g. `compound`).
         class: String,
@@ -94,7 +140,29 @@ impl Dtype {
             Dtype::Bool => "|b1".to_string(),
             Dtype::FixedString { size, .. } => format!("|S{size}"),
             Dtype::VarString { .. } => "vlen-str".to_string(),
+            Dtype::Compound { .. } => "compound".to_string(),
+            Dtype::Array { base, .. } => base.numpy_str(),
+            Dtype::VarSequence { base } => format!("vlen-{}", base.numpy_str()),
+            Dtype::Opaque { size, .. } => format!("|V{size}"),
+            Dtype::Bitfield { size, order } => format!("{}u{}", order_char(*size, *order), size),
+            Dtype::Complex { size, order } => format!("{}c{}", order_char(*size, *order), size),
+            Dtype::ObjectRef => "ref".to_string(),
+            Dtype::RegionRef => "regionref".to_string(),
             Dtype::Unsupported { class, .. } => format!("unsupported-{class}"),
+        }
+    }
+
+    /// Whether reading this type needs anything besides the element bytes
+    /// (the global heap for vlen data, the file's objects for references).
+    pub fn needs_file(&self) -> bool {
+        match self {
+            Dtype::VarString { .. }
+            | Dtype::VarSequence { .. }
+            | Dtype::ObjectRef
+            | Dtype::RegionRef => true,
+            Dtype::Compound { fields, .. } => fields.iter().any(|f| f.dtype.needs_file()),
+            Dtype::Array { base, .. } => base.needs_file(),
+            _ => false,
         }
     }
 
@@ -107,8 +175,27 @@ impl Dtype {
             }
             Dtype::Bool => 1,
             Dtype::FixedString { size, .. } => *size,
-            Dtype::VarString { .. } => 16,
+            Dtype::VarString { .. } | Dtype::VarSequence { .. } => 16,
+            Dtype::Compound { size, .. } | Dtype::Opaque { size, .. } => *size,
+            Dtype::Array { dims, base } => dims
+                .iter()
+                .try_fold(base.size(), |n, &d| n.checked_mul(usize::try_from(d).ok()?))
+                .unwrap_or(usize::MAX),
+            Dtype::Bitfield { size, .. } | Dtype::Complex { size, .. } => usize::from(*size),
+            Dtype::ObjectRef => 8,
+            Dtype::RegionRef => 12,
             Dtype::Unsupported { size, .. } => *size,
         }
     }
+}
+
+/// One field of a [`Dtype::Compound`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Field {
+    /// The field's name.
+    pub name: String,
+    /// Its byte offset inside the record.
+    pub offset: usize,
+    /// Its type.
+    pub dtype: Dtype,
 }

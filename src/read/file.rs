@@ -62,6 +62,7 @@ impl File {
             path,
             superblock,
             externals: Mutex::new(Vec::new()),
+            object_paths: std::sync::OnceLock::new(),
         })
     }
 

@@ -288,14 +288,8 @@ impl<'f> Attribute<'f> {
                 ),
             ));
         }
-        let view = self.file.view();
-        super::decode::decode_values(
-            &view,
-            &self.file.limits,
-            &self.dtype,
-            &self.raw[..need as usize],
-            self.at,
-        )
-        .map_err(|e| e.context(&format!("attribute {:?}", self.name)))
+        self.file
+            .decode(&self.dtype, &self.raw[..need as usize], self.at)
+            .map_err(|e| e.context(&format!("attribute {:?}", self.name)))
     }
 }

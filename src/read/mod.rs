@@ -7,13 +7,14 @@ mod file;
 pub(crate) mod group;
 pub(crate) mod hyperslab;
 mod runs;
+mod structured;
 mod values;
 
 pub use crate::format::types::{Link, LinkTarget};
-pub use dtype::{ByteOrder, CharSet, Dtype, StringPadding};
+pub use dtype::{ByteOrder, CharSet, Dtype, Field, StringPadding};
 pub(crate) use file::join_path;
 pub(crate) use group::links_at;
-pub use values::Values;
+pub use values::{ObjectRef, RegionRef, Selection, Value, Values};
 
 use std::borrow::Cow;
 use std::sync::{Arc, Mutex};
@@ -38,6 +39,9 @@ pub struct File {
     /// Files opened to resolve external links; boxed so their addresses stay
     /// put while the vector grows, and never removed before `self` drops.
     externals: Mutex<Vec<(std::path::PathBuf, Box<File>)>>,
+    /// Object header address → first hard-link path, built on the first
+    /// object reference resolved.
+    object_paths: std::sync::OnceLock<std::collections::HashMap<u64, String>>,
 }
 
 impl std::fmt::Debug for File {

@@ -1,7 +1,7 @@
 //! Turning user-facing types and values into stored bytes.
 
 use crate::error::{Error, Result};
-use crate::format::message::datatype::Datatype;
+use crate::format::message::datatype::{CompoundMember, Datatype, ReferenceKind};
 use crate::format::Address;
 use crate::read::{ByteOrder, Dtype, StringPadding, Values};
 
@@ -76,6 +76,80 @@ pub(crate) fn datatype_for(dtype: &Dtype) -> Result<Datatype> {
             padding: StringPadding::NullTerminated,
             charset: *charset,
             size: 16,
+        },
+        Dtype::Compound { size, fields } => Datatype::Compound {
+            size: u32::try_from(*size).map_err(|_| Error::invalid("compound too large"))?,
+            members: fields
+                .iter()
+                .map(|f| {
+                    Ok(CompoundMember {
+                        name: f.name.clone(),
+                        offset: u32::try_from(f.offset)
+                            .map_err(|_| Error::invalid("compound field offset too large"))?,
+                        dtype: datatype_for(&f.dtype)?,
+                    })
+                })
+                .collect::<Result<_>>()?,
+        },
+        Dtype::Array { dims, base } => {
+            let base = datatype_for(base)?;
+            let dims = dims
+                .iter()
+                .map(|&d| u32::try_from(d).map_err(|_| Error::invalid("array dimension too large")))
+                .collect::<Result<Vec<u32>>>()?;
+            let size = dims
+                .iter()
+                .try_fold(base.size(), |n, &d| n.checked_mul(d))
+                .ok_or_else(|| Error::invalid("array datatype too large"))?;
+            Datatype::Array {
+                size,
+                dims,
+                base: Box::new(base),
+            }
+        }
+        Dtype::VarSequence { base } => Datatype::VarSequence {
+            size: 16,
+            base: Box::new(datatype_for(base)?),
+        },
+        Dtype::Opaque { size, tag } => Datatype::Opaque {
+            size: u32::try_from(*size).map_err(|_| Error::invalid("opaque type too large"))?,
+            tag: tag.clone(),
+        },
+        Dtype::Bitfield { size, order } => Datatype::Bitfield {
+            size: u32::from(*size),
+            order: *order,
+        },
+        // As h5py writes complex numbers: a compound of two floats r and i,
+        // which every libhdf5 reads.
+        Dtype::Complex { size, order } => {
+            let half = size / 2;
+            let part = datatype_for(&Dtype::Float {
+                size: half,
+                order: *order,
+            })?;
+            Datatype::Compound {
+                size: u32::from(*size),
+                members: vec![
+                    CompoundMember {
+                        name: "r".into(),
+                        offset: 0,
+                        dtype: part.clone(),
+                    },
+                    CompoundMember {
+                        name: "i".into(),
+                        offset: u32::from(half),
+                        dtype: part,
+                    },
+                ],
+            }
+        }
+        Dtype::ObjectRef => Datatype::Reference {
+            size: 8,
+            kind: ReferenceKind::Object,
+        },
+        Dtype::RegionRef => Datatype::Reference {
+            size: 12,
+            kind: ReferenceKind::DatasetRegion,
         },
         Dtype::Unsupported { class, .. } => {
             return Err(Error::unsupported(format!(

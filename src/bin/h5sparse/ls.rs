@@ -593,6 +593,42 @@ fn value_texts(dtype: &Dtype, values: &Values) -> Vec<String> {
             .map(|&b| if b { "TRUE" } else { "FALSE" }.to_string())
             .collect(),
         Values::Str(v) => v.iter().map(|s| quote(s)).collect(),
+        Values::Nested(v) => v.iter().map(value_text).collect(),
+    }
+}
+
+/// A structured value as h5ls prints it: records and complex numbers in
+/// braces, arrays and sequences in brackets, references as paths.
+fn value_text(v: &h5sparse::read::Value) -> String {
+    use h5sparse::read::Value;
+    let join = |items: Vec<String>| items.join(", ");
+    match v {
+        Value::Int(x) => x.to_string(),
+        Value::UInt(x) => x.to_string(),
+        Value::Float(x) => format_g(*x, 6),
+        Value::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_string(),
+        Value::Str(s) => quote(s),
+        Value::Bytes(b) => b
+            .iter()
+            .map(|x| format!("{x:02x}"))
+            .collect::<Vec<_>>()
+            .join(":"),
+        Value::Complex(re, im) => format!("{{{}, {}}}", format_g(*re, 6), format_g(*im, 6)),
+        Value::List(items) => format!("[{}]", join(items.iter().map(value_text).collect())),
+        Value::Record(fields) => format!(
+            "{{{}}}",
+            join(fields.iter().map(|(_, x)| value_text(x)).collect())
+        ),
+        Value::ObjectRef(None) | Value::RegionRef(None) => "NULL".to_string(),
+        Value::ObjectRef(Some(r)) => r
+            .path
+            .clone()
+            .unwrap_or_else(|| format!("{:#x}", r.address)),
+        Value::RegionRef(Some(r)) => r
+            .dataset
+            .path
+            .clone()
+            .unwrap_or_else(|| format!("{:#x}", r.dataset.address)),
     }
 }
 

@@ -535,7 +535,8 @@ impl<'f> Dataset<'f> {
             .checked_mul(self.info.elem as u64)
             .ok_or_else(|| Error::invalid("selection size overflows"))?;
         self.file.limits.check_alloc("dataset read", bytes)?;
-        let mut out = crate::buf::zeroed_vec::<T>(n as usize);
+        self.check_storage_fits()?;
+        let mut out = crate::buf::try_zeroed_vec::<T>(n as usize, "dataset read")?;
         self.read_into(start, count, bytemuck::cast_slice_mut(&mut out))?;
         to_native(
             bytemuck::cast_slice_mut(&mut out),
@@ -733,9 +734,59 @@ impl<'f> Dataset<'f> {
             .checked_mul(self.info.elem as u64)
             .ok_or_else(|| Error::invalid("selection size overflows"))?;
         self.file.limits.check_alloc("dataset read", bytes)?;
-        let mut out = vec![0u8; bytes as usize];
+        self.check_storage_fits()?;
+        let mut out = crate::buf::try_zeroed_vec::<u8>(bytes as usize, "dataset read")?;
         self.read_into(start, count, &mut out)?;
         Ok(out)
+    }
+
+    /// Fails unless the dataset's compact or contiguous storage holds all of
+    /// its elements inside the file, so that a read is refused before its
+    /// buffer is allocated (a damaged size must not cost gigabytes first).
+    /// Chunked storage may legitimately declare more than its chunks hold:
+    /// the rest reads as the fill value.
+    pub(crate) fn check_storage_fits(&self) -> Result<()> {
+        let info = &self.info;
+        let view = self.file.view();
+        let total = || {
+            element_count(&info.dims, &self.path)?
+                .checked_mul(info.elem as u64)
+                .ok_or_else(|| Error::invalid("dataset size overflows"))
+        };
+        match &info.storage {
+            Storage::Compact(data) => {
+                let total = total()?;
+                if (data.len() as u64) < total {
+                    return Err(Error::format(
+                        view.abs_u64(self.address),
+                        format!(
+                            "{}: compact data holds {} bytes, the dataset needs {total}",
+                            self.path,
+                            data.len()
+                        ),
+                    ));
+                }
+            }
+            Storage::Contiguous { address, size } if !address.is_undefined() => {
+                let total = total()?;
+                if total == 0 {
+                    return Ok(());
+                }
+                if *size < total {
+                    return Err(Error::format(
+                        view.abs_u64(*address),
+                        format!(
+                            "{}: contiguous storage holds {size} bytes, the dataset needs {total}",
+                            self.path
+                        ),
+                    ));
+                }
+                view.slice(*address, total, "contiguous dataset data")
+                    .map_err(|e| e.context(&self.path))?;
+            }
+            _ => {}
+        }
+        Ok(())
     }
 
     /// Fills `out` (exactly the selection's bytes) from storage.

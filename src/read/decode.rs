@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use super::{ByteOrder, Dtype, StringPadding, Values};
+use crate::buf::{try_string_lossy, try_with_capacity};
 use crate::error::{Error, Result};
 use crate::format::global_heap::GlobalHeapCollection;
 use crate::format::{Address, Cursor, FileView};
@@ -145,6 +146,13 @@ pub(crate) fn decode_values(
         "decoded values",
         ((raw.len() / size) as u64).saturating_mul(per_value as u64),
     )?;
+    let n = raw.len() / size;
+    // Each vector is reserved fallibly, then filled without growing.
+    fn fill<T>(n: usize, items: impl Iterator<Item = T>) -> Result<Vec<T>> {
+        let mut v = try_with_capacity(n, "decoded values")?;
+        v.extend(items);
+        Ok(v)
+    }
     Ok(match dtype {
         Dtype::Int {
             size: _,
@@ -155,7 +163,7 @@ pub(crate) fn decode_values(
             signed: true,
             order,
             ..
-        } => Values::Int(chunks.map(|b| int_value(b, true, *order)).collect()),
+        } => Values::Int(fill(n, chunks.map(|b| int_value(b, true, *order)))?),
         Dtype::Int {
             signed: false,
             order,
@@ -165,28 +173,32 @@ pub(crate) fn decode_values(
             signed: false,
             order,
             ..
-        } => Values::UInt(chunks.map(|b| uint_of(b, *order)).collect()),
+        } => Values::UInt(fill(n, chunks.map(|b| uint_of(b, *order)))?),
         Dtype::Float { size, order } => {
             let order = *order;
             Values::Float(match size {
-                2 => chunks
-                    .map(|b| f16_to_f64(uint_of(b, order) as u16))
-                    .collect(),
-                4 => chunks
-                    .map(|b| f64::from(f32::from_bits(uint_of(b, order) as u32)))
-                    .collect(),
-                _ => chunks.map(|b| f64::from_bits(uint_of(b, order))).collect(),
+                2 => fill(n, chunks.map(|b| f16_to_f64(uint_of(b, order) as u16)))?,
+                4 => fill(
+                    n,
+                    chunks.map(|b| f64::from(f32::from_bits(uint_of(b, order) as u32))),
+                )?,
+                _ => fill(n, chunks.map(|b| f64::from_bits(uint_of(b, order))))?,
             })
         }
-        Dtype::Bool => Values::Bool(chunks.map(|b| b[0] != 0).collect()),
-        Dtype::FixedString { padding, .. } => Values::Str(
-            chunks
-                .map(|b| String::from_utf8_lossy(strip_padding(b, *padding)).into_owned())
-                .collect(),
-        ),
+        Dtype::Bool => Values::Bool(fill(n, chunks.map(|b| b[0] != 0))?),
+        Dtype::FixedString { padding, .. } => {
+            let mut out = try_with_capacity(n, "decoded values")?;
+            for b in chunks {
+                out.push(try_string_lossy(
+                    strip_padding(b, *padding),
+                    "fixed-length string",
+                )?);
+            }
+            Values::Str(out)
+        }
         Dtype::VarString { .. } => {
             let mut resolver = VlenResolver::new(view, limits);
-            let mut out = Vec::with_capacity(raw.len() / size);
+            let mut out = try_with_capacity(n, "decoded values")?;
             // Many references may name one large heap object: bound the
             // total, by `max_alloc` and by a multiple of the file size (a
             // file whose strings are all distinct needs less than its size).
@@ -206,7 +218,7 @@ pub(crate) fn decode_values(
                         limit: file_bound,
                     });
                 }
-                out.push(String::from_utf8_lossy(s).into_owned());
+                out.push(try_string_lossy(s, "variable-length string")?);
             }
             Values::Str(out)
         }

@@ -58,7 +58,8 @@ impl<'f> Dataset<'f> {
             out.clear();
             out.resize(total as usize, T::zeroed());
         } else {
-            *out = crate::buf::zeroed_vec::<T>(total as usize);
+            self.check_storage_fits()?;
+            *out = crate::buf::try_zeroed_vec::<T>(total as usize, "dataset read")?;
         }
         {
             let bytes: &mut [u8] = bytemuck::cast_slice_mut(out.as_mut_slice());

@@ -72,13 +72,6 @@ pub(crate) fn try_reserve<T>(v: &mut Vec<T>, additional: usize, what: &'static s
         .map_err(|_| out_of_memory::<T>(what, v.len().saturating_add(additional)))
 }
 
-/// `n` copies of `value`, or [`Error::OutOfMemory`].
-pub(crate) fn try_vec_of<T: Clone>(value: T, n: usize, what: &'static str) -> Result<Vec<T>> {
-    let mut v = try_with_capacity(n, what)?;
-    v.resize(n, value);
-    Ok(v)
-}
-
 /// `bytes` as a `String` (invalid UTF-8 replaced, as
 /// [`String::from_utf8_lossy`]), allocated fallibly.
 pub(crate) fn try_string_lossy(bytes: &[u8], what: &'static str) -> Result<String> {
@@ -135,6 +128,5 @@ mod tests {
         );
         let e = super::try_with_capacity::<u64>(usize::MAX / 16, "table").unwrap_err();
         assert!(e.to_string().contains("table"), "{e}");
-        assert!(super::try_vec_of(7u8, usize::MAX / 2, "fill").is_err());
     }
 }

@@ -4,6 +4,7 @@ use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use super::decode::{decode_values, int_value, to_native};
+use super::blocks::SlabBlocks;
 use super::hyperslab::{copy_intersection, element_count, Block};
 use super::{ByteOrder, Dataset, Dtype, File, FilterInfo, H5Type, LayoutKind, Values};
 use crate::error::{Error, Result};
@@ -469,18 +470,67 @@ impl<'f> Dataset<'f> {
     /// Every element, decoded generically (empty for a null dataspace).
     pub fn values(&self) -> Result<Values> {
         let dims = self.info.dims.clone();
-        let raw = if self.info.kind == DataspaceKind::Null {
-            Vec::new()
-        } else {
-            let start = vec![0u64; dims.len()];
-            self.read_raw(&start, &dims)?
-        };
+        if self.info.kind == DataspaceKind::Null {
+            return self.decode_raw(&[]);
+        }
+        self.values_slab(&vec![0u64; dims.len()], &dims)
+    }
+
+    /// The elements of the hyperslab `start`/`count` (C order), decoded
+    /// generically.
+    ///
+    /// ```no_run
+    /// let f = h5sparse::File::open("data.h5")?;
+    /// let corner = f.dataset("/matrix")?.values_slab(&[0, 0], &[2, 2])?;
+    /// assert_eq!(corner.len(), 4);
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
+    pub fn values_slab(&self, start: &[u64], count: &[u64]) -> Result<Values> {
+        let raw = self.read_raw(start, count)?;
+        self.decode_raw(&raw)
+    }
+
+    /// Every element in C order, as consecutive blocks of at most
+    /// `max_elements` values each (empty for a null dataspace), so that a
+    /// dataset of any size can be printed or scanned in bounded memory.
+    /// Each block is one hyperslab read; an error ends the iteration.
+    ///
+    /// ```no_run
+    /// let f = h5sparse::File::open("data.h5")?;
+    /// let mut n = 0;
+    /// for block in f.dataset("/X/data")?.values_in_blocks(1 << 16) {
+    ///     n += block?.len();
+    /// }
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
+    pub fn values_in_blocks(
+        &self,
+        max_elements: u64,
+    ) -> impl Iterator<Item = Result<Values>> + '_ {
+        let mut plan = SlabBlocks::new(&self.info.dims, max_elements);
+        if self.info.kind == DataspaceKind::Null {
+            plan.done = true;
+        }
+        let mut failed = false;
+        std::iter::from_fn(move || {
+            if failed {
+                return None;
+            }
+            let (start, count) = plan.next()?;
+            let v = self.values_slab(&start, &count);
+            failed = v.is_err();
+            Some(v)
+        })
+    }
+
+    /// Decodes raw element bytes of this dataset into [`Values`].
+    fn decode_raw(&self, raw: &[u8]) -> Result<Values> {
         let view = self.file.view();
         decode_values(
             &view,
             &self.file.limits,
             &self.info.dtype,
-            &raw,
+            raw,
             view.abs_u64(self.address),
         )
         .map_err(|e| e.context(&self.path))
@@ -876,3 +926,4 @@ impl<'f> Dataset<'f> {
         Ok(())
     }
 }
+

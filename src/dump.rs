@@ -295,9 +295,12 @@ impl<'f> Dump<'f, '_, '_> {
                     self.w.key(path);
                     let (start, flushed) = (self.w.out.len(), self.w.flushed);
                     write_dataset(self.w, &dataset, self.streaming);
-                    let len = self.w.out.len() - start;
-                    if self.w.flushed == flushed && len <= DATASET_CACHE_MAX_LEN {
-                        let json: Rc<str> = self.w.out[start..].into();
+                    let kept = (self.w.flushed == flushed)
+                        .then(|| self.w.out.get(start..))
+                        .flatten()
+                        .filter(|json| json.len() <= DATASET_CACHE_MAX_LEN);
+                    if let Some(json) = kept {
+                        let json: Rc<str> = json.into();
                         self.datasets.insert(address, json);
                     }
                 }
@@ -960,6 +963,34 @@ mod tests {
             n += 1;
         }
         assert!(n > 10);
+    }
+
+    /// A dataset past the streaming threshold, written through a sink that
+    /// drains mid-dataset, gives the text of a whole read.
+    #[test]
+    fn a_large_dataset_streams_through_the_sink_as_a_whole_read_prints() {
+        use crate::io::sink::MemSink;
+        use crate::write::{DatasetOptions, Writer};
+        let mut w = Writer::create_in(MemSink::new()).unwrap();
+        let a: Vec<f32> = (0..1_100_000).map(|i| i as f32 / 7.0).collect();
+        w.create_dataset("/a", &[1100, 1000], &a, &DatasetOptions::default())
+            .unwrap();
+        let c: Vec<i64> = (0..20_000).collect();
+        let gzip = DatasetOptions::default().chunks(&[4096]).gzip(1);
+        w.create_dataset("/c", &[20_000], &c, &gzip).unwrap();
+        let file = File::from_bytes(w.close().unwrap().into_bytes()).unwrap();
+        let mut whole = JsonWriter::default();
+        let never = Streaming {
+            above: u64::MAX,
+            block: 1,
+        };
+        write_document(&file, &mut whole, never);
+        let whole = whole.finish();
+        assert!(whole.len() > 4 * FLUSH_AT);
+        let mut sink = Vec::new();
+        write_json(&file, &mut sink).unwrap();
+        assert!(String::from_utf8(sink).unwrap() == whole);
+        assert!(dump_json(&file) == whole);
     }
 
     #[test]

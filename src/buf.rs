@@ -123,7 +123,13 @@ mod tests {
         // More than any address space: the allocator refuses it.
         let e = super::try_zeroed_vec::<u8>(usize::MAX / 2, "huge read").unwrap_err();
         assert!(
-            matches!(e, crate::Error::OutOfMemory { what: "huge read", .. }),
+            matches!(
+                e,
+                crate::Error::OutOfMemory {
+                    what: "huge read",
+                    ..
+                }
+            ),
             "{e}"
         );
         let e = super::try_with_capacity::<u64>(usize::MAX / 16, "table").unwrap_err();

@@ -101,7 +101,7 @@ fn write_document(file: &File, w: &mut JsonWriter<'_>, streaming: Streaming) {
     let sparse = std::mem::take(&mut dump.sparse);
     for (path, info) in &sparse {
         dump.w.key(path);
-        write_sparse(&mut dump.w, info);
+        write_sparse(dump.w, info);
     }
     dump.w.end_object();
     if dump.budget_exhausted {
@@ -542,7 +542,7 @@ impl Nesting {
             .spans
             .iter()
             .rev()
-            .take_while(|&&s| self.written % s == 0)
+            .take_while(|&&s| self.written.is_multiple_of(s))
             .count();
         for _ in 0..completed {
             w.end_array();

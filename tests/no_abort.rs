@@ -84,10 +84,8 @@ fn objects(bytes: &[u8]) -> Vec<(Address, bool)> {
         for link in g.links().unwrap_or_default() {
             match g.follow(&link) {
                 Ok(Node::Group(c)) => stack.push(c),
-                Ok(Node::Dataset(d)) => {
-                    if seen.insert(d.address()) {
-                        out.push((d.address(), true));
-                    }
+                Ok(Node::Dataset(d)) if seen.insert(d.address()) => {
+                    out.push((d.address(), true));
                 }
                 _ => {}
             }
@@ -181,7 +179,10 @@ fn cases(name: &str, original: &[u8]) -> Vec<Case> {
         bytes[p] = value;
         reseal(&mut bytes, msgs[i].seal);
         out.push(Case {
-            what: format!("{name}: message {:#x} byte {p:#x} = {value:#x}", msgs[i].kind),
+            what: format!(
+                "{name}: message {:#x} byte {p:#x} = {value:#x}",
+                msgs[i].kind
+            ),
             bytes,
         });
     }
@@ -194,8 +195,7 @@ fn cases(name: &str, original: &[u8]) -> Vec<Case> {
         .filter(|m| m.kind == kind::DATASPACE && m.dataset)
     {
         let Some(sizes) = sizes else { break };
-        let Ok(space) = Dataspace::parse(&original[m.at..m.at + m.len], m.at as u64, sizes)
-        else {
+        let Ok(space) = Dataspace::parse(&original[m.at..m.at + m.len], m.at as u64, sizes) else {
             continue;
         };
         let mut want = Vec::new();

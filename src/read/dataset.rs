@@ -3,8 +3,8 @@
 use std::borrow::Cow;
 use std::sync::OnceLock;
 
-use super::decode::{decode_values, int_value, to_native};
 use super::blocks::SlabBlocks;
+use super::decode::{decode_values, int_value, to_native};
 use super::hyperslab::{copy_intersection, element_count, Block};
 use super::{ByteOrder, Dataset, Dtype, File, FilterInfo, H5Type, LayoutKind, Values};
 use crate::error::{Error, Result};
@@ -503,10 +503,7 @@ impl<'f> Dataset<'f> {
     /// }
     /// # Ok::<(), h5sparse::Error>(())
     /// ```
-    pub fn values_in_blocks(
-        &self,
-        max_elements: u64,
-    ) -> impl Iterator<Item = Result<Values>> + '_ {
+    pub fn values_in_blocks(&self, max_elements: u64) -> impl Iterator<Item = Result<Values>> + '_ {
         let mut plan = SlabBlocks::new(&self.info.dims, max_elements);
         if self.info.kind == DataspaceKind::Null {
             plan.done = true;
@@ -926,4 +923,3 @@ impl<'f> Dataset<'f> {
         Ok(())
     }
 }
-

@@ -54,11 +54,11 @@ impl<'f> Dataset<'f> {
         self.file
             .limits
             .check_alloc("dataset read", total.saturating_mul(elem as u64))?;
+        self.check_storage_fits()?;
         if out.capacity() >= total as usize {
             out.clear();
             out.resize(total as usize, T::zeroed());
         } else {
-            self.check_storage_fits()?;
             *out = crate::buf::try_zeroed_vec::<T>(total as usize, "dataset read")?;
         }
         {

@@ -4,7 +4,7 @@ use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use super::blocks::SlabBlocks;
-use super::decode::{decode_values, int_value, to_native};
+use super::decode::{decode_values, decoded_len, int_value, to_native};
 use super::hyperslab::{copy_intersection, element_count, Block};
 use super::{ByteOrder, Dataset, Dtype, File, FilterInfo, H5Type, LayoutKind, Values};
 use crate::error::{Error, Result};
@@ -493,7 +493,11 @@ impl<'f> Dataset<'f> {
     /// Every element in C order, as consecutive blocks of at most
     /// `max_elements` values each (empty for a null dataspace), so that a
     /// dataset of any size can be printed or scanned in bounded memory.
-    /// Each block is one hyperslab read; an error ends the iteration.
+    /// Each block is one hyperslab read; an error ends the iteration. What
+    /// [`Dataset::values`] would refuse for its size (the [`Limits`] on the
+    /// whole read and the decoded values) is refused as the first item.
+    ///
+    /// [`Limits`]: crate::Limits
     ///
     /// ```no_run
     /// let f = h5sparse::File::open("data.h5")?;
@@ -508,8 +512,19 @@ impl<'f> Dataset<'f> {
         if self.info.kind == DataspaceKind::Null {
             plan.done = true;
         }
+        // What a whole read refuses is refused first: the limits bound the
+        // work of a scan as well as its memory.
+        let mut refused = if plan.done {
+            None
+        } else {
+            self.check_values_budget().err()
+        };
         let mut failed = false;
         std::iter::from_fn(move || {
+            if let Some(e) = refused.take() {
+                failed = true;
+                return Some(Err(e));
+            }
             if failed {
                 return None;
             }
@@ -518,6 +533,22 @@ impl<'f> Dataset<'f> {
             failed = v.is_err();
             Some(v)
         })
+    }
+
+    /// Checks the budgets a whole [`Dataset::values`] would check (the raw
+    /// read and the decoded values against `max_alloc`), so that reading
+    /// block by block refuses what a whole read refuses, with the same
+    /// errors.
+    fn check_values_budget(&self) -> Result<()> {
+        let n = element_count(&self.info.dims, &self.path)?;
+        let bytes = n
+            .checked_mul(self.info.elem as u64)
+            .ok_or_else(|| Error::invalid("selection size overflows"))?;
+        self.file.limits.check_alloc("dataset read", bytes)?;
+        self.check_storage_fits()?;
+        self.file
+            .limits
+            .check_alloc("decoded values", decoded_len(&self.info.dtype, n))
     }
 
     /// Decodes raw element bytes of this dataset into [`Values`].

@@ -120,6 +120,18 @@ const VLEN_FILE_MULTIPLE: usize = 8;
 /// Floor of the variable-length bound, for small files.
 const VLEN_MIN_BOUND: u64 = 32 << 20;
 
+/// The bytes of `n` decoded values of `dtype`: the decoded vector is one
+/// allocation of a wider element type (a byte becomes an i64 or a String),
+/// checked against the limits as well as the raw bytes.
+pub(crate) fn decoded_len(dtype: &Dtype, n: u64) -> u64 {
+    let per_value = match dtype {
+        Dtype::Bool => 1,
+        Dtype::FixedString { .. } | Dtype::VarString { .. } => std::mem::size_of::<String>(),
+        _ => 8,
+    };
+    n.saturating_mul(per_value as u64)
+}
+
 /// Decodes `count` elements of `dtype` from `raw` (element bytes, C order).
 ///
 /// `at` is an address used in error messages for vlen references.
@@ -135,16 +147,9 @@ pub(crate) fn decode_values(
         return Err(Error::format(at, "datatype has size 0"));
     }
     let chunks = raw.chunks_exact(size);
-    // The decoded vector is one allocation of a wider element type (a byte
-    // becomes an i64 or a String): check it, not just the raw bytes.
-    let per_value = match dtype {
-        Dtype::Bool => 1,
-        Dtype::FixedString { .. } | Dtype::VarString { .. } => std::mem::size_of::<String>(),
-        _ => 8,
-    };
     limits.check_alloc(
         "decoded values",
-        ((raw.len() / size) as u64).saturating_mul(per_value as u64),
+        decoded_len(dtype, (raw.len() / size) as u64),
     )?;
     let n = raw.len() / size;
     // Each vector is reserved fallibly, then filled without growing.

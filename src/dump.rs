@@ -48,8 +48,32 @@ pub const MAX_DUMP_OBJECTS: usize = 1 << 18;
 /// # Ok::<(), h5sparse::Error>(())
 /// ```
 pub fn dump_json(file: &File) -> String {
+    let mut w = JsonWriter::default();
+    write_document(file, &mut w, Streaming::DEFAULT);
+    w.finish()
+}
+
+/// [`dump_json`] written to `out` as it is produced, in bounded memory:
+/// large datasets' values are read and written block by block rather than
+/// materialised whole. The text is the same as [`dump_json`]'s.
+///
+/// ```no_run
+/// let file = h5sparse::File::open("pbmc.h5ad")?;
+/// let mut out = std::io::stdout().lock();
+/// h5sparse::dump::write_json(&file, &mut out)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn write_json(file: &File, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let mut w = JsonWriter::to_sink(out);
+    write_document(file, &mut w, Streaming::DEFAULT);
+    w.flush()
+}
+
+/// Writes the whole document through `w`.
+fn write_document(file: &File, w: &mut JsonWriter<'_>, streaming: Streaming) {
     let mut dump = Dump {
-        w: JsonWriter::default(),
+        w,
+        streaming,
         sparse: Vec::new(),
         objects: 0,
         budget_exhausted: false,
@@ -78,7 +102,7 @@ pub fn dump_json(file: &File) -> String {
     let sparse = std::mem::take(&mut dump.sparse);
     for (path, info) in &sparse {
         dump.w.key(path);
-        write_sparse(&mut dump.w, info);
+        write_sparse(dump.w, info);
     }
     dump.w.end_object();
     if dump.budget_exhausted {
@@ -97,7 +121,6 @@ pub fn dump_json(file: &File) -> String {
         dump.w.string(&errors.join("; "));
     }
     dump.w.end_object();
-    dump.w.finish()
 }
 
 /// A group's OBJ as JSON text, its members and what [`sparse::detect`]
@@ -113,8 +136,9 @@ struct GroupSummary {
 const DATASET_CACHE_MAX_LEN: usize = 1 << 16;
 
 /// State of one dump walk.
-struct Dump<'f> {
-    w: JsonWriter,
+struct Dump<'f, 'w, 's> {
+    w: &'w mut JsonWriter<'s>,
+    streaming: Streaming,
     sparse: Vec<(String, SparseInfo)>,
     objects: usize,
     budget_exhausted: bool,
@@ -124,7 +148,7 @@ struct Dump<'f> {
     datasets: HashMap<Address, Rc<str>>,
 }
 
-impl<'f> Dump<'f> {
+impl<'f> Dump<'f, '_, '_> {
     /// Counts one more listed path; false once the budget is spent.
     fn admit(&mut self) -> bool {
         if self.objects >= MAX_DUMP_OBJECTS {
@@ -266,12 +290,18 @@ impl<'f> Dump<'f> {
             }
             Ok(Node::Dataset(dataset)) => {
                 if self.admit() {
-                    let mut w = JsonWriter::default();
-                    write_dataset(&mut w, &dataset);
-                    let json: Rc<str> = w.finish().into();
+                    // Written straight to the output (a large dataset is
+                    // streamed); kept for repeated visits when it stayed in
+                    // the buffer and is small.
                     self.w.key(path);
-                    self.w.raw(&json);
-                    if json.len() <= DATASET_CACHE_MAX_LEN {
+                    let (start, flushed) = (self.w.out.len(), self.w.flushed);
+                    write_dataset(self.w, &dataset, self.streaming);
+                    let kept = (self.w.flushed == flushed)
+                        .then(|| self.w.out.get(start..))
+                        .flatten()
+                        .filter(|json| json.len() <= DATASET_CACHE_MAX_LEN);
+                    if let Some(json) = kept {
+                        let json: Rc<str> = json.into();
                         self.datasets.insert(address, json);
                     }
                 }
@@ -310,7 +340,7 @@ fn join(parent: &str, name: &str) -> String {
 }
 
 /// Writes a group's OBJ; returns its members when they could be read.
-fn write_group(w: &mut JsonWriter, group: &Group<'_>) -> Option<Vec<Link>> {
+fn write_group(w: &mut JsonWriter<'_>, group: &Group<'_>) -> Option<Vec<Link>> {
     w.begin_object();
     w.key("kind");
     w.string("group");
@@ -341,7 +371,7 @@ fn write_group(w: &mut JsonWriter, group: &Group<'_>) -> Option<Vec<Link>> {
 }
 
 /// Writes a dataset's OBJ.
-fn write_dataset(w: &mut JsonWriter, dataset: &Dataset<'_>) {
+fn write_dataset(w: &mut JsonWriter<'_>, dataset: &Dataset<'_>, streaming: Streaming) {
     w.begin_object();
     w.key("kind");
     w.string("dataset");
@@ -386,6 +416,9 @@ fn write_dataset(w: &mut JsonWriter, dataset: &Dataset<'_>) {
             w.key("values");
             w.null();
         }
+        Some(shape) if raw_len(dataset, shape) > streaming.above => {
+            stream_values(w, dataset, shape, streaming.block);
+        }
         Some(shape) => match dataset.values() {
             Ok(values) => write_values(w, "values", shape, &values),
             Err(e) => {
@@ -403,8 +436,137 @@ fn write_dataset(w: &mut JsonWriter, dataset: &Dataset<'_>) {
     w.end_object();
 }
 
+/// Which datasets' values are read and written block by block
+/// ([`stream_values`]) rather than whole.
+#[derive(Clone, Copy)]
+struct Streaming {
+    /// Datasets whose raw values are larger than this many bytes.
+    above: u64,
+    /// Elements per block.
+    block: u64,
+}
+
+impl Streaming {
+    const DEFAULT: Streaming = Streaming {
+        above: 4 << 20,
+        block: 1 << 18,
+    };
+}
+
+/// The raw size of a dataset's values (saturating).
+fn raw_len(dataset: &Dataset<'_>, shape: &[u64]) -> u64 {
+    shape
+        .iter()
+        .fold(dataset.dtype().size() as u64, |a, &d| a.saturating_mul(d))
+}
+
+/// Writes `"values": [...]` block by block ([`Dataset::values_in_blocks`]),
+/// nested as [`write_values`] does. A block that cannot be read ends the
+/// values: the open lists are closed and an `"error"` follows, naming the
+/// element where reading stopped.
+fn stream_values(w: &mut JsonWriter<'_>, dataset: &Dataset<'_>, shape: &[u64], block: u64) {
+    let mut blocks = dataset.values_in_blocks(block);
+    // The first block is read before anything is written, so a dataset
+    // that cannot be read at all gets the same `"error"` as a small one.
+    let first = match blocks.next() {
+        Some(Ok(values)) => values,
+        Some(Err(e)) => {
+            w.key("error");
+            w.string(&e.to_string());
+            return;
+        }
+        None => Values::Int(Vec::new()),
+    };
+    w.key("values");
+    let mut nest = Nesting::open(w, shape);
+    let mut failure = None;
+    let mut written = 0u64;
+    for values in std::iter::once(Ok(first)).chain(blocks) {
+        match values {
+            Ok(values) => {
+                for i in 0..values.len() {
+                    write_element(w, &values, i);
+                    written += 1;
+                    nest.after_element(w);
+                }
+            }
+            Err(e) => {
+                failure = Some(e);
+                break;
+            }
+        }
+    }
+    nest.close(w);
+    if let Some(e) = failure {
+        w.key("error");
+        w.string(&format!("values stop after element {written}: {e}"));
+    }
+}
+
+/// The brackets of a C-order nested list written one element at a time.
+struct Nesting {
+    /// Elements spanned by one list at each depth, outermost first: the
+    /// product of the dimensions from that depth on.
+    spans: Vec<u64>,
+    /// Elements written.
+    written: u64,
+    /// Lists currently open.
+    open: usize,
+}
+
+impl Nesting {
+    /// Opens the lists before the first element of `shape` (rank at least
+    /// 1, no zero dimension).
+    fn open(w: &mut JsonWriter<'_>, shape: &[u64]) -> Nesting {
+        let mut spans = vec![1u64; shape.len()];
+        let mut span = 1u64;
+        for k in (0..shape.len()).rev() {
+            span = span.saturating_mul(shape[k]);
+            spans[k] = span;
+        }
+        for _ in &spans {
+            w.begin_array();
+        }
+        Nesting {
+            open: spans.len(),
+            spans,
+            written: 0,
+        }
+    }
+
+    /// After one element: closes the lists it completes and, unless it was
+    /// the last, opens as many for the next element.
+    fn after_element(&mut self, w: &mut JsonWriter<'_>) {
+        self.written += 1;
+        let completed = self
+            .spans
+            .iter()
+            .rev()
+            .take_while(|&&s| self.written.is_multiple_of(s))
+            .count();
+        for _ in 0..completed {
+            w.end_array();
+        }
+        self.open -= completed.min(self.open);
+        if self.open > 0 {
+            for _ in 0..completed {
+                w.begin_array();
+            }
+            self.open += completed;
+        }
+    }
+
+    /// Closes the lists still open (all when every element was written).
+    fn close(&mut self, w: &mut JsonWriter<'_>) {
+        for _ in 0..self.open {
+            w.end_array();
+        }
+        self.open = 0;
+    }
+}
+
 /// Writes the filter pipeline as `[{"id":..,"name":..,"cd_values":[..]}]`.
-fn write_filters(w: &mut JsonWriter, filters: &[FilterInfo]) {
+fn write_filters(w: &mut JsonWriter<'_>, filters: &[FilterInfo]) {
     w.begin_array();
     for filter in filters {
         w.begin_object();
@@ -424,7 +586,7 @@ fn write_filters(w: &mut JsonWriter, filters: &[FilterInfo]) {
 }
 
 /// Writes `"attributes": {NAME: {"dtype", "shape", "value" | "error"}}`.
-fn write_attributes(w: &mut JsonWriter, attrs: &crate::Result<Vec<Attribute<'_>>>) {
+fn write_attributes(w: &mut JsonWriter<'_>, attrs: &crate::Result<Vec<Attribute<'_>>>) {
     w.key("attributes");
     w.begin_object();
     if let Ok(attrs) = attrs {
@@ -563,7 +725,7 @@ fn has_type_keys(dtype: &Dtype) -> bool {
 }
 
 /// A list of dimensions, or `null`.
-fn write_shape(w: &mut JsonWriter, shape: Option<&[u64]>) {
+fn write_shape(w: &mut JsonWriter<'_>, shape: Option<&[u64]>) {
     match shape {
         None => w.null(),
         Some(dims) => {
@@ -578,7 +740,7 @@ fn write_shape(w: &mut JsonWriter, shape: Option<&[u64]>) {
 
 /// Writes `key: V` (nested lists in C order, a bare value for a scalar), or
 /// `"error"` when the number of values does not match the shape.
-fn write_values(w: &mut JsonWriter, key: &str, shape: &[u64], values: &Values) {
+fn write_values(w: &mut JsonWriter<'_>, key: &str, shape: &[u64], values: &Values) {
     let expected = shape
         .iter()
         .try_fold(1u64, |acc, &d| acc.checked_mul(d))
@@ -597,7 +759,7 @@ fn write_values(w: &mut JsonWriter, key: &str, shape: &[u64], values: &Values) {
 }
 
 /// Writes the elements for dimensions `shape` starting at element `*next`.
-fn write_nested(w: &mut JsonWriter, shape: &[u64], values: &Values, next: &mut usize) {
+fn write_nested(w: &mut JsonWriter<'_>, shape: &[u64], values: &Values, next: &mut usize) {
     match shape.split_first() {
         None => {
             write_element(w, values, *next);
@@ -614,7 +776,7 @@ fn write_nested(w: &mut JsonWriter, shape: &[u64], values: &Values, next: &mut u
 }
 
 /// Writes element `i` of `values` (the caller checked the length).
-fn write_element(w: &mut JsonWriter, values: &Values, i: usize) {
+fn write_element(w: &mut JsonWriter<'_>, values: &Values, i: usize) {
     match values {
         Values::Int(v) => match v.get(i) {
             Some(&x) => w.int(x),
@@ -747,7 +909,7 @@ fn write_selection(w: &mut JsonWriter, s: &Selection) {
 }
 
 /// Writes a SPARSE entry.
-fn write_sparse(w: &mut JsonWriter, info: &SparseInfo) {
+fn write_sparse(w: &mut JsonWriter<'_>, info: &SparseInfo) {
     w.begin_object();
     w.key("convention");
     w.string(info.convention.as_str());
@@ -766,19 +928,66 @@ fn write_sparse(w: &mut JsonWriter, info: &SparseInfo) {
     w.end_object();
 }
 
-/// A streaming writer of compact JSON that places commas itself.
+/// The buffer of a [`JsonWriter`] with a sink is handed over once it holds
+/// this many bytes.
+const FLUSH_AT: usize = 64 << 10;
+
+/// A streaming writer of compact JSON that places commas itself: into a
+/// string, or through a buffer into an [`std::io::Write`] sink.
 #[derive(Default)]
-pub(crate) struct JsonWriter {
+pub(crate) struct JsonWriter<'s> {
     out: String,
     /// One entry per open array/object: has it an element already?
     open: Vec<bool>,
     /// A key was just written; the next value follows its colon.
     after_key: bool,
+    /// Where the text goes when `out` fills; `None` keeps it all in `out`.
+    sink: Option<&'s mut dyn std::io::Write>,
+    /// Bytes handed to the sink so far.
+    flushed: u64,
+    /// The sink's first error; later output is dropped.
+    error: Option<std::io::Error>,
 }
 
-impl JsonWriter {
+impl<'s> JsonWriter<'s> {
+    /// A writer that hands its text to `sink` as it goes.
+    pub(crate) fn to_sink(sink: &'s mut dyn std::io::Write) -> JsonWriter<'s> {
+        JsonWriter {
+            sink: Some(sink),
+            ..JsonWriter::default()
+        }
+    }
+
+    /// Hands the buffer to the sink if there is one.
+    fn drain(&mut self) {
+        if let Some(sink) = self.sink.as_mut() {
+            if let Err(e) = sink.write_all(self.out.as_bytes()) {
+                self.error = Some(e);
+                self.sink = None;
+            }
+            self.flushed += self.out.len() as u64;
+            self.out.clear();
+        }
+    }
+
+    /// Writes what is buffered to the sink and flushes it; the sink's first
+    /// error, if any.
+    pub(crate) fn flush(mut self) -> std::io::Result<()> {
+        self.drain();
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        match self.sink.as_mut() {
+            Some(sink) => sink.flush(),
+            None => Ok(()),
+        }
+    }
+
     /// The separator before a new element.
     fn separate(&mut self) {
+        if self.out.len() >= FLUSH_AT && self.sink.is_some() {
+            self.drain();
+        }
         if self.after_key {
             self.after_key = false;
             return;
@@ -933,6 +1142,61 @@ mod tests {
         w.end_object();
         let out = w.finish();
         assert!(out.starts_with(r#"{"v":[[0,1,2],[3,4,5]],"s":true,"z":[[],[]],"error":"#));
+    }
+
+    /// Every fixture dumps to the same text when each dataset is streamed
+    /// in blocks of a few elements as when it is read whole.
+    #[test]
+    fn streamed_values_match_whole_reads_on_every_fixture() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let mut n = 0;
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let p = entry.path();
+            if !matches!(p.extension().and_then(|e| e.to_str()), Some("h5" | "h5ad")) {
+                continue;
+            }
+            let file = File::open(&p).unwrap();
+            let whole = dump_json(&file);
+            for block in [1, 3, 64] {
+                let mut w = JsonWriter::default();
+                let streaming = Streaming { above: 0, block };
+                write_document(&file, &mut w, streaming);
+                assert_eq!(w.finish(), whole, "{} in blocks of {block}", p.display());
+            }
+            let mut sink = Vec::new();
+            write_json(&file, &mut sink).unwrap();
+            assert_eq!(String::from_utf8(sink).unwrap(), whole, "{}", p.display());
+            n += 1;
+        }
+        assert!(n > 10);
+    }
+
+    /// A dataset past the streaming threshold, written through a sink that
+    /// drains mid-dataset, gives the text of a whole read.
+    #[test]
+    fn a_large_dataset_streams_through_the_sink_as_a_whole_read_prints() {
+        use crate::io::sink::MemSink;
+        use crate::write::{DatasetOptions, Writer};
+        let mut w = Writer::create_in(MemSink::new()).unwrap();
+        let a: Vec<f32> = (0..1_100_000).map(|i| i as f32 / 7.0).collect();
+        w.create_dataset("/a", &[1100, 1000], &a, &DatasetOptions::default())
+            .unwrap();
+        let c: Vec<i64> = (0..20_000).collect();
+        let gzip = DatasetOptions::default().chunks(&[4096]).gzip(1);
+        w.create_dataset("/c", &[20_000], &c, &gzip).unwrap();
+        let file = File::from_bytes(w.close().unwrap().into_bytes()).unwrap();
+        let mut whole = JsonWriter::default();
+        let never = Streaming {
+            above: u64::MAX,
+            block: 1,
+        };
+        write_document(&file, &mut whole, never);
+        let whole = whole.finish();
+        assert!(whole.len() > 4 * FLUSH_AT);
+        let mut sink = Vec::new();
+        write_json(&file, &mut sink).unwrap();
+        assert!(String::from_utf8(sink).unwrap() == whole);
+        assert!(dump_json(&file) == whole);
     }
 
     #[test]

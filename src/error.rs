@@ -14,6 +14,9 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 ///   filter id, a datatype class, ...), named.
 /// * [`Error::LimitsExceeded`]: the file asks for more than the configured
 ///   [`Limits`](crate::Limits) allow.
+/// * [`Error::OutOfMemory`]: the system refused an allocation the file asked
+///   for (under `max_alloc`, but more than the process may have, e.g. under an
+///   address-space limit). The process never aborts on it.
 /// * [`Error::InvalidArgument`]: the caller's mistake (a selection out of
 ///   bounds, a path that does not exist, a write that would change a sparsity
 ///   structure).
@@ -45,6 +48,15 @@ pub enum Error {
     },
     /// The caller asked for something impossible.
     InvalidArgument(String),
+    /// An allocation whose size comes from the file failed: the system (or an
+    /// address-space limit) refused it, although it was within
+    /// [`Limits::max_alloc`](crate::Limits).
+    OutOfMemory {
+        /// What was being allocated (e.g. `dataset read`, `chunk`).
+        what: &'static str,
+        /// How many bytes were asked for.
+        bytes: u64,
+    },
 }
 
 impl Error {
@@ -97,6 +109,10 @@ impl fmt::Display for Error {
                 "limit exceeded: {what} needs {requested}, the limit is {limit}"
             ),
             Error::InvalidArgument(what) => write!(f, "invalid argument: {what}"),
+            Error::OutOfMemory { what, bytes } => write!(
+                f,
+                "out of memory: {what} needs {bytes} bytes, which could not be allocated"
+            ),
         }
     }
 }

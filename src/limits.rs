@@ -31,6 +31,13 @@ use crate::error::{Error, Result};
 ///   `max_alloc`. Compressed data can legitimately be much larger than the
 ///   file, which is why the default is large; use [`Limits::strict`] for
 ///   files from strangers.
+/// * **No abort**: every allocation whose size comes from a file is
+///   fallible; one the system refuses (an address-space limit, a small
+///   machine), although within `max_alloc`, is an [`Error::OutOfMemory`]
+///   naming the object and the size. Compact and contiguous storage that
+///   cannot hold the dataset inside the file is refused before allocating
+///   (tested in `tests/no_abort.rs`: damaged fixtures through the CLI under
+///   a 1 GiB address-space limit).
 /// * **Decompression** is bounded by the declared chunk size: a chunk that
 ///   inflates beyond it is an [`Error::Format`], and the output buffer grows
 ///   with what the stream really produces.

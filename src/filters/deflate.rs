@@ -28,7 +28,10 @@ pub fn decode(input: &[u8], max_out: usize, at: u64, limits: &Limits) -> Result<
     // Grow the buffer with the output (doubling, up to `cap`) rather than
     // reserving the declared size up front: a stream that stops early, or
     // is corrupt, costs memory in proportion to what it produced.
-    let mut out = Vec::with_capacity(cap.min(input.len().saturating_mul(4).max(64 << 10)));
+    let mut out = crate::buf::try_with_capacity(
+        cap.min(input.len().saturating_mul(4).max(64 << 10)),
+        "inflated chunk",
+    )?;
     let mut z = Decompress::new(true);
     loop {
         if out.len() == out.capacity() {
@@ -36,7 +39,7 @@ pub fn decode(input: &[u8], max_out: usize, at: u64, limits: &Limits) -> Result<
                 .capacity()
                 .max(64 << 10)
                 .min(cap.saturating_sub(out.capacity()));
-            out.reserve_exact(grow);
+            crate::buf::try_reserve(&mut out, grow, "inflated chunk")?;
         }
         let consumed = usize::try_from(z.total_in()).unwrap_or(usize::MAX);
         let rest = input.get(consumed..).unwrap_or(&[]);
@@ -81,7 +84,7 @@ pub fn decode(input: &[u8], max_out: usize, at: u64, limits: &Limits) -> Result<
 /// point or ends short of `want` bytes.
 pub fn decode_prefix(input: &[u8], want: usize, at: u64, limits: &Limits) -> Result<Vec<u8>> {
     limits.check_alloc("inflated chunk prefix", want as u64)?;
-    let mut out = Vec::with_capacity(want);
+    let mut out = crate::buf::try_with_capacity(want, "inflated chunk prefix")?;
     let mut z = Decompress::new(true);
     while out.len() < want {
         let consumed = usize::try_from(z.total_in()).unwrap_or(usize::MAX);

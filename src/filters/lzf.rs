@@ -39,7 +39,7 @@ pub fn decode(input: &[u8], max_out: usize, at: u64, limits: &Limits) -> Result<
     // either bound allows.
     let reserve = max_out.min(input.len().saturating_mul(MAX_REF / 2));
     limits.check_alloc("LZF-decoded chunk", reserve as u64)?;
-    let mut out: Vec<u8> = Vec::with_capacity(reserve);
+    let mut out: Vec<u8> = crate::buf::try_with_capacity(reserve, "LZF-decoded chunk")?;
     let too_big = || {
         Error::format(
             at,

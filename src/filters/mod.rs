@@ -170,7 +170,7 @@ pub fn decode_chunk_at(
             FILTER_LZF => lzf::decode(input, max_out, at, limits)?,
             FILTER_SHUFFLE => {
                 let es = shuffle_element_size(f, element_size);
-                shuffle::decode(input, es)
+                shuffle::try_decode(input, es)?
             }
             _ => fletcher32::decode(input, at)?,
         };
@@ -180,7 +180,9 @@ pub fn decode_chunk_at(
         Some(b) => b,
         None => {
             limits.check_alloc("decoded chunk", data.len() as u64)?;
-            data.to_vec()
+            let mut v = crate::buf::try_with_capacity(data.len(), "decoded chunk")?;
+            v.extend_from_slice(data);
+            v
         }
     };
     if out.len() != expected_len {

@@ -26,10 +26,25 @@ pub fn encode(data: &[u8], element_size: usize) -> Vec<u8> {
 
 /// Undoes [`encode`].
 pub fn decode(data: &[u8], element_size: usize) -> Vec<u8> {
-    let Some(n) = whole_elements(data.len(), element_size) else {
-        return data.to_vec();
-    };
     let mut out = vec![0u8; data.len()];
+    unshuffle_into(data, element_size, &mut out);
+    out
+}
+
+/// [`decode`], its output allocated fallibly (the read path: the size
+/// comes from a file).
+pub(crate) fn try_decode(data: &[u8], element_size: usize) -> crate::Result<Vec<u8>> {
+    let mut out = crate::buf::try_zeroed_vec::<u8>(data.len(), "unshuffled chunk")?;
+    unshuffle_into(data, element_size, &mut out);
+    Ok(out)
+}
+
+/// Undoes [`encode`] into `out` (as long as `data`).
+fn unshuffle_into(data: &[u8], element_size: usize, out: &mut [u8]) {
+    let Some(n) = whole_elements(data.len(), element_size) else {
+        out.copy_from_slice(data);
+        return;
+    };
     let body = n * element_size;
     for (b, plane) in data[..body].chunks_exact(n).enumerate() {
         for (e, &byte) in plane.iter().enumerate() {
@@ -37,7 +52,6 @@ pub fn decode(data: &[u8], element_size: usize) -> Vec<u8> {
         }
     }
     out[body..].copy_from_slice(&data[body..]);
-    out
 }
 
 /// Number of whole elements when shuffling does something, else `None`.

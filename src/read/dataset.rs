@@ -3,7 +3,8 @@
 use std::borrow::Cow;
 use std::sync::OnceLock;
 
-use super::decode::{int_value, to_native};
+use super::blocks::SlabBlocks;
+use super::decode::{decoded_len, int_value, to_native};
 use super::hyperslab::{copy_intersection, element_count, Block};
 use super::{ByteOrder, Dataset, Dtype, Field, File, FilterInfo, H5Type, LayoutKind, Values};
 use crate::error::{Error, Result};
@@ -548,15 +549,92 @@ impl<'f> Dataset<'f> {
     /// Every element, decoded generically (empty for a null dataspace).
     pub fn values(&self) -> Result<Values> {
         let dims = self.info.dims.clone();
-        let raw = if self.info.kind == DataspaceKind::Null {
-            Vec::new()
+        if self.info.kind == DataspaceKind::Null {
+            return self.decode_raw(&[]);
+        }
+        self.values_slab(&vec![0u64; dims.len()], &dims)
+    }
+
+    /// The elements of the hyperslab `start`/`count` (C order), decoded
+    /// generically.
+    ///
+    /// ```no_run
+    /// let f = h5sparse::File::open("data.h5")?;
+    /// let corner = f.dataset("/matrix")?.values_slab(&[0, 0], &[2, 2])?;
+    /// assert_eq!(corner.len(), 4);
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
+    pub fn values_slab(&self, start: &[u64], count: &[u64]) -> Result<Values> {
+        let raw = self.read_raw(start, count)?;
+        self.decode_raw(&raw)
+    }
+
+    /// Every element in C order, as consecutive blocks of at most
+    /// `max_elements` values each (empty for a null dataspace), so that a
+    /// dataset of any size can be printed or scanned in bounded memory.
+    /// Each block is one hyperslab read; an error ends the iteration. What
+    /// [`Dataset::values`] would refuse for its size (the [`Limits`] on the
+    /// whole read and the decoded values) is refused as the first item.
+    ///
+    /// [`Limits`]: crate::Limits
+    ///
+    /// ```no_run
+    /// let f = h5sparse::File::open("data.h5")?;
+    /// let mut n = 0;
+    /// for block in f.dataset("/X/data")?.values_in_blocks(1 << 16) {
+    ///     n += block?.len();
+    /// }
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
+    pub fn values_in_blocks(&self, max_elements: u64) -> impl Iterator<Item = Result<Values>> + '_ {
+        let mut plan = SlabBlocks::new(&self.info.dims, max_elements);
+        if self.info.kind == DataspaceKind::Null {
+            plan.done = true;
+        }
+        // What a whole read refuses is refused first: the limits bound the
+        // work of a scan as well as its memory.
+        let mut refused = if plan.done {
+            None
         } else {
-            let start = vec![0u64; dims.len()];
-            self.read_raw(&start, &dims)?
+            self.check_values_budget().err()
         };
+        let mut failed = false;
+        std::iter::from_fn(move || {
+            if let Some(e) = refused.take() {
+                failed = true;
+                return Some(Err(e));
+            }
+            if failed {
+                return None;
+            }
+            let (start, count) = plan.next()?;
+            let v = self.values_slab(&start, &count);
+            failed = v.is_err();
+            Some(v)
+        })
+    }
+
+    /// Checks the budgets a whole [`Dataset::values`] would check (the raw
+    /// read and the decoded values against `max_alloc`), so that reading
+    /// block by block refuses what a whole read refuses, with the same
+    /// errors.
+    fn check_values_budget(&self) -> Result<()> {
+        let n = element_count(&self.info.dims, &self.path)?;
+        let bytes = n
+            .checked_mul(self.info.elem as u64)
+            .ok_or_else(|| Error::invalid("selection size overflows"))?;
+        self.file.limits.check_alloc("dataset read", bytes)?;
+        self.check_storage_fits()?;
+        self.file
+            .limits
+            .check_alloc("decoded values", decoded_len(&self.info.dtype, n))
+    }
+
+    /// Decodes raw element bytes of this dataset into [`Values`].
+    fn decode_raw(&self, raw: &[u8]) -> Result<Values> {
         let at = self.file.view().abs_u64(self.address);
         self.file
-            .decode(&self.info.dtype, &raw, at)
+            .decode(&self.info.dtype, raw, at)
             .map_err(|e| e.context(&self.path))
     }
 
@@ -609,7 +687,8 @@ impl<'f> Dataset<'f> {
             .checked_mul(self.info.elem as u64)
             .ok_or_else(|| Error::invalid("selection size overflows"))?;
         self.file.limits.check_alloc("dataset read", bytes)?;
-        let mut out = crate::buf::zeroed_vec::<T>(n as usize);
+        self.check_storage_fits()?;
+        let mut out = crate::buf::try_zeroed_vec::<T>(n as usize, "dataset read")?;
         self.read_into(start, count, bytemuck::cast_slice_mut(&mut out))?;
         to_native(
             bytemuck::cast_slice_mut(&mut out),
@@ -807,9 +886,59 @@ impl<'f> Dataset<'f> {
             .checked_mul(self.info.elem as u64)
             .ok_or_else(|| Error::invalid("selection size overflows"))?;
         self.file.limits.check_alloc("dataset read", bytes)?;
-        let mut out = vec![0u8; bytes as usize];
+        self.check_storage_fits()?;
+        let mut out = crate::buf::try_zeroed_vec::<u8>(bytes as usize, "dataset read")?;
         self.read_into(start, count, &mut out)?;
         Ok(out)
+    }
+
+    /// Fails unless the dataset's compact or contiguous storage holds all of
+    /// its elements inside the file, so that a read is refused before its
+    /// buffer is allocated (a damaged size must not cost gigabytes first).
+    /// Chunked storage may legitimately declare more than its chunks hold:
+    /// the rest reads as the fill value.
+    pub(crate) fn check_storage_fits(&self) -> Result<()> {
+        let info = &self.info;
+        let view = self.file.view();
+        let total = || {
+            element_count(&info.dims, &self.path)?
+                .checked_mul(info.elem as u64)
+                .ok_or_else(|| Error::invalid("dataset size overflows"))
+        };
+        match &info.storage {
+            Storage::Compact(data) => {
+                let total = total()?;
+                if (data.len() as u64) < total {
+                    return Err(Error::format(
+                        view.abs_u64(self.address),
+                        format!(
+                            "{}: compact data holds {} bytes, the dataset needs {total}",
+                            self.path,
+                            data.len()
+                        ),
+                    ));
+                }
+            }
+            Storage::Contiguous { address, size } if !address.is_undefined() => {
+                let total = total()?;
+                if total == 0 {
+                    return Ok(());
+                }
+                if *size < total {
+                    return Err(Error::format(
+                        view.abs_u64(*address),
+                        format!(
+                            "{}: contiguous storage holds {size} bytes, the dataset needs {total}",
+                            self.path
+                        ),
+                    ));
+                }
+                view.slice(*address, total, "contiguous dataset data")
+                    .map_err(|e| e.context(&self.path))?;
+            }
+            _ => {}
+        }
+        Ok(())
     }
 
     /// Fills `out` (exactly the selection's bytes) from storage.

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use super::{ByteOrder, Dtype, StringPadding, Values};
+use crate::buf::{try_string_lossy, try_with_capacity};
 use crate::error::{Error, Result};
 use crate::format::global_heap::GlobalHeapCollection;
 use crate::format::{Address, Cursor, FileView};
@@ -141,6 +142,19 @@ const VLEN_FILE_MULTIPLE: usize = 8;
 /// Floor of the variable-length bound, for small files.
 const VLEN_MIN_BOUND: u64 = 32 << 20;
 
+/// The bytes of `n` decoded values of `dtype`: the decoded vector is one
+/// allocation of a wider element type (a byte becomes an i64 or a String),
+/// checked against the limits as well as the raw bytes.
+pub(crate) fn decoded_len(dtype: &Dtype, n: u64) -> u64 {
+    let per_value = match dtype {
+        Dtype::Bool => 1,
+        Dtype::FixedString { .. } | Dtype::VarString { .. } => std::mem::size_of::<String>(),
+        d if d.is_structured() => std::mem::size_of::<super::Value>(),
+        _ => 8,
+    };
+    n.saturating_mul(per_value as u64)
+}
+
 /// Decodes `count` elements of `dtype` from `raw` (element bytes, C order).
 ///
 /// `at` is an address used in error messages for vlen references.
@@ -156,17 +170,17 @@ pub(crate) fn decode_values(
         return Err(Error::format(at, "datatype has size 0"));
     }
     let chunks = raw.chunks_exact(size);
-    // The decoded vector is one allocation of a wider element type (a byte
-    // becomes an i64 or a String): check it, not just the raw bytes.
-    let per_value = match dtype {
-        Dtype::Bool => 1,
-        Dtype::FixedString { .. } | Dtype::VarString { .. } => std::mem::size_of::<String>(),
-        _ => 8,
-    };
     limits.check_alloc(
         "decoded values",
-        ((raw.len() / size) as u64).saturating_mul(per_value as u64),
+        decoded_len(dtype, (raw.len() / size) as u64),
     )?;
+    let n = raw.len() / size;
+    // Each vector is reserved fallibly, then filled without growing.
+    fn fill<T>(n: usize, items: impl Iterator<Item = T>) -> Result<Vec<T>> {
+        let mut v = try_with_capacity(n, "decoded values")?;
+        v.extend(items);
+        Ok(v)
+    }
     Ok(match dtype {
         Dtype::Int {
             size: _,
@@ -177,7 +191,7 @@ pub(crate) fn decode_values(
             signed: true,
             order,
             ..
-        } => Values::Int(chunks.map(|b| int_value(b, true, *order)).collect()),
+        } => Values::Int(fill(n, chunks.map(|b| int_value(b, true, *order)))?),
         Dtype::Int {
             signed: false,
             order,
@@ -189,29 +203,33 @@ pub(crate) fn decode_values(
             ..
         }
         | Dtype::Bitfield { order, .. } => {
-            Values::UInt(chunks.map(|b| uint_of(b, *order)).collect())
+            Values::UInt(fill(n, chunks.map(|b| uint_of(b, *order)))?)
         }
         Dtype::Float { size, order } => {
             let order = *order;
             Values::Float(match size {
-                2 => chunks
-                    .map(|b| f16_to_f64(uint_of(b, order) as u16))
-                    .collect(),
-                4 => chunks
-                    .map(|b| f64::from(f32::from_bits(uint_of(b, order) as u32)))
-                    .collect(),
-                _ => chunks.map(|b| f64::from_bits(uint_of(b, order))).collect(),
+                2 => fill(n, chunks.map(|b| f16_to_f64(uint_of(b, order) as u16)))?,
+                4 => fill(
+                    n,
+                    chunks.map(|b| f64::from(f32::from_bits(uint_of(b, order) as u32))),
+                )?,
+                _ => fill(n, chunks.map(|b| f64::from_bits(uint_of(b, order))))?,
             })
         }
-        Dtype::Bool => Values::Bool(chunks.map(|b| b[0] != 0).collect()),
-        Dtype::FixedString { padding, .. } => Values::Str(
-            chunks
-                .map(|b| String::from_utf8_lossy(strip_padding(b, *padding)).into_owned())
-                .collect(),
-        ),
+        Dtype::Bool => Values::Bool(fill(n, chunks.map(|b| b[0] != 0))?),
+        Dtype::FixedString { padding, .. } => {
+            let mut out = try_with_capacity(n, "decoded values")?;
+            for b in chunks {
+                out.push(try_string_lossy(
+                    strip_padding(b, *padding),
+                    "fixed-length string",
+                )?);
+            }
+            Values::Str(out)
+        }
         Dtype::VarString { .. } => {
             let mut resolver = VlenResolver::new(view, limits);
-            let mut out = Vec::with_capacity(raw.len() / size);
+            let mut out = try_with_capacity(n, "decoded values")?;
             // Many references may name one large heap object: bound the
             // total, by `max_alloc` and by a multiple of the file size (a
             // file whose strings are all distinct needs less than its size).
@@ -231,7 +249,7 @@ pub(crate) fn decode_values(
                         limit: file_bound,
                     });
                 }
-                out.push(String::from_utf8_lossy(s).into_owned());
+                out.push(try_string_lossy(s, "variable-length string")?);
             }
             Values::Str(out)
         }

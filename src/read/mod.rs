@@ -1,5 +1,6 @@
 //! The navigable object model: [`File`], [`Group`], [`Dataset`], [`Attribute`].
 
+mod blocks;
 mod dataset;
 mod decode;
 mod dtype;

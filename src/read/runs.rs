@@ -54,11 +54,12 @@ impl<'f> Dataset<'f> {
         self.file
             .limits
             .check_alloc("dataset read", total.saturating_mul(elem as u64))?;
+        self.check_storage_fits()?;
         if out.capacity() >= total as usize {
             out.clear();
             out.resize(total as usize, T::zeroed());
         } else {
-            *out = crate::buf::zeroed_vec::<T>(total as usize);
+            *out = crate::buf::try_zeroed_vec::<T>(total as usize, "dataset read")?;
         }
         {
             let bytes: &mut [u8] = bytemuck::cast_slice_mut(out.as_mut_slice());

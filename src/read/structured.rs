@@ -52,7 +52,7 @@ impl File {
             heap_bytes: 0,
             heap_bound: (8 * view.bytes.len() as u64).max(32 << 20),
         };
-        let mut out = Vec::with_capacity(n);
+        let mut out = crate::buf::try_with_capacity(n, "decoded values")?;
         for (i, b) in raw.chunks_exact(size).enumerate() {
             out.push(d.value(dtype, b, at.saturating_add((i * size) as u64), 0)?);
         }
@@ -258,7 +258,7 @@ impl Decoder<'_, '_> {
         if n.checked_mul(sub).is_none_or(|t| t > b.len()) {
             return Err(Error::format(at, "array larger than its element"));
         }
-        let mut out = Vec::with_capacity(n);
+        let mut out = crate::buf::try_with_capacity(n, "decoded values")?;
         for k in 0..n {
             let part = &b[k * sub..(k + 1) * sub];
             out.push(self.array(

@@ -49,7 +49,10 @@ impl<'f, S: H5Type> Rows<'f, S> {
             if hi - first <= slice.len() as u64 {
                 return Ok(Cow::Borrowed(&slice[a..(hi - first) as usize]));
             }
-            let mut out = Vec::with_capacity((hi - lo) as usize);
+            let mut out = crate::buf::try_with_capacity(
+                usize::try_from(hi - lo).unwrap_or(usize::MAX),
+                "sparse row",
+            )?;
             out.extend_from_slice(&slice[a..]);
             for &(first, slice) in &self.pieces[i + 1..] {
                 let at = lo + out.len() as u64;

@@ -19,12 +19,12 @@ pub struct DumpArgs {
 }
 
 /// Runs `h5sparse dump`.
-pub fn run(args: &DumpArgs, out: &mut impl Write) -> Result<(), CliError> {
+pub fn run(args: &DumpArgs, out: &mut dyn Write) -> Result<(), CliError> {
     debug_assert!(args.json);
     let file = h5sparse::File::open(&args.file)
         .map_err(|e| CliError::Message(format!("{}: {e}", args.file.display())))?;
-    let json = h5sparse::dump::dump_json(&file);
-    out.write_all(json.as_bytes())?;
+    // Streamed: a large dataset is never held whole, in memory or as text.
+    h5sparse::dump::write_json(&file, out)?;
     out.write_all(b"\n")?;
     Ok(())
 }

@@ -270,6 +270,8 @@ impl<W: Write> Lister<'_, '_, W> {
             writeln!(self.out, "    Data:")?;
             if dataset.shape().is_none() {
                 writeln!(self.out)?;
+            } else if raw_len(dataset) > STREAM_ABOVE {
+                self.streamed_data(dataset)?;
             } else {
                 match dataset.values() {
                     Ok(values) => {
@@ -334,34 +336,110 @@ impl<W: Write> Lister<'_, '_, W> {
         Ok(())
     }
 
+    /// A large dataset's `Data:` lines, read and written block by block
+    /// (the same text as a whole read; a block that fails ends the data
+    /// with an `**ERROR**` line).
+    fn streamed_data(&mut self, dataset: &Dataset<'_>) -> Result<(), CliError> {
+        let total = dataset
+            .shape()
+            .unwrap_or(&[])
+            .iter()
+            .fold(1u64, |a, &d| a.saturating_mul(d));
+        let mut wrap = Wrap::new(9, DATASET_DATA_WIDTH);
+        let mut written = 0u64;
+        for (i, block) in dataset.values_in_blocks(STREAM_BLOCK).enumerate() {
+            match block {
+                Ok(values) => {
+                    for item in value_texts(dataset.dtype(), &values) {
+                        written += 1;
+                        wrap.push(&mut *self.out, &item, written == total)?;
+                    }
+                }
+                Err(e) if i == 0 => {
+                    writeln!(self.out, "         **ERROR** {e}")?;
+                    return Ok(());
+                }
+                Err(e) => {
+                    wrap.finish(&mut *self.out)?;
+                    writeln!(self.out, "         **ERROR** {e}")?;
+                    return Ok(());
+                }
+            }
+        }
+        wrap.finish(&mut *self.out)
+    }
+
     /// Values separated by `, `, wrapped so no line exceeds `width`.
     fn wrapped(&mut self, indent: usize, width: usize, items: &[String]) -> Result<(), CliError> {
         if items.is_empty() {
             writeln!(self.out)?;
             return Ok(());
         }
-        let pad = " ".repeat(indent);
-        let mut line = pad.clone();
-        let mut on_line = 0usize;
+        let mut wrap = Wrap::new(indent, width);
         for (i, item) in items.iter().enumerate() {
-            let last = i + 1 == items.len();
-            let piece_len = item.chars().count() + usize::from(!last);
-            let sep = usize::from(on_line > 0);
-            if on_line > 0 && line.chars().count() + sep + piece_len > width {
-                writeln!(self.out, "{line}")?;
-                line = pad.clone();
-                on_line = 0;
-            }
-            if on_line > 0 {
-                line.push(' ');
-            }
-            line.push_str(item);
-            if !last {
-                line.push(',');
-            }
-            on_line += 1;
+            wrap.push(&mut *self.out, item, i + 1 == items.len())?;
         }
-        writeln!(self.out, "{line}")?;
+        wrap.finish(&mut *self.out)
+    }
+}
+
+/// Datasets whose raw values are larger than this many bytes are printed
+/// block by block rather than read whole.
+const STREAM_ABOVE: u64 = 4 << 20;
+/// Elements per block when streaming.
+const STREAM_BLOCK: u64 = 1 << 18;
+
+/// A dataset's raw size in bytes (saturating; 0 for a null dataspace).
+fn raw_len(dataset: &Dataset<'_>) -> u64 {
+    dataset.shape().map_or(0, |s| {
+        s.iter()
+            .fold(dataset.dtype().size() as u64, |a, &d| a.saturating_mul(d))
+    })
+}
+
+/// Values separated by `, `, wrapped so no line exceeds a width, written one
+/// at a time.
+struct Wrap {
+    pad: String,
+    width: usize,
+    line: String,
+    on_line: usize,
+}
+
+impl Wrap {
+    fn new(indent: usize, width: usize) -> Wrap {
+        let pad = " ".repeat(indent);
+        Wrap {
+            line: pad.clone(),
+            pad,
+            width,
+            on_line: 0,
+        }
+    }
+
+    /// Adds `item` (followed by a comma unless it is the `last`).
+    fn push(&mut self, out: &mut dyn Write, item: &str, last: bool) -> Result<(), CliError> {
+        let piece_len = item.chars().count() + usize::from(!last);
+        let sep = usize::from(self.on_line > 0);
+        if self.on_line > 0 && self.line.chars().count() + sep + piece_len > self.width {
+            writeln!(out, "{}", self.line)?;
+            self.line.clone_from(&self.pad);
+            self.on_line = 0;
+        }
+        if self.on_line > 0 {
+            self.line.push(' ');
+        }
+        self.line.push_str(item);
+        if !last {
+            self.line.push(',');
+        }
+        self.on_line += 1;
+        Ok(())
+    }
+
+    /// Writes the last line.
+    fn finish(self, out: &mut dyn Write) -> Result<(), CliError> {
+        writeln!(out, "{}", self.line)?;
         Ok(())
     }
 }

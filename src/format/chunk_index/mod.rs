@@ -271,7 +271,11 @@ impl<'l> RecordSink<'l> {
             .saturating_add(n)
             .saturating_mul(self.per_record);
         self.limits.check_alloc("chunk records", total)?;
-        self.recs.reserve(usize::try_from(n).unwrap_or(usize::MAX));
+        crate::buf::try_reserve(
+            &mut self.recs,
+            usize::try_from(n).unwrap_or(usize::MAX),
+            "chunk records",
+        )?;
         Ok(())
     }
 

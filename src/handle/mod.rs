@@ -53,7 +53,7 @@ type DynWriter = Writer<Box<dyn Backing + Send>>;
 /// Writes are serialised and reads wait for a write in progress, so a read
 /// never sees half an operation.
 ///
-/// Underneath, reads go through a [`File`](crate::File) snapshot, the
+/// Underneath, reads go through a [`File`] snapshot, the
 /// read-only object model, which [`H5File::snapshot`] hands out for
 /// everything the handles do not cover (walking groups, attributes, zero-copy
 /// views). A snapshot is taken again after each write. Like any memory map,

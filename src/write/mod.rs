@@ -156,13 +156,13 @@ pub trait Backing: Sink {
     /// ```
     /// use h5sparse::write::{Backing, Writer};
     ///
-    /// let dir = std::env::temp_dir().join(format!("h5sparse-doc-{}-backing-path", std::process::id()));
-    /// std::fs::create_dir_all(&dir)?;
-    /// let path = dir.join("f.h5");
+    /// # let dir = std::env::temp_dir().join(format!("h5sparse-doc-{}-backing-path", std::process::id()));
+    /// # std::fs::create_dir_all(&dir)?;
+    /// # let path = dir.join("f.h5");
     /// let w = Writer::create(&path)?;
     /// assert_eq!(w.sink().path(), Some(path.as_path()));  // the reader maps this file
-    /// drop(w);
-    /// std::fs::remove_dir_all(&dir)?;
+    /// # drop(w);
+    /// # std::fs::remove_dir_all(&dir)?;
     /// # Ok::<(), h5sparse::Error>(())
     /// ```
     fn path(&self) -> Option<&std::path::Path> {
@@ -200,16 +200,16 @@ impl Writer<MappedFile> {
     /// ```
     /// use h5sparse::write::{DatasetOptions, Writer};
     ///
-    /// let dir = std::env::temp_dir().join(format!("h5sparse-doc-{}-writer-create", std::process::id()));
-    /// std::fs::create_dir_all(&dir)?;
-    /// let path = dir.join("new.h5");
+    /// # let dir = std::env::temp_dir().join(format!("h5sparse-doc-{}-writer-create", std::process::id()));
+    /// # std::fs::create_dir_all(&dir)?;
+    /// # let path = dir.join("new.h5");
     /// let mut w = Writer::create(&path)?;
     /// w.create_dataset("/x", &[3], &[1.0f64, 2.0, 3.0], &DatasetOptions::default())?;
     /// w.close()?;
     /// let f = h5sparse::File::open(&path)?;
     /// assert_eq!(f.dataset("/x")?.read::<f64>()?, vec![1.0, 2.0, 3.0]);
     /// # drop(f);
-    /// std::fs::remove_dir_all(&dir)?;
+    /// # std::fs::remove_dir_all(&dir)?;
     /// # Ok::<(), h5sparse::Error>(())
     /// ```
     pub fn create(path: impl AsRef<std::path::Path>) -> Result<Writer<MappedFile>> {
@@ -222,13 +222,13 @@ impl Writer<MappedFile> {
     /// ```
     /// use h5sparse::write::{CreateOptions, Format, Writer};
     ///
-    /// let dir = std::env::temp_dir().join(format!("h5sparse-doc-{}-writer-create-with", std::process::id()));
-    /// std::fs::create_dir_all(&dir)?;
-    /// let path = dir.join("v110.h5");
+    /// # let dir = std::env::temp_dir().join(format!("h5sparse-doc-{}-writer-create-with", std::process::id()));
+    /// # std::fs::create_dir_all(&dir)?;
+    /// # let path = dir.join("v110.h5");
     /// let opts = CreateOptions { format: Format::Latest };   // h5py's libver='v110'
     /// Writer::create_with(&path, &opts)?.close()?;
     /// assert_eq!(h5sparse::File::open(&path)?.superblock_version(), 3);
-    /// std::fs::remove_dir_all(&dir)?;
+    /// # std::fs::remove_dir_all(&dir)?;
     /// # Ok::<(), h5sparse::Error>(())
     /// ```
     pub fn create_with(
@@ -245,9 +245,9 @@ impl Writer<MappedFile> {
     /// ```
     /// use h5sparse::write::{DatasetOptions, Writer};
     ///
-    /// let dir = std::env::temp_dir().join(format!("h5sparse-doc-{}-writer-open", std::process::id()));
-    /// std::fs::create_dir_all(&dir)?;
-    /// let path = dir.join("f.h5");
+    /// # let dir = std::env::temp_dir().join(format!("h5sparse-doc-{}-writer-open", std::process::id()));
+    /// # std::fs::create_dir_all(&dir)?;
+    /// # let path = dir.join("f.h5");
     /// let mut w = Writer::create(&path)?;
     /// w.create_dataset("/x", &[2], &[1i32, 2], &DatasetOptions::growable())?;
     /// w.close()?;                                       // releases the lock
@@ -255,8 +255,8 @@ impl Writer<MappedFile> {
     /// let mut w = Writer::open(&path)?;
     /// w.append("/x", &[3i32])?;
     /// assert_eq!(w.reader()?.dataset("/x")?.read::<i32>()?, vec![1, 2, 3]);
-    /// drop(w);
-    /// std::fs::remove_dir_all(&dir)?;
+    /// # drop(w);
+    /// # std::fs::remove_dir_all(&dir)?;
     /// # Ok::<(), h5sparse::Error>(())
     /// ```
     pub fn open(path: impl AsRef<std::path::Path>) -> Result<Writer<MappedFile>> {
@@ -1019,15 +1019,15 @@ impl<B: Backing> Writer<B> {
     /// ```
     /// use h5sparse::write::{DatasetOptions, Writer};
     ///
-    /// let dir = std::env::temp_dir().join(format!("h5sparse-doc-{}-writer-flush", std::process::id()));
-    /// std::fs::create_dir_all(&dir)?;
-    /// let path = dir.join("f.h5");
+    /// # let dir = std::env::temp_dir().join(format!("h5sparse-doc-{}-writer-flush", std::process::id()));
+    /// # std::fs::create_dir_all(&dir)?;
+    /// # let path = dir.join("f.h5");
     /// let mut w = Writer::create(&path)?;
     /// w.create_dataset("/x", &[2], &[1u8, 2], &DatasetOptions::default())?;
     /// w.flush()?;                                          // on disk, writer still open
     /// assert_eq!(h5sparse::File::open(&path)?.dataset("/x")?.read::<u8>()?, vec![1, 2]);
-    /// drop(w);
-    /// std::fs::remove_dir_all(&dir)?;
+    /// # drop(w);
+    /// # std::fs::remove_dir_all(&dir)?;
     /// # Ok::<(), h5sparse::Error>(())
     /// ```
     pub fn flush(&mut self) -> Result<()> {

@@ -72,8 +72,8 @@
 //!   groups and attributes and for zero-copy views.
 //! * [`sparse`]: the conventions, [`sparse::SparseDataset`] over a snapshot,
 //!   and the write operations over a [`write::Writer`].
-//! * [`write`]: the writer underneath, for any [`io::sink::Sink`].
-//! * [`format`]: pure parsers of HDF5's on-disk structures.
+//! * [`write`](mod@write): the writer underneath, for any [`io::sink::Sink`].
+//! * [`format`](mod@format): pure parsers of HDF5's on-disk structures.
 //! * [`filters`]: deflate, shuffle, fletcher32, LZF.
 //! * [`Limits`]: budgets for hostile input; [`Error`]: everything that fails.
 //!

@@ -21,22 +21,6 @@
 //! assert_eq!(rows.to_dense(), ndarray::arr2(&[[0.0, 2.0], [1.0, 0.0]]));
 //! # Ok::<(), h5sparse::Error>(())
 //! ```
-//!
-//! ## Handles and writes
-//! An [`H5File`] is a cheap, cloneable, thread-safe reference to one open
-//! file; handles own a clone, so they have no lifetime and stay valid across
-//! every write, including writes made through other handles: each read sees
-//! the file as the last completed write left it (a handle to a matrix that
-//! [`SparseHandle::replace`] turned from CSR into CSC reads the CSC one).
-//! Writes are serialised and reads wait for a write in progress, so a read
-//! never sees half an operation.
-//!
-//! Underneath, reads go through a [`File`](crate::File) snapshot, the
-//! read-only object model, which [`H5File::snapshot`] hands out for
-//! everything the handles do not cover (walking groups, attributes, zero-copy
-//! views). A snapshot is taken again after each write. Like any memory map,
-//! a snapshot held across a write made through its `H5File` sees that
-//! write's in-place updates to metadata: take a fresh one after writing.
 
 mod dense;
 mod pinned;
@@ -58,15 +42,39 @@ use crate::write::{Backing, CreateOptions, DatasetOptions, Writer};
 type DynWriter = Writer<Box<dyn Backing + Send>>;
 
 /// An open HDF5 file, for reading or for reading and writing, shared by
-/// every handle taken from it. See the [module docs](self).
+/// every handle taken from it.
 ///
-/// ```no_run
+/// # Handles and writes
+/// An [`H5File`] is a cheap, cloneable, thread-safe reference to one open
+/// file; handles own a clone, so they have no lifetime and stay valid across
+/// every write, including writes made through other handles: each read sees
+/// the file as the last completed write left it (a handle to a matrix that
+/// [`SparseHandle::replace`] turned from CSR into CSC reads the CSC one).
+/// Writes are serialised and reads wait for a write in progress, so a read
+/// never sees half an operation.
+///
+/// Underneath, reads go through a [`File`] snapshot, the
+/// read-only object model, which [`H5File::snapshot`] hands out for
+/// everything the handles do not cover (walking groups, attributes, zero-copy
+/// views). A snapshot is taken again after each write. Like any memory map,
+/// a snapshot held across a write made through its `H5File` sees that
+/// write's in-place updates to metadata: take a fresh one after writing.
+///
+/// ```
 /// use h5sparse::H5File;
-/// let f = H5File::open_rw("pbmc.h5ad")?;
+/// # let dir = std::env::temp_dir().join(format!("h5sparse-doc-{}-h5file", std::process::id()));
+/// # std::fs::create_dir_all(&dir)?;
+/// # let path = dir.join("pbmc.h5ad");
+/// # std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/anndata.h5ad"), &path)?;
+/// let f = H5File::open_rw(&path)?;
 /// let x = f.sparse("X")?;
 /// println!("{x}");                       // <HDF5 sparse dataset: format 'csr', ...>
 /// let four = x.read::<f32>(1..5, ..)?;   // reads 4 rows, not the matrix
 /// x.append(&four)?;                       // 4 more rows at the end
+/// assert_eq!(x.shape()?, [24, 12]);
+/// assert_eq!(x.read::<f32>(20..24, ..)?, four);
+/// f.close()?;
+/// # std::fs::remove_dir_all(&dir)?;
 /// # Ok::<(), h5sparse::Error>(())
 /// ```
 #[derive(Clone)]
@@ -117,6 +125,14 @@ fn poisoned() -> Error {
 impl H5File {
     /// Opens `path` read-only, memory-mapped, as [`File::open`] does.
     /// Writing through it is an error that says to use [`H5File::open_rw`].
+    ///
+    /// ```
+    /// let f = h5sparse::H5File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed.h5"))?;
+    /// assert_eq!(f.sparse("X")?.shape()?, [6, 3]);
+    /// let err = f.create_group("g").unwrap_err();           // read-only
+    /// assert!(err.to_string().contains("open_rw"));
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     #[cfg(feature = "mmap")]
     pub fn open(path: impl AsRef<Path>) -> Result<H5File> {
         Self::open_with_limits(path, Limits::default())
@@ -124,6 +140,15 @@ impl H5File {
 
     /// [`H5File::open`] with custom [`Limits`] (use [`Limits::strict`] for
     /// files from strangers).
+    ///
+    /// ```
+    /// use h5sparse::{H5File, Limits};
+    /// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed.h5");
+    /// let f = H5File::open_with_limits(path, Limits::strict())?;
+    /// assert_eq!(f.limits(), &Limits::strict());
+    /// assert_eq!(f.sparse("X")?.nnz()?, 6);
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     #[cfg(feature = "mmap")]
     pub fn open_with_limits(path: impl AsRef<Path>, limits: Limits) -> Result<H5File> {
         let file = File::open_with_limits(path.as_ref(), limits.clone())?;
@@ -163,9 +188,19 @@ impl H5File {
     /// Opens the existing file at `path` for reading and writing, locked
     /// against other writers (ours and libhdf5's), as h5py's `'r+'`.
     ///
-    /// ```no_run
-    /// let f = h5sparse::H5File::open_rw("data.h5ad")?;
-    /// f.sparse("X")?.set_value(0, 1, 9.0f32)?;
+    /// ```
+    /// # let dir = std::env::temp_dir().join(format!("h5sparse-doc-{}-open-rw", std::process::id()));
+    /// # std::fs::create_dir_all(&dir)?;
+    /// # let path = dir.join("data.h5ad");
+    /// # std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/anndata.h5ad"), &path)?;
+    /// let f = h5sparse::H5File::open_rw(&path)?;
+    /// let x = f.sparse("X")?;
+    /// let (row, col) = (0, 4);                       // a stored entry of the fixture
+    /// x.set_value(row, col, 9.0f32)?;                 // f['X'][0, 4] = 9
+    /// assert_eq!(x.get::<f32>(row, col)?, 9.0);
+    /// f.close()?;
+    /// assert_eq!(h5sparse::H5File::open(&path)?.sparse("X")?.get::<f32>(row, col)?, 9.0);
+    /// # std::fs::remove_dir_all(&dir)?;
     /// # Ok::<(), h5sparse::Error>(())
     /// ```
     #[cfg(feature = "mmap")]
@@ -177,9 +212,16 @@ impl H5File {
     /// Creates (or truncates) the file at `path` in the layout h5py writes by
     /// default, locked for writing, as h5py's `'w'`.
     ///
-    /// ```no_run
-    /// let f = h5sparse::H5File::create("new.h5")?;
+    /// ```
+    /// # let dir = std::env::temp_dir().join(format!("h5sparse-doc-{}-h5file-create", std::process::id()));
+    /// # std::fs::create_dir_all(&dir)?;
+    /// # let path = dir.join("new.h5");
+    /// let f = h5sparse::H5File::create(&path)?;
     /// f.create_group("sparse")?;
+    /// f.close()?;
+    /// let f = h5sparse::File::open(&path)?;
+    /// assert_eq!((f.superblock_version(), f.group("sparse")?.path()), (0, "/sparse"));
+    /// # std::fs::remove_dir_all(&dir)?;
     /// # Ok::<(), h5sparse::Error>(())
     /// ```
     #[cfg(feature = "mmap")]
@@ -190,6 +232,19 @@ impl H5File {
     /// [`H5File::create`] in the format `opts` names
     /// ([`Format::Latest`](crate::write::Format::Latest) for h5py's
     /// `libver='v110'` layout).
+    ///
+    /// ```
+    /// use h5sparse::write::{CreateOptions, Format};
+    /// # let dir = std::env::temp_dir().join(format!("h5sparse-doc-{}-h5file-create-with", std::process::id()));
+    /// # std::fs::create_dir_all(&dir)?;
+    /// # let path = dir.join("v110.h5");
+    /// let f = h5sparse::H5File::create_with(&path, &CreateOptions { format: Format::Latest })?;
+    /// f.create_group("g")?;
+    /// assert_eq!(f.snapshot()?.superblock_version(), 3);
+    /// # drop(f);
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     #[cfg(feature = "mmap")]
     pub fn create_with(path: impl AsRef<Path>, opts: &CreateOptions) -> Result<H5File> {
         let w = Writer::create_with(path.as_ref(), opts)?;
@@ -198,11 +253,27 @@ impl H5File {
 
     /// A new, empty file in memory, readable and writable (tests, wasm);
     /// [`H5File::to_bytes`] gives its bytes.
+    ///
+    /// ```
+    /// let f = h5sparse::H5File::in_memory()?;
+    /// let y = f.create_dataset("Y", &[2], &[1u8, 2], &Default::default())?;
+    /// assert_eq!((f.path(), y.read::<u8>()?), (None, vec![1, 2]));
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn in_memory() -> Result<H5File> {
         Self::in_memory_with(&CreateOptions::default())
     }
 
     /// [`H5File::in_memory`] in the format `opts` names.
+    ///
+    /// ```
+    /// use h5sparse::write::{CreateOptions, Format};
+    /// let f = h5sparse::H5File::in_memory_with(&CreateOptions { format: Format::Latest })?;
+    /// f.create_dataset("x", &[3], &[1i32, 2, 3], &Default::default())?;
+    /// let back = h5sparse::File::from_bytes(f.to_bytes()?)?;
+    /// assert_eq!(back.superblock_version(), 3);
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn in_memory_with(opts: &CreateOptions) -> Result<H5File> {
         let sink: Box<dyn Backing + Send> = Box::new(crate::io::sink::MemSink::default());
         let w = Writer::create_in_with(sink, opts)?;
@@ -224,17 +295,37 @@ impl H5File {
     }
 
     /// The path the file was opened from (`None` in memory).
+    ///
+    /// ```
+    /// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed.h5");
+    /// assert_eq!(h5sparse::H5File::open(path)?.path(), Some(std::path::Path::new(path)));
+    /// assert_eq!(h5sparse::H5File::in_memory()?.path(), None);
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn path(&self) -> Option<&Path> {
         self.inner.path.as_deref()
     }
 
     /// Whether writes are allowed (opened with `open_rw`, `create` or
     /// `in_memory`).
+    ///
+    /// ```
+    /// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed.h5");
+    /// assert!(!h5sparse::H5File::open(path)?.is_writable());
+    /// assert!(h5sparse::H5File::in_memory()?.is_writable());
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn is_writable(&self) -> bool {
         self.inner.writer.is_some()
     }
 
     /// The limits reads are checked against.
+    ///
+    /// ```
+    /// use h5sparse::{H5File, Limits};
+    /// assert_eq!(H5File::in_memory()?.limits(), &Limits::default());
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn limits(&self) -> &Limits {
         &self.inner.limits
     }
@@ -254,6 +345,15 @@ impl H5File {
     }
 
     /// The file's bytes as they are now (a copy).
+    ///
+    /// ```
+    /// let f = h5sparse::H5File::in_memory()?;
+    /// f.create_group("g")?;
+    /// let bytes = f.to_bytes()?;                          // e.g. to save or send
+    /// let copy = h5sparse::H5File::from_bytes(bytes)?;    // read-only
+    /// assert_eq!(copy.snapshot()?.root()?.links()?[0].name, "g");
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
         Ok(self.begin_read()?.file.bytes().to_vec())
     }
@@ -425,6 +525,15 @@ impl H5File {
     }
 
     /// Creates the group at `path` (its parent must exist).
+    ///
+    /// ```
+    /// let f = h5sparse::H5File::in_memory()?;
+    /// f.create_group("obsm")?;
+    /// f.create_group("obsm/pca")?;                        // relative to the root, as h5py
+    /// assert!(f.create_group("varm/pca").is_err());       // no parent varm
+    /// assert_eq!(f.snapshot()?.group("/obsm/pca")?.path(), "/obsm/pca");
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn create_group(&self, path: &str) -> Result<()> {
         self.write(|w| w.create_group(&absolute(path)))
     }
@@ -445,21 +554,63 @@ impl H5File {
     }
 
     /// Sets a 1-D numeric attribute on the object at `path`.
+    ///
+    /// ```
+    /// use h5sparse::Values;
+    /// let f = h5sparse::H5File::in_memory()?;
+    /// f.create_group("X")?;
+    /// f.set_attr_array("X", "shape", &[6i64, 3])?;         // attrs['shape'] = np.array([6, 3])
+    /// let snap = f.snapshot()?;
+    /// let attr = snap.group("/X")?.attribute("shape")?.expect("just set");
+    /// assert_eq!(attr.values()?, Values::Int(vec![6, 3]));
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn set_attr_array<T: H5Type>(&self, path: &str, name: &str, values: &[T]) -> Result<()> {
         self.write(|w| w.set_attr_array(&absolute(path), name, values))
     }
 
     /// Deletes attribute `name` of the object at `path`.
+    ///
+    /// ```
+    /// let f = h5sparse::H5File::in_memory()?;
+    /// f.set_attr_str("/", "note", "draft")?;
+    /// f.delete_attr("/", "note")?;                        // del f.attrs['note']
+    /// assert!(f.snapshot()?.root()?.attribute("note")?.is_none());
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn delete_attr(&self, path: &str, name: &str) -> Result<()> {
         self.write(|w| w.delete_attr(&absolute(path), name))
     }
 
     /// Removes the link at `path` (h5py's `del f[path]`).
+    ///
+    /// ```
+    /// let f = h5sparse::H5File::in_memory()?;
+    /// let y = f.create_dataset("Y", &[1], &[1i64], &Default::default())?;
+    /// f.unlink("Y")?;
+    /// assert!(f.dataset("Y").is_err());
+    /// assert!(y.read::<i64>().is_err());                  // the handle sees it gone
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn unlink(&self, path: &str) -> Result<()> {
         self.write(|w| w.unlink(&absolute(path)))
     }
 
     /// Makes every write so far durable (fsync). Handles keep working.
+    ///
+    /// ```
+    /// # let dir = std::env::temp_dir().join(format!("h5sparse-doc-{}-h5file-flush", std::process::id()));
+    /// # std::fs::create_dir_all(&dir)?;
+    /// # let path = dir.join("f.h5");
+    /// let f = h5sparse::H5File::create(&path)?;
+    /// let y = f.create_dataset("Y", &[2], &[1i64, 2], &Default::default())?;
+    /// f.flush()?;                                         // durable; f and y stay usable
+    /// y.write_slab(&[0], &[1], &[5i64])?;
+    /// assert_eq!(y.read::<i64>()?, vec![5, 2]);
+    /// # drop((f, y));
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn flush(&self) -> Result<()> {
         match &self.inner.writer {
             Some(w) => w.lock().map_err(|_| poisoned())?.flush(),
@@ -469,6 +620,20 @@ impl H5File {
 
     /// Flushes; the file closes (and its lock is released) when the last
     /// clone and handle are dropped, as in h5py.
+    ///
+    /// ```
+    /// # let dir = std::env::temp_dir().join(format!("h5sparse-doc-{}-h5file-close", std::process::id()));
+    /// # std::fs::create_dir_all(&dir)?;
+    /// # let path = dir.join("f.h5");
+    /// let f = h5sparse::H5File::create(&path)?;
+    /// f.create_group("g")?;
+    /// f.close()?;                                          // the last reference: unlocked
+    /// let again = h5sparse::H5File::open_rw(&path)?;       // so a new writer may open it
+    /// assert_eq!(again.snapshot()?.root()?.links()?[0].name, "g");
+    /// # drop(again);
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn close(self) -> Result<()> {
         self.flush()
     }

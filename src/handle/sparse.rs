@@ -86,41 +86,96 @@ impl SparseHandle {
     }
 
     /// The group's absolute path.
+    ///
+    /// ```
+    /// # let f = h5sparse::H5File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed.h5"))?;
+    /// assert_eq!(f.sparse("X")?.path(), "/X");
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn path(&self) -> &str {
         self.cached.path()
     }
 
     /// The file this matrix lives in.
+    ///
+    /// ```
+    /// # let f = h5sparse::H5File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed.h5"))?;
+    /// let x = f.sparse("X")?;
+    /// let y = x.file().dataset("Y")?;                          // a sibling, same file
+    /// assert_eq!(y.shape()?, vec![4, 3]);
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn file(&self) -> &H5File {
         &self.file
     }
 
     /// Convention, format, shape, stored count and dtypes, as they are now.
+    ///
+    /// ```
+    /// # let f = h5sparse::H5File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed.h5"))?;
+    /// let info = f.sparse("X")?.info()?;
+    /// assert_eq!((info.shape, info.nnz_stored), ([6, 3], 6));
+    /// assert_eq!(info.indptr_dtype.numpy_str(), "<i4");
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn info(&self) -> Result<SparseInfo> {
         self.with(|x| Ok(x.info().clone()))
     }
 
     /// `[rows, cols]`.
+    ///
+    /// ```
+    /// # let f = h5sparse::H5File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed.h5"))?;
+    /// let [rows, cols] = f.sparse("X")?.shape()?;
+    /// assert_eq!((rows, cols), (6, 3));
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn shape(&self) -> Result<[u64; 2]> {
         self.with(|x| Ok(x.shape()))
     }
 
     /// CSR or CSC.
+    ///
+    /// ```
+    /// # let f = h5sparse::H5File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed.h5"))?;
+    /// use h5sparse::sparse::SparseFormat;
+    /// assert_eq!(f.sparse("X")?.format()?, SparseFormat::Csr);
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn format(&self) -> Result<SparseFormat> {
         self.with(|x| Ok(x.format()))
     }
 
     /// Stored entries (explicit zeros included).
+    ///
+    /// ```
+    /// # let f = h5sparse::H5File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed.h5"))?;
+    /// assert_eq!(f.sparse("X")?.nnz()?, 6);
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn nnz(&self) -> Result<u64> {
         self.with(|x| Ok(x.nnz()))
     }
 
     /// Element type of the values.
+    ///
+    /// ```
+    /// # let f = h5sparse::H5File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed.h5"))?;
+    /// assert_eq!(f.sparse("X")?.dtype()?.numpy_str(), "<i8");
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn dtype(&self) -> Result<Dtype> {
         self.with(|x| Ok(x.dtype().clone()))
     }
 
     /// Which convention marks the group.
+    ///
+    /// ```
+    /// use h5sparse::sparse::Convention;
+    /// let f = h5sparse::H5File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/anndata.h5ad"))?;
+    /// assert_eq!(f.sparse("X")?.convention()?, Convention::Anndata);
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn convention(&self) -> Result<Convention> {
         self.with(|x| Ok(x.convention()))
     }
@@ -145,6 +200,14 @@ impl SparseHandle {
 
     /// [`SparseHandle::read`] with index type `I` (`i32` or `u32` halve the
     /// memory of sprs's `usize`; a result too big for `I` is an error).
+    ///
+    /// ```
+    /// # let f = h5sparse::H5File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed.h5"))?;
+    /// let m = f.sparse("X")?.read_as::<i64, u32>(3..5, ..)?;   // CsMatI<i64, u32>
+    /// assert_eq!(m.indptr().raw_storage(), &[0u32, 2, 3]);
+    /// assert_eq!(m.indices(), &[0u32, 1, 1]);
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn read_as<T: H5Type, I: IndexType>(
         &self,
         rows: impl Into<Sel>,
@@ -157,6 +220,19 @@ impl SparseHandle {
     /// [`SparseHandle::read_as`] into the storage of a result the caller is
     /// done with: block-by-block reads without fresh memory per block
     /// (see [`SparseDataset::read_as_reusing`]).
+    ///
+    /// ```
+    /// # let f = h5sparse::H5File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed.h5"))?;
+    /// let x = f.sparse("X")?;
+    /// let mut block = x.read_as::<i64, u32>(0..2, ..)?;
+    /// let mut sum = 0;
+    /// for start in (0..6).step_by(2) {
+    ///     block = x.read_as_reusing(start..start + 2, .., block)?;   // same buffers
+    ///     sum += block.data().iter().sum::<i64>();
+    /// }
+    /// assert_eq!(sum, 18 + 4 + 3 + 4 + 36 + 8);
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn read_as_reusing<T: H5Type, I: IndexType>(
         &self,
         rows: impl Into<Sel>,
@@ -168,11 +244,26 @@ impl SparseHandle {
     }
 
     /// The whole matrix (h5sparse's `f['X'][:]`).
+    ///
+    /// ```
+    /// # let f = h5sparse::H5File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed.h5"))?;
+    /// let m = f.sparse("X")?.to_memory::<i64>()?;              // f['X'][()]
+    /// assert_eq!((m.shape(), m.nnz()), ((6, 3), 6));
+    /// assert_eq!(m.to_dense().row(4).to_vec(), vec![0, 36, 0]);
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn to_memory<T: H5Type>(&self) -> Result<CsMat<T>> {
         self.with(|x| x.to_memory())
     }
 
     /// The whole matrix with index type `I`.
+    ///
+    /// ```
+    /// # let f = h5sparse::H5File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed.h5"))?;
+    /// let m = f.sparse("X")?.to_memory_as::<i64, i32>()?;      // scipy's int32 indices
+    /// assert_eq!(m.indptr().raw_storage(), &[0, 1, 2, 2, 4, 5, 6]);
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn to_memory_as<T: H5Type, I: IndexType>(&self) -> Result<CsMatI<T, I>> {
         self.with(|x| x.to_memory_as())
     }
@@ -224,6 +315,17 @@ impl SparseHandle {
     /// One stored element `X[row, col] = value` (h5sparse's
     /// `f['X'][0, 1] = 9`); refused when `(row, col)` is not stored and
     /// `value` is not zero.
+    ///
+    /// ```
+    /// let f = h5sparse::H5File::in_memory()?;
+    /// let m = sprs::CsMat::new((2, 2), vec![0, 1, 2], vec![1, 0], vec![5i64, 6]);
+    /// let x = f.create_sparse("X", &m, &Default::default())?;
+    /// x.set_value(-1, 0, 60i64)?;                              // f['X'][-1, 0] = 60
+    /// assert_eq!(x.get::<i64>(1, 0)?, 60);
+    /// assert!(x.set_value(0, 0, 1i64).is_err());               // (0, 0) is not stored
+    /// x.set_value(0, 0, 0i64)?;                                // zero there changes nothing
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn set_value<T: H5Type>(
         &self,
         row: impl AxisIndex,
@@ -237,6 +339,17 @@ impl SparseHandle {
     /// Appends the rows of `m` (CSR storage) or its columns (CSC storage):
     /// h5sparse's `f['X'].append(m)`. The other dimension must match; an
     /// int32 `indptr` that would overflow is refused before writing.
+    ///
+    /// ```
+    /// let f = h5sparse::H5File::in_memory()?;
+    /// let m = sprs::CsMat::new((2, 3), vec![0, 1, 2], vec![1, 2], vec![1i64, 2]);
+    /// let x = f.create_sparse("X", &m, &Default::default())?;
+    /// x.append(&m)?;                                           // rows 2 and 3
+    /// assert_eq!((x.shape()?, x.get::<i64>(3, 2)?), ([4, 3], 2));
+    /// let narrow = sprs::CsMat::new((1, 2), vec![0, 1], vec![0], vec![1i64]);
+    /// assert!(x.append(&narrow).is_err());                     // 2 columns, not 3
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn append<T, I, Iptr, IpS, IS, DS>(
         &self,
         m: &CsMatBase<T, I, IpS, IS, DS, Iptr>,

@@ -39,7 +39,7 @@
 //! (`ENOSYS`) an error, `BEST_EFFORT` ignores that case. libhdf5's default
 //! (its `--enable-file-locking=best-effort` build default) is best effort.
 //!
-//! [`FileSink`] takes the same lock with std's [`File::try_lock`], which is
+//! [`FileSink`] takes the same lock with std's [`File::try_lock`](std::fs::File::try_lock), which is
 //! `flock(fd, LOCK_EX | LOCK_NB)` on Linux, the BSDs and macOS and
 //! `LockFileEx` on Windows, and reads the same environment variable
 //! ([`FileLocking::from_env`]). So a `FileSink` and an h5py writer exclude

@@ -18,6 +18,13 @@ use crate::error::Result;
 use crate::read::{Attribute, Dataset, Dtype, Group, Link, LinkTarget, Node, Values};
 
 /// Which convention a sparse group follows.
+///
+/// ```
+/// use h5sparse::sparse::Convention;
+/// let f = h5sparse::H5File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/anndata.h5ad"))?;
+/// assert_eq!(f.sparse("X")?.convention()?, Convention::Anndata);   // encoding-type: csr_matrix
+/// # Ok::<(), h5sparse::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Convention {
     /// This crate's own: attributes `h5sparse_format` and `h5sparse_shape`.
@@ -30,6 +37,14 @@ pub enum Convention {
 
 impl Convention {
     /// The name used in `h5sparse dump --json`: `h5sparse`, `anndata`, `10x`.
+    ///
+    /// ```
+    /// use h5sparse::sparse::Convention;
+    /// assert_eq!(Convention::TenX.as_str(), "10x");
+    /// let f = h5sparse::H5File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed.h5"))?;
+    /// assert_eq!(f.sparse("X")?.convention()?.as_str(), "h5sparse");
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             Convention::H5sparse => "h5sparse",
@@ -40,6 +55,15 @@ impl Convention {
 }
 
 /// Compressed sparse row or column.
+///
+/// ```
+/// use h5sparse::sparse::SparseFormat;
+/// let f = h5sparse::H5File::in_memory()?;
+/// let m = sprs::CsMat::new_csc((2, 2), vec![0, 1, 2], vec![1, 0], vec![5i64, 6]);
+/// let x = f.create_sparse("X", &m, &Default::default())?;
+/// assert_eq!(x.format()?, SparseFormat::Csc);             // stored as given
+/// # Ok::<(), h5sparse::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SparseFormat {
     /// Compressed sparse row: `indptr` has one entry per row plus one.
@@ -50,6 +74,12 @@ pub enum SparseFormat {
 
 impl SparseFormat {
     /// `csr` or `csc`.
+    ///
+    /// ```
+    /// use h5sparse::sparse::SparseFormat;
+    /// assert_eq!(SparseFormat::Csr.as_str(), "csr");           // the h5sparse_format attribute
+    /// assert_eq!(SparseFormat::Csc.as_str(), "csc");
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             SparseFormat::Csr => "csr",
@@ -59,6 +89,17 @@ impl SparseFormat {
 }
 
 /// What [`detect`] found out about a sparse group.
+///
+/// ```
+/// use h5sparse::sparse::{Convention, SparseFormat};
+/// let f = h5sparse::H5File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed.h5"))?;
+/// let info = f.sparse("X")?.info()?;
+/// assert_eq!((info.convention, info.format), (Convention::H5sparse, SparseFormat::Csr));
+/// assert_eq!((info.shape, info.nnz_stored), ([6, 3], 6));
+/// assert_eq!(info.data_dtype.numpy_str(), "<i8");
+/// assert_eq!(info.indices_dtype.numpy_str(), "<i4");
+/// # Ok::<(), h5sparse::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SparseInfo {
     /// The convention the group follows.
@@ -83,17 +124,15 @@ pub struct SparseInfo {
 /// its attributes name a convention but the `data`/`indices`/`indptr`
 /// datasets are missing), and `Err` only when reading the group fails.
 ///
-/// ```
-/// use h5sparse::sparse::{Convention, SparseFormat};
-/// assert_eq!(Convention::TenX.as_str(), "10x");
-/// assert_eq!(SparseFormat::Csc.as_str(), "csc");
-/// ```
+/// [`H5File::sparse`](crate::H5File::sparse) runs it for you; call it
+/// directly to test groups while walking a [`File`](crate::File) snapshot.
 ///
-/// ```no_run
-/// let file = h5sparse::File::open("pbmc.h5ad")?;
-/// if let Some(info) = h5sparse::sparse::detect(&file.group("/X")?)? {
-///     println!("{} {:?} {}", info.format.as_str(), info.shape, info.nnz_stored);
-/// }
+/// ```
+/// use h5sparse::sparse::{detect, SparseFormat};
+/// let file = h5sparse::File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/anndata.h5ad"))?;
+/// let info = detect(&file.group("/X")?)?.expect("X is a csr_matrix");
+/// assert_eq!((info.format, info.shape, info.nnz_stored), (SparseFormat::Csr, [20, 12], 72));
+/// assert_eq!(detect(&file.group("/obs")?)?, None);        // a dataframe, not a matrix
 /// # Ok::<(), h5sparse::Error>(())
 /// ```
 pub fn detect(group: &Group<'_>) -> Result<Option<SparseInfo>> {

@@ -19,6 +19,11 @@ use crate::read::{Dataset, Dtype, File, Group, H5Type};
 /// ranges of `data` and `indices`; a minor-axis selection filters each
 /// selected major row's entries and never loads the rest.
 ///
+/// This is the reader over one [`File`] snapshot, borrowed from it; most
+/// code wants [`H5File::sparse`](crate::H5File::sparse) instead, whose
+/// [`SparseHandle`](crate::SparseHandle) has no lifetime, takes Rust-syntax
+/// selections (`x.read(1..5, ..)`) and writes too.
+///
 /// ```
 /// use h5sparse::sparse::{Sel, SparseDataset};
 /// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed.h5");
@@ -62,11 +67,35 @@ type Run = (u64, u64);
 
 impl<'f> SparseDataset<'f> {
     /// Opens the sparse matrix group at `path`.
+    ///
+    /// ```
+    /// use h5sparse::sparse::SparseDataset;
+    /// let file = h5sparse::File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed.h5"))?;
+    /// let x = SparseDataset::open(&file, "/X")?;
+    /// assert_eq!(x.shape(), [6, 3]);
+    /// assert!(SparseDataset::open(&file, "/Y").is_err());      // a dense dataset
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn open(file: &'f File, path: &str) -> Result<SparseDataset<'f>> {
         SparseDataset::from_group(file.group(path)?)
     }
 
     /// Wraps a group recognised by [`detect`].
+    ///
+    /// ```
+    /// use h5sparse::sparse::{detect, SparseDataset};
+    /// let file = h5sparse::File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/anndata.h5ad"))?;
+    /// let mut matrices = Vec::new();
+    /// for link in file.root()?.links()? {                      // every sparse group at the top
+    ///     if let h5sparse::Node::Group(g) = file.root()?.follow(&link)? {
+    ///         if detect(&g)?.is_some() {
+    ///             matrices.push(SparseDataset::from_group(g)?);
+    ///         }
+    ///     }
+    /// }
+    /// assert_eq!(matrices.iter().map(|x| x.group().path()).collect::<Vec<_>>(), ["/X"]);
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn from_group(group: Group<'f>) -> Result<SparseDataset<'f>> {
         let info = detect(&group)?.ok_or_else(|| {
             Error::invalid(format!(
@@ -111,52 +140,124 @@ impl<'f> SparseDataset<'f> {
     }
 
     /// CSR or CSC.
+    ///
+    /// ```
+    /// use h5sparse::sparse::{SparseDataset, SparseFormat};
+    /// let file = h5sparse::File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed.h5"))?;
+    /// assert_eq!(SparseDataset::open(&file, "/X")?.format(), SparseFormat::Csr);
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn format(&self) -> SparseFormat {
         self.info.format
     }
 
     /// (rows, columns).
+    ///
+    /// ```
+    /// let file = h5sparse::File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed.h5"))?;
+    /// assert_eq!(h5sparse::sparse::SparseDataset::open(&file, "/X")?.shape(), [6, 3]);
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn shape(&self) -> [u64; 2] {
         self.info.shape
     }
 
     /// Stored entries.
+    ///
+    /// ```
+    /// let file = h5sparse::File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed.h5"))?;
+    /// assert_eq!(h5sparse::sparse::SparseDataset::open(&file, "/X")?.nnz(), 6);
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn nnz(&self) -> u64 {
         self.info.nnz_stored
     }
 
     /// Element type of the values.
+    ///
+    /// ```
+    /// let file = h5sparse::File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/anndata.h5ad"))?;
+    /// let x = h5sparse::sparse::SparseDataset::open(&file, "/X")?;
+    /// assert_eq!(x.dtype().numpy_str(), "<f4");                // read::<f32>
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn dtype(&self) -> &Dtype {
         &self.info.data_dtype
     }
 
     /// Everything [`detect`] found: convention, format, shape, stored
     /// count, dtypes.
+    ///
+    /// ```
+    /// let file = h5sparse::File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/anndata.h5ad"))?;
+    /// let info = h5sparse::sparse::SparseDataset::open(&file, "/X")?.info().clone();
+    /// assert_eq!((info.shape, info.nnz_stored), ([20, 12], 72));
+    /// assert_eq!(info.indptr_dtype.numpy_str(), "<i4");
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn info(&self) -> &SparseInfo {
         &self.info
     }
 
     /// Which convention marked the group.
+    ///
+    /// ```
+    /// use h5sparse::sparse::{Convention, SparseDataset};
+    /// let file = h5sparse::File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed.h5"))?;
+    /// assert_eq!(SparseDataset::open(&file, "/X")?.convention(), Convention::H5sparse);
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn convention(&self) -> Convention {
         self.info.convention
     }
 
     /// The `indices` dataset.
+    ///
+    /// ```
+    /// let file = h5sparse::File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed.h5"))?;
+    /// let x = h5sparse::sparse::SparseDataset::open(&file, "/X")?;
+    /// assert_eq!(x.indices().read::<i32>()?, vec![1, 2, 0, 1, 1, 2]);
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn indices(&self) -> &Dataset<'f> {
         &self.indices
     }
 
     /// The `indptr` dataset.
+    ///
+    /// ```
+    /// let file = h5sparse::File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed.h5"))?;
+    /// let x = h5sparse::sparse::SparseDataset::open(&file, "/X")?;
+    /// assert_eq!(x.indptr().read::<i32>()?, vec![0, 1, 2, 2, 4, 5, 6]);
+    /// assert_eq!(x.indptr().maxshape(), Some(vec![None]));     // growable: rows can be appended
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn indptr(&self) -> &Dataset<'f> {
         &self.indptr
     }
 
     /// The `data` dataset.
+    ///
+    /// ```
+    /// let file = h5sparse::File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed.h5"))?;
+    /// let x = h5sparse::sparse::SparseDataset::open(&file, "/X")?;
+    /// assert_eq!(x.data().read::<i64>()?, vec![18, 4, 3, 4, 36, 8]);
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn data(&self) -> &Dataset<'f> {
         &self.data
     }
 
     /// The group.
+    ///
+    /// ```
+    /// use h5sparse::Values;
+    /// let file = h5sparse::File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed.h5"))?;
+    /// let x = h5sparse::sparse::SparseDataset::open(&file, "/X")?;
+    /// let attr = x.group().attribute("h5sparse_format")?.expect("the h5sparse marker");
+    /// assert_eq!(attr.values()?, Values::Str(vec!["csr".into()]));
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn group(&self) -> &Group<'f> {
         &self.group
     }
@@ -170,16 +271,41 @@ impl<'f> SparseDataset<'f> {
     }
 
     /// The whole matrix.
+    ///
+    /// ```
+    /// let file = h5sparse::File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed.h5"))?;
+    /// let m = h5sparse::sparse::SparseDataset::open(&file, "/X")?.to_memory::<i64>()?;
+    /// assert_eq!(m.to_dense().row(0).to_vec(), vec![0, 18, 0]);
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn to_memory<T: H5Type>(&self) -> Result<CsMat<T>> {
         self.read(&Sel::All, &Sel::All)
     }
 
     /// The whole matrix, with indices of type `I` (e.g. `i32`, as scipy).
+    ///
+    /// ```
+    /// let file = h5sparse::File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/anndata.h5ad"))?;
+    /// let x = h5sparse::sparse::SparseDataset::open(&file, "/X")?;
+    /// let m = x.to_memory_as::<f32, i32>()?;                   // as scipy holds it
+    /// assert_eq!((m.shape(), m.nnz()), ((20, 12), 72));
+    /// assert_eq!(m.indptr().raw_storage()[..4], [0, 2, 3, 7]);
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn to_memory_as<T: H5Type, I: IndexType>(&self) -> Result<CsMatI<T, I>> {
         self.read_as(&Sel::All, &Sel::All)
     }
 
     /// The sub-matrix `rows × cols` (outer indexing, like numpy's `ix_`).
+    ///
+    /// ```
+    /// use h5sparse::sparse::{Sel, SparseDataset};
+    /// let file = h5sparse::File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed.h5"))?;
+    /// let x = SparseDataset::open(&file, "/X")?;
+    /// let m = x.read::<i64>(&Sel::Indices(vec![4, 0]), &Sel::parse("1:")?)?;   // X[[4, 0], 1:]
+    /// assert_eq!(m.to_dense(), ndarray::arr2(&[[36, 0], [18, 0]]));
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn read<T: H5Type>(&self, rows: &Sel, cols: &Sel) -> Result<CsMat<T>> {
         self.read_as(rows, cols)
     }
@@ -595,6 +721,16 @@ impl<'f> SparseDataset<'f> {
 
     /// One element `(row, col)` (negative counts from the end): a binary
     /// search in the major row's indices; zero when not stored.
+    ///
+    /// ```
+    /// let file = h5sparse::File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed.h5"))?;
+    /// let x = h5sparse::sparse::SparseDataset::open(&file, "/X")?;
+    /// assert_eq!(x.get::<i64>(4, 1)?, 36);
+    /// assert_eq!(x.get::<i64>(-1, -1)?, 8);                    // the last row and column
+    /// assert_eq!(x.get::<i64>(2, 0)?, 0);                      // not stored
+    /// assert!(x.get::<i64>(6, 0).is_err());                    // out of range
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn get<T: H5Type>(&self, row: i64, col: i64) -> Result<T> {
         let r = Sel::Index(row).resolve(self.info.shape[0])?[0];
         let c = Sel::Index(col).resolve(self.info.shape[1])?[0];

@@ -73,12 +73,23 @@ pub(crate) fn read_ints(ds: &Dataset<'_>, runs: &[(u64, u64)]) -> Result<Vec<u64
 }
 
 /// An integer type a sparse read returns its `indices` and `indptr` in: one
-/// of sprs's index types. `usize` is sprs's default ([`CsMat`]); `i32` is
+/// of sprs's index types. `usize` is sprs's default ([`CsMat`](sprs::CsMat)); `i32` is
 /// what scipy uses and halves the memory of the indices.
 ///
 /// A stored index dtype equal to the requested one is read without any
 /// conversion; otherwise values are converted, and a value the type cannot
 /// hold (negative, or too large) is an error.
+///
+/// ```
+/// let f = h5sparse::H5File::in_memory()?;
+/// let m = sprs::CsMat::new((2, 3), vec![0, 1, 3], vec![1, 0, 2], vec![1.0f32, 2.0, 3.0]);
+/// let x = f.create_sparse("X", &m, &Default::default())?;  // int32 on disk
+/// let wide = x.read_as::<f32, u64>(.., ..)?;               // converted
+/// let narrow = x.read_as::<f32, i32>(.., ..)?;             // as stored, no conversion
+/// assert_eq!(wide.indices(), &[1u64, 0, 2]);
+/// assert_eq!(narrow.indices(), &[1i32, 0, 2]);
+/// # Ok::<(), h5sparse::Error>(())
+/// ```
 pub trait IndexType: SpIndex + TryFrom<u64> + fmt::Display {
     /// Reads `runs` of the integer dataset `ds` as this type. Values are not
     /// range-checked when the stored type is this type: the caller does.

@@ -43,6 +43,9 @@ fn reoriented<T: H5Type, I: SpIndex, Iptr: SpIndex>(
 /// structure: an [`Error::InvalidArgument`] saying so, before anything is
 /// written. The change is one atomic write operation.
 ///
+/// This is the operation behind [`SparseHandle::set`](crate::SparseHandle::set),
+/// for a [`Writer`] over a sink of your own.
+///
 /// ```
 /// use h5sparse::io::sink::MemSink;
 /// use h5sparse::sparse::{set, write_matrix, Sel, SparseDataset, SparseWriteOptions};
@@ -200,6 +203,25 @@ fn append_ints<B: Backing, I: IndexType>(
 /// anything is written, and the matrix can be rewritten with int64 indices.
 /// The steps (data, indices, indptr, then the shape) are each atomic and
 /// ordered so that a crash leaves the old matrix readable.
+///
+/// This is the operation behind [`SparseHandle::append`](crate::SparseHandle::append),
+/// for a [`Writer`] over a sink of your own.
+///
+/// ```
+/// use h5sparse::io::sink::MemSink;
+/// use h5sparse::sparse::{append, write_matrix, SparseDataset, SparseWriteOptions};
+/// use h5sparse::write::Writer;
+///
+/// let m = sprs::CsMat::new((2, 3), vec![0, 1, 2], vec![1, 2], vec![1i64, 2]);
+/// let mut w = Writer::create_in(MemSink::default())?;
+/// write_matrix(&mut w, "/X", m.view(), &SparseWriteOptions::default())?;
+/// append(&mut w, "/X", &m)?;
+/// append(&mut w, "/X", &m.to_csc())?;                      // rows all the same
+/// let f = w.reader()?;
+/// let x = SparseDataset::open(&f, "/X")?;
+/// assert_eq!((x.shape(), x.get::<i64>(5, 2)?), ([6, 3], 2));
+/// # Ok::<(), h5sparse::Error>(())
+/// ```
 pub fn append<B, T, I, Iptr, IpS, IS, DS>(
     w: &mut Writer<B>,
     path: &str,
@@ -294,6 +316,25 @@ where
 /// Replaces the sparse matrix at `path` by `m` (e.g. CSR by CSC): the new
 /// group is written under a temporary name and swapped in with one
 /// publishing write, so a crash shows the old matrix or the new one.
+///
+/// This is the operation behind [`SparseHandle::replace`](crate::SparseHandle::replace),
+/// for a [`Writer`] over a sink of your own.
+///
+/// ```
+/// use h5sparse::io::sink::MemSink;
+/// use h5sparse::sparse::{replace, write_matrix, SparseDataset, SparseFormat, SparseWriteOptions};
+/// use h5sparse::write::Writer;
+///
+/// let m = sprs::CsMat::new((2, 2), vec![0, 1, 2], vec![1, 0], vec![5i64, 6]);
+/// let mut w = Writer::create_in(MemSink::default())?;
+/// write_matrix(&mut w, "/X", m.view(), &SparseWriteOptions::default())?;
+/// replace(&mut w, "/X", m.to_csc().view(), &SparseWriteOptions::default())?;
+/// let f = w.reader()?;
+/// let x = SparseDataset::open(&f, "/X")?;
+/// assert_eq!((x.format(), x.get::<i64>(1, 0)?), (SparseFormat::Csc, 6));
+/// assert_eq!(f.root()?.links()?.len(), 1);                 // no temporary left behind
+/// # Ok::<(), h5sparse::Error>(())
+/// ```
 pub fn replace<B: Backing, T: H5Type, I: IndexType, Iptr: IndexType>(
     w: &mut Writer<B>,
     path: &str,

@@ -36,6 +36,13 @@ pub enum Sel {
 
 impl Sel {
     /// `start..stop` with step 1.
+    ///
+    /// ```
+    /// use h5sparse::sparse::Sel;
+    /// assert_eq!(Sel::range(1, 3), Sel::from(1..3));
+    /// assert_eq!(Sel::range(-2, 10).resolve(4)?, vec![2, 3]);  // as Python's a[-2:10]
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn range(start: i64, stop: i64) -> Sel {
         Sel::Slice {
             start: Some(start),
@@ -46,6 +53,15 @@ impl Sel {
 
     /// Parses `START:STOP[:STEP]` (parts may be empty, negatives allowed) or
     /// `i,j,k`.
+    ///
+    /// ```
+    /// use h5sparse::sparse::Sel;
+    /// assert_eq!(Sel::parse("1:5:2")?, Sel::Slice { start: Some(1), stop: Some(5), step: 2 });
+    /// assert_eq!(Sel::parse(":")?.resolve(2)?, vec![0, 1]);
+    /// assert_eq!(Sel::parse("3, 1, 3")?, Sel::Indices(vec![3, 1, 3]));
+    /// assert!(Sel::parse("::0").is_err());
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn parse(s: &str) -> Result<Sel> {
         let s = s.trim();
         let num = |p: &str| -> Result<Option<i64>> {
@@ -101,6 +117,14 @@ impl Sel {
     }
 
     /// The selected indices in output order, for an axis of length `n`.
+    ///
+    /// ```
+    /// use h5sparse::sparse::Sel;
+    /// assert_eq!(Sel::parse("::2")?.resolve(5)?, vec![0, 2, 4]);
+    /// assert_eq!(Sel::Indices(vec![-1, 0]).resolve(5)?, vec![4, 0]);
+    /// assert!(Sel::Mask(vec![true]).resolve(5).is_err());     // a mask must cover the axis
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn resolve(&self, n: u64) -> Result<Vec<u64>> {
         let n_i = i64::try_from(n).map_err(|_| Error::invalid("axis longer than 2^63"))?;
         let wrap = |i: i64| -> Result<u64> {

@@ -25,9 +25,25 @@ use super::Sel;
 /// A position along one axis, of any integer type (negative counts from the
 /// end): what [`SparseHandle::get`](crate::SparseHandle::get) takes, so both
 /// `x.get(3, -1)` and `x.get(i, j)` with `usize` `i`, `j` work.
+///
+/// ```
+/// let f = h5sparse::H5File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed.h5"))?;
+/// let x = f.sparse("X")?;
+/// let (i, j): (usize, usize) = (4, 1);
+/// assert_eq!(x.get::<i64>(i, j)?, 36);
+/// assert_eq!(x.get::<i64>(-2, 1)?, 36);                    // i32 literals, from the end
+/// # Ok::<(), h5sparse::Error>(())
+/// ```
 pub trait AxisIndex: Copy {
     /// The position as an i64 (saturating past `i64::MAX`, which is then
     /// out of range, never wrapped).
+    ///
+    /// ```
+    /// use h5sparse::sparse::AxisIndex;
+    /// assert_eq!(3usize.position(), 3);
+    /// assert_eq!((-1i8).position(), -1);
+    /// assert_eq!(u64::MAX.position(), i64::MAX);               // out of range, not wrapped
+    /// ```
     fn position(self) -> i64;
 }
 

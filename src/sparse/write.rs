@@ -12,6 +12,18 @@ use crate::read::H5Type;
 use crate::write::{Backing, DatasetOptions, Writer};
 
 /// How [`write_matrix`] stores a matrix.
+///
+/// ```
+/// use h5sparse::sparse::SparseWriteOptions;
+/// let f = h5sparse::H5File::in_memory()?;
+/// let m = sprs::CsMat::new((1, 3), vec![0, 2], vec![0, 2], vec![1.0f64, 2.0]);
+/// let opts = SparseWriteOptions::default().gzip(4).chunk_len(1024);
+/// f.create_sparse("X", &m, &opts)?;
+/// let snap = f.snapshot()?;
+/// let data = snap.dataset("/X/data")?;
+/// assert_eq!((data.chunks(), data.filters()[0].name.as_str()), (Some(&[1024][..]), "deflate"));
+/// # Ok::<(), h5sparse::Error>(())
+/// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SparseWriteOptions {
     /// Deflate level for `data`, `indices` and `indptr`.
@@ -35,6 +47,16 @@ impl SparseWriteOptions {
     }
 
     /// Chunks of `len` elements for `data`, `indices` and `indptr`.
+    ///
+    /// ```
+    /// use h5sparse::sparse::SparseWriteOptions;
+    /// let f = h5sparse::H5File::in_memory()?;
+    /// let m = sprs::CsMat::new((1, 3), vec![0, 2], vec![0, 2], vec![1i64, 2]);
+    /// f.create_sparse("X", &m, &SparseWriteOptions::default().chunk_len(4096))?;
+    /// let snap = f.snapshot()?;
+    /// assert_eq!(snap.dataset("/X/indices")?.chunks(), Some(&[4096][..]));
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn chunk_len(mut self, len: u64) -> Self {
         self.chunk_len = Some(len);
         self
@@ -42,6 +64,17 @@ impl SparseWriteOptions {
 
     /// int64 `indices`/`indptr` even when int32 would do (room to grow past
     /// 2^31 stored values by appending).
+    ///
+    /// ```
+    /// use h5sparse::sparse::SparseWriteOptions;
+    /// let f = h5sparse::H5File::in_memory()?;
+    /// let m = sprs::CsMat::new((1, 3), vec![0, 2], vec![0, 2], vec![1i64, 2]);
+    /// let x = f.create_sparse("X", &m, &SparseWriteOptions::default())?;
+    /// assert_eq!(x.info()?.indptr_dtype.numpy_str(), "<i4");  // anndata's default
+    /// let y = f.create_sparse("Y", &m, &SparseWriteOptions::default().int64_indices())?;
+    /// assert_eq!(y.info()?.indptr_dtype.numpy_str(), "<i8");
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn int64_indices(mut self) -> Self {
         self.int64_indices = true;
         self
@@ -68,6 +101,24 @@ fn options(o: &SparseWriteOptions) -> DatasetOptions {
 /// `indices` and `indptr` are int32 while every value fits (as anndata
 /// writes them), int64 otherwise or when asked, whatever index type `m`
 /// uses in memory.
+///
+/// This is the operation behind [`H5File::create_sparse`](crate::H5File::create_sparse),
+/// for a [`Writer`] over a sink of your own.
+///
+/// ```
+/// use h5sparse::io::sink::MemSink;
+/// use h5sparse::sparse::{write_matrix, SparseDataset, SparseWriteOptions};
+/// use h5sparse::write::Writer;
+///
+/// let m = sprs::CsMat::new((2, 3), vec![0, 1, 3], vec![1, 0, 2], vec![1.5f32, 2.0, 3.0]);
+/// let mut w = Writer::create_in(MemSink::default())?;
+/// write_matrix(&mut w, "/X", m.view(), &SparseWriteOptions::default())?;
+/// let f = w.reader()?;
+/// let x = SparseDataset::open(&f, "/X")?;
+/// assert_eq!(x.to_memory::<f32>()?, m);
+/// assert!(x.group().attribute("encoding-type")?.is_some());   // anndata reads it too
+/// # Ok::<(), h5sparse::Error>(())
+/// ```
 pub fn write_matrix<B: Backing, T: H5Type, I: IndexType, Iptr: IndexType>(
     w: &mut Writer<B>,
     path: &str,

@@ -26,6 +26,21 @@ impl<S: Backing> Backing for FaultSink<S> {
 /// the same file, remapped when the file's length changes. Writes go
 /// through the sink's positional I/O; on Linux and every unified-page-cache
 /// OS the shared map sees them once the sink's buffer is flushed.
+///
+/// ```
+/// use h5sparse::io::sink::FileSink;
+/// use h5sparse::write::{DatasetOptions, MappedFile, Writer};
+///
+/// # let dir = std::env::temp_dir().join(format!("h5sparse-doc-{}-mapped-file", std::process::id()));
+/// # std::fs::create_dir_all(&dir)?;
+/// # let path = dir.join("f.h5");
+/// let mut w = Writer::create_in(MappedFile::new(FileSink::create(&path)?))?;
+/// w.create_dataset("/x", &[2], &[1i16, 2], &DatasetOptions::default())?;
+/// assert_eq!(w.reader()?.dataset("/x")?.read::<i16>()?, vec![1, 2]);   // mapped, not copied
+/// # drop(w);
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), h5sparse::Error>(())
+/// ```
 #[cfg(feature = "mmap")]
 #[derive(Debug)]
 pub struct MappedFile {
@@ -36,11 +51,41 @@ pub struct MappedFile {
 #[cfg(feature = "mmap")]
 impl MappedFile {
     /// Wraps an open [`FileSink`](crate::io::sink::FileSink).
+    ///
+    /// ```
+    /// use h5sparse::io::sink::FileSink;
+    /// use h5sparse::write::{MappedFile, Writer};
+    ///
+    /// # let dir = std::env::temp_dir().join(format!("h5sparse-doc-{}-mapped-new", std::process::id()));
+    /// # std::fs::create_dir_all(&dir)?;
+    /// # let path = dir.join("f.h5");
+    /// let mut sink = FileSink::create(&path)?;
+    /// sink.set_buffer_capacity(64 << 10)?;                 // what Writer::create cannot set
+    /// let mut w = Writer::create_in(MappedFile::new(sink))?;
+    /// w.create_group("/g")?;
+    /// w.close()?;
+    /// assert!(h5sparse::File::open(&path)?.group("/g").is_ok());
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn new(sink: crate::io::sink::FileSink) -> MappedFile {
         MappedFile { sink, map: None }
     }
 
     /// The wrapped sink.
+    ///
+    /// ```
+    /// use h5sparse::write::Writer;
+    ///
+    /// # let dir = std::env::temp_dir().join(format!("h5sparse-doc-{}-mapped-into-sink", std::process::id()));
+    /// # std::fs::create_dir_all(&dir)?;
+    /// # let path = dir.join("f.h5");
+    /// let sink = Writer::create(&path)?.close()?.into_sink();
+    /// assert_eq!(sink.path(), path.as_path());
+    /// # drop(sink);
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn into_sink(self) -> crate::io::sink::FileSink {
         self.sink
     }

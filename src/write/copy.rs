@@ -1,47 +1,5 @@
 //! Rewriting every object of one file into another through the [`Writer`]:
 //! what `h5sparse copy` and `h5sparse repack` do.
-//!
-//! ## What is kept
-//! * Every group, dataset, committed datatype, attribute and link. Soft and
-//!   external links stay links (a group holding external links becomes a
-//!   link-message group, since symbol tables cannot store them). An object
-//!   reached by several hard links is written once and linked again
-//!   ([`Writer::hard_link`]), so shared objects stay shared and hard-link
-//!   cycles are copied as cycles.
-//! * Element bytes exactly as stored (fixed-length strings keep every byte
-//!   and their padding, floats every bit); variable-length strings are
-//!   decoded and written to the new file's global heap.
-//! * Dataset shape, maximum shape, fill value, and the filters this crate
-//!   writes (deflate with its level, shuffle, fletcher32), in the source's
-//!   order. Filters it does not write (lzf, ...) are dropped: those
-//!   datasets are stored without them.
-//!
-//! ## What changes on purpose
-//! * The format: superblock v0, v1 object headers, symbol-table groups, v1
-//!   B-tree chunk indexes, whatever the source used.
-//! * Compact datasets become contiguous.
-//! * Datasets that used a committed datatype get their own copy of it.
-//! * [`CopyOptions::compression`] chunks and deflates every non-scalar
-//!   dataset (shuffled when [`CopyOptions::shuffle`]), with the source's
-//!   chunk shape when it had one, else a guessed one.
-//! * [`CopyOptions::repack`] (`h5sparse repack`): a chunked dataset stays
-//!   chunked, with its chunk shape and filters, only when it needs chunks:
-//!   its maximum shape differs from its shape (it can grow), or it has a
-//!   filter we write (compression, shuffle, fletcher32). Every other
-//!   dataset is written contiguous. Space the source lost to deleted
-//!   objects and superseded metadata is not carried over.
-//!
-//! ## What aborts
-//! An object this crate cannot write aborts the copy with an error naming
-//! it: datatypes it does not read (compound, array, opaque, reference,
-//! variable-length sequences), data behind filters it cannot decode
-//! (scaleoffset, zstd, ...), attributes too large for a v1 object header
-//! message (64 KiB). [`copy_file`] writes into a [`Writer`] the caller owns;
-//! the CLI writes through a temporary file renamed into place only on
-//! success, so a failed copy leaves no destination behind.
-//!
-//! Each dataset is read whole into memory (bounded by the source file's
-//! [`Limits`](crate::Limits)) before it is written.
 
 use std::collections::HashMap;
 
@@ -52,6 +10,21 @@ use crate::format::Address;
 use crate::read::{Attribute, Dataset, Dtype, File, Group, LayoutKind, LinkTarget, Node};
 
 /// Storage choices for [`copy_file`].
+///
+/// ```
+/// use h5sparse::io::sink::MemSink;
+/// use h5sparse::write::{copy_file, CopyOptions, Writer};
+///
+/// let src = h5sparse::File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed.h5"))?;
+/// let mut dst = Writer::create_in(MemSink::default())?;
+/// let opts = CopyOptions { compression: Some(6), shuffle: true, ..Default::default() };
+/// copy_file(&src, &mut dst, &opts)?;
+/// let f = dst.reader()?;
+/// let y = f.dataset("/Y")?;                            // contiguous in the seed
+/// assert_eq!(y.filters().iter().map(|f| f.id).collect::<Vec<_>>(), [2, 1]);
+/// assert_eq!(y.read::<i64>()?, src.dataset("/Y")?.read::<i64>()?);
+/// # Ok::<(), h5sparse::Error>(())
+/// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CopyOptions {
     /// Deflate every non-scalar dataset at this level, chunking it if it
@@ -68,8 +41,47 @@ pub struct CopyOptions {
 /// Copies every group, dataset, committed datatype, attribute and link of
 /// `src` into `dst`, which should be a new, empty file.
 ///
-/// See the [module docs](self) for what is kept, what changes on purpose and
-/// what aborts the copy.
+/// # What is kept
+/// * Every group, dataset, committed datatype, attribute and link. Soft and
+///   external links stay links (a group holding external links becomes a
+///   link-message group, since symbol tables cannot store them). An object
+///   reached by several hard links is written once and linked again
+///   ([`Writer::hard_link`]), so shared objects stay shared and hard-link
+///   cycles are copied as cycles.
+/// * Element bytes exactly as stored (fixed-length strings keep every byte
+///   and their padding, floats every bit); variable-length strings are
+///   decoded and written to the new file's global heap.
+/// * Dataset shape, maximum shape, fill value, and the filters this crate
+///   writes (deflate with its level, shuffle, fletcher32), in the source's
+///   order. Filters it does not write (lzf, ...) are dropped: those
+///   datasets are stored without them.
+///
+/// # What changes on purpose
+/// * The format: superblock v0, v1 object headers, symbol-table groups, v1
+///   B-tree chunk indexes, whatever the source used.
+/// * Compact datasets become contiguous.
+/// * Datasets that used a committed datatype get their own copy of it.
+/// * [`CopyOptions::compression`] chunks and deflates every non-scalar
+///   dataset (shuffled when [`CopyOptions::shuffle`]), with the source's
+///   chunk shape when it had one, else a guessed one.
+/// * [`CopyOptions::repack`] (`h5sparse repack`): a chunked dataset stays
+///   chunked, with its chunk shape and filters, only when it needs chunks:
+///   its maximum shape differs from its shape (it can grow), or it has a
+///   filter we write (compression, shuffle, fletcher32). Every other
+///   dataset is written contiguous. Space the source lost to deleted
+///   objects and superseded metadata is not carried over.
+///
+/// # What aborts
+/// An object this crate cannot write aborts the copy with an error naming
+/// it: datatypes it does not read (compound, array, opaque, reference,
+/// variable-length sequences), data behind filters it cannot decode
+/// (scaleoffset, zstd, ...), attributes too large for a v1 object header
+/// message (64 KiB). [`copy_file`] writes into a [`Writer`] the caller owns;
+/// the CLI writes through a temporary file renamed into place only on
+/// success, so a failed copy leaves no destination behind.
+///
+/// Each dataset is read whole into memory (bounded by the source file's
+/// [`Limits`](crate::Limits)) before it is written.
 ///
 /// ```
 /// use h5sparse::write::{copy_file, CopyOptions, DatasetOptions, Writer};

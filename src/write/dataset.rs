@@ -45,6 +45,17 @@ pub struct DatasetOptions {
 
 impl DatasetOptions {
     /// Chunked with every dimension unlimited (`maxshape=(None, ...)`).
+    ///
+    /// ```
+    /// use h5sparse::write::DatasetOptions;
+    /// let f = h5sparse::H5File::in_memory()?;
+    /// let x = f.create_dataset("x", &[2], &[1i64, 2], &DatasetOptions::growable())?;
+    /// x.append(&[3i64])?;
+    /// let snap = f.snapshot()?;
+    /// assert_eq!(snap.dataset("/x")?.maxshape(), Some(vec![None]));   // maxshape=(None,)
+    /// assert_eq!(x.read::<i64>()?, vec![1, 2, 3]);
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn growable() -> Self {
         DatasetOptions {
             maxshape: Some(Vec::new()),
@@ -53,18 +64,49 @@ impl DatasetOptions {
     }
 
     /// Deflate at `level`.
+    ///
+    /// ```
+    /// use h5sparse::write::DatasetOptions;
+    /// let f = h5sparse::H5File::in_memory()?;
+    /// f.create_dataset("x", &[1000], &vec![0u32; 1000], &DatasetOptions::default().gzip(4))?;
+    /// let snap = f.snapshot()?;
+    /// let x = snap.dataset("/x")?;
+    /// assert_eq!((x.filters()[0].name.as_str(), &x.filters()[0].cd_values[..]), ("deflate", &[4][..]));
+    /// assert_eq!(x.read::<u32>()?, vec![0; 1000]);
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn gzip(mut self, level: u32) -> Self {
         self.compression = Some(level.min(9));
         self
     }
 
     /// Shuffle before compression.
+    ///
+    /// ```
+    /// use h5sparse::write::DatasetOptions;
+    /// let f = h5sparse::H5File::in_memory()?;
+    /// let opts = DatasetOptions::default().shuffle().gzip(4);
+    /// f.create_dataset("x", &[4], &[1.0f64, 2.0, 3.0, 4.0], &opts)?;
+    /// let snap = f.snapshot()?;
+    /// let ids: Vec<u16> = snap.dataset("/x")?.filters().iter().map(|f| f.id).collect();
+    /// assert_eq!(ids, [2, 1]);                             // shuffle, then deflate
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn shuffle(mut self) -> Self {
         self.shuffle = true;
         self
     }
 
     /// Explicit chunk shape.
+    ///
+    /// ```
+    /// use h5sparse::write::DatasetOptions;
+    /// let f = h5sparse::H5File::in_memory()?;
+    /// f.create_dataset("Y", &[4, 3], &[0i64; 12], &DatasetOptions::growable().chunks(&[2, 3]))?;
+    /// let snap = f.snapshot()?;
+    /// assert_eq!(snap.dataset("/Y")?.chunks(), Some(&[2, 3][..]));
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn chunks(mut self, chunks: &[u64]) -> Self {
         self.chunks = Some(chunks.to_vec());
         self

@@ -9,6 +9,18 @@ impl<B: Backing> Writer<B> {
     /// Creates an empty group at `path` (the parent must exist): a
     /// symbol-table group in earliest-format files, a link-message group in
     /// latest-format ones.
+    ///
+    /// ```
+    /// use h5sparse::io::sink::MemSink;
+    /// use h5sparse::write::Writer;
+    ///
+    /// let mut w = Writer::create_in(MemSink::default())?;
+    /// w.create_group("/obsm")?;
+    /// w.create_group("/obsm/pca")?;
+    /// assert!(w.create_group("/varm/pca").is_err());       // no parent /varm
+    /// assert_eq!(w.reader()?.group("/obsm")?.links()?[0].name, "pca");
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn create_group(&mut self, path: &str) -> Result<()> {
         self.create_linked(path, |_, tx, sb| {
             if tx.latest {
@@ -21,6 +33,17 @@ impl<B: Backing> Writer<B> {
     /// Creates an empty group at `path` that keeps its members as link
     /// messages (compact link storage) instead of a symbol table. External
     /// links can only live in such groups.
+    ///
+    /// ```
+    /// use h5sparse::io::sink::MemSink;
+    /// use h5sparse::write::Writer;
+    ///
+    /// let mut w = Writer::create_in(MemSink::default())?;
+    /// w.create_link_group("/g")?;
+    /// w.external_link("/g/raw", "raw.h5", "/X")?;          // refused in a symbol-table group
+    /// assert_eq!(w.reader()?.group("/g")?.links()?[0].name, "raw");
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn create_link_group(&mut self, path: &str) -> Result<()> {
         self.create_linked(path, |_, tx, _| Ok((group::create_link_group(tx)?, None)))
     }
@@ -28,6 +51,20 @@ impl<B: Backing> Writer<B> {
     /// can hold external links ([`Writer::create_link_group`] for the
     /// root). The superblock stays version 0; its root entry then caches
     /// nothing, which libhdf5 reads as it does for any group.
+    ///
+    /// ```
+    /// use h5sparse::io::sink::MemSink;
+    /// use h5sparse::write::Writer;
+    ///
+    /// let mut w = Writer::create_in(MemSink::default())?;
+    /// w.use_link_root()?;
+    /// w.external_link("/raw", "raw.h5", "/X")?;
+    /// let f = w.reader()?;
+    /// assert_eq!((f.superblock_version(), f.root()?.links()?[0].name.as_str()), (0, "raw"));
+    /// w.create_group("/g")?;
+    /// assert!(w.use_link_root().is_err());                 // only while the root is empty
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn use_link_root(&mut self) -> Result<()> {
         let root = self.run(|view, tx, sb| {
             if !group::member_names(view, tx, sb.root_object_header)?.is_empty() {
@@ -44,12 +81,38 @@ impl<B: Backing> Writer<B> {
         Ok(())
     }
     /// Removes the link `path` (the object's space is not reclaimed).
+    ///
+    /// ```
+    /// use h5sparse::io::sink::MemSink;
+    /// use h5sparse::write::Writer;
+    ///
+    /// let mut w = Writer::create_in(MemSink::default())?;
+    /// w.create_group("/tmp")?;
+    /// w.unlink("/tmp")?;                                   // h5py's del f['tmp']
+    /// assert!(w.reader()?.root()?.links()?.is_empty());
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn unlink(&mut self, path: &str) -> Result<()> {
         self.run_in_parent(path, |view, tx, sb, parent, name| {
             group::remove(view, tx, parent, name, Self::group_k(sb))
         })
     }
     /// Creates a soft link at `path` pointing to `target`.
+    ///
+    /// ```
+    /// use h5sparse::io::sink::MemSink;
+    /// use h5sparse::write::{DatasetOptions, Writer};
+    /// use h5sparse::LinkTarget;
+    ///
+    /// let mut w = Writer::create_in(MemSink::default())?;
+    /// w.create_dataset("/counts", &[2], &[3i64, 4], &DatasetOptions::default())?;
+    /// w.soft_link("/latest", "/counts")?;
+    /// let f = w.reader()?;
+    /// assert_eq!(f.dataset("/latest")?.read::<i64>()?, vec![3, 4]);   // followed on read
+    /// let link = f.root()?.links()?.into_iter().find(|l| l.name == "latest").unwrap();
+    /// assert_eq!(link.target, LinkTarget::Soft("/counts".into()));
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn soft_link(&mut self, path: &str, target: &str) -> Result<()> {
         self.run_in_parent(path, |view, tx, sb, parent, name| {
             group::insert(
@@ -71,6 +134,18 @@ impl<B: Backing> Writer<B> {
     /// crash in between leaves a count one too high, which only keeps
     /// libhdf5 from freeing the object. Objects with v2 headers (which keep
     /// the count in a reference count message) are refused.
+    ///
+    /// ```
+    /// use h5sparse::io::sink::MemSink;
+    /// use h5sparse::write::{DatasetOptions, Writer};
+    ///
+    /// let mut w = Writer::create_in(MemSink::default())?;
+    /// w.create_dataset("/a", &[1], &[7u8], &DatasetOptions::default())?;
+    /// w.hard_link("/b", "/a")?;
+    /// let f = w.reader()?;
+    /// assert_eq!(f.dataset("/b")?.address(), f.dataset("/a")?.address());   // one object
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn hard_link(&mut self, path: &str, existing: &str) -> Result<()> {
         let limits = self.limits.clone();
         self.run(|view, tx, sb| {
@@ -105,6 +180,21 @@ impl<B: Backing> Writer<B> {
     }
     /// Creates an external link at `path` to `target` inside `file`. The
     /// parent must be a link-message group ([`Writer::create_link_group`]).
+    ///
+    /// ```
+    /// use h5sparse::io::sink::MemSink;
+    /// use h5sparse::write::Writer;
+    /// use h5sparse::LinkTarget;
+    ///
+    /// let mut w = Writer::create_in(MemSink::default())?;
+    /// w.create_link_group("/g")?;
+    /// w.external_link("/g/raw", "raw.h5", "/X")?;
+    /// let links = w.reader()?.group("/g")?.links()?;
+    /// assert_eq!(links[0].target, LinkTarget::External { file: "raw.h5".into(), path: "/X".into() });
+    /// w.create_group("/stab")?;                            // a symbol-table group
+    /// assert!(w.external_link("/stab/raw", "raw.h5", "/X").is_err());
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn external_link(&mut self, path: &str, file: &str, target: &str) -> Result<()> {
         self.run_in_parent(path, |view, tx, sb, parent, name| {
             let link = group::NewLink::External {
@@ -117,6 +207,20 @@ impl<B: Backing> Writer<B> {
     /// Points the member at `path` to the object at `replacement` (a member
     /// of the same group) and removes `replacement`, atomically for
     /// symbol-table groups.
+    ///
+    /// ```
+    /// use h5sparse::io::sink::MemSink;
+    /// use h5sparse::write::{DatasetOptions, Writer};
+    ///
+    /// let mut w = Writer::create_in(MemSink::default())?;
+    /// w.create_dataset("/x", &[2], &[1i32, 2], &DatasetOptions::default())?;
+    /// w.create_dataset("/x.new", &[3], &[7i32, 8, 9], &DatasetOptions::default())?;
+    /// w.replace_member("/x", "/x.new")?;                   // one publishing write
+    /// let f = w.reader()?;
+    /// assert_eq!(f.dataset("/x")?.read::<i32>()?, vec![7, 8, 9]);
+    /// assert_eq!(f.root()?.links()?.len(), 1);             // /x.new is gone
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn replace_member(&mut self, path: &str, replacement: &str) -> Result<()> {
         let limits = self.limits.clone();
         self.run_in_parent(path, |view, tx, sb, parent, name| {

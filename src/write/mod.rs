@@ -81,6 +81,17 @@ use tx::Tx;
 pub(crate) const HEADER_SLACK: usize = 256;
 
 /// Which HDF5 format a new file is written in.
+///
+/// ```
+/// use h5sparse::io::sink::MemSink;
+/// use h5sparse::write::{CreateOptions, Format, Writer};
+///
+/// let opts = CreateOptions { format: Format::Latest };
+/// let w = Writer::create_in_with(MemSink::default(), &opts)?;
+/// let f = h5sparse::File::from_bytes(w.close()?.bytes)?;
+/// assert_eq!(f.superblock_version(), 3);
+/// # Ok::<(), h5sparse::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Format {
     /// What h5py writes by default (libver 'earliest'), readable by every
@@ -97,6 +108,14 @@ pub enum Format {
 }
 
 /// Options for creating a file.
+///
+/// ```
+/// use h5sparse::write::{CreateOptions, Format};
+/// assert_eq!(CreateOptions::default().format, Format::Earliest);    // h5py's default
+/// let f = h5sparse::H5File::in_memory_with(&CreateOptions { format: Format::Latest })?;
+/// assert_eq!(f.snapshot()?.superblock_version(), 3);
+/// # Ok::<(), h5sparse::Error>(())
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CreateOptions {
     /// The format of the new file.
@@ -105,18 +124,65 @@ pub struct CreateOptions {
 
 /// A [`Sink`] whose current contents can be read back as one slice, so the
 /// writer can parse the metadata it is about to change.
+///
+/// ```
+/// use h5sparse::io::sink::MemSink;
+/// use h5sparse::write::{Backing, Writer};
+///
+/// let mut sink = Writer::create_in(MemSink::default())?.close()?;
+/// assert_eq!(&sink.contents()?[..4], b"\x89HDF");
+/// assert_eq!(sink.path(), None);                        // in memory: no path to map
+/// # Ok::<(), h5sparse::Error>(())
+/// ```
 pub trait Backing: Sink {
     /// The file's current bytes (after any buffered writes).
+    ///
+    /// ```
+    /// use h5sparse::io::sink::MemSink;
+    /// use h5sparse::write::{Backing, Writer};
+    ///
+    /// let mut w = Writer::create_in(MemSink::default())?;
+    /// w.create_group("/g")?;
+    /// let mut sink = w.close()?;
+    /// let f = h5sparse::File::from_bytes(sink.contents()?.to_vec())?;
+    /// assert!(f.group("/g").is_ok());
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     fn contents(&mut self) -> std::io::Result<&[u8]>;
 
     /// The file's path, when it has one (lets [`Writer::reader`] map it
     /// instead of copying it).
+    ///
+    /// ```
+    /// use h5sparse::write::{Backing, Writer};
+    ///
+    /// # let dir = std::env::temp_dir().join(format!("h5sparse-doc-{}-backing-path", std::process::id()));
+    /// # std::fs::create_dir_all(&dir)?;
+    /// # let path = dir.join("f.h5");
+    /// let w = Writer::create(&path)?;
+    /// assert_eq!(w.sink().path(), Some(path.as_path()));  // the reader maps this file
+    /// # drop(w);
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     fn path(&self) -> Option<&std::path::Path> {
         None
     }
 }
 
 /// Creates and modifies an HDF5 file through a [`Backing`] sink.
+///
+/// ```
+/// use h5sparse::io::sink::MemSink;
+/// use h5sparse::write::{DatasetOptions, Writer};
+///
+/// let mut w = Writer::create_in(MemSink::default())?;
+/// w.create_group("/obs")?;
+/// w.create_dataset("/obs/n", &[2], &[10u32, 20], &DatasetOptions::growable())?;
+/// w.append("/obs/n", &[30u32])?;
+/// assert_eq!(w.reader()?.dataset("/obs/n")?.read::<u32>()?, vec![10, 20, 30]);
+/// # Ok::<(), h5sparse::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct Writer<B: Backing> {
     sink: B,
@@ -130,12 +196,41 @@ pub struct Writer<B: Backing> {
 impl Writer<MappedFile> {
     /// Creates (or truncates) the file at `path`, locked for writing
     /// ([`Format::Earliest`]).
+    ///
+    /// ```
+    /// use h5sparse::write::{DatasetOptions, Writer};
+    ///
+    /// # let dir = std::env::temp_dir().join(format!("h5sparse-doc-{}-writer-create", std::process::id()));
+    /// # std::fs::create_dir_all(&dir)?;
+    /// # let path = dir.join("new.h5");
+    /// let mut w = Writer::create(&path)?;
+    /// w.create_dataset("/x", &[3], &[1.0f64, 2.0, 3.0], &DatasetOptions::default())?;
+    /// w.close()?;
+    /// let f = h5sparse::File::open(&path)?;
+    /// assert_eq!(f.dataset("/x")?.read::<f64>()?, vec![1.0, 2.0, 3.0]);
+    /// # drop(f);
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn create(path: impl AsRef<std::path::Path>) -> Result<Writer<MappedFile>> {
         Self::create_with(path, &CreateOptions::default())
     }
 
     /// Creates (or truncates) the file at `path` in the format `opts` names,
     /// locked for writing.
+    ///
+    /// ```
+    /// use h5sparse::write::{CreateOptions, Format, Writer};
+    ///
+    /// # let dir = std::env::temp_dir().join(format!("h5sparse-doc-{}-writer-create-with", std::process::id()));
+    /// # std::fs::create_dir_all(&dir)?;
+    /// # let path = dir.join("v110.h5");
+    /// let opts = CreateOptions { format: Format::Latest };   // h5py's libver='v110'
+    /// Writer::create_with(&path, &opts)?.close()?;
+    /// assert_eq!(h5sparse::File::open(&path)?.superblock_version(), 3);
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn create_with(
         path: impl AsRef<std::path::Path>,
         opts: &CreateOptions,
@@ -146,6 +241,24 @@ impl Writer<MappedFile> {
 
     /// Opens the existing file at `path` for modification, locked for
     /// writing (a second writer, ours or libhdf5's, is refused).
+    ///
+    /// ```
+    /// use h5sparse::write::{DatasetOptions, Writer};
+    ///
+    /// # let dir = std::env::temp_dir().join(format!("h5sparse-doc-{}-writer-open", std::process::id()));
+    /// # std::fs::create_dir_all(&dir)?;
+    /// # let path = dir.join("f.h5");
+    /// let mut w = Writer::create(&path)?;
+    /// w.create_dataset("/x", &[2], &[1i32, 2], &DatasetOptions::growable())?;
+    /// w.close()?;                                       // releases the lock
+    ///
+    /// let mut w = Writer::open(&path)?;
+    /// w.append("/x", &[3i32])?;
+    /// assert_eq!(w.reader()?.dataset("/x")?.read::<i32>()?, vec![1, 2, 3]);
+    /// # drop(w);
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn open(path: impl AsRef<std::path::Path>) -> Result<Writer<MappedFile>> {
         let sink = crate::io::sink::FileSink::open_rw(path)?;
         Writer::open_in(MappedFile::new(sink))
@@ -154,6 +267,17 @@ impl Writer<MappedFile> {
 
 impl<B: Backing> Writer<B> {
     /// Starts a new, empty file in `sink` (superblock v0, as h5py's default).
+    ///
+    /// ```
+    /// use h5sparse::io::sink::MemSink;
+    /// use h5sparse::write::Writer;
+    ///
+    /// let bytes = Writer::create_in(MemSink::default())?.close()?.bytes;
+    /// let f = h5sparse::File::from_bytes(bytes)?;
+    /// assert_eq!(f.superblock_version(), 0);
+    /// assert!(f.root()?.links()?.is_empty());
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn create_in(sink: B) -> Result<Writer<B>> {
         Self::create_in_with(sink, &CreateOptions::default())
     }
@@ -164,6 +288,19 @@ impl<B: Backing> Writer<B> {
     /// superblock v3 without an extension (default file-space handling),
     /// the root group a v2 object header with link info and group info
     /// messages.
+    ///
+    /// ```
+    /// use h5sparse::io::sink::MemSink;
+    /// use h5sparse::write::{CreateOptions, Format, Writer};
+    ///
+    /// let opts = CreateOptions { format: Format::Latest };
+    /// let mut w = Writer::create_in_with(MemSink::default(), &opts)?;
+    /// w.create_group("/g")?;                            // a link-message group
+    /// let f = h5sparse::File::from_bytes(w.close()?.bytes)?;
+    /// assert_eq!(f.superblock_version(), 3);
+    /// assert_eq!(f.root()?.links()?[0].name, "g");
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn create_in_with(mut sink: B, opts: &CreateOptions) -> Result<Writer<B>> {
         sink.set_len(0)?;
         let sizes = Sizes::DEFAULT;
@@ -217,6 +354,18 @@ impl<B: Backing> Writer<B> {
     }
 
     /// Opens the HDF5 file in `sink` for modification.
+    ///
+    /// ```
+    /// use h5sparse::io::sink::MemSink;
+    /// use h5sparse::write::Writer;
+    ///
+    /// let seed = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed.h5"))?;
+    /// let mut w = Writer::open_in(MemSink::from_bytes(seed))?;
+    /// w.write_slab("/Y", &[0, 0], &[1, 1], &[7i64])?;   // Y[0, 0] = 7, in memory
+    /// let f = w.reader()?;
+    /// assert_eq!(f.dataset("/Y")?.read_slab::<i64>(&[0, 0], &[1, 3])?, vec![7, 1, 0]);
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn open_in(mut sink: B) -> Result<Writer<B>> {
         let bytes = sink.contents()?;
         let sb = Superblock::find(bytes)?;
@@ -419,6 +568,18 @@ impl<B: Backing> Writer<B> {
     }
 
     /// Creates a dataset of a Rust number type from `data` (C order).
+    ///
+    /// ```
+    /// use h5sparse::io::sink::MemSink;
+    /// use h5sparse::write::{DatasetOptions, Writer};
+    ///
+    /// let mut w = Writer::create_in(MemSink::default())?;
+    /// w.create_dataset("/Y", &[2, 3], &[0i64, 1, 0, 0, 0, 2], &DatasetOptions::default())?;
+    /// let f = w.reader()?;
+    /// let y = f.dataset("/Y")?;
+    /// assert_eq!((y.shape(), y.dtype().numpy_str()), (Some(&[2, 3][..]), "<i8".to_string()));
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn create_dataset<T: H5Type>(
         &mut self,
         path: &str,
@@ -431,6 +592,19 @@ impl<B: Backing> Writer<B> {
     }
 
     /// Creates a dataset of any supported dtype from decoded values.
+    ///
+    /// ```
+    /// use h5sparse::io::sink::MemSink;
+    /// use h5sparse::write::{DatasetOptions, Writer};
+    /// use h5sparse::{CharSet, Dtype, Values};
+    ///
+    /// let mut w = Writer::create_in(MemSink::default())?;
+    /// let names = Values::Str(vec!["CD4".into(), "MS4A1".into()]);
+    /// let dtype = Dtype::VarString { charset: CharSet::Utf8 };   // h5py's str
+    /// w.create_dataset_values("/names", &dtype, &[2], &names, &DatasetOptions::default())?;
+    /// assert_eq!(w.reader()?.dataset("/names")?.values()?, names);
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn create_dataset_values(
         &mut self,
         path: &str,
@@ -456,6 +630,20 @@ impl<B: Backing> Writer<B> {
     }
 
     /// Creates a dataset from raw element bytes in `dtype`'s byte order.
+    ///
+    /// ```
+    /// use h5sparse::io::sink::MemSink;
+    /// use h5sparse::write::{DatasetOptions, Writer};
+    /// use h5sparse::{ByteOrder, Dtype};
+    ///
+    /// let mut w = Writer::create_in(MemSink::default())?;
+    /// let be_u16 = Dtype::Int { size: 2, signed: false, order: ByteOrder::Big };
+    /// w.create_dataset_raw("/x", &be_u16, &[2], &[0, 1, 1, 0], &DatasetOptions::default())?;
+    /// let f = w.reader()?;
+    /// assert_eq!(f.dataset("/x")?.dtype().numpy_str(), ">u2");
+    /// assert_eq!(f.dataset("/x")?.read::<u16>()?, vec![1, 256]);
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn create_dataset_raw(
         &mut self,
         path: &str,
@@ -480,6 +668,18 @@ impl<B: Backing> Writer<B> {
 
     /// Creates a dataset with a null dataspace (no elements, as h5py's
     /// `h5py.Empty(dtype)`).
+    ///
+    /// ```
+    /// use h5sparse::io::sink::MemSink;
+    /// use h5sparse::write::Writer;
+    /// use h5sparse::{ByteOrder, Dtype};
+    ///
+    /// let mut w = Writer::create_in(MemSink::default())?;
+    /// w.create_dataset_null("/empty", &Dtype::Float { size: 8, order: ByteOrder::Little })?;
+    /// let f = w.reader()?;
+    /// assert_eq!(f.dataset("/empty")?.shape(), None);    // no dataspace extent at all
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn create_dataset_null(&mut self, path: &str, dtype: &Dtype) -> Result<()> {
         self.create_linked(path, |_, tx, _| {
             let datatype = encode::datatype_for(dtype)?;
@@ -490,6 +690,18 @@ impl<B: Backing> Writer<B> {
     /// Creates a committed (named) datatype at `path`, as h5py's
     /// `f[path] = np.dtype(...)`: an object header holding only the
     /// datatype message.
+    ///
+    /// ```
+    /// use h5sparse::io::sink::MemSink;
+    /// use h5sparse::write::Writer;
+    /// use h5sparse::{ByteOrder, Dtype, Node};
+    ///
+    /// let mut w = Writer::create_in(MemSink::default())?;
+    /// w.commit_datatype("/f4", &Dtype::Float { size: 4, order: ByteOrder::Little })?;
+    /// let f = w.reader()?;
+    /// assert!(matches!(f.get("/f4")?, Node::Datatype { .. }));
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn commit_datatype(&mut self, path: &str, dtype: &Dtype) -> Result<()> {
         use crate::format::object_header::{encode_v1, kind, NewMessage};
         self.create_linked(path, |_, tx, _| {
@@ -507,6 +719,16 @@ impl<B: Backing> Writer<B> {
     }
 
     /// The stored dtype of the dataset at `path`.
+    ///
+    /// ```
+    /// use h5sparse::io::sink::MemSink;
+    /// use h5sparse::write::{DatasetOptions, Writer};
+    ///
+    /// let mut w = Writer::create_in(MemSink::default())?;
+    /// w.create_dataset("/x", &[1], &[1.5f32], &DatasetOptions::default())?;
+    /// assert_eq!(w.dtype_of("/x")?.numpy_str(), "<f4");
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn dtype_of(&mut self, path: &str) -> Result<Dtype> {
         self.run_at(path, |view, tx, _sb, addr| {
             dataset_dtype(view, tx, addr, path)
@@ -514,6 +736,17 @@ impl<B: Backing> Writer<B> {
     }
 
     /// Writes `data` into the hyperslab `start`/`count` of an existing dataset.
+    ///
+    /// ```
+    /// use h5sparse::io::sink::MemSink;
+    /// use h5sparse::write::{DatasetOptions, Writer};
+    ///
+    /// let mut w = Writer::create_in(MemSink::default())?;
+    /// w.create_dataset("/Y", &[2, 3], &[0i64; 6], &DatasetOptions::default())?;
+    /// w.write_slab("/Y", &[0, 1], &[2, 2], &[1i64, 2, 3, 4])?;   // Y[0:2, 1:3] = ...
+    /// assert_eq!(w.reader()?.dataset("/Y")?.read::<i64>()?, vec![0, 1, 2, 0, 3, 4]);
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn write_slab<T: H5Type>(
         &mut self,
         path: &str,
@@ -539,6 +772,20 @@ impl<B: Backing> Writer<B> {
     /// Appends rows (along the first dimension) to a chunked dataset with an
     /// unlimited or larger maximum shape. `data.len()` must be a whole number
     /// of rows.
+    ///
+    /// ```
+    /// use h5sparse::io::sink::MemSink;
+    /// use h5sparse::write::{DatasetOptions, Writer};
+    ///
+    /// let mut w = Writer::create_in(MemSink::default())?;
+    /// w.create_dataset("/Y", &[1, 2], &[1i32, 2], &DatasetOptions::growable())?;
+    /// w.append("/Y", &[3i32, 4, 5, 6])?;                   // two more rows
+    /// let f = w.reader()?;
+    /// assert_eq!(f.dataset("/Y")?.shape(), Some(&[3, 2][..]));
+    /// w.create_dataset("/fixed", &[2], &[1i32, 2], &DatasetOptions::default())?;
+    /// assert!(w.append("/fixed", &[3i32]).is_err());       // contiguous: cannot grow
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn append<T: H5Type>(&mut self, path: &str, data: &[T]) -> Result<()> {
         self.run_at(path, |view, tx, sb, addr| {
             let raw = stored_bytes(view, tx, addr, path, data)?;
@@ -579,6 +826,17 @@ impl<B: Backing> Writer<B> {
     }
 
     /// Changes the shape of a chunked dataset within its maximum shape.
+    ///
+    /// ```
+    /// use h5sparse::io::sink::MemSink;
+    /// use h5sparse::write::{DatasetOptions, Writer};
+    ///
+    /// let mut w = Writer::create_in(MemSink::default())?;
+    /// w.create_dataset("/x", &[4], &[1i64, 2, 3, 4], &DatasetOptions::growable())?;
+    /// w.resize("/x", &[2])?;
+    /// assert_eq!(w.reader()?.dataset("/x")?.read::<i64>()?, vec![1, 2]);
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn resize(&mut self, path: &str, shape: &[u64]) -> Result<()> {
         self.run_at(path, |view, tx, sb, addr| {
             modify::resize(view, tx, addr, shape, sb.indexed_storage_k)
@@ -587,6 +845,21 @@ impl<B: Backing> Writer<B> {
 
     /// Sets attribute `name` on the object at `path`; `shape` `None` is a
     /// null dataspace, `Some(&[])` a scalar.
+    ///
+    /// ```
+    /// use h5sparse::io::sink::MemSink;
+    /// use h5sparse::write::Writer;
+    /// use h5sparse::{ByteOrder, Dtype, Values};
+    ///
+    /// let mut w = Writer::create_in(MemSink::default())?;
+    /// w.create_group("/X")?;
+    /// let i8 = Dtype::Int { size: 8, signed: true, order: ByteOrder::Little };
+    /// w.set_attr("/X", "shape", &i8, Some(&[2]), &Values::Int(vec![6, 3]))?;
+    /// let f = w.reader()?;
+    /// let attr = f.group("/X")?.attribute("shape")?.expect("just set");
+    /// assert_eq!(attr.values()?, Values::Int(vec![6, 3]));
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn set_attr(
         &mut self,
         path: &str,
@@ -612,6 +885,20 @@ impl<B: Backing> Writer<B> {
     /// byte order (exact copies: fixed-length strings keep every byte,
     /// floats every bit). Not for variable-length strings, whose bytes are
     /// references into another file's global heap.
+    ///
+    /// ```
+    /// use h5sparse::io::sink::MemSink;
+    /// use h5sparse::write::Writer;
+    /// use h5sparse::{CharSet, Dtype, StringPadding, Values};
+    ///
+    /// let mut w = Writer::create_in(MemSink::default())?;
+    /// let s3 = Dtype::FixedString { size: 3, padding: StringPadding::NullPadded, charset: CharSet::Ascii };
+    /// w.set_attr_raw("/", "code", &s3, Some(&[]), b"csr")?;   // numpy's b'csr' (|S3)
+    /// let f = w.reader()?;
+    /// let attr = f.root()?.attribute("code")?.expect("just set");
+    /// assert_eq!(attr.values()?, Values::Str(vec!["csr".into()]));
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn set_attr_raw(
         &mut self,
         path: &str,
@@ -644,6 +931,19 @@ impl<B: Backing> Writer<B> {
 
     /// Sets a scalar variable-length UTF-8 string attribute, as h5py does for
     /// `attrs[name] = "text"`.
+    ///
+    /// ```
+    /// use h5sparse::io::sink::MemSink;
+    /// use h5sparse::write::Writer;
+    /// use h5sparse::Values;
+    ///
+    /// let mut w = Writer::create_in(MemSink::default())?;
+    /// w.set_attr_str("/", "encoding-type", "anndata")?;
+    /// let f = w.reader()?;
+    /// let attr = f.root()?.attribute("encoding-type")?.expect("just set");
+    /// assert_eq!(attr.values()?, Values::Str(vec!["anndata".into()]));
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn set_attr_str(&mut self, path: &str, name: &str, value: &str) -> Result<()> {
         self.set_attr(
             path,
@@ -658,6 +958,19 @@ impl<B: Backing> Writer<B> {
 
     /// Sets a 1-D attribute of a Rust number type, as h5py does for
     /// `attrs[name] = np.array([...])`.
+    ///
+    /// ```
+    /// use h5sparse::io::sink::MemSink;
+    /// use h5sparse::write::Writer;
+    /// use h5sparse::Values;
+    ///
+    /// let mut w = Writer::create_in(MemSink::default())?;
+    /// w.set_attr_array("/", "h5sparse_shape", &[6i64, 3])?;
+    /// let f = w.reader()?;
+    /// let attr = f.root()?.attribute("h5sparse_shape")?.expect("just set");
+    /// assert_eq!((attr.shape(), attr.values()?), (Some(&[2][..]), Values::Int(vec![6, 3])));
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn set_attr_array<T: H5Type>(
         &mut self,
         path: &str,
@@ -683,6 +996,18 @@ impl<B: Backing> Writer<B> {
     }
 
     /// Deletes attribute `name` of the object at `path`.
+    ///
+    /// ```
+    /// use h5sparse::io::sink::MemSink;
+    /// use h5sparse::write::Writer;
+    ///
+    /// let mut w = Writer::create_in(MemSink::default())?;
+    /// w.set_attr_str("/", "note", "draft")?;
+    /// w.delete_attr("/", "note")?;
+    /// assert!(w.reader()?.root()?.attribute("note")?.is_none());
+    /// assert!(w.delete_attr("/", "note").is_err());        // nothing left to delete
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn delete_attr(&mut self, path: &str, name: &str) -> Result<()> {
         self.run_at(path, |view, tx, _sb, addr| {
             attribute::delete(view, tx, addr, name)
@@ -690,6 +1015,21 @@ impl<B: Backing> Writer<B> {
     }
 
     /// Makes everything written durable.
+    ///
+    /// ```
+    /// use h5sparse::write::{DatasetOptions, Writer};
+    ///
+    /// # let dir = std::env::temp_dir().join(format!("h5sparse-doc-{}-writer-flush", std::process::id()));
+    /// # std::fs::create_dir_all(&dir)?;
+    /// # let path = dir.join("f.h5");
+    /// let mut w = Writer::create(&path)?;
+    /// w.create_dataset("/x", &[2], &[1u8, 2], &DatasetOptions::default())?;
+    /// w.flush()?;                                          // on disk, writer still open
+    /// assert_eq!(h5sparse::File::open(&path)?.dataset("/x")?.read::<u8>()?, vec![1, 2]);
+    /// # drop(w);
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn flush(&mut self) -> Result<()> {
         self.sink.sync()?;
         Ok(())
@@ -697,6 +1037,19 @@ impl<B: Backing> Writer<B> {
 
     /// A reader over the file as it is now (mapped again when it has a
     /// path, copied otherwise).
+    ///
+    /// ```
+    /// use h5sparse::io::sink::MemSink;
+    /// use h5sparse::write::{DatasetOptions, Writer};
+    ///
+    /// let mut w = Writer::create_in(MemSink::default())?;
+    /// w.create_dataset("/x", &[2], &[1i64, 2], &DatasetOptions::default())?;
+    /// let before = w.reader()?;
+    /// w.write_slab("/x", &[1], &[1], &[5i64])?;
+    /// assert_eq!(before.dataset("/x")?.read::<i64>()?, vec![1, 2]); // an in-memory copy
+    /// assert_eq!(w.reader()?.dataset("/x")?.read::<i64>()?, vec![1, 5]);
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn reader(&mut self) -> Result<crate::read::File> {
         self.sink.contents()?; // flushes buffered writes
         #[cfg(feature = "mmap")]
@@ -709,6 +1062,17 @@ impl<B: Backing> Writer<B> {
 
     /// Writes elements at many positions of a 1-D dataset as one atomic
     /// operation: `points` are (index, value); a later repeat wins.
+    ///
+    /// ```
+    /// use h5sparse::io::sink::MemSink;
+    /// use h5sparse::write::{DatasetOptions, Writer};
+    ///
+    /// let mut w = Writer::create_in(MemSink::default())?;
+    /// w.create_dataset("/data", &[4], &[1.0f32, 2.0, 3.0, 4.0], &DatasetOptions::default())?;
+    /// w.write_points("/data", &[(3, 40.0f32), (0, 10.0), (3, 44.0)])?;
+    /// assert_eq!(w.reader()?.dataset("/data")?.read::<f32>()?, vec![10.0, 2.0, 3.0, 44.0]);
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn write_points<T: H5Type>(&mut self, path: &str, points: &[(u64, T)]) -> Result<()> {
         let values: Vec<T> = points.iter().map(|p| p.1).collect();
         self.run_at(path, |view, tx, sb, addr| {
@@ -744,12 +1108,33 @@ impl<B: Backing> Writer<B> {
     }
 
     /// Syncs and returns the sink.
+    ///
+    /// ```
+    /// use h5sparse::io::sink::MemSink;
+    /// use h5sparse::write::Writer;
+    ///
+    /// let mut w = Writer::create_in(MemSink::default())?;
+    /// w.create_group("/g")?;
+    /// let sink: MemSink = w.close()?;
+    /// let f = h5sparse::File::from_bytes(sink.into_bytes())?;
+    /// assert_eq!(f.group("/g")?.path(), "/g");
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn close(mut self) -> Result<B> {
         self.flush()?;
         Ok(self.sink)
     }
 
     /// The sink, for inspection (tests).
+    ///
+    /// ```
+    /// use h5sparse::io::sink::MemSink;
+    /// use h5sparse::write::Writer;
+    ///
+    /// let w = Writer::create_in(MemSink::default())?;
+    /// assert_eq!(&w.sink().bytes[..8], b"\x89HDF\r\n\x1a\n");  // the superblock's signature
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
     pub fn sink(&self) -> &B {
         &self.sink
     }

@@ -16,8 +16,10 @@ Values are decoded from the stored bytes where h5py would convert them: fixed-le
 strings are read with the file's own type as the memory type, so the padding rules below
 apply to the raw bytes, not to what libhdf5's string conversion would make of them.
 
-Types this crate does not read (compound, array, opaque, reference, vlen sequence,
-bitfield, time) get dtype "unsupported-<class>" and "error" in place of the values; so do
+Compound, complex, array, enum, opaque, bitfield, object/region reference and vlen
+sequence types are described with the extra keys of the schema ("fields", "subshape",
+"enum", "base"); the time class (and new-style H5R_REF references, integers/floats of
+other sizes) get dtype "unsupported-<class>" and "error" in place of the values; so do
 datasets whose filter pipeline holds a filter other than deflate, shuffle, fletcher32, lzf.
 """
 
@@ -27,7 +29,7 @@ import sys
 
 import h5py
 import numpy as np
-from h5py import h5d, h5s, h5t
+from h5py import h5d, h5r, h5s, h5t
 
 # Filters the Rust reader decodes. Anything else makes a dataset's values an "error".
 READABLE_FILTERS = {1, 2, 3, 32000}
@@ -79,9 +81,8 @@ def _is_bool_enum(tid):
     return members == {b"FALSE": 0, b"TRUE": 1}
 
 
-def describe_type(tid):
-    """(D string, kind) for an HDF5 datatype; kind is one of
-    int, float, bool, enum, fstr, vstr, unsupported."""
+def _scalar_type(tid):
+    """(D string, kind) for the classes the schema describes with a string alone."""
     cls = tid.get_class()
     if cls == h5t.INTEGER:
         if tid.get_size() in (1, 2, 4, 8):
@@ -103,7 +104,90 @@ def describe_type(tid):
         if tid.is_variable_str():
             return "vlen-str", "vstr"
         return f"|S{tid.get_size()}", "fstr"
+    if cls == h5t.BITFIELD:
+        # A bitfield is described (and read) as the unsigned integer of its size.
+        size = tid.get_size()
+        if size in (1, 2, 4, 8):
+            return f"{_order_char(size, tid.get_order())}u{size}", "bitfield"
+        return "unsupported-bitfield", "unsupported"
+    if cls == h5t.OPAQUE:
+        return f"|V{tid.get_size()}", "opaque"
+    if cls == h5t.REFERENCE:
+        if tid.equal(h5t.STD_REF_OBJ):
+            return "ref", "ref"
+        if tid.equal(h5t.STD_REF_DSETREG):
+            return "regionref", "regionref"
+        return "unsupported-reference", "unsupported"  # HDF5 1.12+ H5R_REF
     return f"unsupported-{UNSUPPORTED_CLASSES.get(cls, f'class{cls}')}", "unsupported"
+
+
+def _complex_str(tid):
+    """numpy's complex str when tid is h5py's complex compound, else None: exactly two
+    members named r and i (h5py's default names), the same IEEE float of 4 or 8 bytes
+    (same byte order), r at offset 0 and i right after it, nothing else in the type.
+    (h5py itself checks only names and member types.)"""
+    if tid.get_nmembers() != 2:
+        return None
+    if [tid.get_member_name(i) for i in range(2)] != [b"r", b"i"]:
+        return None
+    r, i = tid.get_member_type(0), tid.get_member_type(1)
+    if r.get_class() != h5t.FLOAT or i.get_class() != h5t.FLOAT:
+        return None
+    n = r.get_size()
+    if n not in (4, 8) or not r.equal(i):
+        return None
+    if tid.get_member_offset(0) != 0 or tid.get_member_offset(1) != n or tid.get_size() != 2 * n:
+        return None
+    return f"{_order_char(n, r.get_order())}c{2 * n}"
+
+
+def type_desc(tid):
+    """(desc, kind) for an HDF5 datatype. desc is the dict of schema keys describing it:
+    {"dtype": D} plus, where needed, "fields" (compound), "subshape" (array), "enum"
+    (non-bool enum), "base" (vlen sequence of a type that itself needs extra keys).
+    kind is one of int, float, bool, enum, fstr, vstr, bitfield, opaque, ref, regionref,
+    complex, compound, array, vlen, unsupported (a type containing an unsupported one)."""
+    cls = tid.get_class()
+    if cls == h5t.COMPOUND:
+        cstr = _complex_str(tid)
+        if cstr is not None:
+            return {"dtype": cstr}, "complex"
+        fields = []
+        kind = "compound"
+        for i in range(tid.get_nmembers()):
+            mdesc, mkind = type_desc(tid.get_member_type(i))
+            if mkind == "unsupported":
+                kind = "unsupported"
+            name = tid.get_member_name(i).decode("utf-8", "replace")
+            fields.append({"name": name, "offset": int(tid.get_member_offset(i)), **mdesc})
+        return {"dtype": "compound", "fields": fields}, kind
+    if cls == h5t.ARRAY:
+        bdesc, bkind = type_desc(tid.get_super())
+        desc = dict(bdesc)
+        # An array of arrays is one array of the concatenated dims (same bytes, same
+        # nesting of the values).
+        desc["subshape"] = [int(d) for d in tid.get_array_dims()] + bdesc.get("subshape", [])
+        return desc, "unsupported" if bkind == "unsupported" else "array"
+    if cls == h5t.VLEN:
+        bdesc, bkind = type_desc(tid.get_super())
+        desc = {"dtype": "vlen-" + bdesc["dtype"]}
+        if len(bdesc) > 1:
+            desc["base"] = bdesc
+        return desc, "unsupported" if bkind == "unsupported" else "vlen"
+    dstr, kind = _scalar_type(tid)
+    desc = {"dtype": dstr}
+    if kind == "enum":
+        desc["enum"] = {
+            tid.get_member_name(i).decode("utf-8", "replace"): int(tid.get_member_value(i))
+            for i in range(tid.get_nmembers())
+        }
+    return desc, kind
+
+
+def describe_type(tid):
+    """(D string, kind) for an HDF5 datatype (see type_desc)."""
+    desc, kind = type_desc(tid)
+    return desc["dtype"], kind
 
 
 # --- values ----------------------------------------------------------------------------
@@ -168,9 +252,130 @@ def _empty(shape):
     return np.zeros(shape).tolist()
 
 
+# Kinds read with _read_typed (the classes the reader once reported as unsupported).
+TYPED_KINDS = {"bitfield", "opaque", "ref", "regionref", "complex", "compound", "array", "vlen"}
+
+
+def _needs_library_conversion(tid):
+    """True when tid holds a vlen (sequence or string) or a reference anywhere: their
+    stored bytes are heap ids / addresses, so h5py must convert them. Other types are
+    read with the file's own type as the memory type (no conversion at all)."""
+    cls = tid.get_class()
+    if cls in (h5t.VLEN, h5t.REFERENCE):
+        return True
+    if cls == h5t.STRING:
+        return tid.is_variable_str()
+    if cls == h5t.COMPOUND:
+        return any(_needs_library_conversion(tid.get_member_type(i))
+                   for i in range(tid.get_nmembers()))
+    if cls == h5t.ARRAY:
+        return _needs_library_conversion(tid.get_super())
+    return False
+
+
+def _nest(a, conv):
+    """Nested lists of conv(element) for an ndarray (a bare value when 0-d)."""
+    if a.ndim == 0:
+        return conv(a[()])
+    if a.ndim == 1:  # elements as numpy gives them (an object array's element is the object)
+        return [conv(a[i]) for i in range(a.shape[0])]
+    return [_nest(a[i], conv) for i in range(a.shape[0])]
+
+
+def _selection(space):
+    """The selection of a region reference's dataspace, as libhdf5 reports it."""
+    sel = space.get_select_type()
+    if sel == h5s.SEL_ALL:
+        return {"all": True}
+    if sel == h5s.SEL_NONE:
+        return {"none": True}
+    if sel == h5s.SEL_POINTS:
+        pts = np.asarray(space.get_select_elem_pointlist())
+        return {"points": [[int(c) for c in p] for p in pts.reshape(-1, space.get_simple_extent_ndims())]}
+    if sel == h5s.SEL_HYPERSLABS:
+        blocks = np.asarray(space.get_select_hyper_blocklist())
+        rank = space.get_simple_extent_ndims()
+        return {"blocks": [[[int(c) for c in b[0]], [int(c) for c in b[1]]]
+                           for b in blocks.reshape(-1, 2, rank)]}
+    raise Unsupported(f"selection type {sel}")
+
+
+def value_converter(tid, f):
+    """A function turning one element, as h5py/numpy gives it, into its JSON value.
+    f is the open File (references are resolved through it)."""
+    cls = tid.get_class()
+    if cls == h5t.COMPOUND:
+        if _complex_str(tid) is not None:
+            return lambda x: [_json_number(x.real), _json_number(x.imag)]
+        names = [tid.get_member_name(i).decode("utf-8", "replace")
+                 for i in range(tid.get_nmembers())]
+        convs = [value_converter(tid.get_member_type(i), f) for i in range(len(names))]
+
+        def compound(x):
+            return {n: c(x[i]) for i, (n, c) in enumerate(zip(names, convs))}
+
+        return compound
+    if cls == h5t.ARRAY:
+        bconv = value_converter(_array_base(tid), f)  # numpy folds nested subarrays
+        return lambda x: _nest(np.asarray(x), bconv)
+    if cls == h5t.VLEN:
+        bconv = value_converter(tid.get_super(), f)
+        return lambda x: [bconv(x[i]) for i in range(len(x))]
+    dstr, kind = _scalar_type(tid)
+    if kind in ("int", "bitfield", "enum"):
+        return int
+    if kind == "float":
+        return _json_number
+    if kind == "bool":
+        return bool
+    if kind == "fstr":
+        pad = tid.get_strpad()
+        return lambda x: _unpad(bytes(x), pad)
+    if kind == "vstr":
+        return _decode_vlen
+    if kind == "opaque":
+        return lambda x: np.asarray(x).tobytes().hex()
+    if kind == "ref":
+        return lambda x: {"object_reference": f[x].name} if x else None
+
+    if kind == "regionref":
+        def region(x):
+            if not x:
+                return None
+            return {"region_reference": f[x].name,
+                    "selection": _selection(h5r.get_region(x, f.id))}
+
+        return region
+    raise Unsupported(f"unsupported datatype {dstr}")
+
+
+def _read_typed(read, np_dtype, tid, shape, f):
+    """Values of a dataset/attribute of a TYPED_KINDS type. read(arr, mtype) fills arr."""
+    arr = np.zeros(shape, dtype=np_dtype)
+    if arr.size:
+        read(arr, tid if not _needs_library_conversion(tid) else None)
+    if tid.get_class() == h5t.ARRAY:
+        # numpy folds the array type's dims into the array's shape: walk shape + subshape.
+        return _nest(arr, value_converter(_array_base(tid), f))
+    return _nest(arr, value_converter(tid, f))
+
+
+def _array_base(tid):
+    """The element type under an array type (and any arrays nested in it)."""
+    base = tid.get_super()
+    while base.get_class() == h5t.ARRAY:
+        base = base.get_super()
+    return base
+
+
 def dataset_values(dset, kind, tid, shape):
     if kind == "unsupported":
         raise Unsupported("unsupported datatype")
+    if kind in TYPED_KINDS:
+        def read(arr, mtype):
+            dset.id.read(h5s.ALL, h5s.ALL, arr, mtype=mtype)
+
+        return _read_typed(read, dset.dtype, tid, shape, dset.file)
     if kind == "fstr":
         raw = np.empty(shape, dtype=f"S{tid.get_size()}")
         if raw.size:
@@ -187,6 +392,13 @@ def dataset_values(dset, kind, tid, shape):
 def attribute_values(obj, name, kind, tid, shape):
     if kind == "unsupported":
         raise Unsupported("unsupported datatype")
+    if kind in TYPED_KINDS:
+        aid = h5py.h5a.open(obj.id, name.encode("utf-8", "surrogateescape"))
+
+        def read(arr, mtype):
+            aid.read(arr, mtype=mtype)
+
+        return _read_typed(read, aid.dtype, tid, shape, obj.file)
     if kind == "fstr":
         aid = h5py.h5a.open(obj.id, name.encode("utf-8"))
         raw = np.empty(shape, dtype=f"S{tid.get_size()}")
@@ -224,9 +436,9 @@ def attributes(obj):
     for name in names:
         aid = h5py.h5a.open(obj.id, name.encode("utf-8", "surrogateescape"))
         tid = aid.get_type()
-        dstr, kind = describe_type(tid)
+        desc, kind = type_desc(tid)
         shape, _ = space_shapes(aid.get_space())
-        entry = {"dtype": dstr, "shape": shape}
+        entry = {**desc, "shape": shape}
         if kind == "unsupported":
             entry["error"] = "unsupported datatype"
         elif shape is None:
@@ -242,7 +454,7 @@ def attributes(obj):
 
 def dataset_obj(dset):
     tid = dset.id.get_type()
-    dstr, kind = describe_type(tid)
+    desc, kind = type_desc(tid)
     shape, maxshape = space_shapes(dset.id.get_space())
     dcpl = dset.id.get_create_plist()
     layout_code = dcpl.get_layout()
@@ -265,7 +477,7 @@ def dataset_obj(dset):
         )
     obj = {
         "kind": "dataset",
-        "dtype": dstr,
+        **desc,
         "shape": shape,
         "maxshape": maxshape,
         "layout": layout,

@@ -680,7 +680,7 @@ fn write_type(w: &mut JsonWriter, dtype: &Dtype) {
 /// its in-memory layout, the fields sorted by offset and each later field
 /// moved by how much the earlier ones changed size (a vlen string is an
 /// 8-byte pointer there, 16 bytes in the file). Otherwise the file's.
-fn api_fields(fields: &[Field]) -> Vec<(&Field, usize)> {
+pub fn api_fields(fields: &[Field]) -> Vec<(&Field, usize)> {
     if !fields.iter().any(|f| f.dtype.needs_file()) {
         return fields.iter().map(|f| (f, f.offset)).collect();
     }
@@ -697,8 +697,14 @@ fn api_fields(fields: &[Field]) -> Vec<(&Field, usize)> {
         .collect()
 }
 
-/// A type's size in libhdf5's in-memory layout (see [`api_fields`]).
-fn api_size(dtype: &Dtype) -> usize {
+/// A type's size in libhdf5's in-memory layout (see [`api_fields`]): what
+/// h5ls counts as logical storage.
+///
+/// ```
+/// use h5sparse::{CharSet, Dtype};
+/// assert_eq!(h5sparse::dump::api_size(&Dtype::VarString { charset: CharSet::Utf8 }), 8);
+/// ```
+pub fn api_size(dtype: &Dtype) -> usize {
     match dtype {
         Dtype::VarString { .. } => 8,
         Dtype::VarSequence { .. } => 16,

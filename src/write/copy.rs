@@ -107,12 +107,36 @@ pub fn copy_file<B: Backing>(src: &File, dst: &mut Writer<B>, opts: &CopyOptions
         dst,
         opts,
         copied: HashMap::new(),
+        deferred_datasets: Vec::new(),
+        deferred_links: Vec::new(),
+        deferred_attributes: Vec::new(),
     };
     copier.copied.insert(root.address(), "/".to_string());
     for a in root.attributes()? {
         copier.attribute("/", &a)?;
     }
-    copier.group(&root, 0)
+    copier.group(&root, 0)?;
+    copier.finish_deferred()
+}
+
+/// Whether values of `dtype` hold references, which can only be written
+/// once the objects they point to exist in the copy.
+fn has_refs(dtype: &Dtype) -> bool {
+    match dtype {
+        Dtype::ObjectRef | Dtype::RegionRef => true,
+        Dtype::Compound { fields, .. } => fields.iter().any(|f| has_refs(&f.dtype)),
+        Dtype::Array { base, .. } | Dtype::VarSequence { base } => has_refs(base),
+        _ => false,
+    }
+}
+
+/// An attribute holding references, decoded, waiting for its targets.
+struct DeferredAttribute {
+    path: String,
+    name: String,
+    dtype: Dtype,
+    shape: Option<Vec<u64>>,
+    values: crate::read::Values,
 }
 
 fn has_external_links(g: &Group<'_>) -> Result<bool> {
@@ -129,9 +153,38 @@ struct Copier<'a, 'f, B: Backing> {
     /// Source object header address → the destination path it was first
     /// written at (later hard links to it become hard links to that path).
     copied: HashMap<Address, String>,
+    /// Datasets holding references, written after every other object so
+    /// that what they point to exists; hard links to them; attributes
+    /// holding references.
+    deferred_datasets: Vec<String>,
+    deferred_links: Vec<(String, String)>,
+    deferred_attributes: Vec<DeferredAttribute>,
 }
 
 impl<B: Backing> Copier<'_, '_, B> {
+    /// Writes what waited for the objects references point to: datasets
+    /// holding references (with their attributes), links to them, then
+    /// attributes holding references. References are written as the copy's
+    /// address of the path they resolved to in the source.
+    fn finish_deferred(&mut self) -> Result<()> {
+        for path in std::mem::take(&mut self.deferred_datasets) {
+            let d = self.src.dataset(&path)?;
+            self.dataset_now(&d, &path)?;
+        }
+        for (path, existing) in std::mem::take(&mut self.deferred_links) {
+            self.dst
+                .hard_link(&path, &existing)
+                .map_err(|e| e.context(&path))?;
+        }
+        for a in std::mem::take(&mut self.deferred_attributes) {
+            let ctx = format!("{} attribute {:?}", a.path, a.name);
+            self.dst
+                .set_attr(&a.path, &a.name, &a.dtype, a.shape.as_deref(), &a.values)
+                .map_err(|e| e.context(&ctx))?;
+        }
+        Ok(())
+    }
+
     fn attribute(&mut self, path: &str, a: &Attribute<'_>) -> Result<()> {
         let ctx = format!("{path} attribute {:?}", a.name());
         if let Dtype::Unsupported { class, .. } = a.dtype() {
@@ -139,7 +192,18 @@ impl<B: Backing> Copier<'_, '_, B> {
                 "{ctx}: copying datatype class {class}"
             )));
         }
-        let result = if matches!(a.dtype(), Dtype::VarString { .. }) {
+        if has_refs(a.dtype()) {
+            let values = a.values().map_err(|e| e.context(&ctx))?;
+            self.deferred_attributes.push(DeferredAttribute {
+                path: path.to_string(),
+                name: a.name().to_string(),
+                dtype: a.dtype().clone(),
+                shape: a.shape().map(<[u64]>::to_vec),
+                values,
+            });
+            return Ok(());
+        }
+        let result = if a.dtype().needs_file() {
             a.values().and_then(|values| {
                 self.dst
                     .set_attr(path, a.name(), a.dtype(), a.shape(), &values)
@@ -178,6 +242,10 @@ impl<B: Backing> Copier<'_, '_, B> {
                 }
                 LinkTarget::Hard(addr) => {
                     if let Some(existing) = self.copied.get(addr) {
+                        if self.deferred_datasets.contains(existing) {
+                            self.deferred_links.push((path, existing.clone()));
+                            continue;
+                        }
                         self.dst
                             .hard_link(&path, existing)
                             .map_err(|e| e.context(&path))?;
@@ -227,10 +295,34 @@ impl<B: Backing> Copier<'_, '_, B> {
     }
 
     fn dataset(&mut self, d: &Dataset<'_>, path: &str) -> Result<()> {
+        if has_refs(d.dtype()) {
+            self.deferred_datasets.push(path.to_string());
+            return Ok(());
+        }
+        self.dataset_now(d, path)
+    }
+
+    fn dataset_now(&mut self, d: &Dataset<'_>, path: &str) -> Result<()> {
         if let Dtype::Unsupported { class, .. } = d.dtype() {
-            return Err(Error::unsupported(format!(
-                "{path}: copying datatype class {class}"
-            )));
+            // Classes whose values this crate does not interpret (time)
+            // are copied byte for byte with their datatype as stored.
+            let hdr = self.src.header(d.address())?;
+            let datatype = self.src.datatype_of(&hdr)?;
+            let (Some(datatype), Some(shape), true) = (datatype, d.shape(), class == "time") else {
+                return Err(Error::unsupported(format!(
+                    "{path}: copying datatype class {class}"
+                )));
+            };
+            let o = storage_for(d, shape, self.opts);
+            let zeros = vec![0; shape.len()];
+            let raw = d.read_raw(&zeros, shape).map_err(|e| e.context(path))?;
+            self.dst
+                .create_dataset_with_datatype(path, &datatype, shape, &raw, &o)
+                .map_err(|e| e.context(path))?;
+            for a in d.attributes()? {
+                self.attribute(path, &a)?;
+            }
+            return Ok(());
         }
         match d.shape() {
             None => self
@@ -239,7 +331,7 @@ impl<B: Backing> Copier<'_, '_, B> {
                 .map_err(|e| e.context(path))?,
             Some(shape) => {
                 let o = storage_for(d, shape, self.opts);
-                if matches!(d.dtype(), Dtype::VarString { .. }) {
+                if d.dtype().needs_file() {
                     let values = d.values().map_err(|e| e.context(path))?;
                     self.dst
                         .create_dataset_values(path, d.dtype(), shape, &values, &o)

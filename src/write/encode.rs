@@ -179,7 +179,7 @@ fn check_len(values: &Values, count: usize) -> Result<()> {
 }
 
 /// Largest number of objects put in one global heap collection.
-const OBJECTS_PER_COLLECTION: usize = 4096;
+pub(crate) const OBJECTS_PER_COLLECTION: usize = 4096;
 
 /// Encodes `values` as `count` elements of `dtype`, in the stored byte
 /// order. Variable-length strings go into fresh global heap collections.
@@ -188,8 +188,12 @@ pub(crate) fn encode_values(
     dtype: &Dtype,
     values: &Values,
     count: usize,
+    refs: &mut super::encode_nested::RefResolver<'_>,
 ) -> Result<Vec<u8>> {
     check_len(values, count)?;
+    if let Values::Nested(v) = values {
+        return super::encode_nested::encode_nested(tx, dtype, v, refs);
+    }
     let size = dtype.size();
     let mut out = Vec::with_capacity(count.saturating_mul(size));
     let mismatch = || {

@@ -54,6 +54,7 @@ mod copy;
 mod dataset;
 mod dense;
 mod encode;
+mod encode_nested;
 mod group;
 mod header;
 mod link_group;
@@ -73,7 +74,7 @@ use crate::format::superblock::Superblock;
 use crate::format::{Address, FileView, Sizes};
 use crate::io::sink::Sink;
 use crate::limits::Limits;
-use crate::read::{Dtype, H5Type, LinkTarget, Values};
+use crate::read::{Dtype, H5Type, LinkTarget, ObjectRef, Values};
 use tx::Tx;
 
 /// Free bytes left in every new object header for later messages
@@ -614,9 +615,11 @@ impl<B: Backing> Writer<B> {
         opts: &DatasetOptions,
     ) -> Result<()> {
         let count = crate::read::hyperslab::element_count(shape, path)? as usize;
-        self.create_linked(path, |_, tx, sb| {
+        let limits = self.limits.clone();
+        self.create_linked(path, |view, tx, sb| {
             let datatype = encode::datatype_for(dtype)?;
-            let raw = encode::encode_values(tx, dtype, values, count)?;
+            let mut refs = |r: &ObjectRef| ref_address(view, &limits, sb, r);
+            let raw = encode::encode_values(tx, dtype, values, count, &mut refs)?;
             let oh = dataset::create(
                 tx,
                 &datatype,
@@ -652,11 +655,25 @@ impl<B: Backing> Writer<B> {
         raw: &[u8],
         opts: &DatasetOptions,
     ) -> Result<()> {
+        let datatype = encode::datatype_for(dtype)?;
+        self.create_dataset_with_datatype(path, &datatype, shape, raw, opts)
+    }
+
+    /// [`Writer::create_dataset_raw`] with an on-disk datatype as parsed
+    /// (copies of types the user-facing [`Dtype`] cannot describe, such as
+    /// the time class).
+    pub(crate) fn create_dataset_with_datatype(
+        &mut self,
+        path: &str,
+        datatype: &crate::format::message::datatype::Datatype,
+        shape: &[u64],
+        raw: &[u8],
+        opts: &DatasetOptions,
+    ) -> Result<()> {
         self.create_linked(path, |_, tx, sb| {
-            let datatype = encode::datatype_for(dtype)?;
             let oh = dataset::create(
                 tx,
-                &datatype,
+                datatype,
                 shape,
                 Cow::Borrowed(raw),
                 opts,
@@ -876,7 +893,8 @@ impl<B: Backing> Writer<B> {
         self.run(|view, tx, sb| {
             let addr = Self::resolve(view, &limits, sb, path)?;
             let datatype = encode::datatype_for(dtype)?;
-            let raw = encode::encode_values(tx, dtype, values, count)?;
+            let mut refs = |r: &ObjectRef| ref_address(view, &limits, sb, r);
+            let raw = encode::encode_values(tx, dtype, values, count, &mut refs)?;
             attribute::set(view, tx, addr, name, &datatype, shape, &raw)
         })
     }
@@ -1138,6 +1156,27 @@ impl<B: Backing> Writer<B> {
     pub fn sink(&self) -> &B {
         &self.sink
     }
+}
+
+/// The address an object reference gets in the file being written: that of
+/// the object at the reference's path there.
+fn ref_address(
+    view: &FileView<'_>,
+    limits: &Limits,
+    sb: &Superblock,
+    r: &ObjectRef,
+) -> Result<u64> {
+    let path = r.path.as_deref().ok_or_else(|| {
+        Error::invalid(format!(
+            "object reference to {:#x}, which no link leads to, cannot be written",
+            r.address
+        ))
+    })?;
+    Ok(
+        Writer::<crate::io::sink::MemSink>::resolve(view, limits, sb, path)
+            .map_err(|e| e.context(&format!("object reference to {path}")))?
+            .0,
+    )
 }
 
 /// The user-facing dtype of the dataset whose header is at `addr`.

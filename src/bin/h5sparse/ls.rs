@@ -249,7 +249,10 @@ impl<W: Write> Lister<'_, '_, W> {
             let elements = dataset.shape().map_or(Some(0), |s| {
                 s.iter().try_fold(1u64, |a, &d| a.checked_mul(d))
             });
-            if let Some(logical) = elements.and_then(|n| n.checked_mul(memory_size(dtype))) {
+            if storage_unknown(dtype) {
+                // h5ls cannot size references and vlen sequences.
+                writeln!(self.out, "    Storage:   information not available")?;
+            } else if let Some(logical) = elements.and_then(|n| n.checked_mul(memory_size(dtype))) {
                 let unit = if logical == 1 { "byte" } else { "bytes" };
                 writeln!(self.out, "    Storage:   {logical} logical {unit}")?;
             }
@@ -310,7 +313,9 @@ impl<W: Write> Lister<'_, '_, W> {
             )?;
             self.type_lines("        ", attr.dtype())?;
             let readable = !matches!(attr.dtype(), Dtype::Unsupported { .. });
-            if attr.shape().is_some() && readable {
+            // An empty attribute has no data lines (h5ls prints none).
+            let empty = attr.shape().is_some_and(|d| d.contains(&0));
+            if attr.shape().is_some() && readable && !empty {
                 writeln!(self.out, "        Data:")?;
                 match attr.values() {
                     Ok(values) => {
@@ -503,10 +508,21 @@ fn shape_text(dataset: &Dataset<'_>, always_max: bool) -> String {
 /// Bytes of one element in memory, as h5ls counts logical storage
 /// (a variable-length string is a pointer).
 fn memory_size(dtype: &Dtype) -> u64 {
-    match dtype {
-        Dtype::VarString { .. } => std::mem::size_of::<usize>() as u64,
-        other => other.size() as u64,
+    h5sparse::dump::api_size(dtype) as u64
+}
+
+/// Whether h5ls reports a dataset's storage as "information not available":
+/// a reference, or a type holding a vlen sequence anywhere.
+fn storage_unknown(dtype: &Dtype) -> bool {
+    fn has_sequence(d: &Dtype) -> bool {
+        match d {
+            Dtype::VarSequence { .. } => true,
+            Dtype::Compound { fields, .. } => fields.iter().any(|f| has_sequence(&f.dtype)),
+            Dtype::Array { base, .. } => has_sequence(base),
+            _ => false,
+        }
     }
+    matches!(dtype, Dtype::ObjectRef | Dtype::RegionRef) || has_sequence(dtype)
 }
 
 /// The C type name h5ls uses for a native integer of `size` bytes.
@@ -552,6 +568,13 @@ fn order_name(order: ByteOrder) -> &'static str {
 /// A type in h5ls's words: the first line follows `Type:`; the others are
 /// printed as they are (h5ls places them at fixed columns).
 fn type_description(dtype: &Dtype) -> Vec<String> {
+    type_at(dtype, 15)
+}
+
+/// [`type_description`] for a type whose continuation lines start at
+/// column `ind` (members, enum values and vlen bases 4 further in).
+fn type_at(dtype: &Dtype, ind: usize) -> Vec<String> {
+    let pad = " ".repeat(ind);
     match dtype {
         Dtype::Int {
             size,
@@ -560,33 +583,22 @@ fn type_description(dtype: &Dtype) -> Vec<String> {
         } => vec![int_name(*size, *signed, *order)],
         Dtype::Float { size: 2, order } => vec![
             format!("16-bit {}-endian floating-point", order_name(*order)),
-            "               (significant for 10 bits at bit 0, msb implied)".to_string(),
-            "               (exponent for 5 bits at bit 10, bias is 0xf)".to_string(),
-            "               (sign bit at 15)".to_string(),
+            format!("{pad}(significant for 10 bits at bit 0, msb implied)"),
+            format!("{pad}(exponent for 5 bits at bit 10, bias is 0xf)"),
+            format!("{pad}(sign bit at 15)"),
         ],
-        Dtype::Float { size, order } => {
-            if *order == ByteOrder::NATIVE && *size == 4 {
-                vec!["native float".to_string()]
-            } else if *order == ByteOrder::NATIVE && *size == 8 {
-                vec!["native double".to_string()]
-            } else {
-                vec![format!(
-                    "IEEE {}-bit {}-endian float",
-                    u32::from(*size) * 8,
-                    order_name(*order)
-                )]
-            }
-        }
+        Dtype::Float { size, order } => vec![float_name(*size, *order)],
         Dtype::Bool => enum_lines(
             "native signed char".to_string(),
             &[("FALSE".to_string(), 0), ("TRUE".to_string(), 1)],
+            ind,
         ),
         Dtype::Enum {
             size,
             signed,
             order,
             members,
-        } => enum_lines(int_name(*size, *signed, *order), members),
+        } => enum_lines(int_name(*size, *signed, *order), members, ind),
         Dtype::FixedString {
             size,
             padding,
@@ -600,21 +612,95 @@ fn type_description(dtype: &Dtype) -> Vec<String> {
             "variable-length null-terminated {} string",
             charset_name(*charset)
         )],
+        // h5py's complex numbers are compounds of `r` and `i` to libhdf5.
+        Dtype::Complex { size, order } => {
+            let part = float_name(size / 2, *order);
+            vec![
+                "struct {".to_string(),
+                format!("{pad}    {:<19}{:<6}{part}", "\"r\"", "+0"),
+                format!(
+                    "{pad}    {:<19}{:<6}{part}",
+                    "\"i\"",
+                    format!("+{}", size / 2)
+                ),
+                format!("{pad}}} {size} bytes"),
+            ]
+        }
+        Dtype::Compound { fields, .. } => {
+            let mut lines = vec!["struct {".to_string()];
+            for (f, offset) in h5sparse::dump::api_fields(fields) {
+                let mut member = type_at(&f.dtype, ind + 4).into_iter();
+                let first = member.next().unwrap_or_default();
+                lines.push(format!(
+                    "{pad}    {:<19}{:<6}{first}",
+                    format!("\"{}\"", f.name),
+                    format!("+{offset}")
+                ));
+                lines.extend(member);
+            }
+            lines.push(format!("{pad}}} {} bytes", h5sparse::dump::api_size(dtype)));
+            lines
+        }
+        Dtype::Array { dims, base } => {
+            let mut lines = type_at(base, ind + 4);
+            let dims: Vec<String> = dims.iter().map(u64::to_string).collect();
+            if let Some(first) = lines.first_mut() {
+                *first = format!("[{}] {first}", dims.join(","));
+            }
+            lines
+        }
+        Dtype::VarSequence { base } => {
+            let mut lines = vec!["variable length of".to_string()];
+            let mut inner = type_at(base, ind + 4).into_iter();
+            if let Some(first) = inner.next() {
+                lines.push(format!("{pad}    {first}"));
+            }
+            lines.extend(inner);
+            lines
+        }
+        Dtype::Opaque { size, tag } => vec![
+            format!("{size}-byte opaque type"),
+            format!("{pad}(tag = \"{tag}\")"),
+        ],
+        Dtype::Bitfield { size, order } if *order == ByteOrder::NATIVE || *size == 1 => {
+            vec![format!("native {}-bit field", u32::from(*size) * 8)]
+        }
+        Dtype::Bitfield { size, order } => vec![format!(
+            "{}-bit {}-endian bitfield",
+            u32::from(*size) * 8,
+            order_name(*order)
+        )],
+        Dtype::ObjectRef => vec!["object reference".to_string()],
+        Dtype::RegionRef => vec!["dataset region reference".to_string()],
         Dtype::Unsupported { class, size } => match class.as_str() {
-            "opaque" => vec![format!("{size}-byte opaque type")],
-            "reference" if *size == 8 => vec!["object reference".to_string()],
+            "time" => vec![format!("{size}-byte class-2 unknown")],
             _ => vec![format!("{class} ({size} bytes)")],
         },
         other => vec![other.numpy_str()],
     }
 }
 
-fn enum_lines(base: String, members: &[(String, i64)]) -> Vec<String> {
+fn float_name(size: u8, order: ByteOrder) -> String {
+    if order == ByteOrder::NATIVE && size == 4 {
+        "native float".to_string()
+    } else if order == ByteOrder::NATIVE && size == 8 {
+        "native double".to_string()
+    } else {
+        format!(
+            "IEEE {}-bit {}-endian float",
+            u32::from(size) * 8,
+            order_name(order)
+        )
+    }
+}
+
+fn enum_lines(base: String, members: &[(String, i64)], ind: usize) -> Vec<String> {
+    let pad = " ".repeat(ind);
     let mut lines = vec![format!("enum {base} {{")];
     for (name, value) in members {
-        lines.push(format!("                   {name:<16} = {value}"));
+        lines.push(format!("{pad}    {name:<16} = {value}"));
     }
-    lines.push("               }".to_string());
+    lines.push(format!("{pad}}}"));
     lines
 }
 

@@ -649,7 +649,8 @@ fn parse_enum(c: &mut Cursor<'_>, version: u8, members: u16, depth: u32) -> Resu
 }
 
 impl Datatype {
-    /// Encodes the datatype message with `version` (1 to 5) stamped on it.
+    /// Encodes the datatype message with `version` (1 to 5) stamped on it,
+    /// or [`Datatype::min_version`] when that is higher.
     /// Nested integer base types (an enum's, a vlen string's) keep version
     /// 1, as libhdf5 writes them at every version bound.
     ///
@@ -673,6 +674,13 @@ impl Datatype {
     /// gives [`Error::Unsupported`].
     pub fn encode(&self, version: u8) -> Result<Vec<u8>> {
         let mut b = Vec::with_capacity(32);
+        // A type that version cannot describe (an array needs 2) gets the
+        // lowest version that can, as libhdf5 upgrades it.
+        let version = if (1..=5).contains(&version) {
+            version.max(self.min_version())
+        } else {
+            version
+        };
         encode_into(self, version, &mut b)?;
         Ok(b)
     }
@@ -812,10 +820,16 @@ fn encode_into(dt: &Datatype, version: u8, b: &mut Vec<u8>) -> Result<()> {
                 b.extend_from_slice(v);
             }
         }
-        Datatype::Time { .. } => {
-            return Err(Error::unsupported(
-                "writing the time datatype class (libhdf5 does not support it either)",
-            ))
+        // Only ever copied from another file: values are not interpreted.
+        Datatype::Time { size, order } => {
+            encode_header(
+                b,
+                version,
+                2,
+                [u8::from(*order == ByteOrder::Big), 0, 0],
+                *size,
+            );
+            b.extend_from_slice(&precision(*size)?.to_le_bytes());
         }
         Datatype::Bitfield { size, order } => {
             encode_header(

@@ -4,6 +4,7 @@ mod blocks;
 mod dataset;
 mod decode;
 mod dtype;
+mod fields;
 mod file;
 pub(crate) mod group;
 pub(crate) mod hyperslab;

@@ -48,20 +48,11 @@ use serde_json::Value;
 
 /// Fixtures whose copy must abort: (file, the object the error must name,
 /// why it cannot be copied).
-const OPTIONAL: &[(&str, &str, &str)] = &[
-    (
-        "attrs_dense.h5",
-        "/many_attrs attribute \"huge\"",
-        "an 80 KB attribute does not fit one v1 object header message (at most \
-         64 KiB); the earliest format cannot hold it (libhdf5 needs dense \
-         attribute storage, a 'latest' feature)",
-    ),
-    (
-        "filters_unsupported.h5",
-        "/scaleoffset",
-        "its data sit behind the scaleoffset and zstd filters, which we cannot decode",
-    ),
-];
+const OPTIONAL: &[(&str, &str, &str)] = &[(
+    "filters_unsupported.h5",
+    "/scaleoffset",
+    "its data sit behind the scaleoffset and zstd filters, which we cannot decode",
+)];
 
 /// The subset also validated with h5py (HDF5 2.0) and h5dump (HDF5 1.10).
 const CHECKED_WITH_LIBHDF5: &[&str] = &[
@@ -114,8 +105,14 @@ fn fixtures() -> Vec<String> {
     out
 }
 
+/// Fixtures only the latest format can hold (an 80 KB attribute does not fit
+/// one v1 object header message; libhdf5 needs dense attribute storage):
+/// copied without `--libver` (the source's format), and refused in the
+/// earliest format with an error naming the flag.
+const NEEDS_LATEST: &[&str] = &["attrs_dense.h5"];
+
 fn is_optional(name: &str) -> bool {
-    OPTIONAL.iter().any(|(n, ..)| *n == name)
+    OPTIONAL.iter().any(|(n, ..)| *n == name) || NEEDS_LATEST.contains(&name)
 }
 
 fn dump_of(path: &Path) -> Value {
@@ -653,4 +650,34 @@ fn anndata_reads_categoricals_through_copied_references() {
         "anndata: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// Without `--libver` the copy keeps the source's format, which can hold an
+/// 80 KB attribute; `--libver earliest` cannot, and says which flag can.
+#[test]
+fn copy_keeps_the_sources_format_when_only_it_holds_the_content() {
+    let dir = support::test_dir("copy-needs-latest");
+    for name in NEEDS_LATEST {
+        let src = support::fixture(name);
+        let dst = dir.join(name);
+        let (ok, stderr) = cli(&["copy", src.to_str().unwrap(), dst.to_str().unwrap()]);
+        assert!(ok, "{name}: {stderr}");
+        let (mut a, mut b) = (dump_of(&src), dump_of(&dst));
+        normalise(&mut a, &mut b, Mode::Copy);
+        let diff = differences(&a, &b);
+        assert!(diff.is_empty(), "{name}:\n{}", diff.join("\n"));
+        assert!(File::open(&dst).unwrap().superblock_version() >= 2);
+        let early = dir.join(format!("early_{name}"));
+        let (ok, stderr) = cli(&[
+            "copy",
+            "--libver",
+            "earliest",
+            src.to_str().unwrap(),
+            early.to_str().unwrap(),
+        ]);
+        assert!(!ok, "{name}: an earliest copy succeeded");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.contains("--libver latest"), "{stderr}");
+        assert!(!early.exists());
+    }
 }

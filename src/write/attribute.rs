@@ -168,7 +168,8 @@ impl Attrs {
         if too_big && self.header_version < 2 {
             return Err(Error::unsupported(format!(
                 "attribute {name:?} is {} bytes; attributes of objects with version 1 headers \
-                 (libver earliest) are limited to 64 KiB",
+                 (libver earliest) are limited to 64 KiB: write the latest format \
+                 (Format::Latest, `h5sparse copy --libver latest`)",
                 message.len()
             )));
         }

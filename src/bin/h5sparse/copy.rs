@@ -22,8 +22,11 @@ pub struct CopyArgs {
     /// The file to write (replaced only when the copy succeeds).
     dst: PathBuf,
     /// HDF5 format flavour to write: `earliest` (h5py's default) or `latest`.
-    #[arg(long, default_value = "earliest")]
-    libver: String,
+    /// Without it, the source's: `latest` for a superblock v2/v3 source
+    /// (h5py's libver 'v108' and later, which can hold what `earliest`
+    /// cannot, such as attributes over 64 KiB), `earliest` otherwise.
+    #[arg(long)]
+    libver: Option<String>,
     /// Compress every non-scalar dataset (chunking it if needed): `gzip` or
     /// `gzip=LEVEL` (0-9, default 4). Without it each dataset keeps its own
     /// deflate/shuffle/fletcher32 filters.
@@ -98,13 +101,32 @@ fn copy_to(
 
 /// Runs `copy`.
 pub fn run_copy(args: &CopyArgs) -> Result<(), CliError> {
-    let format = match args.libver.as_str() {
-        "earliest" => h5sparse::write::Format::Earliest,
-        "latest" => h5sparse::write::Format::Latest,
-        other => {
+    let format = match args.libver.as_deref() {
+        Some("earliest") => h5sparse::write::Format::Earliest,
+        Some("latest") => h5sparse::write::Format::Latest,
+        Some(other) => {
             return Err(CliError::Message(format!(
                 "--libver {other}: expected earliest or latest"
             )))
+        }
+        None => {
+            let source = h5sparse::File::open(&args.src)?;
+            let format = if source.superblock_version() >= 2 {
+                h5sparse::write::Format::Latest
+            } else {
+                h5sparse::write::Format::Earliest
+            };
+            if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+                let name = match format {
+                    h5sparse::write::Format::Latest => "latest",
+                    _ => "earliest",
+                };
+                eprintln!(
+                    "h5sparse: writing the {name} format, as {} uses (--libver chooses)",
+                    args.src.display()
+                );
+            }
+            format
         }
     };
     let compression = args

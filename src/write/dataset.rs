@@ -310,7 +310,11 @@ pub(crate) fn create<'d>(
         Layout::Chunked { .. } => 4,
         _ => 3,
     };
-    let dt_version = if latest && matches!(datatype, Datatype::Enum { .. }) {
+    let dt_version = if latest
+        && matches!(
+            datatype,
+            Datatype::Enum { .. } | Datatype::Compound { .. } | Datatype::Array { .. }
+        ) {
         3
     } else {
         1

@@ -254,7 +254,7 @@ impl AttributeMessage<'_> {
         version: u8,
     ) -> Result<Vec<u8>> {
         let dt_version = match (version, datatype) {
-            (3, Datatype::Enum { .. }) => 3,
+            (3, Datatype::Enum { .. } | Datatype::Compound { .. } | Datatype::Array { .. }) => 3,
             _ => 1,
         };
         let ds_version = if version < 3 && dataspace.kind != DataspaceKind::Null {

@@ -686,6 +686,31 @@ impl Datatype {
     }
 }
 
+/// The version a type nested in one of version `parent` is encoded with,
+/// as libhdf5 upgrades them (`H5T__upgrade_version`): inside a compound,
+/// and everywhere under a version 3+ bound (libver v110 and later),
+/// compounds, arrays and enums take the parent's version and a vlen that of
+/// its base; every other class keeps the lowest that describes it (numbers
+/// stay version 1 even in a version 5 compound). An array made of a
+/// compound under the earliest bound is version 2 only because arrays need
+/// it: its base keeps its own version.
+fn nested_version(child: &Datatype, parent: u8, parent_is_array: bool) -> u8 {
+    let upgrade = if parent_is_array && parent < 3 {
+        1
+    } else {
+        parent
+    };
+    match child {
+        Datatype::Compound { .. } | Datatype::Array { .. } | Datatype::Enum { .. } => {
+            child.min_version().max(upgrade)
+        }
+        Datatype::VarSequence { base, .. } => {
+            nested_version(base, upgrade, false).max(child.min_version())
+        }
+        other => other.min_version(),
+    }
+}
+
 fn encode_header(b: &mut Vec<u8>, version: u8, class: u8, bits: [u8; 3], size: u32) {
     b.push((version << 4) | class);
     b.extend_from_slice(&bits);
@@ -907,7 +932,7 @@ fn encode_into(dt: &Datatype, version: u8, b: &mut Vec<u8>) -> Result<()> {
                     // four dimension sizes.
                     b.extend_from_slice(&[0u8; 28]);
                 }
-                encode_into(&m.dtype, m.dtype.min_version(), b)?;
+                encode_into(&m.dtype, nested_version(&m.dtype, version, false), b)?;
             }
         }
         Datatype::Reference { size, kind } => {
@@ -925,7 +950,7 @@ fn encode_into(dt: &Datatype, version: u8, b: &mut Vec<u8>) -> Result<()> {
         }
         Datatype::VarSequence { size, base } => {
             encode_header(b, version, 9, [0, 0, 0], *size);
-            encode_into(base, base.min_version(), b)?;
+            encode_into(base, nested_version(base, version, false), b)?;
         }
         Datatype::Array { size, dims, base } => {
             if version < 2 {
@@ -948,7 +973,7 @@ fn encode_into(dt: &Datatype, version: u8, b: &mut Vec<u8>) -> Result<()> {
                     b.extend_from_slice(&k.to_le_bytes());
                 }
             }
-            encode_into(base, base.min_version(), b)?;
+            encode_into(base, nested_version(base, version, true), b)?;
         }
         Datatype::Complex { size, base } => {
             if version < 5 {

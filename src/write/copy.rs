@@ -73,10 +73,19 @@ pub struct CopyOptions {
 ///
 /// # What aborts
 /// An object this crate cannot write aborts the copy with an error naming
-/// it: datatypes it does not read (compound, array, opaque, reference,
-/// variable-length sequences), data behind filters it cannot decode
-/// (scaleoffset, zstd, ...), attributes too large for a v1 object header
-/// message (64 KiB). [`copy_file`] writes into a [`Writer`] the caller owns;
+/// it: attributes of a type it does not read (the time class, HDF5 1.12+
+/// revised references), data behind filters it cannot decode (scaleoffset,
+/// zstd, ...), attributes too large for a v1 object header message (64 KiB)
+/// in the earliest format.
+///
+/// # Structured types and references
+/// Compound, array, enum, opaque, bitfield and complex data are copied byte
+/// for byte; variable-length strings and sequences are decoded and written
+/// to the new file's global heap; time-class datasets are copied with their
+/// datatype as stored. Object and region references are remapped: datasets
+/// and attributes holding references are written after every other object,
+/// each reference as the copy's address of the path it resolved to in the
+/// source, so `f[ref].name` in h5py names the copied object. [`copy_file`] writes into a [`Writer`] the caller owns;
 /// the CLI writes through a temporary file renamed into place only on
 /// success, so a failed copy leaves no destination behind.
 ///

@@ -85,6 +85,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_op_in_unsafe_fn)]
 
+pub mod anndata;
 mod buf;
 pub mod dump;
 pub mod error;

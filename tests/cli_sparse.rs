@@ -317,7 +317,16 @@ fn info_lists_every_sparse_matrix() {
             block("/obsp/distances", "(20, 20)", 40, "<f8", &storage(40)),
         ]
         .join("\n");
-        assert_eq!(ok(&["info", &fixture(name)]), expected, "{name}");
+        // anndata's repr first (tests/anndata.rs checks it against anndata).
+        let repr = "AnnData object with n_obs × n_vars = 20 × 12\n    \
+                    obs: 'cell_type', 'n_genes', 'quality'\n    \
+                    var: 'highly_variable', 'gene_symbol'\n    uns: 'note'\n    \
+                    obsm: 'X_pca'\n    layers: 'counts'\n    obsp: 'distances'\n\n";
+        assert_eq!(
+            ok(&["info", &fixture(name)]),
+            format!("{repr}{expected}"),
+            "{name}"
+        );
     }
     assert_eq!(
         ok(&["info", &fixture("tenx.h5")]),

@@ -1,4 +1,5 @@
-//! `h5sparse info FILE`: lists every sparse matrix in a file, one block each.
+//! `h5sparse info FILE`: lists every sparse matrix in a file, one block each,
+//! after anndata's repr of the file when it is an AnnData file.
 //!
 //! ```text
 //! /X
@@ -37,6 +38,14 @@ const MAX_DEPTH: usize = 64;
 /// Runs `info`.
 pub fn run(args: &InfoArgs, out: &mut impl Write) -> Result<(), CliError> {
     let file = crate::slice::open_file(&args.file)?;
+    // An AnnData file: anndata's repr first.
+    if file.get("/obs").is_ok() && file.get("/var").is_ok() {
+        if let Ok(adata) =
+            h5sparse::H5File::open(&args.file).and_then(|f| h5sparse::anndata::AnnData::open(&f))
+        {
+            writeln!(out, "{adata}\n")?;
+        }
+    }
     let mut found = Vec::new();
     let mut seen = HashSet::new();
     let root = file.root()?;

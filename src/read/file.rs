@@ -80,6 +80,12 @@ impl File {
         self.storage.bytes()
     }
 
+    /// Advice to the kernel about how `part` of [`File::bytes`] is about
+    /// to be used (see [`crate::io::Storage`]); a no-op unless mapped.
+    pub(crate) fn advise(&self, part: &[u8], access: crate::io::Access) {
+        self.storage.advise(part, access);
+    }
+
     /// The root group `/`.
     pub fn root(&self) -> Result<Group<'_>> {
         Ok(Group {

@@ -7,6 +7,7 @@ mod index_type;
 mod modify;
 mod selection;
 mod sorted;
+mod values;
 mod write;
 
 pub use convention::{detect, Convention, SparseFormat, SparseInfo};

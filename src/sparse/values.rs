@@ -15,6 +15,17 @@ const PIECE: u64 = 1 << 20;
 /// are not worth the system calls.
 const ADVISE_MIN: usize = 256 << 10;
 
+/// Scattered small parts are released from the mapping once the span
+/// they were read from reaches this many bytes.
+const RELEASE: usize = 8 << 20;
+
+/// Releases the mapped pages of `data` between `a` and `b` (both inside
+/// one borrowed piece of it, or spanning several: advice about pages of
+/// the same mapping, never a read through the pointers).
+fn release<T: H5Type>(data: &crate::read::Dataset<'_>, a: *const T, b: *const T) {
+    data.advise_span(a as usize, b as usize, Access::Done);
+}
+
 impl SparseDataset<'_> {
     /// Stored entries in the selected majors (rows of CSR, columns of CSC),
     /// counted from `indptr` alone: `read(majors, &Sel::All)`'s `nnz()`
@@ -85,7 +96,10 @@ impl SparseDataset<'_> {
                     at += take;
                 }
             }
+            // Small parts (scattered rows) are released together: the
+            // span of the mapping they were read from, every RELEASE bytes.
             let big = |p: &[T]| std::mem::size_of_val(p) >= ADVISE_MIN;
+            let mut span: Option<(*const T, *const T)> = None;
             if let Some(first) = parts.first().filter(|p| big(p)) {
                 data.advise(first, Access::Sequential);
             }
@@ -96,7 +110,18 @@ impl SparseDataset<'_> {
                 visit(part);
                 if big(part) {
                     data.advise(part, Access::Done);
+                    continue;
                 }
+                let (lo, hi) = (part.as_ptr(), part.as_ptr_range().end);
+                let (a, b) = span.map_or((lo, hi), |(a, b)| (a.min(lo), b.max(hi)));
+                span = Some((a, b));
+                if (b as usize - a as usize) >= RELEASE {
+                    release(data, a, b);
+                    span = None;
+                }
+            }
+            if let Some((a, b)) = span {
+                release(data, a, b);
             }
             return Ok(total);
         }

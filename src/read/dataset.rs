@@ -616,15 +616,10 @@ impl<'f> Dataset<'f> {
         self.file.advise(bytemuck::cast_slice(part), access);
     }
 
-    /// Advice about the mapped file's bytes at addresses `start..end` (e.g.
-    /// the span of several slices borrowed from it); ignored unless that
-    /// span lies inside the mapping.
-    pub(crate) fn advise_span(&self, start: usize, end: usize, access: crate::io::Access) {
-        let bytes = self.file.bytes();
-        let base = bytes.as_ptr() as usize;
-        if start <= end && start >= base && end <= base + bytes.len() {
-            self.file.advise(&bytes[start - base..end - base], access);
-        }
+    /// A tracker releasing the mapped pages a large read of this dataset
+    /// has finished with.
+    pub(crate) fn read_through(&self) -> super::file::ReadThrough<'f> {
+        self.file.read_through()
     }
 
     /// The whole of a 1-D dataset as slices borrowed from the file, each

@@ -10,21 +10,9 @@ use crate::read::H5Type;
 
 /// Values per piece handed to the visitor (4 MB of `f32`).
 const PIECE: u64 = 1 << 20;
-/// Borrowed pieces at least this large (in bytes) get mapping advice: read
-/// ahead before the visit, released from the mapping after it. Smaller ones
-/// are not worth the system calls.
+/// Borrowed pieces at least this large (in bytes) are read ahead before
+/// the visit; smaller ones are not worth the system call.
 const ADVISE_MIN: usize = 256 << 10;
-
-/// Scattered small parts are released from the mapping once the span
-/// they were read from reaches this many bytes.
-const RELEASE: usize = 8 << 20;
-
-/// Releases the mapped pages of `data` between `a` and `b` (both inside
-/// one borrowed piece of it, or spanning several: advice about pages of
-/// the same mapping, never a read through the pointers).
-fn release<T: H5Type>(data: &crate::read::Dataset<'_>, a: *const T, b: *const T) {
-    data.advise_span(a as usize, b as usize, Access::Done);
-}
 
 impl SparseDataset<'_> {
     /// Stored entries in the selected majors (rows of CSR, columns of CSC),
@@ -97,9 +85,9 @@ impl SparseDataset<'_> {
                 }
             }
             // Small parts (scattered rows) are released together: the
-            // span of the mapping they were read from, every RELEASE bytes.
+            // span of the mapping they were read from.
             let big = |p: &[T]| std::mem::size_of_val(p) >= ADVISE_MIN;
-            let mut span: Option<(*const T, *const T)> = None;
+            let mut through = data.read_through();
             if let Some(first) = parts.first().filter(|p| big(p)) {
                 data.advise(first, Access::Sequential);
             }
@@ -108,20 +96,7 @@ impl SparseDataset<'_> {
                     data.advise(next, Access::Sequential);
                 }
                 visit(part);
-                if big(part) {
-                    data.advise(part, Access::Done);
-                    continue;
-                }
-                let (lo, hi) = (part.as_ptr(), part.as_ptr_range().end);
-                let (a, b) = span.map_or((lo, hi), |(a, b)| (a.min(lo), b.max(hi)));
-                span = Some((a, b));
-                if (b as usize - a as usize) >= RELEASE {
-                    release(data, a, b);
-                    span = None;
-                }
-            }
-            if let Some((a, b)) = span {
-                release(data, a, b);
+                through.done(bytemuck::cast_slice(part));
             }
             return Ok(total);
         }

@@ -435,3 +435,71 @@ fn reads_reusing_storage_equal_fresh_reads() {
         }
     }
 }
+
+/// Rows on both sides of a discontinuity between chunks (here: chunks
+/// appended after the file's other data) are borrowed; only rows whose
+/// entries straddle it are left to be copied, and together they equal the
+/// copying read.
+#[test]
+fn major_views_split_at_gaps_between_chunks() {
+    let path = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("views_gaps.h5");
+    let _ = std::fs::remove_file(&path);
+    let build = |rows: std::ops::Range<usize>| {
+        let mut tri = TriMat::new((rows.len(), 7));
+        for (k, r) in rows.enumerate() {
+            for c in 0..7usize {
+                if (r + 2 * c) % 3 == 0 {
+                    tri.add_triplet(k, c, (r * 7 + c) as f64);
+                }
+            }
+        }
+        tri.to_csr::<usize>()
+    };
+    let opts = SparseWriteOptions {
+        chunk_len: Some(16),
+        ..Default::default()
+    };
+    let mut w = Writer::create(&path).unwrap();
+    write_matrix(&mut w, "/X", build(0..30).view(), &opts).unwrap();
+    drop(w.close().unwrap());
+    for part in [30..45, 45..60] {
+        let mut w = Writer::open(&path).unwrap();
+        h5sparse::sparse::append(&mut w, "/X", &build(part)).unwrap();
+        drop(w.close().unwrap());
+    }
+    let f = File::open(&path).unwrap();
+    let x = SparseDataset::open(&f, "/X").unwrap();
+    assert!(
+        x.major_view::<f64, i32, i32>(0, 60).unwrap().is_none(),
+        "the appended chunks do not follow the first ones"
+    );
+    let mut split = false;
+    for a in 0..=60u64 {
+        for b in a..=60u64 {
+            let stretches = x.major_views::<f64, i32, i32>(a, b).unwrap();
+            split |= stretches.len() > 1;
+            let mut at = a;
+            let mut dense: Vec<Vec<f64>> = Vec::new();
+            for (rows, view) in stretches {
+                assert_eq!(rows.start, at, "stretches are consecutive");
+                at = rows.end;
+                let part = match view {
+                    Some(v) => v.to_dense(),
+                    None => x
+                        .read::<f64>(&Sel::range(rows.start as i64, rows.end as i64), &Sel::All)
+                        .unwrap()
+                        .to_dense(),
+                };
+                dense.extend(part.outer_iter().map(|r| r.to_vec()));
+            }
+            assert_eq!(at, b);
+            let copied = x
+                .read::<f64>(&Sel::range(a as i64, b as i64), &Sel::All)
+                .unwrap()
+                .to_dense();
+            let want: Vec<Vec<f64>> = copied.outer_iter().map(|r| r.to_vec()).collect();
+            assert_eq!(dense, want, "rows {a}..{b}");
+        }
+    }
+    assert!(split, "some range spans a gap");
+}

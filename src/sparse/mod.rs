@@ -8,6 +8,7 @@ mod modify;
 mod selection;
 mod sorted;
 mod values;
+mod views;
 mod write;
 
 pub use convention::{detect, Convention, SparseFormat, SparseInfo};

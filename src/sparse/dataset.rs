@@ -624,7 +624,7 @@ impl<'f> SparseDataset<'f> {
 /// without an early exit inside the block, so the comparisons vectorise
 /// (`windows(2).all` stops at each pair and does not): on the benchmark's
 /// 1000-row blocks this check was a fifth of the read.
-fn strictly_increasing<I: PartialOrd + Copy>(idx: &[I]) -> bool {
+pub(crate) fn strictly_increasing<I: PartialOrd + Copy>(idx: &[I]) -> bool {
     const BLOCK: usize = 256;
     let Some(pairs) = idx.len().checked_sub(1) else {
         return true;

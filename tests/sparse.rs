@@ -503,3 +503,38 @@ fn major_views_split_at_gaps_between_chunks() {
     }
     assert!(split, "some range spans a gap");
 }
+
+/// Views check rows as the copying read does: unsorted, repeated, negative
+/// or too-large indices are refused, never handed to sprs unchecked.
+#[test]
+fn major_views_refuse_broken_rows() {
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let cases: [(&[i32], &[i32]); 4] = [
+        (&[2, 0, 1, 1, 2], &[0, 2, 3, 5]),
+        (&[0, 2, 1, 1, 1], &[0, 2, 3, 5]),
+        (&[0, -1], &[0, 2]),
+        (&[0, 3], &[0, 2]),
+    ];
+    for (k, (indices, indptr)) in cases.into_iter().enumerate() {
+        let path = dir.join(format!("views_broken_{k}.h5"));
+        std::fs::write(&path, raw_csr(indices, indptr, 3)).unwrap();
+        let f = File::open(&path).unwrap();
+        let x = SparseDataset::open(&f, "/X").unwrap();
+        let rows = indptr.len() as u64 - 1;
+        match x.major_views::<f64, i32, i32>(0, rows) {
+            Err(e) => assert!(matches!(e, Error::InvalidArgument(_)), "{e}"),
+            Ok(stretches) => assert!(
+                stretches.iter().all(|(_, v)| v.is_none()),
+                "case {k}: a broken row was borrowed"
+            ),
+        }
+    }
+    // A sound file borrows.
+    let path = dir.join("views_sound.h5");
+    std::fs::write(&path, raw_csr(&[0, 2, 1], &[0, 2, 3], 3)).unwrap();
+    let f = File::open(&path).unwrap();
+    let x = SparseDataset::open(&f, "/X").unwrap();
+    let stretches = x.major_views::<f64, i32, i32>(0, 2).unwrap();
+    assert_eq!(stretches.len(), 1);
+    assert_eq!(stretches[0].1.as_ref().unwrap().nnz(), 3);
+}

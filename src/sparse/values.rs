@@ -71,17 +71,23 @@ impl SparseDataset<'_> {
             for &(start, count) in &runs {
                 let (mut at, end) = (start, start + count);
                 while at < end {
+                    // The pieces cover `data` and major_runs checked every
+                    // run against its length; a gap would be a bug, reported
+                    // rather than indexed past.
                     let k = pieces.partition_point(|p| p.0 <= at).saturating_sub(1);
-                    let (first, slice) = pieces[k];
-                    let from = (at - first) as usize;
-                    let take = (end - at).min(slice.len() as u64 - from as u64).min(PIECE);
-                    if take == 0 {
-                        // Cannot happen: the pieces cover the dataset and
-                        // major_runs checked the runs against its length.
-                        break;
-                    }
-                    parts.push(&slice[from..from + take as usize]);
-                    at += take;
+                    let part = pieces.get(k).and_then(|&(first, slice)| {
+                        let rest = slice.get(usize::try_from(at.checked_sub(first)?).ok()?..)?;
+                        let take = (end - at).min(rest.len() as u64).min(PIECE);
+                        (take > 0).then(|| &rest[..take as usize])
+                    });
+                    let Some(part) = part else {
+                        return Err(crate::error::Error::invalid(format!(
+                            "{}: entries {at}..{end} lie outside data",
+                            self.group().path()
+                        )));
+                    };
+                    parts.push(part);
+                    at += part.len() as u64;
                 }
             }
             // Small parts (scattered rows) are released together: the

@@ -537,3 +537,22 @@ fn unsupported_value_types_are_refused_clearly() {
     assert!(e.contains("/B/data has dtype |b1"), "{e}");
     assert!(ok(&["info", &p]).contains("dtypes: data |b1, indices <i4, indptr <i4"));
 }
+
+/// The streamed summary (whole rows: no matrix built) prints what the
+/// summary of the read matrix prints, repeats and all.
+#[test]
+fn streamed_summary_equals_the_matrix_summary() {
+    for rows in ["5,0,0,3", "::-2", "1:4", "-1"] {
+        let streamed = seed_slice(&["--rows", rows]);
+        // A column list is a minor selection: the matrix is read.
+        let read = seed_slice(&["--rows", rows, "--cols", "0,1,2"]);
+        assert_eq!(streamed, read, "--rows {rows}");
+    }
+    // Compressed data is decoded into one reused buffer as it streams.
+    let gz = fixture("anndata_gzip.h5ad");
+    let all_cols = (0..12).map(|c| c.to_string()).collect::<Vec<_>>().join(",");
+    assert_eq!(
+        ok(&["slice", &gz, "/X", "--rows", "2:9"]),
+        ok(&["slice", &gz, "/X", "--rows", "2:9", "--cols", &all_cols])
+    );
+}

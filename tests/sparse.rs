@@ -435,3 +435,106 @@ fn reads_reusing_storage_equal_fresh_reads() {
         }
     }
 }
+
+/// Rows on both sides of a discontinuity between chunks (here: chunks
+/// appended after the file's other data) are borrowed; only rows whose
+/// entries straddle it are left to be copied, and together they equal the
+/// copying read.
+#[test]
+fn major_views_split_at_gaps_between_chunks() {
+    let path = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("views_gaps.h5");
+    let _ = std::fs::remove_file(&path);
+    let build = |rows: std::ops::Range<usize>| {
+        let mut tri = TriMat::new((rows.len(), 7));
+        for (k, r) in rows.enumerate() {
+            for c in 0..7usize {
+                if (r + 2 * c) % 3 == 0 {
+                    tri.add_triplet(k, c, (r * 7 + c) as f64);
+                }
+            }
+        }
+        tri.to_csr::<usize>()
+    };
+    let opts = SparseWriteOptions {
+        chunk_len: Some(16),
+        ..Default::default()
+    };
+    let mut w = Writer::create(&path).unwrap();
+    write_matrix(&mut w, "/X", build(0..30).view(), &opts).unwrap();
+    drop(w.close().unwrap());
+    for part in [30..45, 45..60] {
+        let mut w = Writer::open(&path).unwrap();
+        h5sparse::sparse::append(&mut w, "/X", &build(part)).unwrap();
+        drop(w.close().unwrap());
+    }
+    let f = File::open(&path).unwrap();
+    let x = SparseDataset::open(&f, "/X").unwrap();
+    assert!(
+        x.major_view::<f64, i32, i32>(0, 60).unwrap().is_none(),
+        "the appended chunks do not follow the first ones"
+    );
+    let mut split = false;
+    for a in 0..=60u64 {
+        for b in a..=60u64 {
+            let stretches = x.major_views::<f64, i32, i32>(a, b).unwrap();
+            split |= stretches.len() > 1;
+            let mut at = a;
+            let mut dense: Vec<Vec<f64>> = Vec::new();
+            for (rows, view) in stretches {
+                assert_eq!(rows.start, at, "stretches are consecutive");
+                at = rows.end;
+                let part = match view {
+                    Some(v) => v.to_dense(),
+                    None => x
+                        .read::<f64>(&Sel::range(rows.start as i64, rows.end as i64), &Sel::All)
+                        .unwrap()
+                        .to_dense(),
+                };
+                dense.extend(part.outer_iter().map(|r| r.to_vec()));
+            }
+            assert_eq!(at, b);
+            let copied = x
+                .read::<f64>(&Sel::range(a as i64, b as i64), &Sel::All)
+                .unwrap()
+                .to_dense();
+            let want: Vec<Vec<f64>> = copied.outer_iter().map(|r| r.to_vec()).collect();
+            assert_eq!(dense, want, "rows {a}..{b}");
+        }
+    }
+    assert!(split, "some range spans a gap");
+}
+
+/// Views check rows as the copying read does: unsorted, repeated, negative
+/// or too-large indices are refused, never handed to sprs unchecked.
+#[test]
+fn major_views_refuse_broken_rows() {
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let cases: [(&[i32], &[i32]); 4] = [
+        (&[2, 0, 1, 1, 2], &[0, 2, 3, 5]),
+        (&[0, 2, 1, 1, 1], &[0, 2, 3, 5]),
+        (&[0, -1], &[0, 2]),
+        (&[0, 3], &[0, 2]),
+    ];
+    for (k, (indices, indptr)) in cases.into_iter().enumerate() {
+        let path = dir.join(format!("views_broken_{k}.h5"));
+        std::fs::write(&path, raw_csr(indices, indptr, 3)).unwrap();
+        let f = File::open(&path).unwrap();
+        let x = SparseDataset::open(&f, "/X").unwrap();
+        let rows = indptr.len() as u64 - 1;
+        match x.major_views::<f64, i32, i32>(0, rows) {
+            Err(e) => assert!(matches!(e, Error::InvalidArgument(_)), "{e}"),
+            Ok(stretches) => assert!(
+                stretches.iter().all(|(_, v)| v.is_none()),
+                "case {k}: a broken row was borrowed"
+            ),
+        }
+    }
+    // A sound file borrows.
+    let path = dir.join("views_sound.h5");
+    std::fs::write(&path, raw_csr(&[0, 2, 1], &[0, 2, 3], 3)).unwrap();
+    let f = File::open(&path).unwrap();
+    let x = SparseDataset::open(&f, "/X").unwrap();
+    let stretches = x.major_views::<f64, i32, i32>(0, 2).unwrap();
+    assert_eq!(stretches.len(), 1);
+    assert_eq!(stretches[0].1.as_ref().unwrap().nnz(), 3);
+}

@@ -24,6 +24,19 @@ pub enum Storage {
     Bytes(Vec<u8>),
 }
 
+/// How a range of a mapped file is about to be used (`madvise`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    /// Read once, front to back, soon: read ahead aggressively
+    /// (`MADV_SEQUENTIAL` and `MADV_WILLNEED`).
+    Sequential,
+    /// Read and no longer needed by this process: drop its pages from the
+    /// mapping (`MADV_DONTNEED`), so that a streaming pass over a large
+    /// file does not leave the whole file resident in the process. The
+    /// pages stay in the page cache.
+    Done,
+}
+
 impl Storage {
     /// Maps `file` read-only.
     ///
@@ -40,6 +53,37 @@ impl Storage {
         // taken by writers documents the contract.
         let map = unsafe { memmap2::Mmap::map(file)? };
         Ok(Storage::Mmap(map))
+    }
+
+    /// Tells the kernel how `part`, a slice of [`Storage::bytes`], is about
+    /// to be used; a no-op for bytes in memory, off Unix, or for a slice
+    /// from elsewhere. Advice never changes what the bytes read.
+    pub(crate) fn advise(&self, part: &[u8], access: Access) {
+        #[cfg(all(feature = "mmap", unix))]
+        if let Storage::Mmap(m) = self {
+            let (base, at) = (m.as_ptr() as usize, part.as_ptr() as usize);
+            let Some(offset) = at.checked_sub(base) else {
+                return;
+            };
+            if part.is_empty() || offset + part.len() > m.len() {
+                return;
+            }
+            // Failures (an old kernel without the advice) only lose the hint.
+            let _ = match access {
+                Access::Sequential => m
+                    .advise_range(memmap2::Advice::Sequential, offset, part.len())
+                    .and_then(|()| m.advise_range(memmap2::Advice::WillNeed, offset, part.len())),
+                // SAFETY: the map is a read-only shared file mapping: after
+                // MADV_DONTNEED the next access reads the same bytes back
+                // from the page cache, so slices borrowed from it stay valid
+                // and unchanged (only private writable mappings lose data).
+                Access::Done => unsafe {
+                    m.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, offset, part.len())
+                },
+            };
+        }
+        #[cfg(not(all(feature = "mmap", unix)))]
+        let _ = (part, access);
     }
 
     /// The whole file as bytes.

@@ -763,6 +763,18 @@ impl<'f> Dataset<'f> {
         self.read_range(start, count).map(Cow::Owned)
     }
 
+    /// Advice about how `part`, a slice borrowed from this dataset (e.g.
+    /// through [`Dataset::borrowed_pieces`]), is about to be used.
+    pub(crate) fn advise<T: H5Type>(&self, part: &[T], access: crate::io::Access) {
+        self.file.advise(bytemuck::cast_slice(part), access);
+    }
+
+    /// A tracker releasing the mapped pages a large read of this dataset
+    /// has finished with.
+    pub(crate) fn read_through(&self) -> super::file::ReadThrough<'f> {
+        self.file.read_through()
+    }
+
     /// The whole of a 1-D dataset as slices borrowed from the file, each
     /// `(first element, elements)`, in order and covering every element:
     /// one slice for contiguous storage, one per run of back-to-back chunks

@@ -81,6 +81,21 @@ impl File {
         self.storage.bytes()
     }
 
+    /// Advice to the kernel about how `part` of [`File::bytes`] is about
+    /// to be used (see [`crate::io::Storage`]); a no-op unless mapped.
+    pub(crate) fn advise(&self, part: &[u8], access: crate::io::Access) {
+        self.storage.advise(part, access);
+    }
+
+    /// A tracker releasing, from this file's mapping, the pages that
+    /// large copies or passes have finished with (see [`ReadThrough`]).
+    pub(crate) fn read_through(&self) -> ReadThrough<'_> {
+        ReadThrough {
+            file: self,
+            span: None,
+        }
+    }
+
     /// The root group `/`.
     pub fn root(&self) -> Result<Group<'_>> {
         Ok(Group {
@@ -343,5 +358,47 @@ pub(crate) fn join_path(parent: &str, name: &str) -> String {
         format!("{parent}{name}")
     } else {
         format!("{parent}/{name}")
+    }
+}
+
+/// Bytes of the mapped file a large read has consumed, released from the
+/// process's mapping (`MADV_DONTNEED`; the page cache keeps them) every
+/// [`ReadThrough::RELEASE`] bytes of span and when dropped: a copy of a
+/// 400 MB matrix then leaves the result resident, not the result and the
+/// file. Scattered pieces are released as the span covering them.
+pub(crate) struct ReadThrough<'f> {
+    file: &'f File,
+    span: Option<(usize, usize)>,
+}
+
+impl ReadThrough<'_> {
+    /// Span of the mapping (in bytes) released at once.
+    const RELEASE: usize = 8 << 20;
+
+    /// `part`, a slice of the file's bytes, has been read.
+    pub(crate) fn done(&mut self, part: &[u8]) {
+        let (lo, hi) = (part.as_ptr() as usize, part.as_ptr() as usize + part.len());
+        let (a, b) = self.span.map_or((lo, hi), |(a, b)| (a.min(lo), b.max(hi)));
+        self.span = Some((a, b));
+        if b - a >= Self::RELEASE {
+            self.release();
+        }
+    }
+
+    fn release(&mut self) {
+        if let Some((a, b)) = self.span.take() {
+            let bytes = self.file.bytes();
+            let base = bytes.as_ptr() as usize;
+            if a >= base && b <= base + bytes.len() {
+                self.file
+                    .advise(&bytes[a - base..b - base], crate::io::Access::Done);
+            }
+        }
+    }
+}
+
+impl Drop for ReadThrough<'_> {
+    fn drop(&mut self) {
+        self.release();
     }
 }

@@ -181,6 +181,12 @@ impl<'f> Dataset<'f> {
                     }
                 });
                 let batch = (crate::par::workers() * 2).max(1);
+                // A large read releases the compressed chunks from the
+                // mapping once inflated: a pass over a whole compressed
+                // matrix then leaves its result resident, not the file too.
+                // Mapping them again costs little next to inflating them.
+                let release = out.len() >= RELEASE_COMPRESSED;
+                let mut through = self.read_through();
                 for group in needed.chunks(batch) {
                     let decode = |(first, reach): (u64, usize)| -> Result<Option<DecodedChunk>> {
                         let Some(i) = find(first) else {
@@ -195,6 +201,13 @@ impl<'f> Dataset<'f> {
                         Ok(Some((first, bytes)))
                     };
                     let decoded = crate::par::map(group.to_vec(), decode)?;
+                    if release {
+                        for &(first, _) in group {
+                            if let Some(r) = find(first).map(|i| &records[i]) {
+                                through.done(view.slice(r.address, r.size, "filtered chunk")?);
+                            }
+                        }
+                    }
                     let mut ready: Vec<DecodedChunk> = Vec::with_capacity(decoded.len());
                     ready.extend(decoded.into_iter().flatten());
                     let (lo, hi) = (group[0].0, group[group.len() - 1].0);
@@ -213,6 +226,10 @@ impl<'f> Dataset<'f> {
         }
     }
 }
+
+/// Reads of compressed data producing at least this many bytes release the
+/// chunks they inflated from the mapping.
+const RELEASE_COMPRESSED: usize = 1 << 20;
 
 /// A decoded chunk: its first element index and its bytes.
 type DecodedChunk = (u64, Vec<u8>);

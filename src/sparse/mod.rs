@@ -8,6 +8,8 @@ mod modify;
 mod selection;
 mod selection_syntax;
 mod sorted;
+mod values;
+mod views;
 mod write;
 
 pub use convention::{detect, Convention, SparseFormat, SparseInfo};

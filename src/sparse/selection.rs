@@ -103,8 +103,17 @@ impl Sel {
         Ok(Sel::Indices(idx))
     }
 
-    /// True for [`Sel::All`] and full forward slices: no filtering needed.
-    pub(crate) fn is_everything(&self, n: u64) -> bool {
+    /// True for [`Sel::All`] and forward slices covering the whole axis of
+    /// length `n`: selections that need no filtering.
+    ///
+    /// ```
+    /// use h5sparse::sparse::Sel;
+    /// assert!(Sel::parse(":")?.is_everything(5));
+    /// assert!(Sel::range(0, 9).is_everything(5));
+    /// assert!(!Sel::range(1, 5).is_everything(5));
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
+    pub fn is_everything(&self, n: u64) -> bool {
         match self {
             Sel::All => true,
             Sel::Slice {

@@ -9,7 +9,9 @@
 //!
 //! Targets:
 //! * `summary` (default): shape, format, dtype, stored entries and their sum
-//!   (exact for integers; floats are summed as f64).
+//!   (exact for integers; floats are summed as f64). Without a column
+//!   selection (rows, for CSC) no matrix is built: the entries are counted
+//!   from `indptr` and the values summed as they stream from the file.
 //! * `dense-json`: `{"shape":[r,c],"dense":[[...],...]}`, one line.
 //! * `mtx`: Matrix Market coordinate format, 1-based, in stored order.
 //! * `csv`: the dense rows, comma-separated.
@@ -23,10 +25,12 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use h5sparse::read::Dtype;
-use h5sparse::sparse::{write_matrix, Sel, SparseDataset, SparseWriteOptions};
+use h5sparse::sparse::{
+    write_matrix, IndexType, Sel, SparseDataset, SparseFormat, SparseWriteOptions,
+};
 use h5sparse::write::Writer;
 use h5sparse::H5Type;
-use sprs::CsMat;
+use sprs::{CsMatI, SpIndex};
 
 use crate::CliError;
 
@@ -239,6 +243,23 @@ enum Sum {
 }
 
 impl Sum {
+    /// Nothing summed yet, for values of type `T`.
+    fn zero<T: Value>() -> Sum {
+        if T::FLOAT {
+            Sum::Float(0.0)
+        } else {
+            Sum::Int(0)
+        }
+    }
+
+    /// Adds every value.
+    fn add_all<T: Value>(&mut self, values: &[T]) -> Result<(), CliError> {
+        for &v in values {
+            v.add_to(self)?;
+        }
+        Ok(())
+    }
+
     fn text(&self) -> String {
         match self {
             Sum::Int(v) => v.to_string(),
@@ -312,9 +333,38 @@ struct Job<'a, 'f> {
 
 impl Job<'_, '_> {
     fn run<T: Value>(&self, out: &mut impl Write) -> Result<(), CliError> {
-        let m: CsMat<T> = self
+        let (major, minor) = match self.ds.format() {
+            SparseFormat::Csr => (self.rows, self.cols),
+            SparseFormat::Csc => (self.cols, self.rows),
+        };
+        let [n_rows, n_cols] = self.ds.shape();
+        let n_minor = match self.ds.format() {
+            SparseFormat::Csr => n_cols,
+            SparseFormat::Csc => n_rows,
+        };
+        let cli = |e| CliError::Message(message(e));
+        if *self.target == Target::Summary && minor.is_everything(n_minor) {
+            return self.streamed_summary::<T>(major, out);
+        }
+        // The narrowest index type the result fits (it has at most the
+        // selected majors' stored entries): 32-bit halves the memory of
+        // sprs's default usize; int32 when the file stores int32, so the
+        // indices are copied as they are.
+        let entries = self.ds.major_nnz(major).map_err(cli)?;
+        let largest = entries.max(n_rows).max(n_cols);
+        if largest <= i32::MAX as u64 && self.ds.indices().dtype().numpy_str() == "<i4" {
+            self.read_and_emit::<T, i32>(out)
+        } else if largest <= u32::MAX as u64 {
+            self.read_and_emit::<T, u32>(out)
+        } else {
+            self.read_and_emit::<T, usize>(out)
+        }
+    }
+
+    fn read_and_emit<T: Value, I: IndexType>(&self, out: &mut impl Write) -> Result<(), CliError> {
+        let m: CsMatI<T, I> = self
             .ds
-            .read::<T>(self.rows, self.cols)
+            .read_as::<T, I>(self.rows, self.cols)
             .map_err(|e| CliError::Message(message(e)))?;
         match self.target {
             Target::Summary => summary(self.ds, &m, out),
@@ -324,33 +374,65 @@ impl Job<'_, '_> {
             Target::File { path, group } => save(&m, path, group),
         }
     }
+
+    /// The summary of whole majors (rows of CSR) without a matrix: entries
+    /// from `indptr`, the sum over `data` as it streams past.
+    fn streamed_summary<T: Value>(
+        &self,
+        major: &Sel,
+        out: &mut impl Write,
+    ) -> Result<(), CliError> {
+        let mut sum = Sum::zero::<T>();
+        let mut failed = None;
+        let nnz = self
+            .ds
+            .for_each_major_values::<T>(major, |values| {
+                if failed.is_none() {
+                    failed = sum.add_all(values).err();
+                }
+            })
+            .map_err(|e| CliError::Message(message(e)))?;
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        let [n_rows, n_cols] = self.ds.shape();
+        let count = |s: &Sel, n: u64| s.resolve(n).map(|v| v.len());
+        let (rows, cols) = match (count(self.rows, n_rows), count(self.cols, n_cols)) {
+            (Ok(r), Ok(c)) => (r, c),
+            (Err(e), _) | (_, Err(e)) => return Err(CliError::Message(message(e))),
+        };
+        print_summary(self.ds, (rows, cols), nnz, &sum, out)
+    }
 }
 
-fn summary<T: Value>(
+fn summary<T: Value, I: SpIndex>(
     ds: &SparseDataset<'_>,
-    m: &CsMat<T>,
+    m: &CsMatI<T, I>,
     out: &mut impl Write,
 ) -> Result<(), CliError> {
-    let mut sum = if T::FLOAT {
-        Sum::Float(0.0)
-    } else {
-        Sum::Int(0)
-    };
-    for &v in m.data() {
-        v.add_to(&mut sum)?;
-    }
-    let (r, c) = m.shape();
+    let mut sum = Sum::zero::<T>();
+    sum.add_all(m.data())?;
+    print_summary(ds, m.shape(), m.nnz() as u64, &sum, out)
+}
+
+fn print_summary(
+    ds: &SparseDataset<'_>,
+    (r, c): (usize, usize),
+    nnz: u64,
+    sum: &Sum,
+    out: &mut impl Write,
+) -> Result<(), CliError> {
     writeln!(out, "shape: ({r}, {c})")?;
     writeln!(out, "format: {}", ds.format().as_str())?;
     writeln!(out, "dtype: {}", ds.dtype().numpy_str())?;
-    writeln!(out, "nnz: {}", m.nnz())?;
+    writeln!(out, "nnz: {nnz}")?;
     writeln!(out, "sum: {}", sum.text())?;
     Ok(())
 }
 
 /// Calls `row` with each dense row of `m`, in order.
-fn dense_rows<T: Value>(
-    m: &CsMat<T>,
+fn dense_rows<T: Value, I: SpIndex>(
+    m: &CsMatI<T, I>,
     mut row: impl FnMut(&[T]) -> Result<(), CliError>,
 ) -> Result<(), CliError> {
     let csr;
@@ -371,7 +453,10 @@ fn dense_rows<T: Value>(
     Ok(())
 }
 
-fn dense_json<T: Value>(m: &CsMat<T>, out: &mut impl Write) -> Result<(), CliError> {
+fn dense_json<T: Value, I: SpIndex>(
+    m: &CsMatI<T, I>,
+    out: &mut impl Write,
+) -> Result<(), CliError> {
     let (r, c) = m.shape();
     write!(out, "{{\"shape\":[{r},{c}],\"dense\":[")?;
     let mut first = true;
@@ -397,7 +482,7 @@ fn dense_json<T: Value>(m: &CsMat<T>, out: &mut impl Write) -> Result<(), CliErr
     Ok(())
 }
 
-fn csv<T: Value>(m: &CsMat<T>, out: &mut impl Write) -> Result<(), CliError> {
+fn csv<T: Value, I: SpIndex>(m: &CsMatI<T, I>, out: &mut impl Write) -> Result<(), CliError> {
     let mut line = String::new();
     dense_rows(m, |row| {
         line.clear();
@@ -413,7 +498,7 @@ fn csv<T: Value>(m: &CsMat<T>, out: &mut impl Write) -> Result<(), CliError> {
     })
 }
 
-fn mtx<T: Value>(m: &CsMat<T>, out: &mut impl Write) -> Result<(), CliError> {
+fn mtx<T: Value, I: SpIndex>(m: &CsMatI<T, I>, out: &mut impl Write) -> Result<(), CliError> {
     let (r, c) = m.shape();
     writeln!(
         out,
@@ -441,7 +526,11 @@ fn mtx<T: Value>(m: &CsMat<T>, out: &mut impl Write) -> Result<(), CliError> {
 
 /// Writes `m` to a new file through a temporary file beside it, published
 /// with a hard link so that an existing file is never replaced.
-fn save<T: Value>(m: &CsMat<T>, path: &Path, group: &str) -> Result<(), CliError> {
+fn save<T: Value, I: IndexType>(
+    m: &CsMatI<T, I>,
+    path: &Path,
+    group: &str,
+) -> Result<(), CliError> {
     let name = path
         .file_name()
         .ok_or_else(|| CliError::Message(format!("{}: not a file name", path.display())))?;

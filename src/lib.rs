@@ -104,7 +104,7 @@ pub use handle::{DatasetHandle, H5File, SparseHandle};
 pub use limits::Limits;
 pub use read::{
     Attribute, ByteOrder, CharSet, Dataset, Dtype, File, FilterInfo, Group, H5Bool, H5Type,
-    LayoutKind, Link, LinkTarget, Node, StringPadding, Values,
+    LayoutKind, Link, LinkTarget, Node, StringPadding, Values, F16,
 };
 
 /// The README's examples, compiled as doctests so they stay true.

@@ -510,17 +510,20 @@ fn errors_are_one_clear_line() {
 
 #[test]
 fn unsupported_value_types_are_refused_clearly() {
-    // bool data: write one with our writer, then slice it.
-    let dir = support::test_dir("cli_bool_data");
-    let path: PathBuf = dir.join("bool.h5");
+    // String data (bool and float16 are read since issue 11): write one
+    // with our writer, then slice it.
+    let dir = support::test_dir("cli_string_data");
+    let path: PathBuf = dir.join("strings.h5");
     let mut w = h5sparse::write::Writer::create(&path).unwrap();
     w.create_group("/B").unwrap();
     let opts = h5sparse::write::DatasetOptions::default();
     w.create_dataset_values(
         "/B/data",
-        &h5sparse::Dtype::Bool,
+        &h5sparse::Dtype::VarString {
+            charset: h5sparse::CharSet::Utf8,
+        },
         &[2],
-        &h5sparse::Values::Bool(vec![true, true]),
+        &h5sparse::Values::Str(vec!["a".into(), "b".into()]),
         &opts,
     )
     .unwrap();
@@ -534,8 +537,8 @@ fn unsupported_value_types_are_refused_clearly() {
     w.close().unwrap();
     let p = path.display().to_string();
     let e = fails(&["slice", &p, "/B"]);
-    assert!(e.contains("/B/data has dtype |b1"), "{e}");
-    assert!(ok(&["info", &p]).contains("dtypes: data |b1, indices <i4, indptr <i4"));
+    assert!(e.contains("/B/data has dtype vlen-str"), "{e}");
+    assert!(ok(&["info", &p]).contains("dtypes: data vlen-str, indices <i4, indptr <i4"));
 }
 
 /// The streamed summary (whole rows: no matrix built) prints what the
@@ -555,4 +558,54 @@ fn streamed_summary_equals_the_matrix_summary() {
         ok(&["slice", &gz, "/X", "--rows", "2:9"]),
         ok(&["slice", &gz, "/X", "--rows", "2:9", "--cols", &all_cols])
     );
+}
+
+/// bool and float16 matrices (written by h5py, as anndata stores them)
+/// print in every text format: JSON true/false, CSV and Matrix Market 1/0,
+/// float16 as its exact value; numpy gives the expected dense arrays.
+#[test]
+fn slice_prints_bool_and_float16_matrices() {
+    let Some(py) = support::require_python("bool/f16 slice").unwrap() else {
+        return;
+    };
+    let dir = support::test_dir("cli-bool-f16");
+    let path = dir.join("bf.h5");
+    let script = format!(
+        "import h5py, numpy as np, scipy.sparse as sp, json\n\
+         d = np.array([[0, 1.5, 0], [0.25, 0, -2]], dtype=np.float16)\n\
+         out = {{}}\n\
+         with h5py.File({p:?}, 'w') as f:\n\
+         \x20   m = sp.csr_matrix(d.astype(np.float32))\n\
+         \x20   for name, data, dense in [('b', m.data != 0, (d != 0).tolist()), ('h', m.data.astype(np.float16), d.astype(float).tolist())]:\n\
+         \x20       g = f.create_group(name)\n\
+         \x20       g.attrs['encoding-type'] = 'csr_matrix'\n\
+         \x20       g.attrs['encoding-version'] = '0.1.0'\n\
+         \x20       g.attrs['shape'] = np.array(m.shape)\n\
+         \x20       g['data'] = data; g['indices'] = m.indices; g['indptr'] = m.indptr\n\
+         \x20       out[name] = dense\n\
+         print(json.dumps(out))\n",
+        p = path.display().to_string()
+    );
+    let res = std::process::Command::new(py)
+        .arg("-c")
+        .arg(script)
+        .output()
+        .unwrap();
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    let want: serde_json::Value = serde_json::from_slice(&res.stdout).unwrap();
+    let p = path.to_str().unwrap();
+    for name in ["b", "h"] {
+        let json = ok(&["slice", p, name, "--to", "dense-json"]);
+        let got: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(got["dense"], want[name], "{name}: {json}");
+    }
+    assert_eq!(
+        ok(&["slice", p, "b", "--to", "csv"]).lines().nth(1),
+        Some("1,0,1")
+    );
+    assert!(ok(&["slice", p, "h", "--to", "mtx"]).contains("real general"));
 }

@@ -222,6 +222,36 @@ impl H5Type for H5Bool {
     }
 }
 
+/// An IEEE binary16 float (numpy's `float16`), stored as its bits: read
+/// `<f2`/`>f2` data as `F16` and widen it with [`F16::to_f64`] (exactly).
+///
+/// ```
+/// let half = h5sparse::F16(0x3c00);
+/// assert_eq!(half.to_f64(), 1.0);
+/// ```
+#[repr(transparent)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct F16(pub u16);
+
+impl F16 {
+    /// The value, widened exactly to f64.
+    pub fn to_f64(self) -> f64 {
+        decode::f16_to_f64(self.0)
+    }
+}
+
+impl H5Type for F16 {
+    fn matches(dtype: &Dtype) -> bool {
+        matches!(dtype, Dtype::Float { size: 2, .. })
+    }
+    fn dtype() -> Dtype {
+        Dtype::Float {
+            size: 2,
+            order: ByteOrder::NATIVE,
+        }
+    }
+}
+
 #[cfg(test)]
 #[allow(unused_imports)] // used by the writer's tests
 pub(crate) use decode::f16_to_f64 as decode_f16_for_tests;

@@ -29,7 +29,7 @@ use h5sparse::sparse::{
     write_matrix, IndexType, Sel, SparseDataset, SparseFormat, SparseWriteOptions,
 };
 use h5sparse::write::Writer;
-use h5sparse::H5Type;
+use h5sparse::{H5Bool, H5Type, F16};
 use sprs::{CsMatI, SpIndex};
 
 use crate::CliError;
@@ -208,15 +208,17 @@ pub fn run(args: &SliceArgs, out: &mut impl Write) -> Result<(), CliError> {
             (8, false) => job.run::<u64>(out),
             _ => Err(unsupported_dtype(&ds)),
         },
+        Dtype::Float { size: 2, .. } => job.run::<F16>(out),
         Dtype::Float { size: 4, .. } => job.run::<f32>(out),
         Dtype::Float { size: 8, .. } => job.run::<f64>(out),
+        Dtype::Bool => job.run::<H5Bool>(out),
         _ => Err(unsupported_dtype(&ds)),
     }
 }
 
 fn unsupported_dtype(ds: &SparseDataset<'_>) -> CliError {
     CliError::Message(format!(
-        "{}/data has dtype {}; slice reads integer, float32 and float64 values",
+        "{}/data has dtype {}; slice reads integer, float16/32/64 and bool values",
         ds.group().path(),
         ds.dtype().numpy_str()
     ))
@@ -322,6 +324,37 @@ macro_rules! float_value {
     )*};
 }
 float_value!(f32, f64);
+
+/// numpy's float16: printed and summed as its exact f64 value.
+impl Value for F16 {
+    const MTX_FIELD: &'static str = "real";
+    const FLOAT: bool = true;
+    fn put(self, s: &mut String, json: bool) {
+        self.to_f64().put(s, json)
+    }
+    fn add_to(self, sum: &mut Sum) -> Result<(), CliError> {
+        self.to_f64().add_to(sum)
+    }
+}
+
+/// Bools: `true`/`false` in JSON, `1`/`0` in CSV and Matrix Market
+/// (an integer field), summed as integers.
+impl Value for H5Bool {
+    const MTX_FIELD: &'static str = "integer";
+    const FLOAT: bool = false;
+    fn put(self, s: &mut String, json: bool) {
+        let b = bool::from(self);
+        s.push_str(match (json, b) {
+            (true, true) => "true",
+            (true, false) => "false",
+            (false, true) => "1",
+            (false, false) => "0",
+        });
+    }
+    fn add_to(self, sum: &mut Sum) -> Result<(), CliError> {
+        u8::from(bool::from(self)).add_to(sum)
+    }
+}
 
 /// One slice request, run for the stored value type.
 struct Job<'a, 'f> {

@@ -103,7 +103,7 @@ pub use error::{Error, Result};
 pub use handle::{DatasetHandle, H5File, SparseHandle};
 pub use limits::Limits;
 pub use read::{
-    Attribute, ByteOrder, CharSet, Dataset, Dtype, File, FilterInfo, Group, H5Bool, H5Type,
+    Attribute, ByteOrder, CharSet, Dataset, Dtype, Field, File, FilterInfo, Group, H5Bool, H5Type,
     LayoutKind, Link, LinkTarget, Node, StringPadding, Values, F16,
 };
 

@@ -72,6 +72,8 @@
 //!   groups and attributes and for zero-copy views.
 //! * [`sparse`]: the conventions, [`sparse::SparseDataset`] over a snapshot,
 //!   and the write operations over a [`write::Writer`].
+//! * [`anndata`]: `.h5ad` files as a whole (obs/var dataframes, X, layers,
+//!   obsm, uns, raw; current and legacy encodings), with anndata's repr.
 //! * [`write`](mod@write): the writer underneath, for any [`io::sink::Sink`].
 //! * [`format`](mod@format): pure parsers of HDF5's on-disk structures.
 //! * [`filters`]: deflate, shuffle, fletcher32, LZF.

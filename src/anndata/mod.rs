@@ -5,8 +5,8 @@
 //! ≤ 0.6 record arrays, anndata 0.7's referenced categories).
 //!
 //! Opening reads metadata only: matrices stay on disk behind
-//! [`SparseHandle`](crate::SparseHandle)s and
-//! [`DatasetHandle`](crate::DatasetHandle)s, and dataframe columns are read
+//! [`SparseHandle`]s and
+//! [`DatasetHandle`]s, and dataframe columns are read
 //! when asked for.
 //!
 //! ```

@@ -6,7 +6,7 @@
 //!
 //! Opening reads metadata only: matrices stay on disk behind
 //! [`SparseHandle`]s and
-//! [`DatasetHandle`]s, and dataframe columns are read
+//! [`DatasetHandle`](crate::DatasetHandle)s, and dataframe columns are read
 //! when asked for.
 //!
 //! ```

@@ -5,20 +5,49 @@
 //! selection must be consistent: every point and block corner has the
 //! same rank (1 to 32), an irregular selection holds no more coordinates
 //! than its bytes can encode, and a regular hyperslab expands to at most
-//! [`MAX_EXPANDED_BLOCKS`] blocks.
+//! [`MAX_EXPANDED_BLOCKS`] blocks. Parsing within a memory budget (what
+//! the read layer does, with what is left of `max_alloc`) gives the same
+//! selection when it fits, [`Error::LimitsExceeded`] otherwise.
 
 use h5sparse::format::selection::{Selection, MAX_EXPANDED_BLOCKS};
+use h5sparse::Error;
 
 use super::input::{Header, Input};
 
-/// `sizes | selection` → [`Selection::parse`].
+/// Budget of the bounded parse: 64 kB, so that the fuzzer reaches both
+/// sides of it.
+const BUDGET: u64 = 64 << 10;
+
+/// `sizes | selection` → [`Selection::parse_within`] a budget, then
+/// [`Selection::parse`].
 pub fn run(data: &[u8]) {
     let mut input = Input::new(data);
     let sizes = input.sizes();
     let bytes = input.rest();
+    let bounded = Selection::parse_within(bytes, 0, sizes, BUDGET);
+    if let Ok(s) = &bounded {
+        assert!(
+            s.memory_size() <= BUDGET,
+            "{} bytes within a budget of {BUDGET}",
+            s.memory_size()
+        );
+    }
     let Ok(sel) = Selection::parse(bytes, 0, sizes) else {
+        assert!(
+            bounded.is_err(),
+            "the bounded parse accepted what the unbounded refused"
+        );
         return;
     };
+    match &bounded {
+        Ok(s) => assert_eq!(s, &sel, "bounded and unbounded parses differ"),
+        Err(Error::LimitsExceeded { .. }) => assert!(
+            sel.memory_size() > BUDGET,
+            "refused within {BUDGET} bytes a selection of {}",
+            sel.memory_size()
+        ),
+        Err(e) => panic!("the bounded parse failed ({e}) where the unbounded succeeded"),
+    }
     let ranks_ok = |r: usize, first: &mut Option<usize>| {
         assert!((1..=32).contains(&r), "rank {r}");
         assert_eq!(

@@ -261,13 +261,13 @@ fn filter_seeds(target: &str, bytes: &[u8], base: u64, objs: &Objects<'_>) -> Ve
     out
 }
 
-/// Every datatype message of the file's groups and datasets (as stored),
-/// and the datatype of every compact attribute (encoded at its lowest
-/// version and at version 3), each once, behind the `datatype` target's
-/// sizes byte.
+/// The `datatype` target's hand-built seeds, then every datatype message of
+/// the file's groups and datasets (as stored) and the datatype of every
+/// compact attribute (encoded at its lowest version and at version 3),
+/// each once, behind the target's sizes byte.
 fn datatype_seeds(view: &FileView<'_>, objs: &Objects<'_>) -> Vec<Vec<u8>> {
     let mut seen = HashSet::new();
-    let mut out = Vec::new();
+    let mut out = super::datatype::built_seeds();
     let sizes = view.sizes;
     let addrs = objs
         .groups

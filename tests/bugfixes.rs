@@ -178,3 +178,61 @@ fn region_references_expanding_to_huge_selections_count_against_the_limits() {
     let e = f.dataset("/r").unwrap().values().unwrap_err();
     assert!(matches!(e, Error::LimitsExceeded { .. }), "{e}");
 }
+
+/// Issue 11 (fuzzing, `open_walk`): `Dataset::read_field` reads records
+/// block by block, each block checked against the limits, but reserved the
+/// whole field (one value per record) without checking it: a chunked
+/// compound dataset declaring 2^45 records (no chunk written, so all fill)
+/// asked the allocator for 2^48 bytes under a 16 MiB `max_alloc`, and one
+/// declaring a few million records was read past the limit. The field's
+/// memory is now checked against `max_alloc` first.
+#[test]
+fn read_field_checks_the_whole_field_against_the_limits() {
+    use h5sparse::read::{Field, Value};
+    use h5sparse::{ByteOrder, Dtype, Values};
+    let dtype = Dtype::Compound {
+        size: 8,
+        fields: vec![Field {
+            name: "x".into(),
+            offset: 0,
+            dtype: Dtype::Float {
+                size: 8,
+                order: ByteOrder::Little,
+            },
+        }],
+    };
+    let options = CreateOptions {
+        format: Format::Earliest,
+    };
+    let mut w = Writer::create_in_with(MemSink::new(), &options).unwrap();
+    let records = (0..4)
+        .map(|i| Value::Record(vec![("x".into(), Value::Float(f64::from(i)))]))
+        .collect();
+    let opts = DatasetOptions::growable().chunks(&[4]);
+    w.create_dataset_values("/d", &dtype, &[4], &Values::Nested(records), &opts)
+        .unwrap();
+    let mut bytes = w.close().unwrap().into_bytes();
+    // 2^20 records (8 MiB of field), under a 6 MiB max_alloc that every
+    // block of records passes.
+    set_len(&mut bytes, 1 << 20);
+    let limits = Limits {
+        max_alloc: 6 << 20,
+        ..Limits::default()
+    };
+    let f = File::from_bytes_with_limits(bytes.clone(), limits).unwrap();
+    let r = f.dataset("/d").unwrap().read_field::<f64>("x");
+    assert!(
+        matches!(r, Err(Error::LimitsExceeded { .. })),
+        "{:?}",
+        r.map(|v| v.len())
+    );
+    // 2^45 records: refused by the limits, not left to the allocator.
+    set_len(&mut bytes, 1 << 45);
+    let f = File::from_bytes_with_limits(bytes, Limits::strict()).unwrap();
+    let r = f.dataset("/d").unwrap().read_field::<f64>("x");
+    assert!(
+        matches!(r, Err(Error::LimitsExceeded { .. })),
+        "{:?}",
+        r.map(|v| v.len())
+    );
+}

@@ -107,3 +107,132 @@ fn a_contiguous_dataset_larger_than_the_file_is_refused_before_allocating() {
         Err(Error::Format { .. })
     ));
 }
+
+/// A file whose dataset `/r` holds `n` region references to `/t`, each
+/// stored as its own global heap object, every one of them then rewritten
+/// (in place, same size) to a version 3 regular hyperslab of 2^20 blocks:
+/// 32 bytes of selection that expand to 2^20 blocks each.
+fn region_reference_bomb(n: usize) -> Vec<u8> {
+    use h5sparse::format::selection::Selection;
+    use h5sparse::read::{ObjectRef, RegionRef, Value};
+    use h5sparse::{Dtype, Values};
+    let options = CreateOptions {
+        format: Format::Earliest,
+    };
+    let mut w = Writer::create_in_with(MemSink::new(), &options).unwrap();
+    w.create_dataset("/t", &[4], &[0u8; 4], &DatasetOptions::default())
+        .unwrap();
+    let t = w.reader().unwrap().dataset("/t").unwrap().address();
+    let one = Value::RegionRef(Some(RegionRef {
+        dataset: ObjectRef {
+            address: t.0,
+            path: Some("/t".into()),
+        },
+        selection: Selection::Blocks(vec![(vec![0], vec![0])]),
+    }));
+    let values = Values::Nested(vec![one; n]);
+    w.create_dataset_values(
+        "/r",
+        &Dtype::RegionRef,
+        &[n as u64],
+        &values,
+        &DatasetOptions::default(),
+    )
+    .unwrap();
+    let mut bytes = w.close().unwrap().into_bytes();
+    // Hyperslab v1, rank 1, one block (0)..(0), as the writer stores it.
+    let u32s = |v: &[u32]| -> Vec<u8> { v.iter().flat_map(|x| x.to_le_bytes()).collect() };
+    let stored = u32s(&[2, 1, 0, 16, 1, 1, 0, 0]);
+    // Hyperslab v3, regular, 4-byte values, rank 1: start 0, stride 1,
+    // count 2^20, block 1; zero-padded to the same 32 bytes.
+    let mut bomb = u32s(&[2, 3]);
+    bomb.extend_from_slice(&[1, 4]);
+    bomb.extend_from_slice(&u32s(&[1, 0, 1, 1 << 20, 1]));
+    bomb.resize(stored.len(), 0);
+    let mut found = 0;
+    let mut i = 0;
+    while let Some(p) = bytes[i..].windows(stored.len()).position(|w| w == stored) {
+        let at = i + p;
+        bytes[at..at + stored.len()].copy_from_slice(&bomb);
+        found += 1;
+        i = at + stored.len();
+    }
+    assert_eq!(found, n, "region selections found in the file");
+    bytes
+}
+
+/// Issue 11 (fuzzing): a region reference's serialized selection may be a
+/// regular hyperslab, which expands to up to 2^20 blocks from 30 bytes; a
+/// dataset of such references, each its own small heap object, expanded
+/// every one without counting it against the limits (64 references, a
+/// 5 kB file: gigabytes). The expanded selections of one read now count
+/// against `max_alloc`.
+#[test]
+fn region_references_expanding_to_huge_selections_count_against_the_limits() {
+    let bytes = region_reference_bomb(64);
+    let limits = Limits {
+        max_alloc: 64 << 20,
+        ..Limits::strict()
+    };
+    let f = File::from_bytes_with_limits(bytes, limits).unwrap();
+    let e = f.dataset("/r").unwrap().values().unwrap_err();
+    assert!(matches!(e, Error::LimitsExceeded { .. }), "{e}");
+}
+
+/// Issue 11 (fuzzing, `open_walk`): `Dataset::read_field` reads records
+/// block by block, each block checked against the limits, but reserved the
+/// whole field (one value per record) without checking it: a chunked
+/// compound dataset declaring 2^45 records (no chunk written, so all fill)
+/// asked the allocator for 2^48 bytes under a 16 MiB `max_alloc`, and one
+/// declaring a few million records was read past the limit. The field's
+/// memory is now checked against `max_alloc` first.
+#[test]
+fn read_field_checks_the_whole_field_against_the_limits() {
+    use h5sparse::read::{Field, Value};
+    use h5sparse::{ByteOrder, Dtype, Values};
+    let dtype = Dtype::Compound {
+        size: 8,
+        fields: vec![Field {
+            name: "x".into(),
+            offset: 0,
+            dtype: Dtype::Float {
+                size: 8,
+                order: ByteOrder::Little,
+            },
+        }],
+    };
+    let options = CreateOptions {
+        format: Format::Earliest,
+    };
+    let mut w = Writer::create_in_with(MemSink::new(), &options).unwrap();
+    let records = (0..4)
+        .map(|i| Value::Record(vec![("x".into(), Value::Float(f64::from(i)))]))
+        .collect();
+    let opts = DatasetOptions::growable().chunks(&[4]);
+    w.create_dataset_values("/d", &dtype, &[4], &Values::Nested(records), &opts)
+        .unwrap();
+    let mut bytes = w.close().unwrap().into_bytes();
+    // 2^20 records (8 MiB of field), under a 6 MiB max_alloc that every
+    // block of records passes.
+    set_len(&mut bytes, 1 << 20);
+    let limits = Limits {
+        max_alloc: 6 << 20,
+        ..Limits::default()
+    };
+    let f = File::from_bytes_with_limits(bytes.clone(), limits).unwrap();
+    let r = f.dataset("/d").unwrap().read_field::<f64>("x");
+    assert!(
+        matches!(r, Err(Error::LimitsExceeded { .. })),
+        "{:?}",
+        r.map(|v| v.len())
+    );
+    // 2^45 records: refused by the limits, not left to the allocator.
+    set_len(&mut bytes, 1 << 45);
+    let f = File::from_bytes_with_limits(bytes, Limits::strict()).unwrap();
+    let r = f.dataset("/d").unwrap().read_field::<f64>("x");
+    assert!(
+        matches!(r, Err(Error::LimitsExceeded { .. })),
+        "{:?}",
+        r.map(|v| v.len())
+    );
+}

@@ -13,12 +13,14 @@
 #![allow(dead_code)]
 
 pub mod chunk_index;
+pub mod datatype;
 pub mod filter;
 pub mod input;
 pub mod open_walk;
 pub mod parsers;
 pub mod roundtrip;
 pub mod seeds;
+pub mod selection;
 pub mod sparse_select;
 pub mod writer_ops;
 
@@ -64,6 +66,14 @@ pub const TARGETS: &[Target] = &[
     Target {
         name: "symbol_table",
         run: parsers::symbol_table,
+    },
+    Target {
+        name: "datatype",
+        run: datatype::run,
+    },
+    Target {
+        name: "selection",
+        run: selection::run,
     },
     Target {
         name: "chunk_single",

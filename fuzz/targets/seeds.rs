@@ -8,7 +8,7 @@ use std::collections::HashSet;
 
 use h5sparse::filters::FilterSpec;
 use h5sparse::format::chunk_index::ChunkIndexKind;
-use h5sparse::format::message::{AttributeInfo, LinkInfo, SymbolTableMessage};
+use h5sparse::format::message::{AttributeInfo, AttributeMessage, LinkInfo, SymbolTableMessage};
 use h5sparse::format::object_header::{kind, ObjectHeader};
 use h5sparse::format::{Address, FileView, Sizes};
 use h5sparse::{Dataset, File, Limits, Node};
@@ -261,6 +261,50 @@ fn filter_seeds(target: &str, bytes: &[u8], base: u64, objs: &Objects<'_>) -> Ve
     out
 }
 
+/// The `datatype` target's hand-built seeds, then every datatype message of
+/// the file's groups and datasets (as stored) and the datatype of every
+/// compact attribute (encoded at its lowest version and at version 3),
+/// each once, behind the target's sizes byte.
+fn datatype_seeds(view: &FileView<'_>, objs: &Objects<'_>) -> Vec<Vec<u8>> {
+    let mut seen = HashSet::new();
+    let mut out = super::datatype::built_seeds();
+    let sizes = view.sizes;
+    let addrs = objs
+        .groups
+        .iter()
+        .copied()
+        .chain(objs.datasets.iter().map(|d| d.address()));
+    for a in addrs {
+        let Some(h) = header_of(view, a) else {
+            continue;
+        };
+        for m in &h.messages {
+            if m.is_shared() {
+                continue;
+            }
+            let mut msgs = Vec::new();
+            match m.kind {
+                kind::DATATYPE => msgs.push(m.data.to_vec()),
+                kind::ATTRIBUTE => {
+                    if let Ok(attr) = AttributeMessage::parse(m.data, m.at, sizes) {
+                        let dt = &attr.datatype;
+                        for v in [dt.min_version(), 3] {
+                            msgs.extend(dt.encode(v).ok());
+                        }
+                    }
+                }
+                _ => {}
+            }
+            for msg in msgs {
+                if seen.insert(msg.clone()) {
+                    out.push(Header::new().sizes(sizes).then(&msg));
+                }
+            }
+        }
+    }
+    out
+}
+
 /// Inputs for the structured (`Arbitrary`) targets: a few byte patterns.
 fn generic() -> Vec<Vec<u8>> {
     vec![
@@ -278,6 +322,7 @@ pub fn seeds(target: &str, bytes: &[u8]) -> Vec<Vec<u8>> {
     match target {
         "open_walk" | "superblock" => return vec![bytes.to_vec()],
         "sparse_select" | "writer_ops" | "roundtrip" => return generic(),
+        "selection" => return super::selection::seeds(),
         _ => {}
     }
     let Ok(file) = File::from_bytes(bytes.to_vec()) else {
@@ -336,6 +381,7 @@ pub fn seeds(target: &str, bytes: &[u8]) -> Vec<Vec<u8>> {
             .into_iter()
             .map(|(heap, tree)| at(heap).u64(tree.0).then(body))
             .collect(),
+        "datatype" => datatype_seeds(&view, &objs),
         "chunk_single" => chunk_seeds(chunk_index::Which::Single, sizes, body, &objs),
         "chunk_implicit" => chunk_seeds(chunk_index::Which::Implicit, sizes, body, &objs),
         "chunk_fixed_array" => chunk_seeds(chunk_index::Which::FixedArray, sizes, body, &objs),

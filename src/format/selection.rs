@@ -53,19 +53,61 @@ pub const MAX_EXPANDED_BLOCKS: u64 = 1 << 20;
 impl Selection {
     /// Parses a serialized selection at the start of `data`.
     pub fn parse(data: &[u8], at: u64, sizes: Sizes) -> Result<Selection> {
+        Selection::parse_within(data, at, sizes, u64::MAX)
+    }
+
+    /// [`Selection::parse`], refusing with [`Error::LimitsExceeded`] a
+    /// selection whose [`Selection::memory_size`] would pass `max_bytes`,
+    /// before allocating it (a regular hyperslab of 30 bytes can expand to
+    /// 2^20 blocks).
+    pub fn parse_within(data: &[u8], at: u64, sizes: Sizes, max_bytes: u64) -> Result<Selection> {
         let mut c = Cursor::new(data, at, sizes);
         let kind = c.u32("selection type")?;
         let version = c.u32("selection version")?;
         match kind {
             SEL_NONE => Ok(Selection::None),
             SEL_ALL => Ok(Selection::All),
-            SEL_POINTS => parse_points(&mut c, version),
-            SEL_HYPERSLABS => parse_hyperslab(&mut c, version),
+            SEL_POINTS => parse_points(&mut c, version, max_bytes),
+            SEL_HYPERSLABS => parse_hyperslab(&mut c, version, max_bytes),
             k => Err(c.error(format!(
                 "selection type: expected 0 (none), 1 (points), 2 (hyperslab) or 3 (all), found {k}"
             ))),
         }
     }
+
+    /// About how many bytes of memory the selection takes: its vectors of
+    /// coordinates and their headers.
+    pub fn memory_size(&self) -> u64 {
+        match self {
+            Selection::All | Selection::None => 0,
+            Selection::Points(p) => items_size(p.len() as u64, p.first().map_or(0, Vec::len), 1),
+            Selection::Blocks(b) => {
+                items_size(b.len() as u64, b.first().map_or(0, |(s, _)| s.len()), 2)
+            }
+        }
+    }
+}
+
+/// Memory of `n` items (points, or blocks of `vecs` corners) of `rank`
+/// coordinates each: the item, and each vector's header and coordinates.
+fn items_size(n: u64, rank: usize, vecs: u64) -> u64 {
+    let vec = std::mem::size_of::<Vec<u64>>() as u64;
+    let each = vecs.saturating_mul(vec.saturating_add(8u64.saturating_mul(rank as u64)));
+    n.saturating_mul(each)
+}
+
+/// Refuses `n` items of `rank` coordinates (`vecs` vectors each) past
+/// `max_bytes`.
+fn check_items(n: u64, rank: usize, vecs: u64, max_bytes: u64) -> Result<()> {
+    let bytes = items_size(n, rank, vecs);
+    if bytes > max_bytes {
+        return Err(Error::LimitsExceeded {
+            what: "selection of a region reference",
+            requested: bytes,
+            limit: max_bytes,
+        });
+    }
+    Ok(())
 }
 
 fn rank_of(c: &mut Cursor<'_>) -> Result<usize> {
@@ -104,7 +146,7 @@ fn check_fits(c: &Cursor<'_>, n: u64, each: u64, what: &str) -> Result<usize> {
     }
 }
 
-fn parse_points(c: &mut Cursor<'_>, version: u32) -> Result<Selection> {
+fn parse_points(c: &mut Cursor<'_>, version: u32, max_bytes: u64) -> Result<Selection> {
     let width = match version {
         1 => {
             c.skip(8, "point selection reserved and length")?;
@@ -120,6 +162,7 @@ fn parse_points(c: &mut Cursor<'_>, version: u32) -> Result<Selection> {
     let rank = rank_of(c)?;
     let n = uint(c, width, "point count")?;
     let n = check_fits(c, n, rank as u64 * u64::from(width), "points")?;
+    check_items(n as u64, rank, 1, max_bytes)?;
     let mut points = Vec::with_capacity(n);
     for _ in 0..n {
         let mut p = Vec::with_capacity(rank);
@@ -131,7 +174,7 @@ fn parse_points(c: &mut Cursor<'_>, version: u32) -> Result<Selection> {
     Ok(Selection::Points(points))
 }
 
-fn parse_hyperslab(c: &mut Cursor<'_>, version: u32) -> Result<Selection> {
+fn parse_hyperslab(c: &mut Cursor<'_>, version: u32, max_bytes: u64) -> Result<Selection> {
     let (flags, width) = match version {
         1 => {
             c.skip(8, "hyperslab selection reserved and length")?;
@@ -162,7 +205,7 @@ fn parse_hyperslab(c: &mut Cursor<'_>, version: u32) -> Result<Selection> {
             let block = uint(c, width, "hyperslab block")?;
             dims.push((start, stride, count, block));
         }
-        return expand_regular(c, &dims);
+        return expand_regular(c, &dims, max_bytes);
     }
     if version == 2 {
         return Err(c.error("hyperslab selection version 2 without the regular flag"));
@@ -173,6 +216,7 @@ fn parse_hyperslab(c: &mut Cursor<'_>, version: u32) -> Result<Selection> {
         uint(c, width, "hyperslab block count")?
     };
     let n = check_fits(c, n, 2 * rank as u64 * u64::from(width), "hyperslab blocks")?;
+    check_items(n as u64, rank, 2, max_bytes)?;
     let mut blocks = Vec::with_capacity(n);
     for _ in 0..n {
         let mut start = Vec::with_capacity(rank);
@@ -189,7 +233,11 @@ fn parse_hyperslab(c: &mut Cursor<'_>, version: u32) -> Result<Selection> {
 }
 
 /// The blocks of a regular hyperslab, in C order.
-fn expand_regular(c: &Cursor<'_>, dims: &[(u64, u64, u64, u64)]) -> Result<Selection> {
+fn expand_regular(
+    c: &Cursor<'_>,
+    dims: &[(u64, u64, u64, u64)],
+    max_bytes: u64,
+) -> Result<Selection> {
     let mut total = 1u64;
     for &(_, _, count, block) in dims {
         if block == 0 {
@@ -202,6 +250,7 @@ fn expand_regular(c: &Cursor<'_>, dims: &[(u64, u64, u64, u64)]) -> Result<Selec
             "a regular hyperslab of {total} blocks (at most {MAX_EXPANDED_BLOCKS} are expanded)"
         )));
     }
+    check_items(total, dims.len(), 2, max_bytes)?;
     let mut blocks = Vec::with_capacity(total as usize);
     let mut k = vec![0u64; dims.len()];
     for _ in 0..total {
@@ -282,6 +331,21 @@ mod tests {
             Selection::parse(&d, 0, Sizes::DEFAULT).unwrap(),
             Selection::Blocks(blocks)
         );
+    }
+
+    #[test]
+    fn a_budget_refuses_an_expansion_before_allocating_it() {
+        // v3 regular, 4-byte values, rank 1: 2^20 blocks of one element.
+        let mut d = u32s(&[2, 3]);
+        d.extend_from_slice(&[HYPER_REGULAR, 4]);
+        d.extend_from_slice(&u32s(&[1, 0, 1, 1 << 20, 1]));
+        let e = Selection::parse_within(&d, 0, Sizes::DEFAULT, 1 << 20).unwrap_err();
+        assert!(matches!(e, Error::LimitsExceeded { .. }), "{e}");
+        let all = Selection::parse(&d, 0, Sizes::DEFAULT).unwrap();
+        // Two vectors of one coordinate per block.
+        assert_eq!(all.memory_size(), (1 << 20) * 2 * (24 + 8));
+        let within = Selection::parse_within(&d, 0, Sizes::DEFAULT, all.memory_size()).unwrap();
+        assert_eq!(within, all);
     }
 
     #[test]

@@ -716,7 +716,7 @@ impl<'f> Dataset<'f> {
             let view = self.file.view();
             let located = match &self.info.storage {
                 Storage::Contiguous { address, .. } if !address.is_undefined() => {
-                    Some((*address, start * elem))
+                    Some((*address, start.saturating_mul(elem)))
                 }
                 Storage::Chunked { chunk_dims, .. } => {
                     // Borrowable when every chunk of the range is stored
@@ -727,14 +727,17 @@ impl<'f> Dataset<'f> {
                     let records = self.chunk_records()?;
                     match records.binary_search_by(|r| r.offset[0].cmp(&first)) {
                         Ok(i) if count > 0 => {
-                            let chunk_bytes = c * elem;
+                            let chunk_bytes = c.saturating_mul(elem);
                             let mut ok = true;
                             let mut k = i;
-                            while records[k].offset[0] + c < start + count {
+                            while records[k].offset[0].saturating_add(c)
+                                < start.saturating_add(count)
+                            {
                                 let next = records.get(k + 1);
                                 let adjacent = next.is_some_and(|n| {
-                                    n.offset[0] == records[k].offset[0] + c
-                                        && n.address.0 == records[k].address.0 + chunk_bytes
+                                    Some(n.offset[0]) == records[k].offset[0].checked_add(c)
+                                        && Some(n.address.0)
+                                            == records[k].address.0.checked_add(chunk_bytes)
                                 });
                                 if !adjacent {
                                     ok = false;
@@ -742,7 +745,7 @@ impl<'f> Dataset<'f> {
                                 }
                                 k += 1;
                             }
-                            ok.then(|| (records[i].address, (start - first) * elem))
+                            ok.then(|| (records[i].address, (start - first).saturating_mul(elem)))
                         }
                         _ => None,
                     }
@@ -752,7 +755,7 @@ impl<'f> Dataset<'f> {
             if let Some((address, skip)) = located {
                 let bytes = view.slice(
                     Address(address.0.saturating_add(skip)),
-                    count * elem,
+                    count.saturating_mul(elem),
                     "dataset range",
                 )?;
                 if let Ok(slice) = bytemuck::try_cast_slice::<u8, T>(bytes) {
@@ -792,7 +795,8 @@ impl<'f> Dataset<'f> {
         let elem = self.info.elem as u64;
         let view = self.file.view();
         let cast = |addr: Address, n: u64| -> Result<Option<&'f [T]>> {
-            let bytes = view.slice(addr, n * elem, "dataset range")?;
+            // Saturating: a length past the file is refused by the slice.
+            let bytes = view.slice(addr, n.saturating_mul(elem), "dataset range")?;
             Ok(bytemuck::try_cast_slice::<u8, T>(bytes).ok())
         };
         match &self.info.storage {
@@ -812,7 +816,9 @@ impl<'f> Dataset<'f> {
                     }
                     let n = c.min(len - expect);
                     match runs.last_mut() {
-                        Some((_, a, m)) if a.0.checked_add(*m * elem) == Some(r.address.0) => {
+                        Some((_, a, m))
+                            if a.0.checked_add(m.saturating_mul(elem)) == Some(r.address.0) =>
+                        {
                             *m += n
                         }
                         _ => runs.push((expect, r.address, n)),

@@ -57,6 +57,11 @@ impl Dataset<'_> {
         let dims = self.shape().unwrap_or(&[]).to_vec();
         let n = usize::try_from(self.len())
             .map_err(|_| Error::invalid(format!("{}: too many records", self.path())))?;
+        // Each block is checked as it is read; the field's values of every
+        // block, kept together, are checked here.
+        self.file
+            .limits
+            .check_alloc("compound field", (n as u64).saturating_mul(width as u64))?;
         let mut out: Vec<T> = crate::buf::try_with_capacity(n, "compound field")?;
         let per_block = (FIELD_BLOCK_BYTES / (*size).max(1) as u64).max(1);
         let mut blocks = SlabBlocks::new(&dims, per_block);

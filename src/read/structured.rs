@@ -51,6 +51,7 @@ impl File {
             vlen: VlenResolver::new(&view, &self.limits),
             heap_bytes: 0,
             heap_bound: (8 * view.bytes.len() as u64).max(32 << 20),
+            selection_bytes: 0,
         };
         let mut out = crate::buf::try_with_capacity(n, "decoded values")?;
         for (i, b) in raw.chunks_exact(size).enumerate() {
@@ -131,6 +132,8 @@ struct Decoder<'f, 'v> {
     /// the file size: references can share one heap object many times).
     heap_bytes: u64,
     heap_bound: u64,
+    /// Memory of the region references' selections decoded so far.
+    selection_bytes: u64,
 }
 
 impl Decoder<'_, '_> {
@@ -293,7 +296,16 @@ impl Decoder<'_, '_> {
         let mut oc = Cursor::new(obj, at, view.sizes);
         let dataset = oc.address("region reference dataset address")?;
         let rest = &obj[oc.position()..];
-        let selection = Selection::parse(rest, at, view.sizes)?;
+        // The expanded selections of one read count against max_alloc: a
+        // regular hyperslab of 30 bytes can expand to 2^20 blocks, and
+        // every reference can be its own small heap object.
+        let left = self
+            .file
+            .limits
+            .max_alloc
+            .saturating_sub(self.selection_bytes);
+        let selection = Selection::parse_within(rest, at, view.sizes, left)?;
+        self.selection_bytes = self.selection_bytes.saturating_add(selection.memory_size());
         Ok(Value::RegionRef(Some(RegionRef {
             dataset: self.object(dataset.0)?,
             selection,

@@ -667,11 +667,13 @@ impl Datatype {
     ///
     /// h5py's default (earliest) writes version 1 for all of these; libhdf5
     /// 1.8 to 1.14 bounds write 1 for numbers and strings and 3 for enums;
-    /// HDF5 2.0 `latest` writes 5 for enums. Compound members, array and
-    /// vlen bases each carry the lowest version that describes them
-    /// ([`Datatype::min_version`]: 2 for arrays, 5 for the complex class),
-    /// as libhdf5 writes a numeric base inside an array; the time class
-    /// gives [`Error::Unsupported`].
+    /// HDF5 2.0 `latest` writes 5 for enums. Nested types get the versions
+    /// libhdf5 gives them: inside a compound, and everywhere under a version
+    /// 3+ parent, compounds, arrays and enums take the parent's version;
+    /// other classes (numbers, strings) keep the lowest that describes them
+    /// ([`Datatype::min_version`]: 2 for arrays, 5 for the complex class).
+    /// The time class is encoded as stored, for copies; revised references
+    /// give [`Error::Unsupported`].
     pub fn encode(&self, version: u8) -> Result<Vec<u8>> {
         let mut b = Vec::with_capacity(32);
         // A type that version cannot describe (an array needs 2) gets the

@@ -344,3 +344,38 @@ fn float_of(b: &[u8], order: super::ByteOrder) -> f64 {
         _ => f64::from_bits(v),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::format::message::datatype::{Datatype, ReferenceKind};
+    use crate::read::dataset::dtype_from;
+    use crate::read::Dtype;
+
+    /// HDF5 1.12+ revised references (`H5R_REF`: object, region, attribute)
+    /// are refused by name, never read as addresses.
+    #[test]
+    fn revised_references_are_refused_by_name() {
+        for (k, name) in [
+            (2, "H5R_OBJECT2"),
+            (3, "H5R_DATASET_REGION2"),
+            (4, "H5R_ATTR"),
+        ] {
+            let dt = dtype_from(&Datatype::Reference {
+                size: 16,
+                kind: ReferenceKind::Revised(k),
+            });
+            match dt {
+                Dtype::Unsupported { class, .. } => assert!(class.contains(name), "{class}"),
+                other => panic!("{other:?}"),
+            }
+        }
+        // The old kinds with an unexpected size are refused too.
+        assert!(matches!(
+            dtype_from(&Datatype::Reference {
+                size: 4,
+                kind: ReferenceKind::Object
+            }),
+            Dtype::Unsupported { .. }
+        ));
+    }
+}

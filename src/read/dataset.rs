@@ -1,17 +1,16 @@
 //! Datasets: metadata from the object header and reads through every layout.
 
-use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use super::blocks::SlabBlocks;
-use super::decode::{decoded_len, int_value, to_native};
+use super::decode::{decoded_len, to_native};
+use super::dtype::dtype_from;
 use super::hyperslab::{copy_intersection, element_count, Block};
-use super::{ByteOrder, Dataset, Dtype, Field, File, FilterInfo, H5Type, LayoutKind, Values};
+use super::{ByteOrder, Dataset, Dtype, File, FilterInfo, H5Type, LayoutKind, Values};
 use crate::error::{Error, Result};
 use crate::filters::{self, FilterSpec};
 use crate::format::chunk_index::{self, ChunkGeometry, ChunkIndexKind, ChunkRecord};
 use crate::format::message::dataspace::{Dataspace, DataspaceKind};
-use crate::format::message::datatype::{Datatype, ReferenceKind};
 use crate::format::message::fill_value::FillValue;
 use crate::format::message::filter_pipeline;
 use crate::format::message::layout::Layout;
@@ -56,186 +55,6 @@ pub(crate) struct DatasetInfo<'f> {
     pub(crate) fill: Vec<u8>,
     pub(crate) elem: usize,
     chunks: OnceLock<Vec<ChunkRecord>>,
-}
-
-/// Converts a parsed datatype to the user-facing [`Dtype`].
-pub(crate) fn dtype_from(dt: &Datatype) -> Dtype {
-    match dt {
-        Datatype::FixedPoint {
-            size,
-            order,
-            signed,
-        } if matches!(size, 1 | 2 | 4 | 8) => Dtype::Int {
-            size: *size as u8,
-            signed: *signed,
-            order: *order,
-        },
-        Datatype::FloatingPoint {
-            size,
-            order,
-            sign_location,
-            exponent_location,
-            exponent_size,
-            mantissa_location,
-            mantissa_size,
-            ..
-        } => {
-            let ieee = match size {
-                2 => (15, 10, 5, 0, 10),
-                4 => (31, 23, 8, 0, 23),
-                8 => (63, 52, 11, 0, 52),
-                _ => (0, 0, 0, 1, 0),
-            };
-            if (
-                *sign_location,
-                *exponent_location,
-                *exponent_size,
-                *mantissa_location,
-                *mantissa_size,
-            ) == ieee
-            {
-                Dtype::Float {
-                    size: *size as u8,
-                    order: *order,
-                }
-            } else {
-                Dtype::Unsupported {
-                    class: format!("non-IEEE {size}-byte float"),
-                    size: *size as usize,
-                }
-            }
-        }
-        Datatype::String {
-            size,
-            padding,
-            charset,
-        } => Dtype::FixedString {
-            size: *size as usize,
-            padding: *padding,
-            charset: *charset,
-        },
-        Datatype::VarString { charset, size, .. } if *size == 16 || *size > 0 => {
-            Dtype::VarString { charset: *charset }
-        }
-        Datatype::Enum {
-            base,
-            names,
-            values,
-        } => match base.as_ref() {
-            Datatype::FixedPoint {
-                size,
-                order,
-                signed,
-            } if matches!(size, 1 | 2 | 4 | 8) => {
-                let members: Vec<(String, i64)> = names
-                    .iter()
-                    .zip(values)
-                    .map(|(n, v)| (n.clone(), int_value(v, *signed, *order)))
-                    .collect();
-                let is_bool = *size == 1
-                    && members.len() == 2
-                    && members.iter().any(|(n, v)| n == "FALSE" && *v == 0)
-                    && members.iter().any(|(n, v)| n == "TRUE" && *v == 1);
-                if is_bool {
-                    Dtype::Bool
-                } else {
-                    Dtype::Enum {
-                        size: *size as u8,
-                        signed: *signed,
-                        order: *order,
-                        members,
-                    }
-                }
-            }
-            other => Dtype::Unsupported {
-                class: format!("enum over {}", other.class_name()),
-                size: dt.size() as usize,
-            },
-        },
-        Datatype::Compound { size, members } => {
-            let fields: Vec<Field> = members
-                .iter()
-                .map(|m| Field {
-                    name: m.name.clone(),
-                    offset: m.offset as usize,
-                    dtype: dtype_from(&m.dtype),
-                })
-                .collect();
-            h5py_complex(*size, &fields).unwrap_or(Dtype::Compound {
-                size: *size as usize,
-                fields,
-            })
-        }
-        Datatype::Array { dims, base, .. } => Dtype::Array {
-            dims: dims.iter().map(|&d| u64::from(d)).collect(),
-            base: Box::new(dtype_from(base)),
-        },
-        Datatype::VarSequence { size: 16, base } => Dtype::VarSequence {
-            base: Box::new(dtype_from(base)),
-        },
-        Datatype::Opaque { size, tag } => Dtype::Opaque {
-            size: *size as usize,
-            tag: tag.clone(),
-        },
-        Datatype::Bitfield { size, order } if matches!(size, 1 | 2 | 4 | 8) => Dtype::Bitfield {
-            size: *size as u8,
-            order: *order,
-        },
-        Datatype::Complex { size, base } => match dtype_from(base) {
-            Dtype::Float { size: half, order }
-                if (half == 4 || half == 8) && *size == 2 * u32::from(half) =>
-            {
-                Dtype::Complex {
-                    size: 2 * half,
-                    order,
-                }
-            }
-            _ => Dtype::Unsupported {
-                class: "complex of an unusual float".to_string(),
-                size: *size as usize,
-            },
-        },
-        Datatype::Reference {
-            size: 8,
-            kind: ReferenceKind::Object,
-        } => Dtype::ObjectRef,
-        Datatype::Reference {
-            size: 12,
-            kind: ReferenceKind::DatasetRegion,
-        } => Dtype::RegionRef,
-        Datatype::Reference { kind, size } => Dtype::Unsupported {
-            class: format!("reference ({}, {size} bytes)", kind.name()),
-            size: *size as usize,
-        },
-        other => Dtype::Unsupported {
-            class: other.class_name().to_string(),
-            size: other.size() as usize,
-        },
-    }
-}
-
-/// h5py's complex numbers: a compound of exactly two equal floats `r` and
-/// `i`, packed in that order (numpy's `<c8`/`<c16`).
-fn h5py_complex(size: u32, fields: &[Field]) -> Option<Dtype> {
-    let [r, i] = fields else { return None };
-    match (&r.dtype, &i.dtype) {
-        (Dtype::Float { size: a, order: oa }, Dtype::Float { size: b, order: ob })
-            if r.name == "r"
-                && i.name == "i"
-                && a == b
-                && oa == ob
-                && (*a == 4 || *a == 8)
-                && r.offset == 0
-                && i.offset == usize::from(*a)
-                && size == 2 * u32::from(*a) =>
-        {
-            Some(Dtype::Complex {
-                size: 2 * a,
-                order: *oa,
-            })
-        }
-        _ => None,
-    }
 }
 
 impl<'f> DatasetInfo<'f> {
@@ -698,149 +517,6 @@ impl<'f> Dataset<'f> {
         Ok(out)
     }
 
-    /// Elements `start..start+count` of a 1-D dataset, borrowed from the file
-    /// when contiguous, unfiltered, aligned and native-endian; copied
-    /// otherwise.
-    pub fn read_range_cow<T: H5Type>(&self, start: u64, count: u64) -> Result<Cow<'f, [T]>> {
-        self.check_type::<T>()?;
-        if count == 0 && self.info.dims.len() == 1 {
-            self.check_selection(&[start], &[count])?;
-            return Ok(Cow::Borrowed(&[]));
-        }
-        if self.info.dims.len() == 1
-            && self.order() == ByteOrder::NATIVE
-            && self.info.filters.is_empty()
-        {
-            self.check_selection(&[start], &[count])?;
-            let elem = self.info.elem as u64;
-            let view = self.file.view();
-            let located = match &self.info.storage {
-                Storage::Contiguous { address, .. } if !address.is_undefined() => {
-                    Some((*address, start.saturating_mul(elem)))
-                }
-                Storage::Chunked { chunk_dims, .. } => {
-                    // Borrowable when every chunk of the range is stored
-                    // and each follows the previous one directly in the file
-                    // (as writers lay out chunks written in order).
-                    let c = chunk_dims[0];
-                    let first = start / c * c;
-                    let records = self.chunk_records()?;
-                    match records.binary_search_by(|r| r.offset[0].cmp(&first)) {
-                        Ok(i) if count > 0 => {
-                            let chunk_bytes = c.saturating_mul(elem);
-                            let mut ok = true;
-                            let mut k = i;
-                            while records[k].offset[0].saturating_add(c)
-                                < start.saturating_add(count)
-                            {
-                                let next = records.get(k + 1);
-                                let adjacent = next.is_some_and(|n| {
-                                    Some(n.offset[0]) == records[k].offset[0].checked_add(c)
-                                        && Some(n.address.0)
-                                            == records[k].address.0.checked_add(chunk_bytes)
-                                });
-                                if !adjacent {
-                                    ok = false;
-                                    break;
-                                }
-                                k += 1;
-                            }
-                            ok.then(|| (records[i].address, (start - first).saturating_mul(elem)))
-                        }
-                        _ => None,
-                    }
-                }
-                _ => None,
-            };
-            if let Some((address, skip)) = located {
-                let bytes = view.slice(
-                    Address(address.0.saturating_add(skip)),
-                    count.saturating_mul(elem),
-                    "dataset range",
-                )?;
-                if let Ok(slice) = bytemuck::try_cast_slice::<u8, T>(bytes) {
-                    return Ok(Cow::Borrowed(slice));
-                }
-            }
-        }
-        self.read_range(start, count).map(Cow::Owned)
-    }
-
-    /// Advice about how `part`, a slice borrowed from this dataset (e.g.
-    /// through [`Dataset::borrowed_pieces`]), is about to be used.
-    pub(crate) fn advise<T: H5Type>(&self, part: &[T], access: crate::io::Access) {
-        self.file.advise(bytemuck::cast_slice(part), access);
-    }
-
-    /// A tracker releasing the mapped pages a large read of this dataset
-    /// has finished with.
-    pub(crate) fn read_through(&self) -> super::file::ReadThrough<'f> {
-        self.file.read_through()
-    }
-
-    /// The whole of a 1-D dataset as slices borrowed from the file, each
-    /// `(first element, elements)`, in order and covering every element:
-    /// one slice for contiguous storage, one per run of back-to-back chunks
-    /// for chunked storage. `None` when that is impossible: filters,
-    /// non-native byte order, misalignment, or chunks never written.
-    pub fn borrowed_pieces<T: H5Type>(&self) -> Result<Option<Pieces<'f, T>>> {
-        self.check_type::<T>()?;
-        if self.info.dims.len() != 1
-            || self.order() != ByteOrder::NATIVE
-            || !self.info.filters.is_empty()
-        {
-            return Ok(None);
-        }
-        let len = self.info.dims[0];
-        let elem = self.info.elem as u64;
-        let view = self.file.view();
-        let cast = |addr: Address, n: u64| -> Result<Option<&'f [T]>> {
-            // Saturating: a length past the file is refused by the slice.
-            let bytes = view.slice(addr, n.saturating_mul(elem), "dataset range")?;
-            Ok(bytemuck::try_cast_slice::<u8, T>(bytes).ok())
-        };
-        match &self.info.storage {
-            Storage::Contiguous { address, .. } if !address.is_undefined() => {
-                Ok(cast(*address, len)?.map(|s| vec![(0, s)]))
-            }
-            Storage::Chunked { chunk_dims, .. } => {
-                let c = chunk_dims[0];
-                let mut runs: Vec<(u64, Address, u64)> = Vec::new();
-                let mut expect = 0u64;
-                for r in self.chunk_records()? {
-                    if expect >= len {
-                        break;
-                    }
-                    if r.offset[0] != expect {
-                        return Ok(None); // a chunk never written
-                    }
-                    let n = c.min(len - expect);
-                    match runs.last_mut() {
-                        Some((_, a, m))
-                            if a.0.checked_add(m.saturating_mul(elem)) == Some(r.address.0) =>
-                        {
-                            *m += n
-                        }
-                        _ => runs.push((expect, r.address, n)),
-                    }
-                    expect += c;
-                }
-                if expect < len {
-                    return Ok(None);
-                }
-                let mut out = Vec::with_capacity(runs.len());
-                for (first, addr, n) in runs {
-                    match cast(addr, n)? {
-                        Some(s) => out.push((first, s)),
-                        None => return Ok(None),
-                    }
-                }
-                Ok(Some(out))
-            }
-            _ => Ok(None),
-        }
-    }
-
     /// The first `want` bytes of chunk `r` unfiltered (at least that many;
     /// see [`filters::decode_chunk_prefix_at`]).
     pub(super) fn decode_chunk_prefix(
@@ -869,7 +545,7 @@ impl<'f> Dataset<'f> {
     }
 
     /// Checks a selection against the shape; returns its element count.
-    fn check_selection(&self, start: &[u64], count: &[u64]) -> Result<u64> {
+    pub(super) fn check_selection(&self, start: &[u64], count: &[u64]) -> Result<u64> {
         let dims = &self.info.dims;
         if self.info.kind == DataspaceKind::Null {
             return Err(Error::invalid(format!(

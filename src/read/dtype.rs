@@ -2,6 +2,9 @@
 
 pub use crate::format::types::{ByteOrder, CharSet, StringPadding};
 
+use super::decode::int_value;
+use crate::format::message::datatype::{Datatype, ReferenceKind};
+
 /// The type of the elements of a dataset or attribute.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -198,4 +201,184 @@ pub struct Field {
     pub offset: usize,
     /// Its type.
     pub dtype: Dtype,
+}
+
+/// Converts a parsed datatype to the user-facing [`Dtype`].
+pub(crate) fn dtype_from(dt: &Datatype) -> Dtype {
+    match dt {
+        Datatype::FixedPoint {
+            size,
+            order,
+            signed,
+        } if matches!(size, 1 | 2 | 4 | 8) => Dtype::Int {
+            size: *size as u8,
+            signed: *signed,
+            order: *order,
+        },
+        Datatype::FloatingPoint {
+            size,
+            order,
+            sign_location,
+            exponent_location,
+            exponent_size,
+            mantissa_location,
+            mantissa_size,
+            ..
+        } => {
+            let ieee = match size {
+                2 => (15, 10, 5, 0, 10),
+                4 => (31, 23, 8, 0, 23),
+                8 => (63, 52, 11, 0, 52),
+                _ => (0, 0, 0, 1, 0),
+            };
+            if (
+                *sign_location,
+                *exponent_location,
+                *exponent_size,
+                *mantissa_location,
+                *mantissa_size,
+            ) == ieee
+            {
+                Dtype::Float {
+                    size: *size as u8,
+                    order: *order,
+                }
+            } else {
+                Dtype::Unsupported {
+                    class: format!("non-IEEE {size}-byte float"),
+                    size: *size as usize,
+                }
+            }
+        }
+        Datatype::String {
+            size,
+            padding,
+            charset,
+        } => Dtype::FixedString {
+            size: *size as usize,
+            padding: *padding,
+            charset: *charset,
+        },
+        Datatype::VarString { charset, size, .. } if *size == 16 || *size > 0 => {
+            Dtype::VarString { charset: *charset }
+        }
+        Datatype::Enum {
+            base,
+            names,
+            values,
+        } => match base.as_ref() {
+            Datatype::FixedPoint {
+                size,
+                order,
+                signed,
+            } if matches!(size, 1 | 2 | 4 | 8) => {
+                let members: Vec<(String, i64)> = names
+                    .iter()
+                    .zip(values)
+                    .map(|(n, v)| (n.clone(), int_value(v, *signed, *order)))
+                    .collect();
+                let is_bool = *size == 1
+                    && members.len() == 2
+                    && members.iter().any(|(n, v)| n == "FALSE" && *v == 0)
+                    && members.iter().any(|(n, v)| n == "TRUE" && *v == 1);
+                if is_bool {
+                    Dtype::Bool
+                } else {
+                    Dtype::Enum {
+                        size: *size as u8,
+                        signed: *signed,
+                        order: *order,
+                        members,
+                    }
+                }
+            }
+            other => Dtype::Unsupported {
+                class: format!("enum over {}", other.class_name()),
+                size: dt.size() as usize,
+            },
+        },
+        Datatype::Compound { size, members } => {
+            let fields: Vec<Field> = members
+                .iter()
+                .map(|m| Field {
+                    name: m.name.clone(),
+                    offset: m.offset as usize,
+                    dtype: dtype_from(&m.dtype),
+                })
+                .collect();
+            h5py_complex(*size, &fields).unwrap_or(Dtype::Compound {
+                size: *size as usize,
+                fields,
+            })
+        }
+        Datatype::Array { dims, base, .. } => Dtype::Array {
+            dims: dims.iter().map(|&d| u64::from(d)).collect(),
+            base: Box::new(dtype_from(base)),
+        },
+        Datatype::VarSequence { size: 16, base } => Dtype::VarSequence {
+            base: Box::new(dtype_from(base)),
+        },
+        Datatype::Opaque { size, tag } => Dtype::Opaque {
+            size: *size as usize,
+            tag: tag.clone(),
+        },
+        Datatype::Bitfield { size, order } if matches!(size, 1 | 2 | 4 | 8) => Dtype::Bitfield {
+            size: *size as u8,
+            order: *order,
+        },
+        Datatype::Complex { size, base } => match dtype_from(base) {
+            Dtype::Float { size: half, order }
+                if (half == 4 || half == 8) && *size == 2 * u32::from(half) =>
+            {
+                Dtype::Complex {
+                    size: 2 * half,
+                    order,
+                }
+            }
+            _ => Dtype::Unsupported {
+                class: "complex of an unusual float".to_string(),
+                size: *size as usize,
+            },
+        },
+        Datatype::Reference {
+            size: 8,
+            kind: ReferenceKind::Object,
+        } => Dtype::ObjectRef,
+        Datatype::Reference {
+            size: 12,
+            kind: ReferenceKind::DatasetRegion,
+        } => Dtype::RegionRef,
+        Datatype::Reference { kind, size } => Dtype::Unsupported {
+            class: format!("reference ({}, {size} bytes)", kind.name()),
+            size: *size as usize,
+        },
+        other => Dtype::Unsupported {
+            class: other.class_name().to_string(),
+            size: other.size() as usize,
+        },
+    }
+}
+
+/// h5py's complex numbers: a compound of exactly two equal floats `r` and
+/// `i`, packed in that order (numpy's `<c8`/`<c16`).
+fn h5py_complex(size: u32, fields: &[Field]) -> Option<Dtype> {
+    let [r, i] = fields else { return None };
+    match (&r.dtype, &i.dtype) {
+        (Dtype::Float { size: a, order: oa }, Dtype::Float { size: b, order: ob })
+            if r.name == "r"
+                && i.name == "i"
+                && a == b
+                && oa == ob
+                && (*a == 4 || *a == 8)
+                && r.offset == 0
+                && i.offset == usize::from(*a)
+                && size == 2 * u32::from(*a) =>
+        {
+            Some(Dtype::Complex {
+                size: 2 * a,
+                order: *oa,
+            })
+        }
+        _ => None,
+    }
 }

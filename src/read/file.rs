@@ -334,7 +334,7 @@ impl File {
 
     /// Converts a parsed datatype to the user-facing [`Dtype`].
     pub(crate) fn dtype_from(dt: &Datatype) -> Dtype {
-        super::dataset::dtype_from(dt)
+        super::dtype::dtype_from(dt)
     }
 }
 

@@ -1,6 +1,7 @@
 //! The navigable object model: [`File`], [`Group`], [`Dataset`], [`Attribute`].
 
 mod blocks;
+mod borrow;
 mod dataset;
 mod decode;
 mod dtype;

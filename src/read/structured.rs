@@ -348,7 +348,7 @@ fn float_of(b: &[u8], order: super::ByteOrder) -> f64 {
 #[cfg(test)]
 mod tests {
     use crate::format::message::datatype::{Datatype, ReferenceKind};
-    use crate::read::dataset::dtype_from;
+    use crate::read::dtype::dtype_from;
     use crate::read::Dtype;
 
     /// HDF5 1.12+ revised references (`H5R_REF`: object, region, attribute)

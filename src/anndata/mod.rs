@@ -26,11 +26,15 @@
 
 mod dataframe;
 mod element;
+mod frame_data;
+pub mod write;
 
 use std::fmt;
 
 pub use dataframe::{Column, ColumnData, ColumnKind, DataFrame};
 pub use element::Element;
+pub use frame_data::DataFrameData;
+pub use write::{DenseStream, H5adWriter, IndexWidth, SparseStream, WriteOptions};
 
 use crate::error::{Error, Result};
 use crate::read::{Dtype, File, Node};

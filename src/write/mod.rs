@@ -66,7 +66,7 @@ mod tx;
 
 #[cfg(feature = "mmap")]
 pub use backing::MappedFile;
-pub use copy::{copy_file, CopyOptions};
+pub use copy::{copy_file, copy_file_with_progress, payload_bytes, CopyOptions};
 pub use dataset::DatasetOptions;
 
 use std::borrow::Cow;

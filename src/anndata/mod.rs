@@ -26,11 +26,13 @@
 
 mod dataframe;
 mod element;
+pub mod select;
 
 use std::fmt;
 
 pub use dataframe::{Column, ColumnData, ColumnKind, DataFrame};
 pub use element::Element;
+pub use select::{Axis, CompareOp, Selection};
 
 use crate::error::{Error, Result};
 use crate::read::{Dtype, File, Node};

@@ -27,12 +27,14 @@
 mod dataframe;
 mod element;
 pub mod select;
+mod storage;
 
 use std::fmt;
 
 pub use dataframe::{Column, ColumnData, ColumnKind, DataFrame};
 pub use element::Element;
 pub use select::{Axis, CompareOp, Selection};
+pub use storage::{sparse_storage, DatasetStorage, SparseStorage, Storage};
 
 use crate::error::{Error, Result};
 use crate::read::{Dtype, File, Node};

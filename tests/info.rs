@@ -128,27 +128,12 @@ fn info_json_is_what_anndata_and_h5py_report() {
         return;
     };
     let dir = support::test_dir("info_json");
-    let mut files: Vec<_> = std::fs::read_dir(support::repo_root().join("fixtures"))
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "h5ad"))
-        .collect();
-    files.sort();
+    let files = support::h5ad_fixtures();
     assert!(files.len() >= 4);
-    let out = Command::new(py)
-        .arg("-c")
-        .arg(ORACLE)
-        .arg(&dir)
-        .args(&files)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let oracle: serde_json::Map<String, Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let mut args = vec![dir.clone()];
+    args.extend(files.iter().cloned());
+    let stdout = support::run_python(&py, ORACLE, &args);
+    let oracle: serde_json::Map<String, Value> = serde_json::from_slice(&stdout).unwrap();
     assert_eq!(oracle.len(), files.len() + 1);
     let mut failures = Vec::new();
     let mut checked = 0;
@@ -253,19 +238,8 @@ with h5py.File(sys.argv[1], "r") as f:
         assert_eq!(got["anndata"], json!(false));
         let list = got["sparse"].as_array().unwrap();
         assert_eq!(list.len(), 1, "{got}");
-        let out = Command::new(&py)
-            .arg("-c")
-            .arg(SPARSE)
-            .arg(&path)
-            .arg(group)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let want: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let stdout = support::run_python(&py, SPARSE, [path.as_str(), group]);
+        let want: Value = serde_json::from_slice(&stdout).unwrap();
         assert_eq!(list[0]["path"], json!(group));
         for (k, v) in want.as_object().unwrap() {
             assert_eq!(&list[0][k], v, "{file} {k}");

@@ -125,18 +125,8 @@ for path in sys.argv[1:]:
         "strings.h5",
     ];
     let paths: Vec<_> = names.iter().map(|n| support::fixture(n)).collect();
-    let out = Command::new(py)
-        .arg("-c")
-        .arg(SIZES)
-        .args(&paths)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let want: Vec<u64> = String::from_utf8(out.stdout)
+    let stdout = support::run_python(&py, SIZES, &paths);
+    let want: Vec<u64> = String::from_utf8(stdout)
         .unwrap()
         .lines()
         .map(|l| l.parse().unwrap())

@@ -8,8 +8,6 @@
 
 mod support;
 
-use std::process::Command;
-
 use h5sparse::anndata::{AnnData, Axis, Selection};
 use h5sparse::H5File;
 use serde_json::Value;
@@ -107,27 +105,12 @@ fn selections_resolve_as_pandas_does() {
         return;
     };
     let dir = support::test_dir("select");
-    let mut fixtures: Vec<_> = std::fs::read_dir(support::repo_root().join("fixtures"))
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "h5ad"))
-        .collect();
-    fixtures.sort();
+    let fixtures = support::h5ad_fixtures();
     assert!(fixtures.len() >= 4, "{fixtures:?}");
-    let out = Command::new(py)
-        .arg("-c")
-        .arg(ORACLE)
-        .arg(&dir)
-        .args(&fixtures)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let cases: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let mut args = vec![dir.clone()];
+    args.extend(fixtures);
+    let stdout = support::run_python(&py, ORACLE, &args);
+    let cases: Vec<Value> = serde_json::from_slice(&stdout).unwrap();
     assert!(cases.len() > 100, "{} cases", cases.len());
     let mut failures = Vec::new();
     let mut compared = 0;

@@ -27,6 +27,8 @@
 mod dataframe;
 mod element;
 mod frame_data;
+pub mod select;
+mod storage;
 pub mod write;
 
 use std::fmt;
@@ -34,6 +36,8 @@ use std::fmt;
 pub use dataframe::{Column, ColumnData, ColumnKind, DataFrame};
 pub use element::Element;
 pub use frame_data::DataFrameData;
+pub use select::{Axis, CompareOp, Selection};
+pub use storage::{sparse_storage, DatasetStorage, SparseStorage, Storage};
 pub use write::{DenseStream, H5adWriter, IndexWidth, SparseStream, WriteOptions};
 
 use crate::error::{Error, Result};

@@ -10,6 +10,9 @@
 //! * `h5sparse info FILE`: every sparse matrix in the file.
 //! * `h5sparse tour`: the seed walkthrough, end to end.
 //!
+//! `--quiet` (`-q`) turns off the progress bars that long commands draw on
+//! stderr when it is a terminal (`progress.rs`).
+//!
 //! Failures print one line, `h5sparse: error: <message>`, on stderr and exit
 //! with status 1; usage errors exit with status 2 (clap's convention).
 
@@ -17,6 +20,7 @@ mod copy;
 mod dump;
 mod info;
 mod ls;
+mod progress;
 mod slice;
 mod tour;
 
@@ -33,6 +37,9 @@ use clap::{Parser, Subcommand};
     about = "Read HDF5 files and the sparse matrices in them, without libhdf5"
 )]
 struct Cli {
+    /// No progress bars (they are drawn on stderr only when it is a terminal).
+    #[arg(long, short, global = true)]
+    quiet: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -107,6 +114,7 @@ fn main() -> ExitCode {
     }));
 
     let cli = Cli::parse();
+    progress::set_quiet(cli.quiet);
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let result = match cli.command {

@@ -24,6 +24,7 @@
 //! # Ok::<(), h5sparse::Error>(())
 //! ```
 
+pub mod concat;
 mod dataframe;
 mod element;
 mod frame_data;
@@ -33,6 +34,7 @@ pub mod write;
 
 use std::fmt;
 
+pub use concat::{concat, concat_with_progress, ConcatOptions, Join};
 pub use dataframe::{Column, ColumnData, ColumnKind, DataFrame};
 pub use element::Element;
 pub use frame_data::DataFrameData;

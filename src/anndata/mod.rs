@@ -26,6 +26,7 @@
 
 mod dataframe;
 mod element;
+pub mod mtx;
 
 use std::fmt;
 

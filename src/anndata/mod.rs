@@ -26,7 +26,9 @@
 
 mod dataframe;
 mod element;
+pub mod mex;
 pub mod mtx;
+pub mod tenx;
 
 use std::fmt;
 

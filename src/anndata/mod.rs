@@ -26,14 +26,18 @@
 
 mod dataframe;
 mod element;
+mod frame_data;
 pub mod mex;
 pub mod mtx;
 pub mod tenx;
+pub mod write;
 
 use std::fmt;
 
 pub use dataframe::{Column, ColumnData, ColumnKind, DataFrame};
 pub use element::Element;
+pub use frame_data::DataFrameData;
+pub use write::{DenseStream, H5adWriter, IndexWidth, SparseStream, WriteOptions};
 
 use crate::error::{Error, Result};
 use crate::read::{Dtype, File, Node};

@@ -23,7 +23,7 @@ use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 
 use super::dataframe::ColumnData;
-use super::mtx::{mtx_to_csr, open_maybe_gzip, CsrBlock, MtxReader};
+use super::mtx::{mtx_to_csr, open_maybe_gzip, CsrBlock, MtxHeader, MtxReader, MtxSymmetry};
 use crate::buf;
 use crate::error::{Error, Result};
 use crate::read::Values;
@@ -63,6 +63,7 @@ impl Default for MexOptions {
 #[derive(Debug, Clone)]
 pub struct MexDir {
     matrix: PathBuf,
+    header: MtxHeader,
     legacy: bool,
     n_features: u64,
     n_barcodes: u64,
@@ -217,6 +218,7 @@ impl MexDir {
         }
         let mut mex = MexDir {
             matrix,
+            header,
             legacy,
             n_features: header.rows,
             n_barcodes: header.cols,
@@ -280,6 +282,15 @@ impl MexDir {
             None => self.n_features,
         };
         [self.n_barcodes, n_vars]
+    }
+
+    /// An upper bound of X's entries: the matrix file's, doubled for a
+    /// symmetric file.
+    pub fn stored_entries_bound(&self) -> u64 {
+        match self.header.symmetry {
+            MtxSymmetry::General => self.header.entries,
+            _ => self.header.entries.saturating_mul(2),
+        }
     }
 
     /// The barcodes.

@@ -315,7 +315,9 @@ impl<R: BufRead> MtxReader<R> {
             match h.symmetry {
                 MtxSymmetry::General => rows.checked_mul(cols),
                 MtxSymmetry::Symmetric => rows.checked_mul(rows + 1).map(|x| x / 2),
-                MtxSymmetry::SkewSymmetric => rows.checked_mul(rows.saturating_sub(1)).map(|x| x / 2),
+                MtxSymmetry::SkewSymmetric => {
+                    rows.checked_mul(rows.saturating_sub(1)).map(|x| x / 2)
+                }
             }
             .ok_or_else(|| Error::invalid(format!("{}: {rows} x {cols} overflows", self.name)))?
         };

@@ -171,19 +171,10 @@ impl<'f> TenxMatrix<'f> {
         &self.x_dtype
     }
 
-    /// Number of stored entries in the kept features (reads `indptr` and,
-    /// when features are dropped, every `indices` block).
-    pub fn nnz(&self) -> Result<u64> {
-        if self.keep.is_none() {
-            let indptr = read_u64(&self.ds("indptr")?, 0, self.n_barcodes + 1)?;
-            return Ok(indptr.last().copied().unwrap_or(0));
-        }
-        let mut n = 0u64;
-        self.for_each_block(64 << 20, |b| {
-            n += b.indices.len() as u64;
-            Ok(())
-        })?;
-        Ok(n)
+    /// Number of entries stored in the file, before features are dropped:
+    /// an upper bound of X's.
+    pub fn stored_nnz(&self) -> Result<u64> {
+        Ok(self.ds("data")?.len())
     }
 
     fn ds(&self, name: &str) -> Result<Dataset<'f>> {
@@ -495,17 +486,22 @@ fn open_legacy<'f>(file: &'f File, opts: &TenxOptions) -> Result<TenxMatrix<'f>>
     })
 }
 
-/// scanpy turns `int32` counts into `float32`; any other type stays.
+/// scanpy turns `int32` counts into `float32`; any other type stays (in
+/// little-endian order, as the blocks hold it).
 fn x_dtype(stored: &Dtype) -> Dtype {
+    let order = crate::read::ByteOrder::Little;
     match stored {
         Dtype::Int {
             size: 4,
             signed: true,
             ..
-        } => Dtype::Float {
-            size: 4,
-            order: crate::read::ByteOrder::Little,
+        } => Dtype::Float { size: 4, order },
+        Dtype::Int { size, signed, .. } => Dtype::Int {
+            size: *size,
+            signed: *signed,
+            order,
         },
+        Dtype::Float { size, .. } => Dtype::Float { size: *size, order },
         other => other.clone(),
     }
 }
@@ -622,12 +618,12 @@ fn read_x_bytes(d: &Dataset<'_>, start: u64, count: u64, out: &Dtype) -> Result<
     let size = stored.size();
     let mut bytes = buf::try_with_capacity(count as usize * size, "10x data")?;
     match (stored, d.values_slab(&[start], &[count])?) {
-        (Dtype::Float { size: 4, .. }, Values::Float(v)) => {
-            v.iter().for_each(|&x| bytes.extend_from_slice(&(x as f32).to_le_bytes()))
-        }
-        (Dtype::Float { size: 8, .. }, Values::Float(v)) => {
-            v.iter().for_each(|&x| bytes.extend_from_slice(&x.to_le_bytes()))
-        }
+        (Dtype::Float { size: 4, .. }, Values::Float(v)) => v
+            .iter()
+            .for_each(|&x| bytes.extend_from_slice(&(x as f32).to_le_bytes())),
+        (Dtype::Float { size: 8, .. }, Values::Float(v)) => v
+            .iter()
+            .for_each(|&x| bytes.extend_from_slice(&x.to_le_bytes())),
         (Dtype::Int { size, .. }, Values::Int(v)) => v
             .iter()
             .for_each(|&x| bytes.extend_from_slice(&x.to_le_bytes()[..*size as usize])),

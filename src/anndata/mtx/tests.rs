@@ -46,7 +46,10 @@ fn errors_name_the_line_and_what_was_expected() {
     for (text, want) in cases {
         let got = err(text);
         assert!(got.contains("t.mtx, "), "{got}");
-        assert!(got.contains(want), "input {text:?}:\n got  {got}\n want {want}");
+        assert!(
+            got.contains(want),
+            "input {text:?}:\n got  {got}\n want {want}"
+        );
     }
 }
 
@@ -65,7 +68,10 @@ fn complex_and_hermitian_are_refused_as_unsupported() {
 #[test]
 fn symmetric_forms_are_mirrored() {
     let sym = "%%MatrixMarket matrix coordinate real symmetric\n3 3 2\n1 1 2\n3 2 4.5\n";
-    assert_eq!(entries(sym).unwrap(), [(0, 0, 2.0), (2, 1, 4.5), (1, 2, 4.5)]);
+    assert_eq!(
+        entries(sym).unwrap(),
+        [(0, 0, 2.0), (2, 1, 4.5), (1, 2, 4.5)]
+    );
     let skew = "%%MatrixMarket matrix coordinate integer skew-symmetric\n3 3 1\n3 1 -2\n";
     assert_eq!(entries(skew).unwrap(), [(2, 0, -2.0), (0, 2, 2.0)]);
     let pattern = "%%MatrixMarket matrix coordinate pattern general\n2 2 1\n2 1\n";
@@ -75,11 +81,14 @@ fn symmetric_forms_are_mirrored() {
 #[test]
 fn array_files_go_column_by_column_and_drop_zeros() {
     let general = "%%MatrixMarket matrix array real general\n2 3\n1\n0\n0\n2\n3\n0\n";
-    assert_eq!(entries(general).unwrap(), [(0, 0, 1.0), (1, 1, 2.0), (0, 2, 3.0)]);
+    assert_eq!(
+        entries(general).unwrap(),
+        [(0, 0, 1.0), (1, 1, 2.0), (0, 2, 3.0)]
+    );
     // Symmetric 3x3: columns hold rows j..3.
     let sym = "%%MatrixMarket matrix array real symmetric\n3 3\n1\n2\n3\n4\n5\n6\n";
     let mut got = entries(sym).unwrap();
-    got.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    got.sort_by_key(|a| (a.0, a.1));
     let dense = [[1.0, 2.0, 3.0], [2.0, 4.0, 5.0], [3.0, 5.0, 6.0]];
     let want: Vec<_> = (0..3)
         .flat_map(|i| (0..3).map(move |j| (i as u64, j as u64, dense[i][j])))
@@ -88,10 +97,17 @@ fn array_files_go_column_by_column_and_drop_zeros() {
     // Skew-symmetric 3x3: columns hold rows j+1..3.
     let skew = "%%MatrixMarket matrix array integer skew-symmetric\n3 3\n1\n2\n3\n";
     let mut got = entries(skew).unwrap();
-    got.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    got.sort_by_key(|a| (a.0, a.1));
     assert_eq!(
         got,
-        [(0, 1, -1.0), (0, 2, -2.0), (1, 0, 1.0), (1, 2, -3.0), (2, 0, 2.0), (2, 1, 3.0)]
+        [
+            (0, 1, -1.0),
+            (0, 2, -2.0),
+            (1, 0, 1.0),
+            (1, 2, -3.0),
+            (2, 0, 2.0),
+            (2, 1, 3.0)
+        ]
     );
 }
 
@@ -114,19 +130,24 @@ fn gzip_input_is_recognised() {
 fn csr_triples(text: &str, transpose: bool, block_bytes: usize) -> (Vec<(u64, u64, f32)>, usize) {
     let mut out = Vec::new();
     let mut blocks = 0;
-    mtx_to_csr(|| MtxReader::new(text.as_bytes(), "t.mtx"), transpose, block_bytes, |b| {
-        blocks += 1;
-        let data: Vec<f32> = bytemuck::pod_collect_to_vec(&b.data);
-        for r in 0..b.rows() as usize {
-            let (s, e) = (b.indptr[r] as usize, b.indptr[r + 1] as usize);
-            let cols = &b.indices[s..e];
-            assert!(cols.windows(2).all(|w| w[0] < w[1]), "sorted, unique");
-            for k in s..e {
-                out.push((b.first_row + r as u64, b.indices[k], data[k]));
+    mtx_to_csr(
+        || MtxReader::new(text.as_bytes(), "t.mtx"),
+        transpose,
+        block_bytes,
+        |b| {
+            blocks += 1;
+            let data: Vec<f32> = bytemuck::pod_collect_to_vec(&b.data);
+            for r in 0..b.rows() as usize {
+                let (s, e) = (b.indptr[r] as usize, b.indptr[r + 1] as usize);
+                let cols = &b.indices[s..e];
+                assert!(cols.windows(2).all(|w| w[0] < w[1]), "sorted, unique");
+                for (&c, &v) in cols.iter().zip(&data[s..e]) {
+                    out.push((b.first_row + r as u64, c, v));
+                }
             }
-        }
-        Ok(())
-    })
+            Ok(())
+        },
+    )
     .unwrap();
     (out, blocks)
 }
@@ -165,11 +186,20 @@ fn writer_round_trips_through_the_reader() {
     w.entry(1, 1, -2.5e-300).unwrap();
     w.finish().unwrap();
     let text = String::from_utf8(out).unwrap();
-    assert!(text.starts_with("%%MatrixMarket matrix coordinate real general\n%two\n%lines\n3 2 3\n"));
+    assert!(
+        text.starts_with("%%MatrixMarket matrix coordinate real general\n%two\n%lines\n3 2 3\n")
+    );
     // The f32 is written in its shortest form, `0.1`, not as its f64 widening.
     assert!(text.contains("\n3 1 0.1\n"), "{text}");
-    assert_eq!(entries(&text).unwrap(), [(0, 1, 0.1), (2, 0, 0.1), (1, 1, -2.5e-300)]);
+    assert_eq!(
+        entries(&text).unwrap(),
+        [(0, 1, 0.1), (2, 0, 0.1), (1, 1, -2.5e-300)]
+    );
     let mut short = MtxWriter::new(Vec::new(), MtxField::Integer, [1, 1], 2, &[]).unwrap();
     short.entry(0, 0, 1.0).unwrap();
-    assert!(short.finish().unwrap_err().to_string().contains("2 entries declared, 1 written"));
+    assert!(short
+        .finish()
+        .unwrap_err()
+        .to_string()
+        .contains("2 entries declared, 1 written"));
 }

@@ -152,6 +152,19 @@ fn oracle(cases: &[Case]) -> bool {
     true
 }
 
+/// Converts each fixture with its extra arguments to `dir/<i>.h5ad`, then
+/// runs the oracle's `mode` on all of them with their options.
+fn convert_and_check(mode: &'static str, dir: &Path, cases: &[(&str, &[&str], &str)]) {
+    let mut checks: Vec<Case> = Vec::new();
+    for (i, (name, extra, opts)) in cases.iter().enumerate() {
+        let input = fixture(name);
+        let out = dir.join(format!("{i}.h5ad"));
+        convert(&[&[s(&input), s(&out)], *extra].concat());
+        checks.push((mode, input, out, opts.to_string()));
+    }
+    oracle(&checks);
+}
+
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
@@ -187,14 +200,7 @@ fn tenx_h5_equals_scanpy_read_10x_h5() {
             r#"{"genome": "mm10"}"#,
         ),
     ];
-    let mut checks: Vec<Case> = Vec::new();
-    for (i, (name, extra, opts)) in cases.iter().enumerate() {
-        let input = fixture(name);
-        let out = dir.join(format!("{i}.h5ad"));
-        convert(&[&[s(&input), s(&out)], *extra].concat());
-        checks.push(("tenx", input, out, opts.to_string()));
-    }
-    oracle(&checks);
+    convert_and_check("tenx", &dir, cases);
 }
 
 #[test]
@@ -260,14 +266,7 @@ fn mex_directories_equal_scanpy_read_10x_mtx() {
             r#"{"var_names": "gene_ids"}"#,
         ),
     ];
-    let mut checks: Vec<Case> = Vec::new();
-    for (i, (name, extra, opts)) in cases.iter().enumerate() {
-        let input = fixture(name);
-        let out = dir.join(format!("{i}.h5ad"));
-        convert(&[&[s(&input), s(&out)], *extra].concat());
-        checks.push(("mex", input, out, opts.to_string()));
-    }
-    oracle(&checks);
+    convert_and_check("mex", &dir, cases);
 }
 
 #[test]

@@ -24,7 +24,6 @@ use std::path::{Path, PathBuf};
 
 use super::dataframe::ColumnData;
 use super::mtx::{mtx_to_csr, open_maybe_gzip, CsrBlock, MtxHeader, MtxReader, MtxSymmetry};
-use crate::buf;
 use crate::error::{Error, Result};
 use crate::read::Values;
 
@@ -244,17 +243,7 @@ impl MexDir {
     }
 
     fn apply_mask(&mut self, mask: &[bool]) {
-        let mut next = 0u64;
-        self.keep = Some(
-            mask.iter()
-                .map(|&k| {
-                    k.then(|| {
-                        next += 1;
-                        next - 1
-                    })
-                })
-                .collect(),
-        );
+        self.keep = Some(super::mtx::kept_positions(mask));
         let pick = |v: &[String]| -> Vec<String> {
             v.iter()
                 .zip(mask)
@@ -322,33 +311,12 @@ impl MexDir {
             block_bytes,
             |block| match &self.keep {
                 None => sink(block),
-                Some(keep) => sink(&filter_block(block, keep)?),
+                Some(keep) => sink(&block.keep_columns(keep, 4)?),
             },
         )?;
         debug_assert_eq!(shape[0], self.n_barcodes);
         Ok(())
     }
-}
-
-/// The block with only the kept columns, renumbered.
-fn filter_block(b: &CsrBlock, keep: &[Option<u64>]) -> Result<CsrBlock> {
-    let mut out = CsrBlock {
-        first_row: b.first_row,
-        indptr: buf::try_with_capacity(b.indptr.len(), "MEX block indptr")?,
-        indices: buf::try_with_capacity(b.indices.len(), "MEX block indices")?,
-        data: buf::try_with_capacity(b.data.len(), "MEX block data")?,
-    };
-    out.indptr.push(0);
-    for w in b.indptr.windows(2) {
-        for k in w[0] as usize..w[1] as usize {
-            if let Some(Some(col)) = keep.get(b.indices[k] as usize) {
-                out.indices.push(*col);
-                out.data.extend_from_slice(&b.data[k * 4..k * 4 + 4]);
-            }
-        }
-        out.indptr.push(out.indices.len() as u64);
-    }
-    Ok(out)
 }
 
 /// Writes `features.tsv.gz` (id, name, feature type per line, as Cell

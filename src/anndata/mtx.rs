@@ -490,6 +490,52 @@ impl CsrBlock {
     pub fn rows(&self) -> u64 {
         self.indptr.len().saturating_sub(1) as u64
     }
+
+    /// The block with only the columns `keep` maps to a new column
+    /// (`keep[old] = Some(new)`), values of `elem` bytes each; a column
+    /// beyond `keep` is dropped.
+    ///
+    /// ```
+    /// use h5sparse::anndata::mtx::CsrBlock;
+    /// let b = CsrBlock { first_row: 0, indptr: vec![0, 2, 3], indices: vec![0, 2, 1], data: vec![1, 2, 3] };
+    /// let kept = b.keep_columns(&[Some(0), None, Some(1)], 1)?;
+    /// assert_eq!((kept.indptr, kept.indices, kept.data), (vec![0, 2, 2], vec![0, 1], vec![1, 2]));
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
+    pub fn keep_columns(&self, keep: &[Option<u64>], elem: usize) -> Result<CsrBlock> {
+        let mut out = CsrBlock {
+            first_row: self.first_row,
+            indptr: buf::try_with_capacity(self.indptr.len(), "block indptr")?,
+            indices: buf::try_with_capacity(self.indices.len(), "block indices")?,
+            data: buf::try_with_capacity(self.data.len(), "block data")?,
+        };
+        out.indptr.push(0);
+        for w in self.indptr.windows(2) {
+            for k in w[0] as usize..w[1] as usize {
+                if let Some(Some(col)) = keep.get(self.indices[k] as usize) {
+                    out.indices.push(*col);
+                    out.data
+                        .extend_from_slice(&self.data[k * elem..(k + 1) * elem]);
+                }
+            }
+            out.indptr.push(out.indices.len() as u64);
+        }
+        Ok(out)
+    }
+}
+
+/// For each of `mask`'s positions, its index among the kept ones (None
+/// where the mask is false).
+pub(crate) fn kept_positions(mask: &[bool]) -> Vec<Option<u64>> {
+    let mut next = 0u64;
+    mask.iter()
+        .map(|&k| {
+            k.then(|| {
+                next += 1;
+                next - 1
+            })
+        })
+        .collect()
 }
 
 /// Reads a Matrix Market file into CSR rows of `float32` values, as

@@ -247,32 +247,17 @@ impl<'f> TenxMatrix<'f> {
             )));
         }
         let base = indptr[0];
-        let Some(keep) = &self.keep else {
-            return Ok(CsrBlock {
-                first_row,
-                indptr: indptr.iter().map(|&p| p - base).collect(),
-                indices,
-                data,
-            });
-        };
-        let elem = self.x_dtype.size();
-        let mut out = CsrBlock {
+        let block = CsrBlock {
             first_row,
-            indptr: buf::try_with_capacity(indptr.len(), "10x block indptr")?,
-            indices: buf::try_with_capacity(indices.len(), "10x block indices")?,
-            data: buf::try_with_capacity(data.len(), "10x block data")?,
+            indptr: indptr.iter().map(|&p| p - base).collect(),
+            indices,
+            data,
         };
-        out.indptr.push(0);
-        for w in indptr.windows(2) {
-            for k in (w[0] - base) as usize..(w[1] - base) as usize {
-                if let Some(col) = keep[indices[k] as usize] {
-                    out.indices.push(col);
-                    out.data.extend_from_slice(&data[k * elem..(k + 1) * elem]);
-                }
-            }
-            out.indptr.push(out.indices.len() as u64);
+        match &self.keep {
+            None => Ok(block),
+            // Every index passed the check above, so each is in `keep`.
+            Some(keep) => block.keep_columns(keep, self.x_dtype.size()),
         }
-        Ok(out)
     }
 }
 
@@ -401,17 +386,8 @@ fn open_v3<'f>(file: &'f File, opts: &TenxOptions) -> Result<TenxMatrix<'f>> {
 impl TenxMatrix<'_> {
     /// Keeps the features where `mask` is true, in order.
     fn apply_mask(&mut self, mask: &[bool]) {
-        let mut next = 0u64;
-        let keep: Vec<Option<u64>> = mask
-            .iter()
-            .map(|&k| {
-                k.then(|| {
-                    next += 1;
-                    next - 1
-                })
-            })
-            .collect();
-        self.n_vars = next;
+        let keep = super::mtx::kept_positions(mask);
+        self.n_vars = mask.iter().filter(|&&k| k).count() as u64;
         self.var_names = pick(&self.var_names, mask);
         for (_, c) in &mut self.var_columns {
             if let ColumnData::Values(v) = c {

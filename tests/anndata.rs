@@ -29,7 +29,8 @@ for path in sys.argv[1:]:
                                           for x in s.cat.categories.tolist()],
                            "ordered": bool(s.cat.ordered)}
             else:
-                cols[c] = [x.item() if hasattr(x, "item") else x for x in s.tolist()]
+                cols[c] = [None if x is pd.NA else x.item() if hasattr(x, "item") else x
+                           for x in s.tolist()]
         return cols
     out[path] = {"repr": repr(a), "obs_names": a.obs_names.tolist(), "var_names": a.var_names.tolist(),
                  "obs": frame(a.obs), "var": frame(a.var)}
@@ -55,7 +56,15 @@ fn column_json(c: &ColumnData) -> Value {
             categories,
             ordered,
         } => json!({"codes": codes, "categories": values_json(categories), "ordered": ordered}),
-        ColumnData::Nullable { values, .. } => values_json(values),
+        ColumnData::Nullable { values, mask } => match values_json(values) {
+            Value::Array(v) => Value::Array(
+                v.into_iter()
+                    .zip(mask)
+                    .map(|(x, &missing)| if missing { Value::Null } else { x })
+                    .collect(),
+            ),
+            other => other,
+        },
         _ => json!("unknown"),
     }
 }

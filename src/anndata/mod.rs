@@ -28,8 +28,11 @@ pub mod concat;
 mod dataframe;
 mod element;
 mod frame_data;
+pub mod mex;
+pub mod mtx;
 pub mod select;
 mod storage;
+pub mod tenx;
 pub mod write;
 
 use std::fmt;

@@ -124,6 +124,10 @@ fn concat_column(parts: &[Part<'_>]) -> Result<(ColumnData, Option<Dtype>)> {
         matches!(
             c,
             ColumnData::Values(Values::Str(_))
+                | ColumnData::Nullable {
+                    values: Values::Str(_),
+                    ..
+                }
                 | ColumnData::Categorical {
                     categories: Values::Str(_),
                     ..
@@ -177,13 +181,25 @@ fn concat_column(parts: &[Part<'_>]) -> Result<(ColumnData, Option<Dtype>)> {
             c,
             ColumnData::Nullable { .. }
                 | ColumnData::Values(Values::Int(_) | Values::UInt(_) | Values::Bool(_))
-                | ColumnData::Values(Values::Str(_))
         )
     };
-    if present
-        .iter()
-        .any(|c| matches!(c, ColumnData::Nullable { .. }))
-        && all(nullable_or)
+    let nullable_str = |c: &ColumnData| {
+        matches!(
+            c,
+            ColumnData::Nullable {
+                values: Values::Str(_),
+                ..
+            }
+        )
+    };
+    // pandas' string dtype stays only among string-dtype columns; with
+    // plain strings or categoricals it becomes an object column.
+    if all(nullable_str)
+        || (present
+            .iter()
+            .any(|c| matches!(c, ColumnData::Nullable { .. }))
+            && !present.iter().any(|c| nullable_str(c))
+            && all(nullable_or))
     {
         return nullable(parts);
     }
@@ -282,7 +298,18 @@ fn categorical(parts: &[Part<'_>]) -> Result<Option<(ColumnData, Option<Dtype>)>
         }
     };
     let categories = if !ordered_any {
+        // pandas' `astype` to the merged dtype changes nothing when the
+        // categories are the same set (unordered dtypes compare as sets),
+        // and `concat` then keeps the first input's dtype.
+        let first = cats.first().map(|(c, _)| cat_keys(c)).transpose()?;
+        let merged_keys = cat_keys(&merged)?;
+        let same_set = first.as_ref().is_some_and(|f| {
+            let a: std::collections::HashSet<&CatKey> = f.iter().collect();
+            let b: std::collections::HashSet<&CatKey> = merged_keys.iter().collect();
+            a == b
+        });
         match merged {
+            _ if same_set => cats[0].0.clone(),
             Values::Str(mut s) => {
                 s.sort_by(|a, b| natural_cmp(a, b));
                 Values::Str(s)
@@ -507,6 +534,14 @@ fn objects(parts: &[Part<'_>]) -> Result<ColumnData> {
     for p in parts {
         match p.column {
             Some(ColumnData::Values(Values::Str(v))) => values.extend(v.iter().cloned().map(Some)),
+            Some(ColumnData::Nullable {
+                values: Values::Str(v),
+                mask,
+            }) => values.extend(
+                v.iter()
+                    .zip(mask)
+                    .map(|(s, &m)| (!m).then(|| s.clone())),
+            ),
             Some(ColumnData::Categorical {
                 codes,
                 categories: Values::Str(cats),

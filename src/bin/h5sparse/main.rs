@@ -19,6 +19,7 @@
 //! with status 1; usage errors exit with status 2 (clap's convention).
 
 mod convert;
+mod concat;
 mod copy;
 mod dump;
 mod info;
@@ -77,6 +78,8 @@ enum Command {
     Slice(slice::SliceArgs),
     /// List every sparse matrix in a file: convention, format, shape, storage.
     Info(info::InfoArgs),
+    /// Stack .h5ad files along obs, as anndata.concat does (streaming).
+    Concat(concat::ConcatArgs),
     /// Convert 10x HDF5, MEX directories and Matrix Market files to .h5ad,
     /// and an .h5ad's X (or a layer) to Matrix Market or MEX.
     Convert(convert::ConvertArgs),
@@ -131,6 +134,7 @@ fn main() -> ExitCode {
         Command::Repack(args) => copy::run_repack(&args),
         Command::Slice(args) => slice::run(&args, &mut out),
         Command::Info(args) => info::run(&args, &mut out),
+        Command::Concat(args) => concat::run(&args),
         Command::Convert(args) => convert::run(&args),
     };
     let result = result.and_then(|()| out.flush().map_err(CliError::Io));

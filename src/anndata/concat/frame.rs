@@ -537,11 +537,7 @@ fn objects(parts: &[Part<'_>]) -> Result<ColumnData> {
             Some(ColumnData::Nullable {
                 values: Values::Str(v),
                 mask,
-            }) => values.extend(
-                v.iter()
-                    .zip(mask)
-                    .map(|(s, &m)| (!m).then(|| s.clone())),
-            ),
+            }) => values.extend(v.iter().zip(mask).map(|(s, &m)| (!m).then(|| s.clone()))),
             Some(ColumnData::Categorical {
                 codes,
                 categories: Values::Str(cats),
@@ -595,12 +591,33 @@ pub(crate) fn strings_column(values: Vec<Option<String>>) -> ColumnData {
     }
 }
 
-/// `strings_to_categoricals` over every plain string column of `df`.
+/// `strings_to_categoricals` over every string column of `df` (plain
+/// or pandas' string dtype, whose missing values are not categories).
 pub(crate) fn strings_to_categoricals(df: &mut DataFrameData) {
     for (_, c) in &mut df.columns {
-        if let ColumnData::Values(Values::Str(s)) = c {
-            let values = std::mem::take(s).into_iter().map(Some).collect();
-            *c = strings_column(values);
+        match c {
+            ColumnData::Values(Values::Str(s)) => {
+                let values = std::mem::take(s).into_iter().map(Some).collect();
+                *c = strings_column(values);
+            }
+            ColumnData::Nullable {
+                values: Values::Str(s),
+                mask,
+            } => {
+                let values: Vec<Option<String>> = std::mem::take(s)
+                    .into_iter()
+                    .zip(mask.iter())
+                    .map(|(s, &m)| (!m).then_some(s))
+                    .collect();
+                let distinct: std::collections::HashSet<&str> =
+                    values.iter().flatten().map(String::as_str).collect();
+                if distinct.len() < values.len() {
+                    *c = strings_column(values);
+                } else {
+                    *s = values.into_iter().map(Option::unwrap_or_default).collect();
+                }
+            }
+            _ => {}
         }
     }
 }

@@ -18,8 +18,8 @@
 //! Failures print one line, `h5sparse: error: <message>`, on stderr and exit
 //! with status 1; usage errors exit with status 2 (clap's convention).
 
-mod convert;
 mod concat;
+mod convert;
 mod copy;
 mod dump;
 mod info;

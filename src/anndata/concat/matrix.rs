@@ -242,7 +242,7 @@ impl<'f> Stack<'f> {
     fn sparse_input(
         &self,
         input: &Input<'_>,
-        sink: &mut dyn FnMut(&[u64], &[u64], &[u8]) -> Result<()>,
+        sink: &mut RowSink<'_>,
         progress: &mut dyn FnMut(u64),
     ) -> Result<()> {
         let cols = &input.columns;
@@ -364,7 +364,7 @@ impl<'f> Stack<'f> {
         path: &str,
         shape: [u64; 2],
         cols: &ColumnMap,
-        sink: &mut dyn FnMut(&[u64], &[u64], &[u8]) -> Result<()>,
+        sink: &mut RowSink<'_>,
         progress: &mut dyn FnMut(u64),
     ) -> Result<()> {
         let indptr = f.dataset(&format!("{path}/indptr"))?;
@@ -526,6 +526,9 @@ impl<'f> Stack<'f> {
         }
     }
 }
+
+/// Where CSR rows go: `indptr` (from 0), column indices, value bytes.
+type RowSink<'s> = dyn FnMut(&[u64], &[u64], &[u8]) -> Result<()> + 's;
 
 /// CSR rows being assembled for one push.
 #[derive(Default)]

@@ -73,6 +73,10 @@ use crate::error::{Error, Result};
 use crate::read::{File, Values};
 
 /// How the axis not concatenated along (var) is joined.
+///
+/// ```
+/// assert_eq!(h5sparse::anndata::Join::default(), h5sparse::anndata::Join::Inner);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Join {
     /// The names every input has (anndata's default).
@@ -104,24 +108,44 @@ pub struct ConcatOptions {
 
 impl ConcatOptions {
     /// Sets the join.
+    ///
+    /// ```
+    /// use h5sparse::anndata::{ConcatOptions, Join};
+    /// assert_eq!(ConcatOptions::default().join(Join::Outer).join, Join::Outer);
+    /// ```
     pub fn join(mut self, join: Join) -> Self {
         self.join = join;
         self
     }
 
     /// Sets the label column.
+    ///
+    /// ```
+    /// let o = h5sparse::anndata::ConcatOptions::default().label("batch");
+    /// assert_eq!(o.label.as_deref(), Some("batch"));
+    /// ```
     pub fn label(mut self, label: impl Into<String>) -> Self {
         self.label = Some(label.into());
         self
     }
 
     /// Sets the inputs' keys.
+    ///
+    /// ```
+    /// let o = h5sparse::anndata::ConcatOptions::default().keys(["ctrl", "treated"]);
+    /// assert_eq!(o.keys, Some(vec!["ctrl".to_string(), "treated".to_string()]));
+    /// ```
     pub fn keys<S: Into<String>>(mut self, keys: impl IntoIterator<Item = S>) -> Self {
         self.keys = Some(keys.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets the separator that makes obs names unique.
+    ///
+    /// ```
+    /// let o = h5sparse::anndata::ConcatOptions::default().index_unique("-");
+    /// assert_eq!(o.index_unique.as_deref(), Some("-"));
+    /// ```
     pub fn index_unique(mut self, sep: impl Into<String>) -> Self {
         self.index_unique = Some(sep.into());
         self
@@ -130,6 +154,20 @@ impl ConcatOptions {
 
 /// Concatenates `inputs` along obs into a new `.h5ad` file at `out` (see
 /// the [module docs](self) for what it holds).
+///
+/// ```
+/// use h5sparse::anndata::{concat, AnnData, ConcatOptions, WriteOptions};
+/// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/anndata.h5ad");
+/// let a = AnnData::open(&h5sparse::H5File::open(path)?)?;
+/// # let dir = std::env::temp_dir().join(format!("h5sparse-doc-{}-concat-fn", std::process::id()));
+/// # std::fs::create_dir_all(&dir)?;
+/// let opts = ConcatOptions::default().label("batch").keys(["first", "second"]);
+/// concat(&[&a, &a], dir.join("ab.h5ad"), &opts, &WriteOptions::default())?;
+/// let ab = AnnData::open(&h5sparse::H5File::open(dir.join("ab.h5ad"))?)?;
+/// assert_eq!(ab.obs().column_names(), ["cell_type", "n_genes", "quality", "batch"]);
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), h5sparse::Error>(())
+/// ```
 pub fn concat(
     inputs: &[&AnnData],
     out: impl AsRef<Path>,

@@ -8,6 +8,9 @@
 //!   grow, or is filtered), dropping space freed by deletions.
 //! * `h5sparse slice FILE GROUP [--rows SEL] [--cols SEL] [--to TARGET]`: a sub-matrix.
 //! * `h5sparse info FILE`: every sparse matrix in the file.
+//! * `h5sparse concat A.h5ad B.h5ad ... -o OUT.h5ad [--join inner|outer] [--label COL]
+//!   [--keys a,b,...] [--index-unique SEP]`: stack AnnData files along obs as
+//!   `anndata.concat` does, streaming.
 //! * `h5sparse convert IN OUT`: 10x HDF5 / MEX / Matrix Market → `.h5ad`, and `.h5ad` →
 //!   Matrix Market / MEX.
 //! * `h5sparse tour`: the seed walkthrough, end to end.

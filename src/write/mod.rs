@@ -56,6 +56,7 @@ mod dataset;
 mod datasets;
 mod dense;
 mod encode;
+pub(crate) use encode::f64_to_f16;
 mod encode_nested;
 mod group;
 mod header;

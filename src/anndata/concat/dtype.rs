@@ -4,6 +4,7 @@
 
 use crate::error::{Error, Result};
 use crate::read::{ByteOrder, Dtype};
+use crate::write::f64_to_f16;
 
 /// The kinds of numbers a matrix of an `.h5ad` file holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -207,43 +208,8 @@ fn encode(v: Num, k: Kind, out: &mut Vec<u8>) {
         Kind::Float { size: 4 } => out.extend_from_slice(&(as_f64(v) as f32).to_le_bytes()),
         // float16 results only come from float16 (or int8 with float16)
         // inputs; the value is exact in float32 and rounds to nearest.
-        Kind::Float { .. } => out.extend_from_slice(&f16_bits(as_f64(v) as f32).to_le_bytes()),
+        Kind::Float { .. } => out.extend_from_slice(&f64_to_f16(as_f64(v)).to_le_bytes()),
     }
-}
-
-/// IEEE half-precision bits of `x`, rounded to nearest even.
-fn f16_bits(x: f32) -> u16 {
-    let b = x.to_bits();
-    let sign = ((b >> 16) & 0x8000) as u16;
-    let exp = ((b >> 23) & 0xff) as i32;
-    let man = b & 0x7f_ffff;
-    if exp == 0xff {
-        return sign | 0x7c00 | if man != 0 { 0x200 } else { 0 };
-    }
-    let e = exp - 127 + 15;
-    if e >= 0x1f {
-        return sign | 0x7c00;
-    }
-    if e <= 0 {
-        if e < -10 {
-            return sign;
-        }
-        let m = man | 0x80_0000;
-        let shift = (14 - e) as u32;
-        let half = 1u32 << (shift - 1);
-        let mut r = m >> shift;
-        let rest = m & ((1 << shift) - 1);
-        if rest > half || (rest == half && r & 1 == 1) {
-            r += 1;
-        }
-        return sign | r as u16;
-    }
-    let mut r = ((e as u32) << 10) | (man >> 13);
-    let rest = man & 0x1fff;
-    if rest > 0x1000 || (rest == 0x1000 && r & 1 == 1) {
-        r += 1;
-    }
-    sign | r as u16
 }
 
 /// Converts elements between two numeric dtypes, byte for byte when they
@@ -362,8 +328,6 @@ mod tests {
         let mut out = Vec::new();
         c.push(&(-7i32).to_be_bytes(), &mut out);
         assert_eq!(i64::from_le_bytes(out.try_into().unwrap()), -7);
-        assert_eq!(f16_bits(1.0), 0x3c00);
-        assert_eq!(f16_bits(-2.5), 0xc100);
         assert!(c.is_zero(&0i32.to_be_bytes()));
     }
 }

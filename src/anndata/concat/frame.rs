@@ -21,7 +21,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::dtype::{result_type, with_nan};
-use super::index::{natural_cmp, union};
+use super::index::{natural_cmp, positions, union};
 use super::Join;
 use crate::anndata::{ColumnData, DataFrameData};
 use crate::error::{Error, Result};
@@ -571,11 +571,7 @@ pub(crate) fn strings_column(values: Vec<Option<String>>) -> ColumnData {
     }
     let mut cats: Vec<String> = distinct.keys().map(|s| s.to_string()).collect();
     cats.sort_by(|a, b| natural_cmp(a, b));
-    let position: HashMap<&str, i64> = cats
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (c.as_str(), i as i64))
-        .collect();
+    let position = positions(&cats);
     let codes = values
         .iter()
         .map(|v| {

@@ -3,7 +3,7 @@
 //! order), and natsort's natural order for merged categories.
 
 use std::cmp::Ordering;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use crate::error::{Error, Result};
 
@@ -35,6 +35,15 @@ pub(crate) fn intersection(a: &[String], b: &[String]) -> Vec<String> {
     a.iter()
         .filter(|n| inb.contains(n.as_str()))
         .cloned()
+        .collect()
+}
+
+/// Each name's position.
+pub(crate) fn positions(names: &[String]) -> HashMap<&str, i64> {
+    names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.as_str(), i as i64))
         .collect()
 }
 

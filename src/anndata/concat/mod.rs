@@ -59,12 +59,11 @@ mod frame;
 mod index;
 mod matrix;
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
 use self::frame::{concat_frames, strings_to_categoricals};
-use self::index::{check_unique, intersection, union};
+use self::index::{check_unique, intersection, positions, union};
 use self::matrix::{ColumnMap, Input, Part, Stack};
 use super::dataframe::Storage;
 use super::write::{H5adWriter, WriteOptions};
@@ -440,11 +439,7 @@ fn join_names(
             Join::Outer => union(&joined, n),
         };
     }
-    let position: HashMap<&str, i64> = joined
-        .iter()
-        .enumerate()
-        .map(|(i, n)| (n.as_str(), i as i64))
-        .collect();
+    let position = positions(&joined);
     let maps = names
         .iter()
         .map(|n| ColumnMap {

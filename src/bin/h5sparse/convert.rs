@@ -28,6 +28,7 @@ use h5sparse::read::{H5Type, Values};
 use h5sparse::sparse::SparseFormat;
 use h5sparse::{ByteOrder, Dtype, H5File};
 
+use crate::progress::Progress;
 use crate::CliError;
 
 /// Arguments of `convert`.
@@ -122,8 +123,6 @@ pub fn run(args: &ConvertArgs) -> Result<(), CliError> {
         compression: level,
         block_bytes: args.block_size.max(1),
     };
-    // TODO(progress): a progress bar on stderr (blocks done of the total)
-    // when it is a terminal; the coordinator wires the shared one.
     match input {
         Input::Tenx => write_h5ad(&args.output, opts, |w| tenx_to_h5ad(args, w)),
         Input::Mex => write_h5ad(&args.output, opts, |w| mex_to_h5ad(args, w)),
@@ -172,7 +171,9 @@ fn frame(index: &[String], columns: &[(String, ColumnData)]) -> DataFrameData {
 }
 
 /// X from CSR blocks: `upper_nnz` bounds the entries (it picks the index
-/// width as scipy would for the whole matrix).
+/// width as scipy would for the whole matrix). A progress bar on a terminal
+/// counts the entries' bytes (values and column indices) pushed, out of
+/// the bound's.
 fn write_x(
     w: &mut H5adWriter,
     shape: [u64; 2],
@@ -181,9 +182,16 @@ fn write_x(
     blocks: impl FnOnce(&mut dyn FnMut(&CsrBlock) -> h5sparse::Result<()>) -> h5sparse::Result<()>,
 ) -> Result<(), CliError> {
     let width = IndexWidth::for_matrix(SparseFormat::Csr, shape, upper_nnz);
+    let entry_bytes = (dtype.size() + width.bytes()) as u64;
+    let bar = Progress::bytes(upper_nnz.saturating_mul(entry_bytes), "converting");
     let mut x = w.sparse("X", SparseFormat::Csr, shape, dtype, width)?;
-    blocks(&mut |b| x.push_raw(&b.indptr, &b.indices, &b.data))?;
+    blocks(&mut |b| {
+        x.push_raw(&b.indptr, &b.indices, &b.data)?;
+        bar.inc(b.indices.len() as u64 * entry_bytes);
+        Ok(())
+    })?;
     x.finish()?;
+    bar.finish();
     Ok(())
 }
 

@@ -26,11 +26,13 @@
 
 mod dataframe;
 mod element;
+mod subset;
 
 use std::fmt;
 
 pub use dataframe::{Column, ColumnData, ColumnKind, DataFrame};
 pub use element::Element;
+pub use subset::Take;
 
 use crate::error::{Error, Result};
 use crate::read::{Dtype, File, Node};

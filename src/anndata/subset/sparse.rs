@@ -41,6 +41,10 @@ pub(crate) struct SparseSubset<'t> {
     n_minor: u64,
     out_shape: [u64; 2],
     wide: bool,
+    /// Bytes of stored entries (values and indices) the blocks read.
+    read_bytes: u64,
+    /// Bytes of one stored entry (value and index) as read.
+    entry_bytes: u64,
     /// Output line ranges, one per block.
     blocks: Vec<(u64, u64)>,
 }
@@ -86,11 +90,12 @@ impl<'t> SparseSubset<'t> {
 
         let n_out = major.len(n_major);
         let mut blocks = Vec::new();
-        let (mut start, mut held, mut total) = (0u64, 0u64, 0u64);
+        let (mut start, mut held, mut total, mut read) = (0u64, 0u64, 0u64, 0u64);
         for i in 0..n_out {
             let p = major.get(i) as usize;
             let nnz = indptr[p + 1] - indptr[p];
             total = total.saturating_add(nnz.saturating_mul(fanout));
+            read = read.saturating_add(nnz);
             if i > start && held + nnz > budget {
                 blocks.push((start, i));
                 start = i;
@@ -121,6 +126,8 @@ impl<'t> SparseSubset<'t> {
             n_minor,
             out_shape,
             wide,
+            read_bytes: read.saturating_mul(value_bytes + info.indices_dtype.size() as u64),
+            entry_bytes: value_bytes + info.indices_dtype.size() as u64,
             blocks,
         })
     }
@@ -144,6 +151,11 @@ impl<'t> SparseSubset<'t> {
     /// the result's counts do not fit int32).
     pub(crate) fn wide_index(&self) -> bool {
         self.wide
+    }
+
+    /// Bytes of stored entries the blocks read (for progress).
+    pub(crate) fn read_bytes(&self) -> u64 {
+        self.read_bytes
     }
 
     /// Reads, remaps and pushes every block into `sink`; `progress` is
@@ -251,7 +263,7 @@ impl<'t> SparseSubset<'t> {
                     sink.push(&ptr, &idx, &val)?;
                 }
             }
-            progress(block.nnz() as u64);
+            progress(block.nnz() as u64 * self.entry_bytes);
         }
         if self.blocks.is_empty() {
             // No major line kept: one empty push still records the result.

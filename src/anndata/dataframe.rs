@@ -64,7 +64,7 @@ pub enum ColumnData {
 
 /// Where a frame lives.
 #[derive(Debug, Clone, PartialEq)]
-enum Storage {
+pub(super) enum Storage {
     /// A group (anndata ≥ 0.7): the index dataset's name.
     Group { index: String },
     /// A compound dataset (anndata ≤ 0.6); categorical fields' categories
@@ -76,7 +76,7 @@ enum Storage {
 #[derive(Debug, Clone, PartialEq)]
 pub struct DataFrame {
     path: String,
-    storage: Storage,
+    pub(super) storage: Storage,
     columns: Vec<Column>,
     len: u64,
 }

@@ -26,13 +26,17 @@
 
 mod dataframe;
 mod element;
+mod frame_data;
 mod subset;
+pub mod write;
 
 use std::fmt;
 
 pub use dataframe::{Column, ColumnData, ColumnKind, DataFrame};
 pub use element::Element;
-pub use subset::Take;
+pub use frame_data::DataFrameData;
+pub use subset::{subset, subset_with_progress, Take};
+pub use write::{DenseStream, H5adWriter, IndexWidth, SparseStream, WriteOptions};
 
 use crate::error::{Error, Result};
 use crate::read::{Dtype, File, Node};

@@ -111,21 +111,87 @@ pub fn copy_file<B: Backing>(src: &File, dst: &mut Writer<B>, opts: &CopyOptions
     if has_external_links(&root)? {
         dst.use_link_root()?;
     }
-    let mut copier = Copier {
-        src,
-        dst,
-        opts,
-        copied: HashMap::new(),
-        deferred_datasets: Vec::new(),
-        deferred_links: Vec::new(),
-        deferred_attributes: Vec::new(),
-    };
+    let mut copier = Copier::new(src, dst, opts, "/", "/");
     copier.copied.insert(root.address(), "/".to_string());
     for a in root.attributes()? {
         copier.attribute("/", &a)?;
     }
     copier.group(&root, 0)?;
     copier.finish_deferred()
+}
+
+/// Copies the object at `src_path` of `src` (a group with everything under
+/// it, a dataset, or a committed datatype, with their attributes) to the
+/// new path `dst_path` of `dst`, whose parent must exist. What is kept and
+/// what changes is as for [`copy_file`]; hard links inside the subtree stay
+/// shared, soft links are copied as written.
+///
+/// ```
+/// use h5sparse::write::{copy_object, CopyOptions, DatasetOptions, Writer};
+/// use h5sparse::io::sink::MemSink;
+///
+/// let mut w = Writer::create_in(MemSink::default())?;
+/// w.create_group("/uns")?;
+/// w.create_dataset("/uns/x", &[3], &[1i32, 2, 3], &DatasetOptions::default())?;
+/// w.set_attr_str("/uns", "encoding-type", "dict")?;
+/// let src = h5sparse::File::from_bytes(w.close()?.bytes)?;
+///
+/// let mut dst = Writer::create_in(MemSink::default())?;
+/// dst.create_group("/old")?;
+/// copy_object(&src, "/uns", &mut dst, "/old/uns", &CopyOptions::default())?;
+/// let f = dst.reader()?;
+/// assert_eq!(f.dataset("/old/uns/x")?.read::<i32>()?, vec![1, 2, 3]);
+/// assert!(f.group("/old/uns")?.attribute("encoding-type")?.is_some());
+/// # Ok::<(), h5sparse::Error>(())
+/// ```
+pub fn copy_object<B: Backing>(
+    src: &File,
+    src_path: &str,
+    dst: &mut Writer<B>,
+    dst_path: &str,
+    opts: &CopyOptions,
+) -> Result<()> {
+    let node = src.get(src_path)?;
+    let (src_root, addr) = match &node {
+        Node::Group(g) => (g.path().to_string(), g.address()),
+        Node::Dataset(d) => (d.path().to_string(), d.address()),
+        Node::Datatype { path } => (path.clone(), datatype_address(src, path)?),
+    };
+    let dst_root = crate::read::join_path("/", dst_path.trim_start_matches('/'));
+    let mut copier = Copier::new(src, dst, opts, &src_root, &dst_root);
+    copier.copied.insert(addr, dst_root.clone());
+    match node {
+        Node::Group(g) => {
+            if has_external_links(&g)? {
+                copier.dst.create_link_group(&dst_root)?;
+            } else {
+                copier.dst.create_group(&dst_root)?;
+            }
+            for a in g.attributes()? {
+                copier.attribute(&dst_root, &a)?;
+            }
+            copier.group(&g, 0)?;
+        }
+        Node::Dataset(d) => copier.dataset(&d, &src_root)?,
+        Node::Datatype { .. } => copier.datatype(addr, &dst_root)?,
+    }
+    copier.finish_deferred()
+}
+
+/// The object header address of the committed datatype at `path`, from
+/// its parent's link.
+fn datatype_address(src: &File, path: &str) -> Result<Address> {
+    let (parent, name) = path.rsplit_once('/').unwrap_or(("", path));
+    let parent = src.group(if parent.is_empty() { "/" } else { parent })?;
+    match parent.links()?.into_iter().find(|l| l.name == name) {
+        Some(crate::read::Link {
+            target: LinkTarget::Hard(addr),
+            ..
+        }) => Ok(addr),
+        _ => Err(Error::invalid(format!(
+            "{path}: no hard link leads to this datatype"
+        ))),
+    }
 }
 
 /// Whether values of `dtype` hold references, which can only be written
@@ -159,25 +225,62 @@ struct Copier<'a, 'f, B: Backing> {
     src: &'f File,
     dst: &'a mut Writer<B>,
     opts: &'a CopyOptions,
+    /// The subtree copied (`/` for a whole file) and where it goes.
+    src_root: String,
+    dst_root: String,
     /// Source object header address → the destination path it was first
     /// written at (later hard links to it become hard links to that path).
     copied: HashMap<Address, String>,
     /// Datasets holding references, written after every other object so
     /// that what they point to exists; hard links to them; attributes
-    /// holding references.
+    /// holding references. Datasets by source path.
     deferred_datasets: Vec<String>,
     deferred_links: Vec<(String, String)>,
     deferred_attributes: Vec<DeferredAttribute>,
 }
 
-impl<B: Backing> Copier<'_, '_, B> {
+impl<'a, 'f, B: Backing> Copier<'a, 'f, B> {
+    fn new(
+        src: &'f File,
+        dst: &'a mut Writer<B>,
+        opts: &'a CopyOptions,
+        src_root: &str,
+        dst_root: &str,
+    ) -> Self {
+        Copier {
+            src,
+            dst,
+            opts,
+            src_root: src_root.to_string(),
+            dst_root: dst_root.to_string(),
+            copied: HashMap::new(),
+            deferred_datasets: Vec::new(),
+            deferred_links: Vec::new(),
+            deferred_attributes: Vec::new(),
+        }
+    }
+
+    /// Where the source object at `src_path` (inside the copied subtree)
+    /// goes in the destination.
+    fn dst_path(&self, src_path: &str) -> String {
+        let rest = src_path
+            .strip_prefix(self.src_root.as_str())
+            .unwrap_or(src_path)
+            .trim_start_matches('/');
+        if rest.is_empty() {
+            return self.dst_root.clone();
+        }
+        crate::read::join_path(&self.dst_root, rest)
+    }
+
     /// Writes what waited for the objects references point to: datasets
     /// holding references (with their attributes), links to them, then
     /// attributes holding references. References are written as the copy's
     /// address of the path they resolved to in the source.
     fn finish_deferred(&mut self) -> Result<()> {
-        for path in std::mem::take(&mut self.deferred_datasets) {
-            let d = self.src.dataset(&path)?;
+        for src_path in std::mem::take(&mut self.deferred_datasets) {
+            let d = self.src.dataset(&src_path)?;
+            let path = self.dst_path(&src_path);
             self.dataset_now(&d, &path)?;
         }
         for (path, existing) in std::mem::take(&mut self.deferred_links) {
@@ -243,7 +346,8 @@ impl<B: Backing> Copier<'_, '_, B> {
             .limits()
             .check_depth("group nesting while copying", depth)?;
         for link in g.links()? {
-            let path = crate::read::join_path(g.path(), &link.name);
+            let src_path = crate::read::join_path(g.path(), &link.name);
+            let path = self.dst_path(&src_path);
             match &link.target {
                 LinkTarget::Soft(target) => self.dst.soft_link(&path, target)?,
                 LinkTarget::External { file, path: target } => {
@@ -251,7 +355,8 @@ impl<B: Backing> Copier<'_, '_, B> {
                 }
                 LinkTarget::Hard(addr) => {
                     if let Some(existing) = self.copied.get(addr) {
-                        if self.deferred_datasets.contains(existing) {
+                        let src_existing = self.src_path_of(existing);
+                        if self.deferred_datasets.contains(&src_existing) {
                             self.deferred_links.push((path, existing.clone()));
                             continue;
                         }
@@ -273,7 +378,7 @@ impl<B: Backing> Copier<'_, '_, B> {
                             }
                             self.group(&child, depth + 1)?;
                         }
-                        Node::Dataset(d) => self.dataset(&d, &path)?,
+                        Node::Dataset(d) => self.dataset(&d, &src_path)?,
                         Node::Datatype { .. } => self.datatype(*addr, &path)?,
                     }
                 }
@@ -303,12 +408,27 @@ impl<B: Backing> Copier<'_, '_, B> {
         Ok(())
     }
 
-    fn dataset(&mut self, d: &Dataset<'_>, path: &str) -> Result<()> {
+    /// The source path of an object copied to `dst_path`.
+    fn src_path_of(&self, dst_path: &str) -> String {
+        let rest = dst_path
+            .strip_prefix(self.dst_root.as_str())
+            .unwrap_or(dst_path)
+            .trim_start_matches('/');
+        if rest.is_empty() {
+            return self.src_root.clone();
+        }
+        crate::read::join_path(&self.src_root, rest)
+    }
+
+    /// Copies the dataset at `src_path` (now, or after every other object
+    /// when it holds references).
+    fn dataset(&mut self, d: &Dataset<'_>, src_path: &str) -> Result<()> {
         if has_refs(d.dtype()) {
-            self.deferred_datasets.push(path.to_string());
+            self.deferred_datasets.push(src_path.to_string());
             return Ok(());
         }
-        self.dataset_now(d, path)
+        let path = self.dst_path(src_path);
+        self.dataset_now(d, &path)
     }
 
     fn dataset_now(&mut self, d: &Dataset<'_>, path: &str) -> Result<()> {

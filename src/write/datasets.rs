@@ -249,39 +249,33 @@ impl<B: Backing> Writer<B> {
     pub fn append<T: H5Type>(&mut self, path: &str, data: &[T]) -> Result<()> {
         self.run_at(path, |view, tx, sb, addr| {
             let raw = stored_bytes(view, tx, addr, path, data)?;
-            let ex = modify::Existing::read(view, tx, addr)?;
-            let dims = ex.space.dims.clone();
-            if dims.is_empty() {
+            append_bytes(view, tx, sb, addr, path, raw, data.len() as u64)
+        })
+    }
+
+    /// [`Writer::append`] from raw element bytes in the dataset's stored
+    /// datatype and byte order (a whole number of rows).
+    ///
+    /// ```
+    /// use h5sparse::io::sink::MemSink;
+    /// use h5sparse::write::{DatasetOptions, Writer};
+    ///
+    /// let mut w = Writer::create_in(MemSink::default())?;
+    /// w.create_dataset("/x", &[1], &[1u16], &DatasetOptions::growable())?;
+    /// w.append_raw("/x", &[2, 0, 3, 0])?;                  // two little-endian u16
+    /// assert_eq!(w.reader()?.dataset("/x")?.read::<u16>()?, vec![1, 2, 3]);
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
+    pub fn append_raw(&mut self, path: &str, raw: &[u8]) -> Result<()> {
+        self.run_at(path, |view, tx, sb, addr| {
+            let size = dataset_dtype(view, tx, addr, path)?.size() as u64;
+            let len = raw.len() as u64;
+            if size == 0 || !len.is_multiple_of(size) {
                 return Err(Error::invalid(format!(
-                    "{path} is a scalar; nothing to append to"
+                    "{path}: {len} bytes are not a whole number of {size}-byte elements"
                 )));
             }
-            let row: u64 = dims[1..].iter().product();
-            let n = data.len() as u64;
-            if row == 0 || !n.is_multiple_of(row) {
-                return Err(Error::invalid(format!(
-                    "{} values are not a whole number of rows of {row}",
-                    n
-                )));
-            }
-            let mut new_dims = dims.clone();
-            new_dims[0] = dims[0]
-                .checked_add(n / row)
-                .ok_or_else(|| Error::invalid("dimension overflows"))?;
-            let mut start = vec![0; dims.len()];
-            start[0] = dims[0];
-            let mut count = dims.clone();
-            count[0] = n / row;
-            modify::write_selection(
-                view,
-                tx,
-                addr,
-                &start,
-                &count,
-                raw,
-                Some(new_dims),
-                sb.indexed_storage_k,
-            )
+            append_bytes(view, tx, sb, addr, path, Cow::Borrowed(raw), len / size)
         })
     }
 
@@ -329,4 +323,48 @@ impl<B: Backing> Writer<B> {
             modify::write_points(view, tx, addr, &pts, sb.indexed_storage_k)
         })
     }
+}
+
+/// Appends `n` elements (`raw`, stored byte order) along the first
+/// dimension of the dataset at `addr`.
+fn append_bytes<'d>(
+    view: &crate::format::FileView<'_>,
+    tx: &mut super::tx::Tx<'d>,
+    sb: &crate::format::superblock::Superblock,
+    addr: crate::format::Address,
+    path: &str,
+    raw: Cow<'d, [u8]>,
+    n: u64,
+) -> Result<()> {
+    let ex = modify::Existing::read(view, tx, addr)?;
+    let dims = ex.space.dims.clone();
+    if dims.is_empty() {
+        return Err(Error::invalid(format!(
+            "{path} is a scalar; nothing to append to"
+        )));
+    }
+    let row: u64 = dims[1..].iter().product();
+    if row == 0 || !n.is_multiple_of(row) {
+        return Err(Error::invalid(format!(
+            "{n} values are not a whole number of rows of {row}"
+        )));
+    }
+    let mut new_dims = dims.clone();
+    new_dims[0] = dims[0]
+        .checked_add(n / row)
+        .ok_or_else(|| Error::invalid("dimension overflows"))?;
+    let mut start = vec![0; dims.len()];
+    start[0] = dims[0];
+    let mut count = dims.clone();
+    count[0] = n / row;
+    modify::write_selection(
+        view,
+        tx,
+        addr,
+        &start,
+        &count,
+        raw,
+        Some(new_dims),
+        sb.indexed_storage_k,
+    )
 }

@@ -66,7 +66,8 @@ mod tx;
 
 #[cfg(feature = "mmap")]
 pub use backing::MappedFile;
-pub use copy::{copy_file, CopyOptions};
+pub use copy::{copy_file, copy_object, CopyOptions};
+pub(crate) use dataset::guess_chunks;
 pub use dataset::DatasetOptions;
 
 use std::borrow::Cow;

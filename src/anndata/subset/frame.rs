@@ -8,31 +8,13 @@ use crate::anndata::ColumnData;
 use crate::error::{Error, Result};
 use crate::read::Values;
 
-use super::Take;
 
-/// `values[rows]`.
-pub(crate) fn take_values(values: &Values, rows: &Take) -> Result<Values> {
-    fn pick<T: Clone>(v: &[T], rows: &Take) -> Result<Vec<T>> {
-        match rows {
-            Take::All => Ok(v.to_vec()),
-            Take::Indices(idx) => idx
-                .iter()
-                .map(|&p| {
-                    v.get(p as usize).cloned().ok_or_else(|| {
-                        Error::invalid(format!("row {p} is out of range for {} rows", v.len()))
-                    })
-                })
-                .collect(),
-        }
+/// `values[idx]`, through [`ColumnData::take`].
+fn take_values(values: &Values, idx: &[u64]) -> Result<Values> {
+    match ColumnData::Values(values.clone()).take(idx)? {
+        ColumnData::Values(v) => Ok(v),
+        _ => Err(Error::invalid("a column changed kind when its rows were taken")),
     }
-    Ok(match values {
-        Values::Int(v) => Values::Int(pick(v, rows)?),
-        Values::UInt(v) => Values::UInt(pick(v, rows)?),
-        Values::Float(v) => Values::Float(pick(v, rows)?),
-        Values::Bool(v) => Values::Bool(pick(v, rows)?),
-        Values::Str(v) => Values::Str(pick(v, rows)?),
-        Values::Nested(v) => Values::Nested(pick(v, rows)?),
-    })
 }
 
 /// A categorical column of `obs`/`var` after its rows were taken loses
@@ -69,10 +51,8 @@ pub(crate) fn prune_categories(column: ColumnData) -> Result<(ColumnData, Option
         .into_iter()
         .map(|c| if c >= 0 { renumber[c as usize] } else { c })
         .collect();
-    let categories = take_values(
-        &categories,
-        &Take::Indices(kept.iter().map(|&k| k as u64).collect()),
-    )?;
+    let picked: Vec<u64> = kept.iter().map(|&k| k as u64).collect();
+    let categories = take_values(&categories, &picked)?;
     Ok((
         ColumnData::Categorical {
             codes,
@@ -127,7 +107,7 @@ impl PaletteEdits {
         } else if colors.len() != n_categories {
             Palette::Dropped
         } else {
-            let idx = Take::Indices(kept.iter().map(|&k| k as u64).collect());
+            let idx: Vec<u64> = kept.iter().map(|&k| k as u64).collect();
             Palette::Colors(take_values(&colors, &idx)?)
         };
         self.edits.insert(key, next);

@@ -1,0 +1,519 @@
+//! Matrices written block by block: [`SparseStream`] (CSR rows / CSC
+//! columns) and [`DenseStream`] (rows along axis 0).
+//!
+//! Every dataset is chunked with an unlimited maximum shape, as anndata
+//! writes `data`/`indices`/`indptr`. Pushed blocks are buffered up to
+//! [`WriteOptions::flush_bytes`](super::WriteOptions) and written in whole
+//! chunks, so no chunk is written twice; the chunk shape is h5py's guess
+//! for the dataset's final size (for `data`/`indices`, estimated from the
+//! first buffered rows).
+
+use std::borrow::Cow;
+
+use super::{H5adWriter, IndexWidth};
+use crate::error::{Error, Result};
+use crate::read::{ByteOrder, Dtype, H5Type};
+use crate::sparse::{IndexType, SparseFormat};
+use crate::write::{guess_chunks, DatasetOptions};
+use crate::H5File;
+
+/// One dataset being appended to along axis 0, with what is buffered.
+#[derive(Debug)]
+struct Growing {
+    path: String,
+    dtype: Dtype,
+    /// Dimensions after the first.
+    rest: Vec<u64>,
+    /// Bytes of one row.
+    row_bytes: usize,
+    compression: Option<u32>,
+    /// Chunk shape, once the dataset exists.
+    chunks: Option<Vec<u64>>,
+    buf: Vec<u8>,
+    buffered_rows: u64,
+}
+
+impl Growing {
+    fn new(path: String, dtype: Dtype, rest: &[u64], compression: Option<u32>) -> Result<Self> {
+        let row: u64 = rest.iter().product();
+        let row_bytes = row
+            .checked_mul(dtype.size() as u64)
+            .and_then(|b| usize::try_from(b).ok())
+            .ok_or_else(|| Error::invalid(format!("{path}: a row's size overflows")))?;
+        Ok(Growing {
+            path,
+            dtype,
+            rest: rest.to_vec(),
+            row_bytes,
+            compression,
+            chunks: None,
+            buf: Vec::new(),
+            buffered_rows: 0,
+        })
+    }
+
+    fn extend(&mut self, bytes: &[u8], rows: u64) -> Result<()> {
+        self.buf
+            .try_reserve(bytes.len())
+            .map_err(|_| Error::OutOfMemory {
+                what: "a block being written",
+                bytes: bytes.len() as u64,
+            })?;
+        self.buf.extend_from_slice(bytes);
+        self.buffered_rows += rows;
+        Ok(())
+    }
+
+    /// Writes the buffered whole chunks (everything when `last`), creating
+    /// the dataset first with chunks sized for `total_rows` rows.
+    fn flush(&mut self, file: &H5File, total_rows: u64, last: bool) -> Result<()> {
+        let chunks = match &self.chunks {
+            Some(c) => c.clone(),
+            None => {
+                let mut shape = vec![total_rows.max(1)];
+                shape.extend(&self.rest);
+                guess_chunks(&shape, self.dtype.size())
+            }
+        };
+        let rows = if last {
+            self.buffered_rows
+        } else {
+            self.buffered_rows / chunks[0] * chunks[0]
+        };
+        if rows == 0 && (self.chunks.is_some() || !last) {
+            return Ok(());
+        }
+        let bytes = rows as usize * self.row_bytes;
+        let data = &self.buf[..bytes];
+        if self.chunks.is_none() {
+            let mut shape = vec![rows];
+            shape.extend(&self.rest);
+            let mut opts = DatasetOptions::growable().chunks(&chunks);
+            if let Some(level) = self.compression {
+                opts = opts.gzip(level);
+            }
+            file.write(|w| w.create_dataset_raw(&self.path, &self.dtype, &shape, data, &opts))?;
+            self.chunks = Some(chunks);
+        } else {
+            file.write(|w| w.append_raw(&self.path, data))?;
+        }
+        self.buf.drain(..bytes);
+        self.buffered_rows -= rows;
+        Ok(())
+    }
+}
+
+/// `data` as bytes in `dtype`'s byte order, refusing a type that is not
+/// `dtype`.
+fn stored<'d, T: H5Type>(data: &'d [T], dtype: &Dtype, path: &str) -> Result<Cow<'d, [u8]>> {
+    if !T::matches(dtype) {
+        return Err(Error::invalid(format!(
+            "{path} stores {}, not {}",
+            dtype.numpy_str(),
+            std::any::type_name::<T>()
+        )));
+    }
+    let bytes: &[u8] = bytemuck::cast_slice(data);
+    let order = match dtype {
+        Dtype::Int { order, .. } | Dtype::Float { order, .. } => *order,
+        _ => ByteOrder::NATIVE,
+    };
+    let size = std::mem::size_of::<T>();
+    if order == ByteOrder::NATIVE || size == 1 {
+        return Ok(Cow::Borrowed(bytes));
+    }
+    let mut v = bytes.to_vec();
+    for e in v.chunks_exact_mut(size) {
+        e.reverse();
+    }
+    Ok(Cow::Owned(v))
+}
+
+/// A sparse matrix being written along its major axis; see
+/// [`H5adWriter::sparse`]. [`SparseStream::finish`] must be called: it
+/// writes what is buffered and the group's attributes.
+#[derive(Debug)]
+pub struct SparseStream<'w> {
+    w: &'w mut H5adWriter,
+    path: String,
+    format: SparseFormat,
+    shape: [u64; 2],
+    index: IndexWidth,
+    n_major: u64,
+    n_minor: u64,
+    /// Major rows pushed, entries pushed.
+    pushed: u64,
+    nnz: u64,
+    data: Growing,
+    indices: Growing,
+    indptr: Growing,
+    flush_bytes: usize,
+}
+
+impl<'w> SparseStream<'w> {
+    pub(super) fn new(
+        w: &'w mut H5adWriter,
+        path: &str,
+        format: SparseFormat,
+        shape: [u64; 2],
+        dtype: &Dtype,
+        index: IndexWidth,
+    ) -> Result<Self> {
+        if matches!(dtype, Dtype::VarString { .. } | Dtype::VarSequence { .. }) {
+            return Err(Error::invalid(format!(
+                "{path}: a sparse matrix stores numbers, not {}",
+                dtype.numpy_str()
+            )));
+        }
+        let (n_major, n_minor) = match format {
+            SparseFormat::Csr => (shape[0], shape[1]),
+            SparseFormat::Csc => (shape[1], shape[0]),
+        };
+        if n_minor > index.max() || n_major > index.max() {
+            return Err(Error::invalid(format!(
+                "{path}: shape {shape:?} does not fit {}-byte indices",
+                index.bytes()
+            )));
+        }
+        let path = w.new_group(path)?;
+        let compression = w.opts.compression;
+        let growing = |name: &str, dtype: Dtype| {
+            Growing::new(format!("{path}/{name}"), dtype, &[], compression)
+        };
+        let mut s = SparseStream {
+            data: growing("data", dtype.clone())?,
+            indices: growing("indices", index.dtype())?,
+            indptr: growing("indptr", index.dtype())?,
+            flush_bytes: w.opts.flush_bytes(),
+            w,
+            path,
+            format,
+            shape,
+            index,
+            n_major,
+            n_minor,
+            pushed: 0,
+            nnz: 0,
+        };
+        s.indptr.extend(&s.index_bytes(0), 1)?;
+        Ok(s)
+    }
+
+    fn index_bytes(&self, v: u64) -> Vec<u8> {
+        match self.index {
+            IndexWidth::I32 => (v as i32).to_le_bytes().to_vec(),
+            IndexWidth::I64 => (v as i64).to_le_bytes().to_vec(),
+        }
+    }
+
+    /// Appends the next rows (CSR) or columns (CSC): `indptr` has one more
+    /// element than the block has rows and may start anywhere (the
+    /// offsets are taken relative to its first), `indices` and `data` the
+    /// block's entries.
+    ///
+    /// ```
+    /// use h5sparse::anndata::{H5adWriter, IndexWidth, WriteOptions};
+    /// use h5sparse::sparse::SparseFormat;
+    /// use h5sparse::{ByteOrder, Dtype};
+    /// let mut w = H5adWriter::new(h5sparse::H5File::in_memory()?, WriteOptions::default())?;
+    /// let f4 = Dtype::Float { size: 4, order: ByteOrder::Little };
+    /// let mut s = w.sparse("X", SparseFormat::Csc, [2, 2], &f4, IndexWidth::I32)?;
+    /// s.push::<f32, i32>(&[5, 7], &[0, 1], &[1.0, 2.0])?;     // column 0
+    /// assert!(s.push::<f32, i32>(&[0, 1], &[2], &[3.0]).is_err());   // row 2 of 2
+    /// s.push::<f32, i32>(&[0, 0], &[], &[])?;                 // column 1: empty
+    /// s.finish()?;
+    /// assert_eq!(w.file().sparse("X")?.nnz()?, 2);
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
+    pub fn push<T: H5Type, I: IndexType>(
+        &mut self,
+        indptr: &[I],
+        indices: &[I],
+        data: &[T],
+    ) -> Result<()> {
+        let raw = stored(data, &self.data.dtype, &self.path)?;
+        self.push_parts(
+            indptr.len(),
+            |k| indptr[k].index() as u64,
+            indices.len(),
+            |k| indices[k].index() as u64,
+            &raw,
+        )
+    }
+
+    /// [`SparseStream::push`] with the values as raw bytes in the stored
+    /// `dtype`'s byte order.
+    ///
+    /// ```
+    /// use h5sparse::anndata::{H5adWriter, IndexWidth, WriteOptions};
+    /// use h5sparse::sparse::SparseFormat;
+    /// use h5sparse::{ByteOrder, Dtype};
+    /// let mut w = H5adWriter::new(h5sparse::H5File::in_memory()?, WriteOptions::default())?;
+    /// let u2 = Dtype::Int { size: 2, signed: false, order: ByteOrder::Little };
+    /// let mut s = w.sparse("X", SparseFormat::Csr, [1, 4], &u2, IndexWidth::I64)?;
+    /// s.push_raw(&[0, 2], &[1, 3], &[9, 0, 1, 1])?;        // 9 and 257
+    /// s.finish()?;
+    /// assert_eq!(w.file().sparse("X")?.get::<u16>(0, 3)?, 257);
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
+    pub fn push_raw(&mut self, indptr: &[u64], indices: &[u64], data_raw: &[u8]) -> Result<()> {
+        self.push_parts(
+            indptr.len(),
+            |k| indptr[k],
+            indices.len(),
+            |k| indices[k],
+            data_raw,
+        )
+    }
+
+    fn push_parts(
+        &mut self,
+        n_ptr: usize,
+        ptr: impl Fn(usize) -> u64,
+        n_idx: usize,
+        idx: impl Fn(usize) -> u64,
+        data: &[u8],
+    ) -> Result<()> {
+        let path = &self.path;
+        if n_ptr == 0 {
+            return Err(Error::invalid(format!(
+                "{path}: indptr needs at least one element"
+            )));
+        }
+        let rows = (n_ptr - 1) as u64;
+        if self.pushed + rows > self.n_major {
+            return Err(Error::invalid(format!(
+                "{path}: {} major rows pushed, {rows} more exceed the {} of shape {:?}",
+                self.pushed, self.n_major, self.shape
+            )));
+        }
+        let base = ptr(0);
+        let mut prev = base;
+        for k in 1..n_ptr {
+            let p = ptr(k);
+            if p < prev {
+                return Err(Error::invalid(format!(
+                    "{path}: indptr decreases ({prev} then {p})"
+                )));
+            }
+            prev = p;
+        }
+        let entries = prev - base;
+        let elem = self.data.dtype.size() as u64;
+        if entries != n_idx as u64 || entries.checked_mul(elem) != Some(data.len() as u64) {
+            return Err(Error::invalid(format!(
+                "{path}: indptr spans {entries} entries, {n_idx} indices and {} bytes of \
+                 {}-byte values given",
+                data.len(),
+                elem
+            )));
+        }
+        let total = self.nnz + entries;
+        if total > self.index.max() {
+            return Err(Error::invalid(format!(
+                "{path}: {total} entries do not fit {}-byte indptr (choose IndexWidth::I64)",
+                self.index.bytes()
+            )));
+        }
+        let width = self.index.bytes();
+        let mut ind = crate::buf::try_with_capacity(n_idx * width, "a block's indices")?;
+        for k in 0..n_idx {
+            let i = idx(k);
+            if i >= self.n_minor {
+                return Err(Error::invalid(format!(
+                    "{path}: index {i} is out of range for the minor dimension {}",
+                    self.n_minor
+                )));
+            }
+            ind.extend_from_slice(&self.index_bytes(i));
+        }
+        let mut ptrs = crate::buf::try_with_capacity((n_ptr - 1) * width, "a block's indptr")?;
+        for k in 1..n_ptr {
+            ptrs.extend_from_slice(&self.index_bytes(ptr(k) - base + self.nnz));
+        }
+        self.indices.extend(&ind, entries)?;
+        self.data.extend(data, entries)?;
+        self.indptr.extend(&ptrs, rows)?;
+        self.pushed += rows;
+        self.nnz = total;
+        self.flush(false)
+    }
+
+    fn flush(&mut self, last: bool) -> Result<()> {
+        let file = &self.w.file;
+        if last || self.data.buf.len() + self.indices.buf.len() >= self.flush_bytes {
+            // The final nnz, estimated from the rows so far.
+            let estimate = if last || self.pushed == 0 {
+                self.nnz
+            } else {
+                ((self.nnz as u128 * self.n_major as u128) / self.pushed as u128) as u64
+            };
+            self.data.flush(file, estimate, last)?;
+            self.indices.flush(file, estimate, last)?;
+        }
+        if last || self.indptr.buf.len() >= self.flush_bytes {
+            self.indptr.flush(file, self.n_major + 1, last)?;
+        }
+        Ok(())
+    }
+
+    /// Entries pushed so far.
+    ///
+    /// ```
+    /// use h5sparse::anndata::{H5adWriter, IndexWidth, WriteOptions};
+    /// use h5sparse::sparse::SparseFormat;
+    /// use h5sparse::{ByteOrder, Dtype};
+    /// let mut w = H5adWriter::new(h5sparse::H5File::in_memory()?, WriteOptions::default())?;
+    /// let f8 = Dtype::Float { size: 8, order: ByteOrder::Little };
+    /// let mut s = w.sparse("X", SparseFormat::Csr, [1, 4], &f8, IndexWidth::I32)?;
+    /// s.push::<f64, usize>(&[0, 2], &[1, 3], &[1.0, 2.0])?;
+    /// assert_eq!((s.nnz(), s.rows_pushed()), (2, 1));
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
+    pub fn nnz(&self) -> u64 {
+        self.nnz
+    }
+
+    /// Major rows (CSR rows, CSC columns) pushed so far.
+    pub fn rows_pushed(&self) -> u64 {
+        self.pushed
+    }
+
+    /// Checks that every major row was pushed, writes what is buffered and
+    /// the group's attributes (`encoding-type` `csr_matrix`/`csc_matrix`,
+    /// `encoding-version` 0.1.0, `shape` int64).
+    ///
+    /// ```
+    /// use h5sparse::anndata::{H5adWriter, IndexWidth, WriteOptions};
+    /// use h5sparse::sparse::SparseFormat;
+    /// use h5sparse::{ByteOrder, Dtype};
+    /// let mut w = H5adWriter::new(h5sparse::H5File::in_memory()?, WriteOptions::default())?;
+    /// let f8 = Dtype::Float { size: 8, order: ByteOrder::Little };
+    /// let s = w.sparse("X", SparseFormat::Csr, [1, 4], &f8, IndexWidth::I32)?;
+    /// assert!(s.finish().is_err());                        // row 0 never pushed
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
+    pub fn finish(mut self) -> Result<()> {
+        if self.pushed != self.n_major {
+            return Err(Error::invalid(format!(
+                "{}: {} of {} major rows pushed for shape {:?}",
+                self.path, self.pushed, self.n_major, self.shape
+            )));
+        }
+        self.flush(true)?;
+        let encoding = match self.format {
+            SparseFormat::Csr => "csr_matrix",
+            SparseFormat::Csc => "csc_matrix",
+        };
+        let shape = [self.shape[0] as i64, self.shape[1] as i64];
+        self.w.mark(&self.path, encoding, "0.1.0")?;
+        let path = &self.path;
+        self.w
+            .file
+            .write(|w| w.set_attr_array(path, "shape", &shape))
+    }
+}
+
+/// A dense array being written along axis 0; see [`H5adWriter::dense`].
+/// [`DenseStream::finish`] must be called.
+#[derive(Debug)]
+pub struct DenseStream<'w> {
+    w: &'w mut H5adWriter,
+    shape: Vec<u64>,
+    pushed: u64,
+    rows: Growing,
+    flush_bytes: usize,
+}
+
+impl<'w> DenseStream<'w> {
+    pub(super) fn new(
+        w: &'w mut H5adWriter,
+        path: &str,
+        shape: &[u64],
+        dtype: &Dtype,
+    ) -> Result<Self> {
+        if shape.is_empty() {
+            return Err(Error::invalid(format!(
+                "{path}: a dense stream needs at least one dimension"
+            )));
+        }
+        if matches!(dtype, Dtype::VarString { .. } | Dtype::VarSequence { .. }) {
+            return Err(Error::invalid(format!(
+                "{path}: streamed arrays store numbers, not {}",
+                dtype.numpy_str()
+            )));
+        }
+        let path = w.prepare(path)?;
+        let rows = Growing::new(path, dtype.clone(), &shape[1..], w.opts.compression)?;
+        Ok(DenseStream {
+            flush_bytes: w.opts.flush_bytes(),
+            w,
+            shape: shape.to_vec(),
+            pushed: 0,
+            rows,
+        })
+    }
+
+    /// Appends whole rows (C order).
+    pub fn push<T: H5Type>(&mut self, rows: &[T]) -> Result<()> {
+        let raw = stored(rows, &self.rows.dtype, &self.rows.path)?;
+        self.push_raw(&raw)
+    }
+
+    /// Appends whole rows as raw bytes in the stored byte order.
+    ///
+    /// ```
+    /// use h5sparse::anndata::{H5adWriter, WriteOptions};
+    /// use h5sparse::Dtype;
+    /// let mut w = H5adWriter::new(h5sparse::H5File::in_memory()?, WriteOptions::default())?;
+    /// let mut d = w.dense("obsm/flags", &[2, 2], &Dtype::Bool)?;
+    /// d.push_raw(&[1, 0, 0, 1])?;
+    /// assert!(d.push_raw(&[1]).is_err());                  // not a whole row
+    /// d.finish()?;
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
+    pub fn push_raw(&mut self, raw: &[u8]) -> Result<()> {
+        let path = &self.rows.path;
+        let row_bytes = self.rows.row_bytes;
+        let rows = match raw.len().checked_div(row_bytes) {
+            Some(rows) if raw.len().is_multiple_of(row_bytes) => rows as u64,
+            _ => {
+                return Err(Error::invalid(format!(
+                    "{path}: {} bytes are not whole rows of {row_bytes} bytes",
+                    raw.len()
+                )))
+            }
+        };
+        if self.pushed + rows > self.shape[0] {
+            return Err(Error::invalid(format!(
+                "{path}: {} rows pushed, {rows} more exceed shape {:?}",
+                self.pushed, self.shape
+            )));
+        }
+        self.rows.extend(raw, rows)?;
+        self.pushed += rows;
+        if self.rows.buf.len() >= self.flush_bytes {
+            self.rows.flush(&self.w.file, self.shape[0], false)?;
+        }
+        Ok(())
+    }
+
+    /// Checks that every row was pushed, writes what is buffered and the
+    /// `array` 0.2.0 attributes.
+    pub fn finish(mut self) -> Result<()> {
+        // Rows of zero bytes (a trailing dimension of 0) are never pushed.
+        if self.rows.row_bytes == 0 {
+            self.rows.buffered_rows = self.shape[0];
+            self.pushed = self.shape[0];
+        }
+        if self.pushed != self.shape[0] {
+            return Err(Error::invalid(format!(
+                "{}: {} of {} rows pushed",
+                self.rows.path, self.pushed, self.shape[0]
+            )));
+        }
+        self.rows.flush(&self.w.file, self.shape[0], true)?;
+        let path = self.rows.path.clone();
+        self.w.mark(&path, "array", "0.2.0")
+    }
+}

@@ -9,7 +9,7 @@ use crate::anndata::element::{attr_str, element_at};
 use crate::anndata::write::{DenseStream, H5adWriter, IndexWidth, SparseStream};
 use crate::anndata::{AnnData, ColumnData, DataFrame, Element};
 use crate::error::{Error, Result};
-use crate::read::{Dtype, File, H5Type, Node, Value, Values};
+use crate::read::{CharSet, Dtype, File, H5Type, Node, Value, Values};
 use crate::sparse::IndexType;
 
 /// Every position, for the axes a matrix keeps whole (raw.X's columns).
@@ -154,9 +154,10 @@ impl<'a> Copier<'a> {
         if let Element::Dense { path, .. } = e {
             let ds = self.file.dataset(path)?;
             if let Dtype::Compound { fields, .. } = ds.dtype() {
-                let field = fields.iter().find(|f| f.name == key).ok_or_else(|| {
-                    Error::invalid(format!("{path} has no field {key:?}"))
-                })?;
+                let field = fields
+                    .iter()
+                    .find(|f| f.name == key)
+                    .ok_or_else(|| Error::invalid(format!("{path} has no field {key:?}")))?;
                 let (base, dims) = match &field.dtype {
                     Dtype::Array { dims, base } => ((**base).clone(), dims.clone()),
                     other => (other.clone(), Vec::new()),
@@ -258,10 +259,26 @@ impl<'a> Copier<'a> {
                 let ds = self.file.dataset(src)?;
                 let shape = ds.shape().unwrap_or(&[]).to_vec();
                 let values = ds.values()?;
-                let strings = matches!(ds.dtype(), Dtype::VarString { .. } | Dtype::FixedString { .. });
-                match (shape.is_empty(), strings, &values) {
-                    (true, true, Values::Str(s)) if s.len() == 1 => w.write_string(dst, &s[0]),
-                    (true, false, _) => w.write_scalar(dst, ds.dtype(), &values),
+                let strings = matches!(
+                    ds.dtype(),
+                    Dtype::VarString { .. } | Dtype::FixedString { .. }
+                );
+                // anndata's legacy reader turns a one-element array of
+                // byte strings into a string, which it then writes as one.
+                let bytes = matches!(
+                    ds.dtype(),
+                    Dtype::FixedString {
+                        charset: CharSet::Ascii,
+                        ..
+                    }
+                );
+                match (shape.as_slice(), strings, &values) {
+                    ([], true, Values::Str(s)) | ([1], true, Values::Str(s))
+                        if s.len() == 1 && (shape.is_empty() || bytes) =>
+                    {
+                        w.write_string(dst, &s[0])
+                    }
+                    ([], false, _) => w.write_scalar(dst, ds.dtype(), &values),
                     _ => w.write_array(dst, ds.dtype(), &shape, &values),
                 }
             }
@@ -311,7 +328,11 @@ fn values_of(items: Vec<Value>, path: &str) -> Result<Values> {
             Value::UInt(x) => uints.push(*x),
             Value::Float(x) => floats.push(*x),
             Value::Bool(x) => bools.push(*x),
-            _ => return Err(Error::unsupported(format!("{path}: a record field of {v:?}"))),
+            _ => {
+                return Err(Error::unsupported(format!(
+                    "{path}: a record field of {v:?}"
+                )))
+            }
         }
     }
     let n = items.len();
@@ -324,6 +345,8 @@ fn values_of(items: Vec<Value>, path: &str) -> Result<Values> {
     } else if bools.len() == n {
         Values::Bool(bools)
     } else {
-        return Err(Error::unsupported(format!("{path}: a record field of mixed kinds")));
+        return Err(Error::unsupported(format!(
+            "{path}: a record field of mixed kinds"
+        )));
     })
 }

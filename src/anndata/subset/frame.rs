@@ -4,16 +4,17 @@
 
 use std::collections::BTreeMap;
 
-use crate::anndata::ColumnData;
+use crate::anndata::{ColumnData, DataFrameData};
 use crate::error::{Error, Result};
 use crate::read::Values;
-
 
 /// `values[idx]`, through [`ColumnData::take`].
 fn take_values(values: &Values, idx: &[u64]) -> Result<Values> {
     match ColumnData::Values(values.clone()).take(idx)? {
         ColumnData::Values(v) => Ok(v),
-        _ => Err(Error::invalid("a column changed kind when its rows were taken")),
+        _ => Err(Error::invalid(
+            "a column changed kind when its rows were taken",
+        )),
     }
 }
 
@@ -113,4 +114,71 @@ impl PaletteEdits {
         self.edits.insert(key, next);
         Ok(())
     }
+}
+
+/// What anndata's `write_h5ad` does to `obs`, `var` and `raw.var` before
+/// writing (`AnnData.strings_to_categoricals`): a column of strings with
+/// fewer distinct values than rows becomes a categorical, its categories
+/// in natural order (natsort's: digit runs compare as numbers).
+pub(crate) fn strings_to_categoricals(df: &mut DataFrameData) {
+    for (_, col) in &mut df.columns {
+        let ColumnData::Values(Values::Str(strings)) = col else {
+            continue;
+        };
+        let mut categories: Vec<&String> = strings.iter().collect();
+        categories.sort();
+        categories.dedup();
+        if categories.len() >= strings.len() {
+            continue;
+        }
+        // Stable: names equal in natural order keep their code-point order.
+        categories.sort_by(|a, b| natural_key(a).cmp(&natural_key(b)));
+        let categories: Vec<String> = categories.into_iter().cloned().collect();
+        let mut position: std::collections::HashMap<&str, i64> = std::collections::HashMap::new();
+        for (k, c) in categories.iter().enumerate() {
+            position.insert(c, k as i64);
+        }
+        let codes = strings.iter().map(|s| position[s.as_str()]).collect();
+        *col = ColumnData::Categorical {
+            codes,
+            categories: Values::Str(categories),
+            ordered: false,
+        };
+    }
+}
+
+/// One piece of a natural sort key.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Chunk<'s> {
+    /// Text between digit runs.
+    Text(&'s str),
+    /// A digit run, by value: (length without leading zeros, digits).
+    Number(usize, &'s str),
+}
+
+/// natsort's key: text and numbers alternating, starting with text (an
+/// empty one when the string starts with a digit).
+fn natural_key(s: &str) -> Vec<Chunk<'_>> {
+    let mut key = Vec::new();
+    let mut rest = s;
+    let mut want_text = true;
+    while !rest.is_empty() || want_text {
+        let split = rest
+            .char_indices()
+            .find(|&(_, c)| c.is_ascii_digit() != !want_text)
+            .map_or(rest.len(), |(i, _)| i);
+        let (head, tail) = rest.split_at(split);
+        if want_text {
+            key.push(Chunk::Text(head));
+        } else {
+            let digits = head.trim_start_matches('0');
+            key.push(Chunk::Number(digits.len(), digits));
+        }
+        rest = tail;
+        want_text = !want_text;
+        if rest.is_empty() {
+            break;
+        }
+    }
+    key
 }

@@ -16,7 +16,7 @@ use std::path::Path;
 pub use take::Take;
 
 use self::elements::{positions, Copier};
-use self::frame::{prune_categories, Palette, PaletteEdits};
+use self::frame::{prune_categories, strings_to_categoricals, Palette, PaletteEdits};
 use super::write::{H5adWriter, WriteOptions};
 use super::{AnnData, ColumnData, DataFrameData, Element};
 use crate::error::Result;
@@ -90,6 +90,11 @@ pub fn subset_with_progress(
     let obs_df = frame_subset(input, file, true, &obs_idx, &mut palettes)?;
     let var_df = frame_subset(input, file, false, &var_idx, &mut palettes)?;
 
+    // As anndata's write_h5ad does before writing.
+    let (mut obs_df, mut var_df) = (obs_df, var_df);
+    strings_to_categoricals(&mut obs_df);
+    strings_to_categoricals(&mut var_df);
+
     let mut w = H5adWriter::create(out, opts.clone())?;
     w.write_dataframe("obs", &obs_df)?;
     w.write_dataframe("var", &var_df)?;
@@ -121,7 +126,9 @@ pub fn subset_with_progress(
             copier.element(&mut w, x, "raw/X", obs, None)?;
         }
         if let Some(var) = &raw.var {
-            w.write_dataframe("raw/var", &var.to_data(file)?)?;
+            let mut var = var.to_data(file)?;
+            strings_to_categoricals(&mut var);
+            w.write_dataframe("raw/var", &var)?;
         }
         if let Ok(Node::Group(_)) = file.get("/raw/varm") {
             copier.uns(&mut w, "/raw/varm", "raw/varm")?;

@@ -46,7 +46,7 @@ pub struct RepackArgs {
     dst: PathBuf,
 }
 
-fn parse_compression(s: &str) -> Result<u32, CliError> {
+pub(crate) fn parse_compression(s: &str) -> Result<u32, CliError> {
     match s.split_once('=') {
         None if s == "gzip" => Ok(4),
         Some(("gzip", level)) => match level.parse::<u32>() {

@@ -8,6 +8,8 @@
 //!   grow, or is filtered), dropping space freed by deletions.
 //! * `h5sparse slice FILE GROUP [--rows SEL] [--cols SEL] [--to TARGET]`: a sub-matrix.
 //! * `h5sparse info FILE`: every sparse matrix in the file.
+//! * `h5sparse subset IN.h5ad OUT.h5ad [--obs SEL] [--var SEL]`: `adata[obs, var].copy()`,
+//!   streamed.
 //! * `h5sparse tour`: the seed walkthrough, end to end.
 //!
 //! Failures print one line, `h5sparse: error: <message>`, on stderr and exit
@@ -18,6 +20,7 @@ mod dump;
 mod info;
 mod ls;
 mod slice;
+mod subset;
 mod tour;
 
 use std::io::{self, Write};
@@ -67,6 +70,10 @@ enum Command {
     Slice(slice::SliceArgs),
     /// List every sparse matrix in a file: convention, format, shape, storage.
     Info(info::InfoArgs),
+    /// Write the selected cells (obs) and genes (var) of an .h5ad file as a
+    /// new .h5ad: what anndata writes for `adata[obs, var].copy()`,
+    /// streamed block by block.
+    Subset(subset::SubsetArgs),
 }
 
 /// A failure to report on stderr.
@@ -117,6 +124,7 @@ fn main() -> ExitCode {
         Command::Repack(args) => copy::run_repack(&args),
         Command::Slice(args) => slice::run(&args, &mut out),
         Command::Info(args) => info::run(&args, &mut out),
+        Command::Subset(args) => subset::run(&args),
     };
     let result = result.and_then(|()| out.flush().map_err(CliError::Io));
     match result {

@@ -3,6 +3,7 @@
 //! string arrays, `uns`) through memory or copied as stored.
 
 use super::dense::{streamable, DenseSink, DenseSubset};
+use super::frame::prune_categories;
 use super::sparse::{SparseSink, SparseSubset};
 use super::Take;
 use crate::anndata::element::{attr_str, element_at};
@@ -84,10 +85,16 @@ impl<'a> Copier<'a> {
         for (_, e) in input.layers() {
             add(e, obs, var)?;
         }
-        for (_, e) in input.obsm().iter().chain(input.obsp()) {
+        for (_, e) in input.obsm() {
+            add(e, obs, &ALL)?;
+        }
+        for (_, e) in input.varm() {
+            add(e, var, &ALL)?;
+        }
+        for (_, e) in input.obsp() {
             add(e, obs, obs)?;
         }
-        for (_, e) in input.varm().iter().chain(input.varp()) {
+        for (_, e) in input.varp() {
             add(e, var, var)?;
         }
         if let Some(x) = input.raw().and_then(|r| r.x.as_ref()) {
@@ -131,7 +138,13 @@ impl<'a> Copier<'a> {
             Element::Dense { path, .. } => self.dense(w, path, dst, rows, cols),
             Element::DataFrame { path } if cols.is_none() => {
                 let df = DataFrame::open(self.file, path, None)?;
-                let data = df.to_data(self.file)?.take(&positions(rows, df.len())?)?;
+                let mut data = df.to_data(self.file)?.take(&positions(rows, df.len())?)?;
+                // anndata's view of a dataframe drops unused categories too
+                // (`as_view` of a DataFrame), with no palettes to follow.
+                for (_, col) in &mut data.columns {
+                    let whole = std::mem::replace(col, ColumnData::Values(Values::Int(Vec::new())));
+                    *col = prune_categories(whole)?.0;
+                }
                 w.write_dataframe(dst, &data)
             }
             other => Err(Error::unsupported(format!(

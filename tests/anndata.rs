@@ -11,17 +11,6 @@ use h5sparse::anndata::{AnnData, ColumnData};
 use h5sparse::{H5File, Values};
 use serde_json::{json, Value};
 
-fn h5ad_fixtures() -> Vec<std::path::PathBuf> {
-    let mut out: Vec<_> = std::fs::read_dir(support::repo_root().join("fixtures"))
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "h5ad"))
-        .collect();
-    out.sort();
-    out
-}
-
 /// What anndata reads: repr, names, and each column as JSON.
 const ORACLE: &str = r#"
 import json, sys, warnings
@@ -90,7 +79,7 @@ fn every_h5ad_fixture_reads_as_anndata_reads_it() {
     let Some(py) = support::require_python("anndata oracle").unwrap() else {
         return;
     };
-    let files = h5ad_fixtures();
+    let files = support::h5ad_fixtures();
     assert!(files.len() >= 4, "{files:?}");
     let out = Command::new(py)
         .arg("-c")

@@ -171,6 +171,22 @@ impl DataFrame {
         }
     }
 
+    /// The frame stored at `path` (a dataframe group, or anndata ≤ 0.6's
+    /// record array with categories in `/uns`): an `obsm` table, a `uns`
+    /// frame, `raw/var`.
+    ///
+    /// ```
+    /// use h5sparse::anndata::DataFrame;
+    /// let f = h5sparse::File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/anndata.h5ad"))?;
+    /// let var = DataFrame::open_at(&f, "/var")?;
+    /// assert_eq!(var.column_names(), ["highly_variable", "gene_symbol"]);
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
+    pub fn open_at(file: &File, path: &str) -> Result<DataFrame> {
+        let uns = file.group("/uns").is_ok().then_some("/uns");
+        Self::open(file, path, uns)
+    }
+
     /// The frame's path.
     pub fn path(&self) -> &str {
         &self.path

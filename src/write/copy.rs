@@ -178,6 +178,18 @@ pub fn copy_object<B: Backing>(
     copier.finish_deferred()
 }
 
+/// `path`, inside the subtree at `from`, moved to the subtree at `to`.
+fn rebase(path: &str, from: &str, to: &str) -> String {
+    let rest = path
+        .strip_prefix(from)
+        .unwrap_or(path)
+        .trim_start_matches('/');
+    if rest.is_empty() {
+        return to.to_string();
+    }
+    crate::read::join_path(to, rest)
+}
+
 /// The object header address of the committed datatype at `path`, from
 /// its parent's link.
 fn datatype_address(src: &File, path: &str) -> Result<Address> {
@@ -263,14 +275,7 @@ impl<'a, 'f, B: Backing> Copier<'a, 'f, B> {
     /// Where the source object at `src_path` (inside the copied subtree)
     /// goes in the destination.
     fn dst_path(&self, src_path: &str) -> String {
-        let rest = src_path
-            .strip_prefix(self.src_root.as_str())
-            .unwrap_or(src_path)
-            .trim_start_matches('/');
-        if rest.is_empty() {
-            return self.dst_root.clone();
-        }
-        crate::read::join_path(&self.dst_root, rest)
+        rebase(src_path, &self.src_root, &self.dst_root)
     }
 
     /// Writes what waited for the objects references point to: datasets
@@ -410,14 +415,7 @@ impl<'a, 'f, B: Backing> Copier<'a, 'f, B> {
 
     /// The source path of an object copied to `dst_path`.
     fn src_path_of(&self, dst_path: &str) -> String {
-        let rest = dst_path
-            .strip_prefix(self.dst_root.as_str())
-            .unwrap_or(dst_path)
-            .trim_start_matches('/');
-        if rest.is_empty() {
-            return self.src_root.clone();
-        }
-        crate::read::join_path(&self.src_root, rest)
+        rebase(dst_path, &self.dst_root, &self.src_root)
     }
 
     /// Copies the dataset at `src_path` (now, or after every other object

@@ -711,7 +711,17 @@ fn stored_bytes<'d, T: H5Type>(
     data: &'d [T],
 ) -> Result<Cow<'d, [u8]>> {
     let dtype = dataset_dtype(view, tx, addr, path)?;
-    if !T::matches(&dtype) {
+    bytes_as_stored(data, &dtype, path)
+}
+
+/// Native `T` elements as bytes in `dtype`'s byte order (borrowed when that
+/// is the native order), refusing a `T` that is not `dtype`'s type.
+pub(crate) fn bytes_as_stored<'d, T: H5Type>(
+    data: &'d [T],
+    dtype: &Dtype,
+    path: &str,
+) -> Result<Cow<'d, [u8]>> {
+    if !T::matches(dtype) {
         return Err(Error::invalid(format!(
             "{path} holds {}, cannot write {}",
             dtype.numpy_str(),
@@ -720,7 +730,7 @@ fn stored_bytes<'d, T: H5Type>(
     }
     let bytes: &[u8] = bytemuck::cast_slice(data);
     let order = match dtype {
-        Dtype::Int { order, .. } | Dtype::Float { order, .. } => order,
+        Dtype::Int { order, .. } | Dtype::Float { order, .. } => *order,
         _ => crate::read::ByteOrder::NATIVE,
     };
     if order == crate::read::ByteOrder::NATIVE || std::mem::size_of::<T>() == 1 {

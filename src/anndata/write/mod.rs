@@ -37,6 +37,7 @@
 //! ```
 
 mod dataframe;
+mod legacy;
 mod streams;
 
 use std::collections::HashSet;
@@ -477,7 +478,13 @@ impl H5adWriter {
 
     /// Copies the object at `src_path` of `src` (a group with everything
     /// under it or a dataset, attributes kept) to `dst_path`: for `uns` and
-    /// any element written unchanged.
+    /// any element written unchanged. Objects that older anndata wrote
+    /// without `encoding-type` get the encoding anndata 0.12 gives what it
+    /// reads from them (a plain group: `dict`, an h5sparse-convention
+    /// group: `csr_matrix`/`csc_matrix`, a string dataset: `string` or
+    /// `string-array` rewritten as variable-length UTF-8, a number
+    /// dataset: `numeric-scalar` or `array`), so that anndata reads the
+    /// result without a warning.
     ///
     /// ```
     /// use h5sparse::anndata::{H5adWriter, WriteOptions};
@@ -499,7 +506,7 @@ impl H5adWriter {
         self.file
             .write(|w| copy_object(src, src_path, w, &dst, &CopyOptions::default()))?;
         self.groups.retain(|g| g != &dst);
-        Ok(())
+        legacy::mark_unencoded(self, &dst, 0)
     }
 
     /// Completes the file: creates the mapping groups nothing was written

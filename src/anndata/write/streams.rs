@@ -8,13 +8,11 @@
 //! for the dataset's final size (for `data`/`indices`, estimated from the
 //! first buffered rows).
 
-use std::borrow::Cow;
-
 use super::{H5adWriter, IndexWidth};
 use crate::error::{Error, Result};
-use crate::read::{ByteOrder, Dtype, H5Type};
+use crate::read::{Dtype, H5Type};
 use crate::sparse::{IndexType, SparseFormat};
-use crate::write::{guess_chunks, DatasetOptions};
+use crate::write::{bytes_as_stored, guess_chunks, DatasetOptions};
 use crate::H5File;
 
 /// One dataset being appended to along axis 0, with what is buffered.
@@ -101,32 +99,6 @@ impl Growing {
         self.buffered_rows -= rows;
         Ok(())
     }
-}
-
-/// `data` as bytes in `dtype`'s byte order, refusing a type that is not
-/// `dtype`.
-fn stored<'d, T: H5Type>(data: &'d [T], dtype: &Dtype, path: &str) -> Result<Cow<'d, [u8]>> {
-    if !T::matches(dtype) {
-        return Err(Error::invalid(format!(
-            "{path} stores {}, not {}",
-            dtype.numpy_str(),
-            std::any::type_name::<T>()
-        )));
-    }
-    let bytes: &[u8] = bytemuck::cast_slice(data);
-    let order = match dtype {
-        Dtype::Int { order, .. } | Dtype::Float { order, .. } => *order,
-        _ => ByteOrder::NATIVE,
-    };
-    let size = std::mem::size_of::<T>();
-    if order == ByteOrder::NATIVE || size == 1 {
-        return Ok(Cow::Borrowed(bytes));
-    }
-    let mut v = bytes.to_vec();
-    for e in v.chunks_exact_mut(size) {
-        e.reverse();
-    }
-    Ok(Cow::Owned(v))
 }
 
 /// A sparse matrix being written along its major axis; see
@@ -231,7 +203,7 @@ impl<'w> SparseStream<'w> {
         indices: &[I],
         data: &[T],
     ) -> Result<()> {
-        let raw = stored(data, &self.data.dtype, &self.path)?;
+        let raw = bytes_as_stored(data, &self.data.dtype, &self.path)?;
         self.push_parts(
             indptr.len(),
             |k| indptr[k].index() as u64,
@@ -456,7 +428,7 @@ impl<'w> DenseStream<'w> {
 
     /// Appends whole rows (C order).
     pub fn push<T: H5Type>(&mut self, rows: &[T]) -> Result<()> {
-        let raw = stored(rows, &self.rows.dtype, &self.rows.path)?;
+        let raw = bytes_as_stored(rows, &self.rows.dtype, &self.rows.path)?;
         self.push_raw(&raw)
     }
 

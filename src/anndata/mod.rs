@@ -27,6 +27,8 @@
 mod dataframe;
 mod element;
 mod frame_data;
+pub mod select;
+mod storage;
 mod subset;
 pub mod write;
 
@@ -35,6 +37,8 @@ use std::fmt;
 pub use dataframe::{Column, ColumnData, ColumnKind, DataFrame};
 pub use element::Element;
 pub use frame_data::DataFrameData;
+pub use select::{Axis, CompareOp, Selection};
+pub use storage::{sparse_storage, DatasetStorage, SparseStorage, Storage};
 pub use subset::{subset, subset_with_progress, Take};
 pub use write::{DenseStream, H5adWriter, IndexWidth, SparseStream, WriteOptions};
 

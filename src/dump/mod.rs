@@ -33,7 +33,7 @@ use crate::read::{
 };
 use crate::sparse::{self, SparseInfo};
 
-mod json;
+pub(crate) mod json;
 mod types;
 
 use json::JsonWriter;

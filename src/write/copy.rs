@@ -107,11 +107,37 @@ pub struct CopyOptions {
 /// # Ok::<(), h5sparse::Error>(())
 /// ```
 pub fn copy_file<B: Backing>(src: &File, dst: &mut Writer<B>, opts: &CopyOptions) -> Result<()> {
+    copy_file_with_progress(src, dst, opts, &mut |_| {})
+}
+
+/// [`copy_file`], calling `progress(bytes)` after each dataset is written
+/// with that dataset's payload size (elements × element size in the
+/// source): the calls add up to [`payload_bytes`] of `src` when the copy
+/// succeeds. What `h5sparse copy` draws its progress bar from.
+///
+/// ```
+/// use h5sparse::io::sink::MemSink;
+/// use h5sparse::write::{copy_file_with_progress, payload_bytes, CopyOptions, Writer};
+///
+/// let src = h5sparse::File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed.h5"))?;
+/// let mut dst = Writer::create_in(MemSink::default())?;
+/// let mut done = 0;
+/// copy_file_with_progress(&src, &mut dst, &CopyOptions::default(), &mut |n| done += n)?;
+/// assert_eq!(done, payload_bytes(&src)?);
+/// assert!(done > 0);
+/// # Ok::<(), h5sparse::Error>(())
+/// ```
+pub fn copy_file_with_progress<B: Backing>(
+    src: &File,
+    dst: &mut Writer<B>,
+    opts: &CopyOptions,
+    progress: &mut dyn FnMut(u64),
+) -> Result<()> {
     let root = src.root()?;
     if has_external_links(&root)? {
         dst.use_link_root()?;
     }
-    let mut copier = Copier::new(src, dst, opts, "/", "/");
+    let mut copier = Copier::new(src, dst, opts, "/", "/", progress);
     copier.copied.insert(root.address(), "/".to_string());
     for a in root.attributes()? {
         copier.attribute("/", &a)?;
@@ -158,7 +184,8 @@ pub fn copy_object<B: Backing>(
         Node::Datatype { path } => (path.clone(), datatype_address(src, path)?),
     };
     let dst_root = crate::read::join_path("/", dst_path.trim_start_matches('/'));
-    let mut copier = Copier::new(src, dst, opts, &src_root, &dst_root);
+    let mut ignore = |_: u64| {};
+    let mut copier = Copier::new(src, dst, opts, &src_root, &dst_root, &mut ignore);
     copier.copied.insert(addr, dst_root.clone());
     match node {
         Node::Group(g) => {
@@ -249,6 +276,8 @@ struct Copier<'a, 'f, B: Backing> {
     deferred_datasets: Vec<String>,
     deferred_links: Vec<(String, String)>,
     deferred_attributes: Vec<DeferredAttribute>,
+    /// Told each dataset's payload bytes once it is written.
+    progress: &'a mut dyn FnMut(u64),
 }
 
 impl<'a, 'f, B: Backing> Copier<'a, 'f, B> {
@@ -258,6 +287,7 @@ impl<'a, 'f, B: Backing> Copier<'a, 'f, B> {
         opts: &'a CopyOptions,
         src_root: &str,
         dst_root: &str,
+        progress: &'a mut dyn FnMut(u64),
     ) -> Self {
         Copier {
             src,
@@ -269,6 +299,7 @@ impl<'a, 'f, B: Backing> Copier<'a, 'f, B> {
             deferred_datasets: Vec::new(),
             deferred_links: Vec::new(),
             deferred_attributes: Vec::new(),
+            progress,
         }
     }
 
@@ -430,6 +461,12 @@ impl<'a, 'f, B: Backing> Copier<'a, 'f, B> {
     }
 
     fn dataset_now(&mut self, d: &Dataset<'_>, path: &str) -> Result<()> {
+        self.dataset_written(d, path)?;
+        (self.progress)(dataset_payload(d));
+        Ok(())
+    }
+
+    fn dataset_written(&mut self, d: &Dataset<'_>, path: &str) -> Result<()> {
         if let Dtype::Unsupported { class, .. } = d.dtype() {
             // Classes whose values this crate does not interpret (time)
             // are copied byte for byte with their datatype as stored.
@@ -476,6 +513,57 @@ impl<'a, 'f, B: Backing> Copier<'a, 'f, B> {
         }
         Ok(())
     }
+}
+
+/// A dataset's payload: its elements times the element size (0 for a
+/// null dataspace; saturating on sizes no file can hold).
+fn dataset_payload(d: &Dataset<'_>) -> u64 {
+    let elements = d
+        .shape()
+        .map_or(0, |s| s.iter().fold(1u64, |n, &x| n.saturating_mul(x)));
+    elements.saturating_mul(d.dtype().size() as u64)
+}
+
+/// The payload bytes of every dataset in `src` reachable from the root
+/// through hard links, each counted once (elements × element size): the
+/// total [`copy_file_with_progress`] reports. Reads metadata only.
+///
+/// ```
+/// let f = h5sparse::File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed.h5"))?;
+/// let y = f.dataset("/Y")?;
+/// assert!(h5sparse::write::payload_bytes(&f)? >= y.len() * y.dtype().size() as u64);
+/// # Ok::<(), h5sparse::Error>(())
+/// ```
+pub fn payload_bytes(src: &File) -> Result<u64> {
+    fn walk(
+        src: &File,
+        g: &Group<'_>,
+        depth: u32,
+        seen: &mut std::collections::HashSet<Address>,
+        total: &mut u64,
+    ) -> Result<()> {
+        src.limits()
+            .check_depth("group nesting while sizing a copy", depth)?;
+        for link in g.links()? {
+            let LinkTarget::Hard(addr) = link.target else {
+                continue;
+            };
+            if !seen.insert(addr) {
+                continue;
+            }
+            match g.follow(&link)? {
+                Node::Group(child) => walk(src, &child, depth + 1, seen, total)?,
+                Node::Dataset(d) => *total = total.saturating_add(dataset_payload(&d)),
+                Node::Datatype { .. } => {}
+            }
+        }
+        Ok(())
+    }
+    let root = src.root()?;
+    let mut seen = std::collections::HashSet::from([root.address()]);
+    let mut total = 0;
+    walk(src, &root, 0, &mut seen, &mut total)?;
+    Ok(total)
 }
 
 /// How the copy of `d` is stored (see the module docs).

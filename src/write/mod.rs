@@ -66,7 +66,7 @@ mod tx;
 
 #[cfg(feature = "mmap")]
 pub use backing::MappedFile;
-pub use copy::{copy_file, copy_object, CopyOptions};
+pub use copy::{copy_file, copy_file_with_progress, copy_object, payload_bytes, CopyOptions};
 pub(crate) use dataset::guess_chunks;
 pub use dataset::DatasetOptions;
 

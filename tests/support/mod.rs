@@ -203,3 +203,36 @@ pub fn test_dir(name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).expect("create the test output directory");
     dir
 }
+
+/// Every `.h5ad` fixture, sorted by name.
+pub fn h5ad_fixtures() -> Vec<PathBuf> {
+    let mut out: Vec<_> = std::fs::read_dir(repo_root().join("fixtures"))
+        .expect("read fixtures/")
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "h5ad"))
+        .collect();
+    out.sort();
+    out
+}
+
+/// Runs `script` with `python -c` and `args`; its stdout. Panics with the
+/// script's stderr when it fails.
+pub fn run_python<I, S>(python: &Path, script: &str, args: I) -> Vec<u8>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let out = Command::new(python)
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .output()
+        .expect("run python");
+    assert!(
+        out.status.success(),
+        "python failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}

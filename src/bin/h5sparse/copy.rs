@@ -10,8 +10,9 @@
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use h5sparse::write::{copy_file, CopyOptions, Writer};
+use h5sparse::write::{copy_file_with_progress, payload_bytes, CopyOptions, Writer};
 
+use crate::progress::Progress;
 use crate::CliError;
 
 /// Arguments of `copy`.
@@ -62,12 +63,14 @@ pub(crate) fn parse_compression(s: &str) -> Result<u32, CliError> {
 }
 
 /// Copies through a temporary file beside DST, renamed into place only on
-/// success, so a failed copy leaves no DST behind.
+/// success, so a failed copy leaves no DST behind. On a terminal, a bar on
+/// stderr counts the datasets' payload bytes copied (`what` labels it).
 fn copy_to(
     src: &Path,
     dst: &Path,
     opts: &CopyOptions,
     format: h5sparse::write::Format,
+    what: &str,
 ) -> Result<(), CliError> {
     let file = h5sparse::File::open(src)?;
     let name = dst
@@ -79,9 +82,11 @@ fn copy_to(
         std::process::id()
     ));
     let result = (|| -> h5sparse::Result<()> {
+        let bar = Progress::bytes(payload_bytes(&file)?, what);
         let mut w = Writer::create_with(&tmp, &h5sparse::write::CreateOptions { format })?;
-        copy_file(&file, &mut w, opts)?;
+        copy_file_with_progress(&file, &mut w, opts, &mut |n| bar.inc(n))?;
         w.close()?;
+        bar.finish();
         Ok(())
     })();
     match result {
@@ -116,7 +121,7 @@ pub fn run_copy(args: &CopyArgs) -> Result<(), CliError> {
             } else {
                 h5sparse::write::Format::Earliest
             };
-            if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+            if crate::progress::chatty() {
                 let name = match format {
                     h5sparse::write::Format::Latest => "latest",
                     _ => "earliest",
@@ -139,7 +144,7 @@ pub fn run_copy(args: &CopyArgs) -> Result<(), CliError> {
         shuffle: args.shuffle,
         repack: false,
     };
-    copy_to(&args.src, &args.dst, &opts, format)
+    copy_to(&args.src, &args.dst, &opts, format, "copying")
 }
 
 /// Runs `repack`.
@@ -153,5 +158,6 @@ pub fn run_repack(args: &RepackArgs) -> Result<(), CliError> {
         &args.dst,
         &opts,
         h5sparse::write::Format::Earliest,
+        "repacking",
     )
 }

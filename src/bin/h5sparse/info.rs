@@ -1,5 +1,23 @@
-//! `h5sparse info FILE`: lists every sparse matrix in a file, one block each,
-//! after anndata's repr of the file when it is an AnnData file.
+//! `h5sparse info FILE`: what is in a file and how it is stored.
+//!
+//! For an AnnData file (a root `encoding-type` of `anndata`, or `obs` and
+//! `var` at the root): anndata's repr, then one block per element with its
+//! storage: `obs`, `var` (rows, columns and their kinds), `raw/var`, `X`,
+//! `layers/*`, `obsm/*`, `varm/*`, `obsp/*`, `varp/*`, `raw/X`:
+//!
+//! ```text
+//! X
+//!   path: /X
+//!   encoding: csr_matrix
+//!   shape: (20, 12)
+//!   dtype: <f4
+//!   format: csr (anndata convention)
+//!   nnz: 72
+//!   index dtypes: indices <i4, indptr <i4
+//!   data storage: chunked (72,), max shape (unlimited), filters: deflate (level 4)
+//! ```
+//!
+//! For any other HDF5 file: every sparse matrix in it, one block each:
 //!
 //! ```text
 //! /X
@@ -11,6 +29,8 @@
 //!   data storage: chunked (72,), max shape (unlimited), filters: deflate (level 4)
 //! ```
 //!
+//! `--json` prints the same as one JSON object (see [`InfoArgs`]).
+//!
 //! Every group reachable through hard and soft links is visited once (by
 //! object address, so hard-link cycles end); external links are not
 //! followed. A sparse group's own members are not searched further.
@@ -20,8 +40,9 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use clap::Args;
+use h5sparse::anndata::{sparse_storage, AnnData, DatasetStorage};
 use h5sparse::sparse::{detect, SparseInfo};
-use h5sparse::{Dataset, Group, LayoutKind, LinkTarget, Node};
+use h5sparse::{Group, LinkTarget, Node};
 
 use crate::CliError;
 
@@ -30,6 +51,18 @@ use crate::CliError;
 pub struct InfoArgs {
     /// The HDF5 file.
     file: PathBuf,
+    /// Print one JSON object instead of text. For an AnnData file:
+    /// {"anndata": true, "repr", "n_obs", "n_vars", "obs", "var", "raw_var",
+    /// "elements": {"X": S, "layers/NAME": S, "obsm/NAME": S, ..., "raw/X": S}};
+    /// otherwise {"anndata": false, "sparse": [S, ...]}, one per sparse
+    /// matrix. Each S holds every key, null where it does not apply: path,
+    /// encoding, shape, dtype, format, convention, nnz, indices_dtype,
+    /// indptr_dtype, layout, chunks, maxshape (null entries: unlimited),
+    /// compression (h5py's name: gzip, lzf...), compression_opts (gzip
+    /// level), shuffle, fletcher32, filters ([{id, name, params}]), columns
+    /// ([{name, kind}] for obs, var and dataframes).
+    #[arg(long)]
+    json: bool,
 }
 
 /// Deepest group nesting searched.
@@ -38,19 +71,41 @@ const MAX_DEPTH: usize = 64;
 /// Runs `info`.
 pub fn run(args: &InfoArgs, out: &mut impl Write) -> Result<(), CliError> {
     let file = crate::slice::open_file(&args.file)?;
-    // An AnnData file: anndata's repr first.
-    if file.get("/obs").is_ok() && file.get("/var").is_ok() {
-        if let Ok(adata) =
-            h5sparse::H5File::open(&args.file).and_then(|f| h5sparse::anndata::AnnData::open(&f))
-        {
-            writeln!(out, "{adata}\n")?;
-        }
+    let root = file.root()?;
+    let marked = root
+        .attribute("encoding-type")
+        .ok()
+        .flatten()
+        .and_then(|a| a.values().ok())
+        .is_some_and(|v| v == h5sparse::Values::Str(vec!["anndata".into()]));
+    if marked || (file.get("/obs").is_ok() && file.get("/var").is_ok()) {
+        let adata = h5sparse::H5File::open(&args.file)
+            .and_then(|f| AnnData::open(&f))
+            .map_err(|e| {
+                CliError::Message(format!(
+                    "{}: an AnnData file that cannot be read as one: {}",
+                    args.file.display(),
+                    crate::slice::message(e)
+                ))
+            })?;
+        return anndata(&adata, args.json, out);
     }
     let mut found = Vec::new();
     let mut seen = HashSet::new();
-    let root = file.root()?;
     seen.insert(root.address());
     walk(&root, 0, &mut seen, &mut found)?;
+    if args.json {
+        let blocks = found
+            .iter()
+            .map(|(group, info)| sparse_storage(group, info).map(|s| s.to_json()))
+            .collect::<h5sparse::Result<Vec<String>>>()?;
+        writeln!(
+            out,
+            "{{\"anndata\":false,\"sparse\":[{}]}}",
+            blocks.join(",")
+        )?;
+        return Ok(());
+    }
     if found.is_empty() {
         writeln!(out, "no sparse matrices in {}", args.file.display())?;
     }
@@ -59,6 +114,30 @@ pub fn run(args: &InfoArgs, out: &mut impl Write) -> Result<(), CliError> {
             writeln!(out)?;
         }
         block(group, info, out)?;
+    }
+    Ok(())
+}
+
+/// The repr and every element's storage of an AnnData file.
+fn anndata(adata: &AnnData, json: bool, out: &mut impl Write) -> Result<(), CliError> {
+    if json {
+        writeln!(out, "{}", adata.storage_json()?)?;
+        return Ok(());
+    }
+    writeln!(out, "{adata}")?;
+    let file = adata.file().snapshot()?;
+    let mut blocks = vec![
+        adata.obs().storage(&file)?.describe("obs"),
+        adata.var().storage(&file)?.describe("var"),
+    ];
+    if let Some(var) = adata.raw().and_then(|r| r.var.as_ref()) {
+        blocks.push(var.storage(&file)?.describe("raw/var"));
+    }
+    for (name, s) in adata.storage()? {
+        blocks.push(s.describe(&name));
+    }
+    for b in blocks {
+        write!(out, "\n{b}")?;
     }
     Ok(())
 }
@@ -110,57 +189,11 @@ fn block(group: &Group<'_>, info: &SparseInfo, out: &mut impl Write) -> Result<(
         info.indptr_dtype.numpy_str()
     )?;
     if let Ok(Node::Dataset(data)) = group.get("data") {
-        writeln!(out, "  data storage: {}", storage(&data))?;
+        writeln!(
+            out,
+            "  data storage: {}",
+            DatasetStorage::of(&data).describe()
+        )?;
     }
     Ok(())
-}
-
-/// Layout, chunk shape, growability and filters of a dataset, in words.
-fn storage(ds: &Dataset<'_>) -> String {
-    let dims = |d: &[u64]| match d {
-        [one] => format!("({one},)"),
-        _ => format!(
-            "({})",
-            d.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
-        ),
-    };
-    let mut s = match ds.layout() {
-        LayoutKind::Compact => "compact".to_string(),
-        LayoutKind::Contiguous => "contiguous".to_string(),
-        LayoutKind::Chunked => match ds.chunks() {
-            Some(c) => format!("chunked {}", dims(c)),
-            None => "chunked".to_string(),
-        },
-    };
-    if let Some(max) = ds.maxshape() {
-        if max.iter().any(Option::is_none) {
-            let max: Vec<String> = max
-                .iter()
-                .map(|m| m.map_or("unlimited".to_string(), |v| v.to_string()))
-                .collect();
-            s.push_str(&format!(", max shape ({})", max.join(", ")));
-        }
-    }
-    let filters: Vec<String> = ds
-        .filters()
-        .iter()
-        .map(|f| match (f.id, f.cd_values.as_slice()) {
-            (1, [level, ..]) => format!("{} (level {level})", f.name),
-            // deflate without a level, shuffle, fletcher32: nothing to add.
-            (1..=3, _) => f.name.clone(),
-            (_, []) => format!("{} (id {})", f.name, f.id),
-            (_, cd) => format!(
-                "{} (id {}, parameters {})",
-                f.name,
-                f.id,
-                cd.iter().map(u32::to_string).collect::<Vec<_>>().join(" ")
-            ),
-        })
-        .collect();
-    if filters.is_empty() {
-        s.push_str(", filters: none");
-    } else {
-        s.push_str(&format!(", filters: {}", filters.join(", ")));
-    }
-    s
 }

@@ -12,6 +12,9 @@
 //!   streamed.
 //! * `h5sparse tour`: the seed walkthrough, end to end.
 //!
+//! `--quiet` (`-q`) turns off the progress bars that long commands draw on
+//! stderr when it is a terminal (`progress.rs`).
+//!
 //! Failures print one line, `h5sparse: error: <message>`, on stderr and exit
 //! with status 1; usage errors exit with status 2 (clap's convention).
 
@@ -19,6 +22,7 @@ mod copy;
 mod dump;
 mod info;
 mod ls;
+mod progress;
 mod slice;
 mod subset;
 mod tour;
@@ -36,6 +40,9 @@ use clap::{Parser, Subcommand};
     about = "Read HDF5 files and the sparse matrices in them, without libhdf5"
 )]
 struct Cli {
+    /// No progress bars (they are drawn on stderr only when it is a terminal).
+    #[arg(long, short, global = true)]
+    quiet: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -114,6 +121,7 @@ fn main() -> ExitCode {
     }));
 
     let cli = Cli::parse();
+    progress::set_quiet(cli.quiet);
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let result = match cli.command {

@@ -11,8 +11,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use h5sparse::anndata::AnnData;
-use h5sparse::sparse::Sel;
+use h5sparse::anndata::{AnnData, Axis, Selection};
 
 fn tmp(name: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("subset");
@@ -32,14 +31,15 @@ fn cli(args: &[&str]) -> (bool, String) {
     )
 }
 
-/// The positions a selection text means on an axis of `n`, for Python
-/// ("all" for no selection).
-fn positions(text: Option<&str>, n: u64) -> String {
+/// The positions a selection text means on `axis`, for Python ("all" for
+/// no selection); `anndata::Selection` is tested against pandas in
+/// tests/select.rs.
+fn positions(text: Option<&str>, adata: &AnnData, axis: Axis) -> String {
     match text {
         None => "all".to_string(),
-        Some(t) => Sel::parse(t)
+        Some(t) => Selection::parse(t)
             .unwrap()
-            .resolve(n)
+            .resolve(adata, axis)
             .unwrap()
             .iter()
             .map(|p| p.to_string())
@@ -68,6 +68,15 @@ fn check_file(py: &Path, input: &Path, failures: &mut Vec<String>) {
     let name = input.file_name().unwrap().to_string_lossy().into_owned();
     let obs_list = scattered(n_obs, n_obs as usize, 3);
     let var_list = scattered(n_vars, n_vars as usize / 2 + 1, 5);
+    // Names from a file, one a line: the last obs, then the first two.
+    let obs_names = adata.obs_names().unwrap();
+    let names = tmp(&format!("{name}-names.txt"));
+    let last = &obs_names[obs_names.len() - 1];
+    std::fs::write(
+        &names,
+        format!("{last}\n{}\n{}\n", obs_names[0], obs_names[1]),
+    )
+    .unwrap();
     let cases: Vec<(Option<String>, Option<String>, Vec<&str>)> = vec![
         (None, None, vec![]),
         (Some("::2".into()), Some("1:".into()), vec![]),
@@ -81,7 +90,35 @@ fn check_file(py: &Path, input: &Path, failures: &mut Vec<String>) {
         (Some("1:6".into()), None, vec!["--compression", "gzip=5"]),
         (None, Some("2,1".into()), vec![]),
         (Some("0:0".into()), None, vec![]),
+        (Some(format!("@{}", names.display())), None, vec![]),
     ];
+    // A column comparison on each axis where the frame has a categorical.
+    let mut cases = cases;
+    let first_categorical = |df: &h5sparse::anndata::DataFrame| {
+        df.columns()
+            .iter()
+            .find(|c| c.kind == h5sparse::anndata::ColumnKind::Categorical)
+            .map(|c| c.name.clone())
+    };
+    let snap = adata.file().snapshot().unwrap();
+    for (df, is_obs) in [(adata.obs(), true), (adata.var(), false)] {
+        if let Some(col) = first_categorical(df) {
+            if let h5sparse::anndata::ColumnData::Categorical { categories, .. } =
+                df.column(&snap, &col).unwrap()
+            {
+                if let h5sparse::Values::Str(c) = categories {
+                    let eq = format!("{col}=={}", c[0]);
+                    let ne = format!("{col}!={}", c[c.len() - 1]);
+                    if is_obs {
+                        cases.push((Some(eq), None, vec![]));
+                        cases.push((Some(ne), Some("::2".into()), vec![]));
+                    } else {
+                        cases.push((None, Some(eq), vec![]));
+                    }
+                }
+            }
+        }
+    }
     for (k, (obs, var, extra)) in cases.iter().enumerate() {
         let out = tmp(&format!("{name}-{k}.h5ad"));
         let mut args = vec!["subset", input.to_str().unwrap(), out.to_str().unwrap()];
@@ -99,8 +136,8 @@ fn check_file(py: &Path, input: &Path, failures: &mut Vec<String>) {
             ));
             continue;
         }
-        let o = positions(obs.as_deref(), n_obs);
-        let v = positions(var.as_deref(), n_vars);
+        let o = positions(obs.as_deref(), &adata, Axis::Obs);
+        let v = positions(var.as_deref(), &adata, Axis::Var);
         let oracle = Command::new(py)
             .arg(support::repo_root().join("tests/support/subset_oracle.py"))
             .args([input.to_str().unwrap(), out.to_str().unwrap(), &o, &v])
@@ -133,15 +170,7 @@ fn subsets_equal_what_anndata_writes_for_every_fixture() {
         "{}",
         String::from_utf8_lossy(&made.stderr)
     );
-    let mut files: Vec<PathBuf> = [
-        "anndata.h5ad",
-        "anndata_gzip.h5ad",
-        "anndata06_compound.h5ad",
-        "anndata07_refs.h5ad",
-    ]
-    .iter()
-    .map(|f| support::fixture(f))
-    .collect();
+    let mut files = support::h5ad_fixtures();
     files.push(dir.join("rich_csr.h5ad"));
     files.push(dir.join("rich_dense.h5ad"));
     let mut failures = Vec::new();

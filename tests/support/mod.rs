@@ -21,18 +21,6 @@ pub fn fixture(name: &str) -> PathBuf {
     repo_root().join("fixtures").join(name)
 }
 
-/// Every `.h5ad` fixture, sorted.
-pub fn h5ad_fixtures() -> Vec<PathBuf> {
-    let mut out: Vec<_> = std::fs::read_dir(repo_root().join("fixtures"))
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "h5ad"))
-        .collect();
-    out.sort();
-    out
-}
-
 /// The Python interpreter with h5py: `$H5SPARSE_PYTHON`, else the
 /// repository's `.venv/bin/python`, else `/work/scratch-venv/bin/python`;
 /// the first that exists. `None` when there is none.

@@ -104,8 +104,9 @@ impl<'a> Copier<'a> {
         Ok(())
     }
 
+    /// `bytes` more read: tells the progress callback.
     fn advance(&mut self, bytes: u64) {
-        self.done = (self.done + bytes).min(self.total.max(self.done + bytes));
+        self.done += bytes;
         (self.progress)(self.done, self.total.max(self.done));
     }
 
@@ -129,11 +130,8 @@ impl<'a> Copier<'a> {
                     IndexWidth::I32
                 };
                 let mut s = w.sparse(dst, plan.format(), plan.shape(), plan.dtype(), width)?;
-                let mut read = 0u64;
-                plan.run(&mut s, &mut |b| read += b)?;
-                s.finish()?;
-                self.advance(read);
-                Ok(())
+                plan.run(&mut s, &mut |b| self.advance(b))?;
+                s.finish()
             }
             Element::Dense { path, .. } => self.dense(w, path, dst, rows, cols),
             Element::DataFrame { path } if cols.is_none() => {
@@ -209,11 +207,9 @@ impl<'a> Copier<'a> {
         if streamable(ds.dtype()) && !ds.shape().is_some_and(|s| s.is_empty()) {
             let plan = DenseSubset::plan(self.file, path, rows, cols, self.block_bytes)?;
             let mut s = w.dense(dst, &plan.shape(), &plan.dtype())?;
-            let mut read = 0u64;
-            plan.run(self.file, &mut s, &mut |b| read += b)?;
-            s.finish()?;
-            self.advance(read);
-            return Ok(());
+            let file = self.file;
+            plan.run(file, &mut s, &mut |b| self.advance(b))?;
+            return s.finish();
         }
         let shape = ds.shape().unwrap_or(&[]).to_vec();
         if shape.len() != 1 || cols.is_some() {

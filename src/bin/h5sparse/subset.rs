@@ -5,9 +5,10 @@
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use h5sparse::anndata::{subset_with_progress, AnnData, Take, WriteOptions};
+use h5sparse::anndata::{subset_with_progress, AnnData, Axis, Selection, Take, WriteOptions};
 use h5sparse::sparse::Sel;
 
+use crate::progress::Progress;
 use crate::slice::message;
 use crate::CliError;
 
@@ -18,11 +19,13 @@ pub struct SubsetArgs {
     input: PathBuf,
     /// The .h5ad file to write (replaced only when the subset succeeds).
     output: PathBuf,
-    /// Observations (cells) to keep: `START:STOP[:STEP]` or `i,j,k`
-    /// (negative from the end, repeats kept). Default: all.
+    /// Observations (cells) to keep: `START:STOP[:STEP]`, `i,j,k` (negative
+    /// from the end, repeats kept), `@NAMES_FILE` (one obs name a line), or
+    /// `COLUMN==VALUE` / `COLUMN!=VALUE` on an obs column. Default: all.
     #[arg(long, allow_hyphen_values = true)]
     obs: Option<String>,
-    /// Variables (genes) to keep, in the same syntax. Default: all.
+    /// Variables (genes) to keep, in the same syntax (names and columns
+    /// from var). Default: all.
     #[arg(long, allow_hyphen_values = true)]
     var: Option<String>,
     /// Memory budget of one block of a streamed matrix, in bytes (suffixes
@@ -34,23 +37,7 @@ pub struct SubsetArgs {
     compression: Option<String>,
 }
 
-/// Which axis a selection is for.
-#[derive(Clone, Copy)]
-enum Axis {
-    Obs,
-    Var,
-}
-
-impl Axis {
-    fn name(self) -> &'static str {
-        match self {
-            Axis::Obs => "obs",
-            Axis::Var => "var",
-        }
-    }
-}
-
-/// The positions `text` selects on `axis` of `adata`.
+/// The positions `text` selects on `axis` of `adata` (all when absent).
 fn resolve(adata: &AnnData, axis: Axis, text: Option<&str>) -> Result<Take, CliError> {
     let Some(text) = text else {
         return Ok(Take::All);
@@ -59,16 +46,16 @@ fn resolve(adata: &AnnData, axis: Axis, text: Option<&str>) -> Result<Take, CliE
         Axis::Obs => adata.n_obs(),
         Axis::Var => adata.n_vars(),
     };
-    let flag = axis.name();
+    let flag = axis.as_str();
     let err = |e: h5sparse::Error| CliError::Message(format!("--{flag} {text}: {}", message(e)));
-    let sel = Sel::parse(text).map_err(err)?;
-    if matches!(sel, Sel::All) || (matches!(sel, Sel::Slice { .. }) && sel.is_everything(n)) {
-        return Ok(Take::All);
+    let sel = Selection::parse(text).map_err(err)?;
+    // Everything, without listing every position of a huge axis.
+    if let Selection::Positions(p) = &sel {
+        if matches!(p, Sel::All) || (matches!(p, Sel::Slice { .. }) && p.is_everything(n)) {
+            return Ok(Take::All);
+        }
     }
-    let positions = sel.resolve(n).map_err(err)?;
-    Ok(Take::Indices(
-        positions.into_iter().map(|p| p as u64).collect(),
-    ))
+    Ok(Take::Indices(sel.resolve(adata, axis).map_err(err)?))
 }
 
 /// `256M`, `1K`, `1048576`: a byte count (binary suffixes K, M, G,
@@ -112,15 +99,30 @@ pub fn run(args: &SubsetArgs) -> Result<(), CliError> {
     let var = resolve(&adata, Axis::Var, args.var.as_deref())?;
 
     let tmp = temporary_beside(&args.output)?;
-    let mut progress = |_done: u64, _total: u64| {};
+    // The total is known once the matrices are planned: the bar starts then.
+    let mut bar: Option<Progress> = None;
+    let mut shown = 0u64;
+    let mut progress = |done: u64, total: u64| {
+        let bar = bar.get_or_insert_with(|| Progress::bytes(total, "subsetting"));
+        bar.inc(done.saturating_sub(shown));
+        shown = done;
+    };
     let written = subset_with_progress(&adata, &obs, &var, &tmp, &opts, &mut progress)
         .map_err(|e| CliError::Message(message(e)))
         .and_then(|()| {
             std::fs::rename(&tmp, &args.output)
                 .map_err(|e| CliError::Message(format!("{}: {e}", args.output.display())))
         });
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    match &written {
+        Ok(()) => {
+            if let Some(bar) = &bar {
+                bar.finish();
+            }
+        }
+        Err(_) => {
+            drop(bar);
+            let _ = std::fs::remove_file(&tmp);
+        }
     }
     written
 }

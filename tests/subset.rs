@@ -103,18 +103,18 @@ fn check_file(py: &Path, input: &Path, failures: &mut Vec<String>) {
     let snap = adata.file().snapshot().unwrap();
     for (df, is_obs) in [(adata.obs(), true), (adata.var(), false)] {
         if let Some(col) = first_categorical(df) {
-            if let h5sparse::anndata::ColumnData::Categorical { categories, .. } =
-                df.column(&snap, &col).unwrap()
+            if let h5sparse::anndata::ColumnData::Categorical {
+                categories: h5sparse::Values::Str(c),
+                ..
+            } = df.column(&snap, &col).unwrap()
             {
-                if let h5sparse::Values::Str(c) = categories {
-                    let eq = format!("{col}=={}", c[0]);
-                    let ne = format!("{col}!={}", c[c.len() - 1]);
-                    if is_obs {
-                        cases.push((Some(eq), None, vec![]));
-                        cases.push((Some(ne), Some("::2".into()), vec![]));
-                    } else {
-                        cases.push((None, Some(eq), vec![]));
-                    }
+                let eq = format!("{col}=={}", c[0]);
+                let ne = format!("{col}!={}", c[c.len() - 1]);
+                if is_obs {
+                    cases.push((Some(eq), None, vec![]));
+                    cases.push((Some(ne), Some("::2".into()), vec![]));
+                } else {
+                    cases.push((None, Some(eq), vec![]));
                 }
             }
         }

@@ -165,7 +165,7 @@ fn natural_key(s: &str) -> Vec<Chunk<'_>> {
     while !rest.is_empty() || want_text {
         let split = rest
             .char_indices()
-            .find(|&(_, c)| c.is_ascii_digit() != !want_text)
+            .find(|&(_, c)| c.is_ascii_digit() == want_text)
             .map_or(rest.len(), |(i, _)| i);
         let (head, tail) = rest.split_at(split);
         if want_text {

@@ -6,11 +6,10 @@ use super::dense::{streamable, DenseSink, DenseSubset};
 use super::frame::prune_categories;
 use super::sparse::{SparseSink, SparseSubset};
 use super::Take;
-use crate::anndata::element::{attr_str, element_at};
 use crate::anndata::write::{DenseStream, H5adWriter, IndexWidth, SparseStream};
 use crate::anndata::{AnnData, ColumnData, DataFrame, Element};
 use crate::error::{Error, Result};
-use crate::read::{CharSet, Dtype, File, H5Type, Node, Value, Values};
+use crate::read::{Dtype, File, H5Type, Value, Values};
 use crate::sparse::IndexType;
 
 /// Every position, for the axes a matrix keeps whole (raw.X's columns).
@@ -239,60 +238,11 @@ impl<'a> Copier<'a> {
         w.write_array(dst, &dtype, &[colors.len() as u64], colors)
     }
 
-    /// An element kept whole (`uns`, `raw/varm`): copied as stored when it
-    /// carries anndata's encoding, rewritten in the current encoding when
-    /// it predates it (anndata ≤ 0.6).
+    /// An element kept whole (`uns`, `raw/varm`): copied, in the encoding
+    /// anndata 0.12 gives what it reads (the writer's `copy_from` rewrites
+    /// what older anndata wrote).
     pub(super) fn uns(&mut self, w: &mut H5adWriter, src: &str, dst: &str) -> Result<()> {
-        let encoded = match self.file.get(src)? {
-            Node::Group(g) => attr_str(g.attribute("encoding-type")?).is_some(),
-            Node::Dataset(d) => attr_str(d.attribute("encoding-type")?).is_some(),
-            Node::Datatype { .. } => true,
-        };
-        if encoded {
-            return w.copy_from(self.file, src, dst);
-        }
-        match element_at(self.file, src)? {
-            Element::Sparse { .. } => {
-                let e = element_at(self.file, src)?;
-                self.element(w, &e, dst, &ALL, Some(&ALL))
-            }
-            Element::Dict { .. } => {
-                w.create_dict(dst)?;
-                for link in self.file.group(src)?.links()? {
-                    let name = &link.name;
-                    self.uns(w, &format!("{src}/{name}"), &format!("{dst}/{name}"))?;
-                }
-                Ok(())
-            }
-            Element::Dense { .. } => {
-                let ds = self.file.dataset(src)?;
-                let shape = ds.shape().unwrap_or(&[]).to_vec();
-                let values = ds.values()?;
-                let strings = matches!(
-                    ds.dtype(),
-                    Dtype::VarString { .. } | Dtype::FixedString { .. }
-                );
-                // anndata's legacy reader turns a one-element array of
-                // byte strings into a string, which it then writes as one.
-                let bytes = matches!(
-                    ds.dtype(),
-                    Dtype::FixedString {
-                        charset: CharSet::Ascii,
-                        ..
-                    }
-                );
-                match (shape.as_slice(), strings, &values) {
-                    ([], true, Values::Str(s)) | ([1], true, Values::Str(s))
-                        if s.len() == 1 && (shape.is_empty() || bytes) =>
-                    {
-                        w.write_string(dst, &s[0])
-                    }
-                    ([], false, _) => w.write_scalar(dst, ds.dtype(), &values),
-                    _ => w.write_array(dst, ds.dtype(), &shape, &values),
-                }
-            }
-            _ => w.copy_from(self.file, src, dst),
-        }
+        w.copy_from(self.file, src, dst)
     }
 }
 

@@ -189,3 +189,6 @@ fn stored_palette(input: &AnnData, file: &File, key: &str) -> Result<Option<(Val
         _ => Ok(None),
     }
 }
+
+#[cfg(test)]
+mod tests;

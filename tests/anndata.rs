@@ -7,7 +7,7 @@ mod support;
 
 use std::process::Command;
 
-use h5sparse::anndata::{AnnData, ColumnData};
+use h5sparse::anndata::{AnnData, ColumnData, Element};
 use h5sparse::{H5File, Values};
 use serde_json::{json, Value};
 
@@ -29,7 +29,8 @@ for path in sys.argv[1:]:
                                           for x in s.cat.categories.tolist()],
                            "ordered": bool(s.cat.ordered)}
             else:
-                cols[c] = [x.item() if hasattr(x, "item") else x for x in s.tolist()]
+                cols[c] = [None if x is pd.NA else x.item() if hasattr(x, "item") else x
+                           for x in s.tolist()]
         return cols
     out[path] = {"repr": repr(a), "obs_names": a.obs_names.tolist(), "var_names": a.var_names.tolist(),
                  "obs": frame(a.obs), "var": frame(a.var)}
@@ -55,7 +56,15 @@ fn column_json(c: &ColumnData) -> Value {
             categories,
             ordered,
         } => json!({"codes": codes, "categories": values_json(categories), "ordered": ordered}),
-        ColumnData::Nullable { values, .. } => values_json(values),
+        ColumnData::Nullable { values, mask } => match values_json(values) {
+            Value::Array(v) => Value::Array(
+                v.into_iter()
+                    .zip(mask)
+                    .map(|(x, &missing)| if missing { Value::Null } else { x })
+                    .collect(),
+            ),
+            other => other,
+        },
         _ => json!("unknown"),
     }
 }
@@ -128,4 +137,70 @@ fn every_h5ad_fixture_reads_as_anndata_reads_it() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// An element this crate does not read (an `awkward-array` in `obsm`, an
+/// encoding from the future in `uns`) is reported by its encoding; the rest
+/// of the file reads as anndata reads it, and `info` still works.
+#[test]
+fn unknown_encodings_are_reported_not_errors() {
+    let Some(py) = support::require_python("h5py").unwrap() else {
+        return;
+    };
+    let dir = support::test_dir("anndata_unknown_encodings");
+    let path = dir.join("awkward.h5ad");
+    let script = r#"
+import shutil, sys, h5py, numpy as np
+shutil.copy(sys.argv[1], sys.argv[2])
+with h5py.File(sys.argv[2], "a") as f:
+    g = f["obsm"].create_group("ragged")
+    g.attrs["encoding-type"] = "awkward-array"
+    g.attrs["encoding-version"] = "0.1.0"
+    g.attrs["form"] = '{"class": "ListOffsetArray", "offsets": "i64", "content": "float64"}'
+    g.attrs["length"] = np.int64(f["obs/_index"].shape[0])
+    g["node0-offsets"] = np.arange(f["obs/_index"].shape[0] + 1, dtype=np.int64)
+    g["node1-data"] = np.zeros(f["obs/_index"].shape[0])
+    u = f["uns"].create_group("future")
+    u.attrs["encoding-type"] = "tensor-from-the-future"
+    u.attrs["encoding-version"] = "9.0.0"
+"#;
+    support::run_python(
+        &py,
+        script,
+        [
+            support::fixture("anndata.h5ad").as_os_str(),
+            path.as_os_str(),
+        ],
+    );
+    let adata = AnnData::open(&H5File::open(&path).unwrap()).unwrap();
+    let ragged = adata.obsm().iter().find(|(k, _)| k == "ragged").unwrap();
+    assert!(
+        matches!(&ragged.1, Element::Other { encoding, .. } if encoding == "awkward-array"),
+        "{:?}",
+        ragged.1
+    );
+    let future = adata.uns().iter().find(|(k, _)| k == "future").unwrap();
+    assert!(
+        matches!(&future.1, Element::Other { encoding, .. } if encoding == "tensor-from-the-future"),
+        "{:?}",
+        future.1
+    );
+    assert!(
+        adata.to_string().contains("obsm: 'X_pca', 'ragged'"),
+        "{adata}"
+    );
+    let original = AnnData::open(&H5File::open(support::fixture("anndata.h5ad")).unwrap()).unwrap();
+    assert_eq!(adata.obs_names().unwrap(), original.obs_names().unwrap());
+    let out = Command::new(env!("CARGO_BIN_EXE_h5sparse"))
+        .arg("info")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("awkward-array"), "{text}");
 }

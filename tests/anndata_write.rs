@@ -148,6 +148,8 @@ def uns(d):
     for k, v in d.items():
         if isinstance(v, dict):
             out[k] = {"dict": uns(v)}
+        elif isinstance(v, pd.DataFrame):
+            out[k] = {"dataframe": frame(v)}
         elif isinstance(v, str):
             out[k] = {"string": v}
         elif isinstance(v, np.ndarray):

@@ -43,11 +43,15 @@ fn under_pty(args: &[&str]) -> Option<String> {
 #[test]
 fn copy_is_silent_when_stderr_is_not_a_terminal() {
     let dir = support::test_dir("progress_silent");
-    for cmd in ["copy", "repack"] {
+    for (cmd, src) in [
+        ("copy", "anndata.h5ad"),
+        ("repack", "anndata.h5ad"),
+        ("convert", "tenx_v3.h5"),
+    ] {
         let dst = dir.join(format!("{cmd}.h5ad"));
         let out = Command::new(BIN)
             .arg(cmd)
-            .arg(support::fixture("anndata.h5ad"))
+            .arg(support::fixture(src))
             .arg(&dst)
             .output()
             .unwrap();
@@ -83,6 +87,11 @@ fn copy_draws_a_bar_on_a_terminal() {
     let dst2 = dir.join("repack.h5ad");
     let tty = under_pty(&["repack", src, dst2.to_str().unwrap()]).unwrap();
     assert!(tty.contains("repacking ["), "{tty:?}");
+    let tenx = support::fixture("tenx_v3.h5");
+    let dst4 = dir.join("convert.h5ad");
+    let tty = under_pty(&["convert", tenx.to_str().unwrap(), dst4.to_str().unwrap()]).unwrap();
+    assert!(tty.contains("converting ["), "{tty:?}");
+    assert!(tty.contains(&format!("[{}]", "=".repeat(30))), "{tty:?}");
     // --quiet: nothing at all, even on a terminal.
     let dst3 = dir.join("quiet.h5ad");
     let tty = under_pty(&["--quiet", "copy", src, dst3.to_str().unwrap()]).unwrap();

@@ -27,9 +27,12 @@
 mod dataframe;
 mod element;
 mod frame_data;
+pub mod mex;
+pub mod mtx;
 pub mod select;
 mod storage;
 mod subset;
+pub mod tenx;
 pub mod write;
 
 use std::fmt;

@@ -259,7 +259,7 @@ impl Element {
     /// let h5 = h5sparse::H5File::open(path)?;
     /// let adata = AnnData::open(&h5)?;
     /// let (name, pca) = &adata.obsm()[0];
-    /// let s = pca.storage(&h5.snapshot()?)?;
+    /// let s = pca.storage(&*h5.snapshot()?)?;
     /// assert_eq!((name.as_str(), s.encoding.as_str(), s.shape.as_slice()), ("X_pca", "array", &[20, 3][..]));
     /// assert_eq!(s.dtype.as_deref(), Some("<f4"));
     /// # Ok::<(), h5sparse::Error>(())
@@ -364,7 +364,7 @@ impl DataFrame {
     /// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/anndata.h5ad");
     /// let h5 = h5sparse::H5File::open(path)?;
     /// let adata = AnnData::open(&h5)?;
-    /// let var = adata.var().storage(&h5.snapshot()?)?;
+    /// let var = adata.var().storage(&*h5.snapshot()?)?;
     /// assert_eq!(var.shape, [12, 2]);
     /// assert_eq!(var.columns.unwrap()[0].kind, ColumnKind::Array);
     /// # Ok::<(), h5sparse::Error>(())
@@ -417,7 +417,7 @@ impl Storage {
     /// ```
     /// use h5sparse::anndata::AnnData;
     /// let h5 = h5sparse::H5File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/anndata.h5ad"))?;
-    /// let x = AnnData::open(&h5)?.x().unwrap().storage(&h5.snapshot()?)?;
+    /// let x = AnnData::open(&h5)?.x().unwrap().storage(&*h5.snapshot()?)?;
     /// assert!(x.to_json().starts_with(r#"{"path":"/X","encoding":"csr_matrix","shape":[20,12],"dtype":"<f4","format":"csr""#));
     /// # Ok::<(), h5sparse::Error>(())
     /// ```
@@ -494,7 +494,7 @@ impl Storage {
     /// ```
     /// use h5sparse::anndata::AnnData;
     /// let h5 = h5sparse::H5File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/anndata.h5ad"))?;
-    /// let x = AnnData::open(&h5)?.x().unwrap().storage(&h5.snapshot()?)?;
+    /// let x = AnnData::open(&h5)?.x().unwrap().storage(&*h5.snapshot()?)?;
     /// assert!(x.describe("X").starts_with("X\n  path: /X\n  encoding: csr_matrix\n  shape: (20, 12)\n"));
     /// # Ok::<(), h5sparse::Error>(())
     /// ```

@@ -184,8 +184,8 @@ pub fn copy_object<B: Backing>(
         Node::Datatype { path } => (path.clone(), datatype_address(src, path)?),
     };
     let dst_root = crate::read::join_path("/", dst_path.trim_start_matches('/'));
-    let mut ignore = |_: u64| {};
-    let mut copier = Copier::new(src, dst, opts, &src_root, &dst_root, &mut ignore);
+    let mut noop = |_: u64| {};
+    let mut copier = Copier::new(src, dst, opts, &src_root, &dst_root, &mut noop);
     copier.copied.insert(addr, dst_root.clone());
     match node {
         Node::Group(g) => {

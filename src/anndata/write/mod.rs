@@ -146,7 +146,13 @@ impl IndexWidth {
         }
     }
 
-    pub(crate) fn bytes(self) -> usize {
+    /// Bytes per index.
+    ///
+    /// ```
+    /// use h5sparse::anndata::IndexWidth;
+    /// assert_eq!((IndexWidth::I32.bytes(), IndexWidth::I64.bytes()), (4, 8));
+    /// ```
+    pub fn bytes(self) -> usize {
         match self {
             IndexWidth::I32 => 4,
             IndexWidth::I64 => 8,

@@ -8,6 +8,8 @@
 //!   grow, or is filtered), dropping space freed by deletions.
 //! * `h5sparse slice FILE GROUP [--rows SEL] [--cols SEL] [--to TARGET]`: a sub-matrix.
 //! * `h5sparse info FILE`: every sparse matrix in the file.
+//! * `h5sparse convert IN OUT`: 10x HDF5 / MEX / Matrix Market → `.h5ad`, and `.h5ad` →
+//!   Matrix Market / MEX.
 //! * `h5sparse subset IN.h5ad OUT.h5ad [--obs SEL] [--var SEL]`: `adata[obs, var].copy()`,
 //!   streamed.
 //! * `h5sparse tour`: the seed walkthrough, end to end.
@@ -18,6 +20,7 @@
 //! Failures print one line, `h5sparse: error: <message>`, on stderr and exit
 //! with status 1; usage errors exit with status 2 (clap's convention).
 
+mod convert;
 mod copy;
 mod dump;
 mod info;
@@ -77,6 +80,9 @@ enum Command {
     Slice(slice::SliceArgs),
     /// List every sparse matrix in a file: convention, format, shape, storage.
     Info(info::InfoArgs),
+    /// Convert 10x HDF5, MEX directories and Matrix Market files to .h5ad,
+    /// and an .h5ad's X (or a layer) to Matrix Market or MEX.
+    Convert(convert::ConvertArgs),
     /// Write the selected cells (obs) and genes (var) of an .h5ad file as a
     /// new .h5ad: what anndata writes for `adata[obs, var].copy()`,
     /// streamed block by block.
@@ -132,6 +138,7 @@ fn main() -> ExitCode {
         Command::Repack(args) => copy::run_repack(&args),
         Command::Slice(args) => slice::run(&args, &mut out),
         Command::Info(args) => info::run(&args, &mut out),
+        Command::Convert(args) => convert::run(&args),
         Command::Subset(args) => subset::run(&args),
     };
     let result = result.and_then(|()| out.flush().map_err(CliError::Io));

@@ -1,0 +1,203 @@
+"""Issue 12's whole-file operations side by side: `h5sparse subset`, `concat`
+and `convert` against what an anndata/scanpy user runs for the same result,
+each a whole process timed from spawn to exit with its peak resident set
+(GNU time's %M), on the 50,000 x 20,000 medium matrix (bench/gen_data.py).
+
+    python bench/anndata_ops.py --bin target/release/h5sparse [--runs 3] [--ops subset,concat,convert]
+
+Inputs (built once into the bench cache, reused while their parameters hold):
+- medium_annotated.h5ad: the medium X with obs (cell_type: 10 categories,
+  round-robin, so `cell_type==c3` is 10% of the cells; n_counts) and var
+  (gene_ids), written by anndata.
+- medium_10x.h5: the same counts in Cell Ranger 3's layout (features x
+  barcodes CSC = cells x genes CSR), for `convert`.
+
+Operations (the anndata side as its docs suggest for files it cannot load):
+- subset: `h5sparse subset IN OUT --obs 'cell_type==c3'` vs
+  `read_h5ad(IN, backed='r')`, `a[a.obs.cell_type == 'c3'].to_memory().write_h5ad(OUT)`.
+- concat: 4 copies of IN, `h5sparse concat A B C D -o OUT --index-unique -`
+  vs `anndata.experimental.concat_on_disk([A, B, C, D], OUT, index_unique='-')`.
+- convert: `h5sparse convert medium_10x.h5 OUT.h5ad` vs
+  `scanpy.read_10x_h5(IN).write_h5ad(OUT)`.
+
+Each result is checked (shape and stored values of X through h5py) before
+its time counts. One JSON line per (system, op), then a markdown table.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import gen_data  # noqa: E402
+
+GNU_TIME = "/usr/bin/time"
+N_TYPES = 10
+
+
+def run_once(argv, tmp: Path):
+    """Wall seconds and peak RSS (MB) of one process under GNU time."""
+    rss = tmp / "rss.txt"
+    t0 = time.perf_counter()
+    p = subprocess.run([GNU_TIME, "-f", "%M", "-o", str(rss)] + argv,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    dt = time.perf_counter() - t0
+    if p.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)}: exit {p.returncode}: {p.stderr.decode()[-500:]}")
+    return dt, int(rss.read_text().split()[-1]) / 1024.0
+
+
+def x_summary(path: Path):
+    """(shape, nnz) of X, read by h5py."""
+    import h5py
+
+    with h5py.File(path, "r") as f:
+        x = f["X"]
+        shape = tuple(int(v) for v in x.attrs["shape"])
+        return shape, int(x["data"].shape[0])
+
+
+def annotated(d: Path) -> Path:
+    import anndata
+    import numpy as np
+    import pandas as pd
+
+    path = d / "medium_annotated.h5ad"
+    params = dict(gen_data.medium_params(), what="annotated", n_types=N_TYPES)
+    if gen_data.params_ok(path, params):
+        return path
+    m = gen_data.load_or_make_medium(d)
+    n, g = m.shape
+    obs = pd.DataFrame(
+        {"cell_type": pd.Categorical([f"c{i % N_TYPES}" for i in range(n)]),
+         "n_counts": np.asarray(m.sum(axis=1)).ravel()},
+        index=[f"cell{i}" for i in range(n)])
+    var = pd.DataFrame({"gene_ids": [f"ENSG{i:07d}" for i in range(g)]},
+                       index=[f"gene{i}" for i in range(g)])
+    tmp = path.with_name(path.name + ".tmp")
+    anndata.AnnData(X=m, obs=obs, var=var).write_h5ad(tmp)
+    gen_data.finish(tmp, path, params)
+    return path
+
+
+def tenx(d: Path) -> Path:
+    import h5py
+    import numpy as np
+
+    path = d / "medium_10x.h5"
+    params = dict(gen_data.medium_params(), what="10x v3")
+    if gen_data.params_ok(path, params):
+        return path
+    m = gen_data.load_or_make_medium(d)
+    n, g = m.shape
+    tmp = path.with_name(path.name + ".tmp")
+    with h5py.File(tmp, "w") as f:
+        f.attrs["filetype"] = "matrix"
+        f.attrs["version"] = 2
+        mat = f.create_group("matrix")
+        # Cell Ranger's counts are integers stored as int32.
+        mat.create_dataset("data", data=np.ceil(m.data).astype(np.int32), compression="gzip",
+                           chunks=(80000,))
+        mat.create_dataset("indices", data=m.indices.astype(np.int64), compression="gzip",
+                           chunks=(80000,))
+        mat.create_dataset("indptr", data=m.indptr.astype(np.int64))
+        mat.create_dataset("shape", data=np.array([g, n], dtype=np.int32))
+        mat.create_dataset("barcodes", data=np.array([f"AAAC{i:08d}-1" for i in range(n)], dtype="S"))
+        feat = mat.create_group("features")
+        feat.create_dataset("id", data=np.array([f"ENSG{i:07d}" for i in range(g)], dtype="S"))
+        feat.create_dataset("name", data=np.array([f"GENE{i}" for i in range(g)], dtype="S"))
+        feat.create_dataset("feature_type", data=np.array([b"Gene Expression"] * g))
+        feat.create_dataset("genome", data=np.array([b"GRCh38"] * g))
+        feat.create_dataset("_all_tag_keys", data=np.array([b"genome"]))
+    gen_data.finish(tmp, path, params)
+    return path
+
+
+PY_SUBSET = """
+import sys, anndata
+a = anndata.read_h5ad(sys.argv[1], backed="r")
+a[a.obs["cell_type"] == "c3"].to_memory().write_h5ad(sys.argv[2])
+"""
+PY_CONCAT = """
+import sys, anndata.experimental as ex
+ex.concat_on_disk(sys.argv[2:], sys.argv[1], index_unique="-")
+"""
+PY_CONVERT = """
+import sys, warnings, scanpy as sc
+warnings.simplefilter("ignore")
+sc.read_10x_h5(sys.argv[1]).write_h5ad(sys.argv[2])
+"""
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", required=True)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--ops", default="subset,concat,convert")
+    args = ap.parse_args()
+    d = gen_data.cache_dir()
+    py = sys.executable
+    src = annotated(d)
+    ten = tenx(d)
+    work = Path(tempfile.mkdtemp(prefix="h5sparse-anndata-ops-", dir=d))
+    copies = []
+    for k in "abcd":
+        c = work / f"part_{k}.h5ad"
+        try:
+            os.link(src, c)  # the same bytes under four names
+        except OSError:
+            subprocess.run(["cp", str(src), str(c)], check=True)
+        copies.append(str(c))
+    out = work / "out.h5ad"
+    ops = {
+        "subset": {
+            "h5sparse": [args.bin, "--quiet", "subset", str(src), str(out), "--obs", "cell_type==c3"],
+            "anndata": [py, "-c", PY_SUBSET, str(src), str(out)],
+        },
+        "concat": {
+            "h5sparse": [args.bin, "--quiet", "concat", *copies, "-o", str(out), "--index-unique", "-"],
+            "anndata": [py, "-c", PY_CONCAT, str(out), *copies],
+        },
+        "convert": {
+            "h5sparse": [args.bin, "--quiet", "convert", str(ten), str(out)],
+            "scanpy": [py, "-c", PY_CONVERT, str(ten), str(out)],
+        },
+    }
+    results = []
+    for op in args.ops.split(","):
+        checks = {}
+        for system, argv in ops[op].items():
+            times, peaks = [], []
+            for _ in range(args.runs):
+                if out.exists():
+                    out.unlink()
+                dt, peak = run_once(argv, work)
+                times.append(dt)
+                peaks.append(peak)
+                checks[system] = x_summary(out)
+            r = {"op": op, "system": system, "median_s": statistics.median(times),
+                 "times_s": times, "peak_rss_mb": max(peaks), "x": checks[system]}
+            print(json.dumps(r), flush=True)
+            results.append(r)
+        if len(set(map(str, checks.values()))) != 1:
+            raise SystemExit(f"{op}: results differ: {checks}")
+    print()
+    print("| operation | h5sparse s | peer s | speed-up | h5sparse peak RSS MB | peer peak RSS MB |")
+    print("|---|---|---|---|---|---|")
+    for op in args.ops.split(","):
+        ours = next(r for r in results if r["op"] == op and r["system"] == "h5sparse")
+        peer = next(r for r in results if r["op"] == op and r["system"] != "h5sparse")
+        print(f"| {op} (vs {peer['system']}) | {ours['median_s']:.2f} | {peer['median_s']:.2f} | "
+              f"{peer['median_s'] / ours['median_s']:.1f}x | {ours['peak_rss_mb']:.0f} | "
+              f"{peer['peak_rss_mb']:.0f} |")
+    subprocess.run(["rm", "-rf", str(work)])
+
+
+if __name__ == "__main__":
+    main()

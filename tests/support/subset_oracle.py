@@ -80,6 +80,8 @@ def main():
             v = t.split(",")
             REPEATS |= len(set(v)) != len(v)
     # What anndata writes for adata[obs, var].copy(), read back.
+    # Nullable string columns are written as anndata 0.11+ writes them.
+    anndata.settings.allow_write_nullable_strings = True
     tmp = tempfile.TemporaryDirectory()
     ref = f"{tmp.name}/ref.h5ad"
     with warnings.catch_warnings():

@@ -118,14 +118,28 @@ impl PaletteEdits {
 
 /// What anndata's `write_h5ad` does to `obs`, `var` and `raw.var` before
 /// writing (`AnnData.strings_to_categoricals`): a column of strings with
-/// fewer distinct values than rows becomes a categorical, its categories
-/// in natural order (natsort's: digit runs compare as numbers).
+/// (or a nullable one) with fewer distinct values than rows becomes a
+/// categorical, its categories in natural order (natsort's: digit runs
+/// compare as numbers).
 pub(crate) fn strings_to_categoricals(df: &mut DataFrameData) {
     for (_, col) in &mut df.columns {
-        let ColumnData::Values(Values::Str(strings)) = col else {
-            continue;
+        // Missing values (a nullable string column's masked rows) are no
+        // category: their code is -1.
+        let (strings, mask): (&Vec<String>, Option<&Vec<bool>>) = match &*col {
+            ColumnData::Values(Values::Str(s)) => (s, None),
+            ColumnData::Nullable {
+                values: Values::Str(s),
+                mask,
+            } if mask.len() == s.len() => (s, Some(mask)),
+            _ => continue,
         };
-        let mut categories: Vec<&String> = strings.iter().collect();
+        let present = |k: usize| mask.is_none_or(|m| !m[k]);
+        let mut categories: Vec<&String> = strings
+            .iter()
+            .enumerate()
+            .filter(|&(k, _)| present(k))
+            .map(|(_, s)| s)
+            .collect();
         categories.sort();
         categories.dedup();
         if categories.len() >= strings.len() {
@@ -138,7 +152,11 @@ pub(crate) fn strings_to_categoricals(df: &mut DataFrameData) {
         for (k, c) in categories.iter().enumerate() {
             position.insert(c, k as i64);
         }
-        let codes = strings.iter().map(|s| position[s.as_str()]).collect();
+        let codes = strings
+            .iter()
+            .enumerate()
+            .map(|(k, s)| if present(k) { position[s.as_str()] } else { -1 })
+            .collect();
         *col = ColumnData::Categorical {
             codes,
             categories: Values::Str(categories),

@@ -32,6 +32,7 @@ pub mod mex;
 pub mod mtx;
 pub mod select;
 mod storage;
+mod subset;
 pub mod tenx;
 pub mod write;
 
@@ -43,6 +44,7 @@ pub use element::Element;
 pub use frame_data::DataFrameData;
 pub use select::{Axis, CompareOp, Selection};
 pub use storage::{sparse_storage, DatasetStorage, SparseStorage, Storage};
+pub use subset::{subset, subset_with_progress, Take};
 pub use write::{DenseStream, H5adWriter, IndexWidth, SparseStream, WriteOptions};
 
 use crate::error::{Error, Result};

@@ -13,6 +13,8 @@
 //!   `anndata.concat` does, streaming.
 //! * `h5sparse convert IN OUT`: 10x HDF5 / MEX / Matrix Market → `.h5ad`, and `.h5ad` →
 //!   Matrix Market / MEX.
+//! * `h5sparse subset IN.h5ad OUT.h5ad [--obs SEL] [--var SEL]`: `adata[obs, var].copy()`,
+//!   streamed.
 //! * `h5sparse tour`: the seed walkthrough, end to end.
 //!
 //! `--quiet` (`-q`) turns off the progress bars that long commands draw on
@@ -29,6 +31,7 @@ mod info;
 mod ls;
 mod progress;
 mod slice;
+mod subset;
 mod tour;
 
 use std::io::{self, Write};
@@ -86,6 +89,10 @@ enum Command {
     /// Convert 10x HDF5, MEX directories and Matrix Market files to .h5ad,
     /// and an .h5ad's X (or a layer) to Matrix Market or MEX.
     Convert(convert::ConvertArgs),
+    /// Write the selected cells (obs) and genes (var) of an .h5ad file as a
+    /// new .h5ad: what anndata writes for `adata[obs, var].copy()`,
+    /// streamed block by block.
+    Subset(subset::SubsetArgs),
 }
 
 /// A failure to report on stderr.
@@ -139,6 +146,7 @@ fn main() -> ExitCode {
         Command::Info(args) => info::run(&args, &mut out),
         Command::Concat(args) => concat::run(&args),
         Command::Convert(args) => convert::run(&args),
+        Command::Subset(args) => subset::run(&args),
     };
     let result = result.and_then(|()| out.flush().map_err(CliError::Io));
     match result {

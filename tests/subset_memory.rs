@@ -1,0 +1,150 @@
+//! `anndata::subset` streams: subsetting a file whose X is 40 times the
+//! block size keeps the peak of live heap memory (counted by a global
+//! allocator) within a small multiple of the block size, far below X.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use h5sparse::anndata::{
+    subset, AnnData, DataFrameData, H5adWriter, IndexWidth, Take, WriteOptions,
+};
+use h5sparse::sparse::SparseFormat;
+use h5sparse::{ByteOrder, Dtype};
+
+struct Peak;
+
+static LIVE: AtomicU64 = AtomicU64::new(0);
+static PEAK: AtomicU64 = AtomicU64::new(0);
+
+fn grew(n: u64) {
+    let now = LIVE.fetch_add(n, Ordering::Relaxed) + n;
+    PEAK.fetch_max(now, Ordering::Relaxed);
+}
+
+// SAFETY: forwards to the system allocator, only counting live bytes.
+unsafe impl GlobalAlloc for Peak {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        grew(layout.size() as u64);
+        // SAFETY: same layout contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size() as u64, Ordering::Relaxed);
+        // SAFETY: `ptr` came from `System.alloc` with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if new_size as u64 >= layout.size() as u64 {
+            grew(new_size as u64 - layout.size() as u64);
+        } else {
+            LIVE.fetch_sub(layout.size() as u64 - new_size as u64, Ordering::Relaxed);
+        }
+        // SAFETY: as above.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Peak = Peak;
+
+const MIB: u64 = 1 << 20;
+
+#[test]
+fn subsetting_a_matrix_40_times_the_block_keeps_memory_near_the_block() {
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("subset-memory");
+    std::fs::create_dir_all(&dir).unwrap();
+    let input = dir.join("big.h5ad");
+    // 20 000 cells × 2 000 genes, 263 entries a row: 5.26 M entries,
+    // 40 MiB of float32 data and int32 indices.
+    let (n_obs, n_vars, per_row) = (20_000u64, 2_000u64, 263u64);
+    {
+        let mut w = H5adWriter::create(&input, WriteOptions::default()).unwrap();
+        let names = |p: &str, n: u64| (0..n).map(|i| format!("{p}{i}")).collect::<Vec<_>>();
+        w.write_dataframe("obs", &DataFrameData::with_index(names("cell", n_obs)))
+            .unwrap();
+        w.write_dataframe("var", &DataFrameData::with_index(names("gene", n_vars)))
+            .unwrap();
+        let f4 = Dtype::Float {
+            size: 4,
+            order: ByteOrder::Little,
+        };
+        let mut x = w
+            .sparse(
+                "X",
+                SparseFormat::Csr,
+                [n_obs, n_vars],
+                &f4,
+                IndexWidth::I32,
+            )
+            .unwrap();
+        for block in 0..n_obs / 1000 {
+            let indptr: Vec<i32> = (0..=1000).map(|r| (r * per_row) as i32).collect();
+            let mut indices = Vec::new();
+            let mut data = Vec::new();
+            for r in 0..1000 {
+                let row = block * 1000 + r;
+                indices.extend((0..per_row).map(|k| ((row + k * 7) % n_vars) as i32));
+                let start = indices.len() - per_row as usize;
+                indices[start..].sort_unstable();
+                data.extend((0..per_row).map(|k| (row * per_row + k) as f32));
+            }
+            x.push(&indptr, &indices, &data).unwrap();
+        }
+        x.finish().unwrap();
+        w.finish().unwrap();
+    }
+    let x_bytes = n_obs * per_row * 8;
+    assert!(x_bytes >= 40 * MIB);
+
+    let file = h5sparse::H5File::open(&input).unwrap();
+    let adata = AnnData::open(&file).unwrap();
+    let obs = Take::Indices((0..n_obs).step_by(2).collect());
+    // Genes in a scattered order with repeats: every entry is remapped.
+    let var = Take::Indices((0..1500).map(|k| (k * 13) % n_vars).collect());
+    let block = MIB as usize;
+    let out = dir.join("small.h5ad");
+    let base = LIVE.load(Ordering::Relaxed);
+    PEAK.store(base, Ordering::Relaxed);
+    let opts = WriteOptions {
+        block_bytes: block,
+        ..WriteOptions::default()
+    };
+    subset(&adata, &obs, &var, &out, &opts).unwrap();
+    let peak = PEAK.load(Ordering::Relaxed) - base;
+    eprintln!(
+        "peak {:.1} MiB over {:.1} MiB of X",
+        peak as f64 / MIB as f64,
+        x_bytes as f64 / MIB as f64
+    );
+    // The writer buffers up to 2 MiB per dataset (data, indices) before a
+    // write; the read block and its remapped copy are about the block.
+    assert!(
+        peak < 10 * MIB,
+        "peak {peak} bytes for a {block}-byte block"
+    );
+
+    // The result is right: spot-check rows against the input.
+    let small = AnnData::open(&h5sparse::H5File::open(&out).unwrap()).unwrap();
+    assert_eq!((small.n_obs(), small.n_vars()), (n_obs / 2, 1500));
+    let got = small
+        .x_sparse()
+        .unwrap()
+        .unwrap()
+        .to_memory::<f32>()
+        .unwrap();
+    let whole = adata.x_sparse().unwrap().unwrap();
+    for r in [0usize, 1, 4999, 9999] {
+        let src = whole
+            .read::<f32>(2 * r as i64..2 * r as i64 + 1, ..)
+            .unwrap()
+            .to_dense();
+        for j in 0..1500usize {
+            let c = (j as u64 * 13 % n_vars) as usize;
+            assert_eq!(
+                got.get(r, j).copied().unwrap_or(0.0),
+                src[[0, c]],
+                "row {r} col {j}"
+            );
+        }
+    }
+}

@@ -145,6 +145,15 @@ impl<'a> GlobalHeapCollection<'a> {
 
     /// The data of heap object `index`.
     pub fn object(&self, index: u32) -> Result<&'a [u8]> {
+        // Writers number objects 1, 2, 3, ... in the order they store
+        // them: look there first, then search (a collection can hold
+        // thousands of strings, and a dataset reads every one).
+        let guess = (index as usize).wrapping_sub(1);
+        if let Some((i, d)) = self.objects.get(guess) {
+            if u32::from(*i) == index {
+                return Ok(d);
+            }
+        }
         self.objects
             .iter()
             .find(|(i, _)| u32::from(*i) == index)

@@ -691,6 +691,15 @@ impl<'f> Dataset<'f> {
                     }
                     let data = view.slice(*address, total, "contiguous dataset data")?;
                     copy_intersection(data, whole, out, sel, elem);
+                    if self.file.is_streaming() && !info.dims.is_empty() && !count.contains(&0) {
+                        // The rows read: the span from the selection's
+                        // first row to its last.
+                        let row = (total / info.dims[0].max(1)) as usize;
+                        let (a, n) = (start[0] as usize * row, count[0] as usize * row);
+                        if let Some(part) = data.get(a..a + n) {
+                            self.file.read_through().done(part);
+                        }
+                    }
                 }
             }
             Storage::Chunked { chunk_dims, .. } => {
@@ -699,6 +708,7 @@ impl<'f> Dataset<'f> {
                     .ok_or_else(|| Error::invalid("chunk size overflows"))?;
                 self.file.limits.check_alloc("chunk", chunk_bytes)?;
                 fill_everything(out);
+                let mut through = self.file.is_streaming().then(|| self.file.read_through());
                 for r in self.chunk_records()? {
                     let block = Block {
                         offset: &r.offset,
@@ -710,11 +720,17 @@ impl<'f> Dataset<'f> {
                     if info.filters.is_empty() {
                         let data = view.slice(r.address, chunk_bytes, "chunk")?;
                         copy_intersection(data, block, out, sel, elem);
+                        if let Some(t) = &mut through {
+                            t.done(data);
+                        }
                     } else {
                         let data = self.decode_chunk(r, chunk_bytes as usize).map_err(|e| {
                             e.context(&format!("{} chunk at {:?}", self.path, r.offset))
                         })?;
                         copy_intersection(&data, block, out, sel, elem);
+                        if let Some(t) = &mut through {
+                            t.done(view.slice(r.address, r.size, "filtered chunk")?);
+                        }
                     }
                 }
             }

@@ -63,7 +63,32 @@ impl File {
             superblock,
             externals: Mutex::new(Vec::new()),
             object_paths: std::sync::OnceLock::new(),
+            streaming: std::sync::atomic::AtomicBool::new(false),
         })
+    }
+
+    /// One pass over a file larger than memory: with `on`, every read of
+    /// dataset elements releases the pages of the mapping it copied them
+    /// from (`MADV_DONTNEED`; the page cache keeps them, and a later read
+    /// maps them again), so the process's resident set holds what it reads
+    /// into, not the file as well. Off by default: reading the same ranges
+    /// again then costs no page faults. `subset`, `concat` and `convert`
+    /// turn it on for their inputs. Results are the same either way.
+    ///
+    /// ```
+    /// let f = h5sparse::File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed.h5"))?;
+    /// f.set_streaming(true);
+    /// assert!(f.is_streaming());
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
+    pub fn set_streaming(&self, on: bool) {
+        self.streaming
+            .store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether [`File::set_streaming`] is on.
+    pub fn is_streaming(&self) -> bool {
+        self.streaming.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Superblock version (0..=3).

@@ -45,6 +45,9 @@ pub struct File {
     /// Object header address → first hard-link path, built on the first
     /// object reference resolved.
     object_paths: std::sync::OnceLock<std::collections::HashMap<u64, String>>,
+    /// Set by [`File::set_streaming`]: reads release the mapped pages they
+    /// copied from.
+    streaming: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for File {

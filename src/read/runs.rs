@@ -108,6 +108,7 @@ impl<'f> Dataset<'f> {
                     }
                     return Ok(());
                 }
+                let mut through = self.file.is_streaming().then(|| self.read_through());
                 for &(s, c, o) in runs {
                     let n = c as usize * elem;
                     let src = view.slice(
@@ -116,6 +117,9 @@ impl<'f> Dataset<'f> {
                         "dataset range",
                     )?;
                     out[o..o + n].copy_from_slice(src);
+                    if let Some(t) = &mut through {
+                        t.done(src);
+                    }
                 }
                 Ok(())
             }
@@ -147,6 +151,7 @@ impl<'f> Dataset<'f> {
                 let records = self.chunk_records_for(span)?;
                 let find = |first: u64| records.binary_search_by(|r| r.offset[0].cmp(&first)).ok();
                 if info.filters.is_empty() {
+                    let mut through = self.file.is_streaming().then(|| self.read_through());
                     for &(first, within, n, dst) in &pieces {
                         match find(first) {
                             None => fill_bytes(&mut out[dst..dst + n], &info.fill),
@@ -158,6 +163,9 @@ impl<'f> Dataset<'f> {
                                     "chunk",
                                 )?;
                                 out[dst..dst + n].copy_from_slice(src);
+                                if let Some(t) = &mut through {
+                                    t.done(src);
+                                }
                             }
                         }
                     }
@@ -185,7 +193,7 @@ impl<'f> Dataset<'f> {
                 // mapping once inflated: a pass over a whole compressed
                 // matrix then leaves its result resident, not the file too.
                 // Mapping them again costs little next to inflating them.
-                let release = out.len() >= RELEASE_COMPRESSED;
+                let release = out.len() >= RELEASE_COMPRESSED || self.file.is_streaming();
                 let mut through = self.read_through();
                 for group in needed.chunks(batch) {
                     let decode = |(first, reach): (u64, usize)| -> Result<Option<DecodedChunk>> {

@@ -237,6 +237,11 @@ impl Converter {
         })
     }
 
+    /// Whether elements are copied byte for byte.
+    pub(crate) fn is_copy(&self) -> bool {
+        self.same
+    }
+
     /// Bytes of one input element.
     pub(crate) fn in_size(&self) -> usize {
         self.size

@@ -321,6 +321,20 @@ impl<'f> Stack<'f> {
                     let (p0, p1) = (ptr[0], ptr[end]);
                     let idx = read_ints(&indices, p0, p1 - p0)?;
                     let vals = data.read_raw(&[p0], &[p1 - p0])?;
+                    if !drop_zeros && cols.map.is_none() && conv.is_copy() {
+                        // Columns and values as stored (the same var,
+                        // the same dtype): the block goes out as read.
+                        if let Some(&c) = idx.iter().find(|&&c| c >= shape[1]) {
+                            return Err(Error::invalid(format!(
+                                "{path}/indices: column {c} is out of range for {} columns",
+                                shape[1]
+                            )));
+                        }
+                        sink(&ptr[..=end], &idx, &vals)?;
+                        progress((p1 - p0) * entry);
+                        r += end as u64;
+                        continue;
+                    }
                     let es = conv.in_size();
                     rows.clear();
                     for w in ptr[..=end].windows(2) {
@@ -588,6 +602,30 @@ pub(crate) fn read_ints(ds: &Dataset<'_>, start: u64, count: u64) -> Result<Vec<
     };
     let raw = ds.read_raw(&[start], &[count])?;
     let mut out = crate::buf::try_with_capacity(count as usize, "indices")?;
+    let negative = |x: i64| Error::invalid(format!("{}: negative entry {x}", ds.path()));
+    // The common stored types, a word at a time.
+    match (size, signed, order) {
+        (4, true, crate::read::ByteOrder::Little) => {
+            out.extend(
+                raw.chunks_exact(4)
+                    .map(|b| i32::from_le_bytes([b[0], b[1], b[2], b[3]]) as i64 as u64),
+            );
+            if let Some(&x) = out.iter().find(|&&x| x > i32::MAX as u64) {
+                return Err(negative(x as i64));
+            }
+            return Ok(out);
+        }
+        (8, true, crate::read::ByteOrder::Little) => {
+            out.extend(raw.chunks_exact(8).map(|b| {
+                i64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]) as u64
+            }));
+            if let Some(&x) = out.iter().find(|&&x| x > i64::MAX as u64) {
+                return Err(negative(x as i64));
+            }
+            return Ok(out);
+        }
+        _ => {}
+    }
     for b in raw.chunks_exact(size) {
         let mut buf = [0u8; 8];
         buf[..size].copy_from_slice(b);
@@ -597,8 +635,7 @@ pub(crate) fn read_ints(ds: &Dataset<'_>, start: u64, count: u64) -> Result<Vec<
         let v = if signed {
             let shift = 64 - 8 * size as u32;
             let x = (i64::from_le_bytes(buf) << shift) >> shift;
-            u64::try_from(x)
-                .map_err(|_| Error::invalid(format!("{}: negative entry {x}", ds.path())))?
+            u64::try_from(x).map_err(|_| negative(x))?
         } else {
             u64::from_le_bytes(buf)
         };

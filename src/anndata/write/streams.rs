@@ -288,20 +288,41 @@ impl<'w> SparseStream<'w> {
             )));
         }
         let width = self.index.bytes();
+        let n_minor = self.n_minor;
+        let out_of_range = |i: u64| {
+            Error::invalid(format!(
+                "{path}: index {i} is out of range for the minor dimension {n_minor}"
+            ))
+        };
         let mut ind = crate::buf::try_with_capacity(n_idx * width, "a block's indices")?;
-        for k in 0..n_idx {
-            let i = idx(k);
-            if i >= self.n_minor {
-                return Err(Error::invalid(format!(
-                    "{path}: index {i} is out of range for the minor dimension {}",
-                    self.n_minor
-                )));
-            }
-            ind.extend_from_slice(&self.index_bytes(i));
-        }
         let mut ptrs = crate::buf::try_with_capacity((n_ptr - 1) * width, "a block's indptr")?;
-        for k in 1..n_ptr {
-            ptrs.extend_from_slice(&self.index_bytes(ptr(k) - base + self.nnz));
+        let offset = self.nnz;
+        // One loop per width, each index written in place.
+        match self.index {
+            IndexWidth::I32 => {
+                for k in 0..n_idx {
+                    let i = idx(k);
+                    if i >= n_minor {
+                        return Err(out_of_range(i));
+                    }
+                    ind.extend_from_slice(&(i as i32).to_le_bytes());
+                }
+                for k in 1..n_ptr {
+                    ptrs.extend_from_slice(&((ptr(k) - base + offset) as i32).to_le_bytes());
+                }
+            }
+            IndexWidth::I64 => {
+                for k in 0..n_idx {
+                    let i = idx(k);
+                    if i >= n_minor {
+                        return Err(out_of_range(i));
+                    }
+                    ind.extend_from_slice(&(i as i64).to_le_bytes());
+                }
+                for k in 1..n_ptr {
+                    ptrs.extend_from_slice(&((ptr(k) - base + offset) as i64).to_le_bytes());
+                }
+            }
         }
         self.indices.extend(&ind, entries)?;
         self.data.extend(data, entries)?;

@@ -72,7 +72,12 @@ pub fn run(args: &ConcatArgs) -> Result<(), CliError> {
     };
     let mut inputs = Vec::with_capacity(args.inputs.len());
     for path in &args.inputs {
-        let opened = h5sparse::H5File::open(path).and_then(|f| AnnData::open(&f));
+        // One pass over each input: what is read leaves the resident set
+        // with its block.
+        let opened = h5sparse::H5File::open(path).and_then(|f| {
+            f.snapshot()?.set_streaming(true);
+            AnnData::open(&f)
+        });
         inputs.push(opened.map_err(|e| match e {
             h5sparse::Error::Io(_) => CliError::Message(e.to_string()),
             e => CliError::Message(format!("{}: {}", path.display(), message(e))),

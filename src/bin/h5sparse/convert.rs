@@ -197,6 +197,7 @@ fn write_x(
 
 fn tenx_to_h5ad(args: &ConvertArgs, w: &mut H5adWriter) -> Result<(), CliError> {
     let file = h5sparse::File::open(&args.input)?;
+    file.set_streaming(true);
     let opts = TenxOptions {
         genome: args.genome.clone(),
         gex_only: !args.all_features,
@@ -274,6 +275,7 @@ fn h5ad_out(args: &ConvertArgs, level: Option<u32>) -> Result<(), CliError> {
         ));
     }
     let file = H5File::open(&args.input)?;
+    file.snapshot()?.set_streaming(true);
     let adata = AnnData::open(&file)?;
     let element = match &args.layer {
         None => adata

@@ -94,6 +94,8 @@ pub fn run(args: &SubsetArgs) -> Result<(), CliError> {
         opts = opts.gzip(crate::copy::parse_compression(c)?);
     }
     let file = h5sparse::H5File::open(&args.input).map_err(|e| open_error(&args.input, e))?;
+    // One pass: what is read leaves the resident set with its block.
+    file.snapshot()?.set_streaming(true);
     let adata = AnnData::open(&file).map_err(|e| open_error(&args.input, e))?;
     let obs = resolve(&adata, Axis::Obs, args.obs.as_deref())?;
     let var = resolve(&adata, Axis::Var, args.var.as_deref())?;

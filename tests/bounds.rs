@@ -281,7 +281,12 @@ fn a_deflate_chunk_inflating_past_its_declared_size_is_an_error() {
         measured(|| {
             let f = File::from_bytes(bytes).unwrap();
             let d = f.dataset("/z").unwrap();
-            (d.values().map(drop), d.read_range::<u8>(0, 10).map(drop))
+            // The whole chunk, whole and as a range (a range that ends early
+            // inflates only its prefix, and that part is sound).
+            (
+                d.values().map(drop),
+                d.read_range::<u8>(0, CHUNK as u64).map(drop),
+            )
         })
     });
     for r in [result.0, result.1] {

@@ -495,7 +495,9 @@ impl<'f> Dataset<'f> {
                 self.info.dims.len()
             )));
         }
-        self.read_slab(&[start], &[count])
+        // The runs path: compressed chunks are inflated in parallel
+        // batches, and only as far as the range reaches.
+        self.read_runs(&[(start, count)])
     }
 
     /// An N-D hyperslab `start`/`count`, in C order.
@@ -582,7 +584,12 @@ impl<'f> Dataset<'f> {
         self.file.limits.check_alloc("dataset read", bytes)?;
         self.check_storage_fits()?;
         let mut out = crate::buf::try_zeroed_vec::<u8>(bytes as usize, "dataset read")?;
-        self.read_into(start, count, &mut out)?;
+        if self.info.dims.len() == 1 {
+            // One run of a 1-D dataset: the runs path (parallel inflation).
+            self.gather(&[(start[0], count[0], 0)], &mut out)?;
+        } else {
+            self.read_into(start, count, &mut out)?;
+        }
         Ok(out)
     }
 

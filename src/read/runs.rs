@@ -82,7 +82,7 @@ impl<'f> Dataset<'f> {
     }
 
     /// Copies runs `(start, count, out_offset)` sorted by start into `out`.
-    fn gather(&self, runs: &[(u64, u64, usize)], out: &mut [u8]) -> Result<()> {
+    pub(crate) fn gather(&self, runs: &[(u64, u64, usize)], out: &mut [u8]) -> Result<()> {
         let info = &self.info;
         let elem = info.elem;
         let view = self.file.view();

@@ -188,13 +188,22 @@ impl<'f> Dataset<'f> {
                         false
                     }
                 });
-                let batch = (crate::par::workers() * 2).max(1);
+                // Groups of chunks decoded together: at least two per
+                // worker, and about 1 MiB of them when chunks are small
+                // (a group is one fork/join).
+                let batch = (crate::par::workers() * 2)
+                    .max((1 << 20) / chunk_bytes.max(1))
+                    .max(1);
                 // A large read releases the compressed chunks from the
                 // mapping once inflated: a pass over a whole compressed
                 // matrix then leaves its result resident, not the file too.
                 // Mapping them again costs little next to inflating them.
                 let release = out.len() >= RELEASE_COMPRESSED || self.file.is_streaming();
                 let mut through = self.read_through();
+                // Pieces in chunk order: each group's pieces are then the
+                // next run of them (a cursor, not a scan per group).
+                pieces.sort_by_key(|p| p.0);
+                let mut next = 0usize;
                 for group in needed.chunks(batch) {
                     let decode = |(first, reach): (u64, usize)| -> Result<Option<DecodedChunk>> {
                         let Some(i) = find(first) else {
@@ -218,10 +227,18 @@ impl<'f> Dataset<'f> {
                     }
                     let mut ready: Vec<DecodedChunk> = Vec::with_capacity(decoded.len());
                     ready.extend(decoded.into_iter().flatten());
-                    let (lo, hi) = (group[0].0, group[group.len() - 1].0);
-                    for &(first, within, n, dst) in pieces.iter().filter(|p| p.0 >= lo && p.0 <= hi)
-                    {
-                        match ready.iter().find(|(f, _)| *f == first) {
+                    let hi = group[group.len() - 1].0;
+                    let start = next;
+                    while next < pieces.len() && pieces[next].0 <= hi {
+                        next += 1;
+                    }
+                    for &(first, within, n, dst) in &pieces[start..next] {
+                        // `ready` keeps the group's (sorted) order.
+                        match ready
+                            .binary_search_by_key(&first, |(f, _)| *f)
+                            .ok()
+                            .map(|i| &ready[i])
+                        {
                             Some((_, data)) => {
                                 out[dst..dst + n].copy_from_slice(&data[within..within + n])
                             }

@@ -36,6 +36,7 @@
 //! # Ok::<(), h5sparse::Error>(())
 //! ```
 
+mod categoricals;
 mod dataframe;
 mod legacy;
 mod streams;
@@ -43,6 +44,7 @@ mod streams;
 use std::collections::HashSet;
 use std::path::Path;
 
+pub(crate) use categoricals::{natural_cmp, strings_column};
 pub use streams::{DenseStream, SparseStream};
 
 use crate::error::{Error, Result};

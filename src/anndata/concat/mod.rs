@@ -268,7 +268,7 @@ pub fn concat_with_progress(
 
     // Every stacked matrix, planned first for the progress total.
     let mut stacks: Vec<(String, Stack<'_>)> = Vec::new();
-    let block = write.block_bytes;
+    let block = write;
     let xs: Vec<Option<&Element>> = inputs.iter().map(|a| a.x()).collect();
     if xs.iter().all(Option::is_some) {
         let parts = xs

@@ -331,43 +331,27 @@ impl<'w> SparseStream<'w> {
         self.indptr.reserve((n_ptr - 1) * width)?;
         let offset = self.nnz;
         let (ind, ptrs) = (&mut self.indices.buf, &mut self.indptr.buf);
-        let (ind_mark, ptr_mark) = (ind.len(), ptrs.len());
-        // One loop per width, each index written in place.
+        let ind_mark = ind.len();
+        let indptr_at = |k: usize| ptr(k + 1) - base + offset;
+        // One monomorphic loop per width, each index written in place.
         let encoded = match self.index {
-            IndexWidth::I32 => (0..n_idx).try_for_each(|k| {
-                let i = idx(k);
-                ind.extend_from_slice(&(i as i32).to_le_bytes());
-                if i >= n_minor {
-                    return Err(i);
-                }
-                Ok(())
-            }),
-            IndexWidth::I64 => (0..n_idx).try_for_each(|k| {
-                let i = idx(k);
-                ind.extend_from_slice(&(i as i64).to_le_bytes());
-                if i >= n_minor {
-                    return Err(i);
-                }
-                Ok(())
-            }),
+            IndexWidth::I32 => encode(ind, n_idx, &idx, n_minor, |i| (i as i32).to_le_bytes())
+                .and_then(|()| {
+                    encode(ptrs, n_ptr - 1, indptr_at, u64::MAX, |p| {
+                        (p as i32).to_le_bytes()
+                    })
+                }),
+            IndexWidth::I64 => encode(ind, n_idx, &idx, n_minor, |i| (i as i64).to_le_bytes())
+                .and_then(|()| {
+                    encode(ptrs, n_ptr - 1, indptr_at, u64::MAX, |p| {
+                        (p as i64).to_le_bytes()
+                    })
+                }),
         };
         if let Err(i) = encoded {
             ind.truncate(ind_mark);
             return Err(out_of_range(i));
         }
-        match self.index {
-            IndexWidth::I32 => {
-                for k in 1..n_ptr {
-                    ptrs.extend_from_slice(&((ptr(k) - base + offset) as i32).to_le_bytes());
-                }
-            }
-            IndexWidth::I64 => {
-                for k in 1..n_ptr {
-                    ptrs.extend_from_slice(&((ptr(k) - base + offset) as i64).to_le_bytes());
-                }
-            }
-        }
-        debug_assert_eq!(ptrs.len() - ptr_mark, (n_ptr - 1) * width);
         self.indices.buffered_rows += entries;
         self.indptr.buffered_rows += rows;
         self.data.extend(data, entries)?;
@@ -449,6 +433,25 @@ impl<'w> SparseStream<'w> {
             .file
             .write(|w| w.set_attr_array(path, "shape", &shape))
     }
+}
+
+/// Appends `n` values `value(k)` to `buf`, each as `bytes` encodes it;
+/// the first not below `limit` is returned as the error.
+fn encode<const W: usize>(
+    buf: &mut Vec<u8>,
+    n: usize,
+    value: impl Fn(usize) -> u64,
+    limit: u64,
+    bytes: impl Fn(u64) -> [u8; W],
+) -> std::result::Result<(), u64> {
+    for k in 0..n {
+        let v = value(k);
+        if v >= limit {
+            return Err(v);
+        }
+        buf.extend_from_slice(&bytes(v));
+    }
+    Ok(())
 }
 
 /// A dense array being written along axis 0; see [`H5adWriter::dense`].

@@ -8,6 +8,8 @@
 // Each test crate uses only some of these helpers.
 #![allow(dead_code)]
 
+pub mod counting;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

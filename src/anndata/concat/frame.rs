@@ -18,11 +18,12 @@
 //!   rows (always the case with a NaN) becomes a categorical with
 //!   natural-sorted categories.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use super::dtype::{result_type, with_nan};
-use super::index::{natural_cmp, positions, union};
+use super::index::union;
 use super::Join;
+use crate::anndata::write::{natural_cmp, strings_column};
 use crate::anndata::{ColumnData, DataFrameData};
 use crate::error::{Error, Result};
 use crate::read::{ByteOrder, Dtype, Values};
@@ -556,64 +557,4 @@ fn objects(parts: &[Part<'_>]) -> Result<ColumnData> {
         }
     }
     Ok(strings_column(values))
-}
-
-/// Strings (NaN where `None`) as `write_h5ad` stores them: a categorical
-/// with natural-sorted categories when there are fewer distinct strings
-/// than rows, else the strings.
-pub(crate) fn strings_column(values: Vec<Option<String>>) -> ColumnData {
-    let mut distinct: BTreeMap<&str, i64> = BTreeMap::new();
-    for v in values.iter().flatten() {
-        distinct.insert(v, 0);
-    }
-    if distinct.len() >= values.len() {
-        return ColumnData::Values(Values::Str(values.into_iter().flatten().collect()));
-    }
-    let mut cats: Vec<String> = distinct.keys().map(|s| s.to_string()).collect();
-    cats.sort_by(|a, b| natural_cmp(a, b));
-    let position = positions(&cats);
-    let codes = values
-        .iter()
-        .map(|v| {
-            v.as_deref()
-                .and_then(|s| position.get(s).copied())
-                .unwrap_or(-1)
-        })
-        .collect();
-    ColumnData::Categorical {
-        codes,
-        categories: Values::Str(cats),
-        ordered: false,
-    }
-}
-
-/// `strings_to_categoricals` over every string column of `df` (plain
-/// or pandas' string dtype, whose missing values are not categories).
-pub(crate) fn strings_to_categoricals(df: &mut DataFrameData) {
-    for (_, c) in &mut df.columns {
-        match c {
-            ColumnData::Values(Values::Str(s)) => {
-                let values = std::mem::take(s).into_iter().map(Some).collect();
-                *c = strings_column(values);
-            }
-            ColumnData::Nullable {
-                values: Values::Str(s),
-                mask,
-            } => {
-                let values: Vec<Option<String>> = std::mem::take(s)
-                    .into_iter()
-                    .zip(mask.iter())
-                    .map(|(s, &m)| (!m).then_some(s))
-                    .collect();
-                let distinct: std::collections::HashSet<&str> =
-                    values.iter().flatten().map(String::as_str).collect();
-                if distinct.len() < values.len() {
-                    *c = strings_column(values);
-                } else {
-                    *s = values.into_iter().map(Option::unwrap_or_default).collect();
-                }
-            }
-            _ => {}
-        }
-    }
 }

@@ -15,7 +15,7 @@
 //!   row are written in ascending column order.
 
 use super::dtype::{float64, nan_bytes, result_type, with_nan, Converter};
-use crate::anndata::write::{H5adWriter, IndexWidth};
+use crate::anndata::write::{H5adWriter, IndexWidth, WriteOptions};
 use crate::error::{Error, Result};
 use crate::read::{Dataset, Dtype, File};
 use crate::sparse::SparseFormat;
@@ -144,7 +144,8 @@ pub(crate) struct Stack<'f> {
     sparse: bool,
     dtype: Dtype,
     shape: [u64; 2],
-    block_bytes: usize,
+    /// The block budget (and the writer's share of it).
+    opts: WriteOptions,
     /// An upper bound on the entries (sparse).
     nnz_bound: u64,
     total_bytes: u64,
@@ -152,7 +153,7 @@ pub(crate) struct Stack<'f> {
 
 impl<'f> Stack<'f> {
     /// Plans stacking `inputs` (all with the same `n_out`) at `at`.
-    pub(crate) fn plan(inputs: Vec<Input<'f>>, block_bytes: usize, at: &str) -> Result<Stack<'f>> {
+    pub(crate) fn plan(inputs: Vec<Input<'f>>, opts: &WriteOptions, at: &str) -> Result<Stack<'f>> {
         let n_out = inputs.first().map_or(0, |i| i.columns.n_out);
         let sparse = inputs.iter().any(|i| matches!(i.part, Part::Sparse { .. }));
         let mut dtypes = Vec::new();
@@ -195,7 +196,7 @@ impl<'f> Stack<'f> {
             sparse,
             dtype,
             shape: [rows, n_out],
-            block_bytes: block_bytes.max(1),
+            opts: opts.clone(),
             nnz_bound,
             total_bytes,
         })
@@ -233,9 +234,18 @@ impl<'f> Stack<'f> {
         }
     }
 
-    /// Rows of at most `block_bytes` when each holds `row_bytes`.
-    fn block_rows(&self, row_bytes: u64) -> u64 {
-        (self.block_bytes as u64 / row_bytes.max(1)).max(1)
+    /// Rows (or entries) of a block when each keeps `held` bytes alive
+    /// from being read to being written: the block budget less the
+    /// writer's buffered share, at least one.
+    fn block_rows(&self, held: u64) -> u64 {
+        self.opts.per_block(held)
+    }
+
+    /// Bytes of one result entry in the writer's buffers: its index and
+    /// value.
+    fn written_entry(&self) -> u64 {
+        let width = IndexWidth::for_matrix(SparseFormat::Csr, self.shape, self.nnz_bound);
+        (width.bytes() + self.dtype.size()) as u64
     }
 
     /// One input pushed as CSR rows.
@@ -249,7 +259,8 @@ impl<'f> Stack<'f> {
         let mut rows = RowBuilder::default();
         match &input.part {
             Part::Missing { rows: n } => {
-                let step = self.block_rows(8);
+                // A row holds its u64 indptr entry and its encoded one.
+                let step = self.block_rows(16);
                 let mut done = 0;
                 while done < *n {
                     let k = step.min(n - done);
@@ -265,7 +276,10 @@ impl<'f> Stack<'f> {
                 let conv = Converter::new(ds.dtype(), &self.dtype, path)?;
                 let es = conv.in_size();
                 let row_bytes = shape[1] * es as u64;
-                let step = self.block_rows(row_bytes);
+                // A row as read, and at worst every element an entry: a
+                // u64 column and a value in the block, then in the writer.
+                let os = self.dtype.size() as u64;
+                let step = self.block_rows(row_bytes + shape[1] * (8 + os + self.written_entry()));
                 let mut r = 0;
                 while r < shape[0] {
                     let k = step.min(shape[0] - r);
@@ -304,9 +318,20 @@ impl<'f> Stack<'f> {
                 let data = f.dataset(&format!("{path}/data"))?;
                 let conv = Converter::new(data.dtype(), &self.dtype, path)?;
                 let entry = (conv.in_size() + indices.dtype().size()) as u64;
-                let budget = self.block_bytes as u64 / entry.max(1);
                 let drop_zeros = cols.reindexed();
                 let sort = !cols.monotone();
+                let copy = !drop_zeros && cols.map.is_none() && conv.is_copy();
+                // Held per entry from read to write: its stored index (while
+                // it is widened), the u64 column and the value as read,
+                // the remapped copy (u64 column, value) unless the block
+                // goes out as read, and the writer's encoded index and value.
+                let remapped = if copy {
+                    0
+                } else {
+                    8 + self.dtype.size() as u64
+                };
+                let held = entry + 8 + remapped + self.written_entry();
+                let budget = self.block_rows(held);
                 let window = self.block_rows(8).clamp(1, 1 << 16);
                 let mut r = 0;
                 while r < shape[0] {
@@ -321,7 +346,7 @@ impl<'f> Stack<'f> {
                     let (p0, p1) = (ptr[0], ptr[end]);
                     let idx = read_ints(&indices, p0, p1 - p0)?;
                     let vals = data.read_raw(&[p0], &[p1 - p0])?;
-                    if !drop_zeros && cols.map.is_none() && conv.is_copy() {
+                    if copy {
                         // Columns and values as stored (the same var,
                         // the same dtype): the block goes out as read.
                         if let Some(&c) = idx.iter().find(|&&c| c >= shape[1]) {
@@ -389,8 +414,12 @@ impl<'f> Stack<'f> {
         let entry = (es + indices.dtype().size()) as u64;
         let nnz = data.len();
         let per_row = nnz.div_ceil(shape[0].max(1)).max(1);
-        let step = self.block_rows(per_row * (entry + 16));
-        let scan = (self.block_bytes as u64 / entry.max(1)).max(1);
+        // Half the block scans the stored entries (index as stored and as
+        // u64, value), half holds the block's rows: a hit (24 bytes and
+        // the value), its CSR copy (u64 column, value) and the writer's.
+        let hit = 24 + es as u64 + 8 + self.dtype.size() as u64 + self.written_entry();
+        let step = self.block_rows(2 * per_row * hit);
+        let scan = self.block_rows(2 * (entry + 8));
         let drop_zeros = cols.reindexed();
         let ptr = read_ints(&indptr, 0, shape[1] + 1)?;
         check_ptr(&ptr, path)?;
@@ -480,7 +509,8 @@ impl<'f> Stack<'f> {
         let fill_row: Vec<u8> = fill.iter().copied().cycle().take(out_row).collect();
         match &input.part {
             Part::Missing { rows: n } => {
-                let step = self.block_rows(out_row as u64);
+                // The fill block and the writer's copy.
+                let step = self.block_rows(2 * out_row as u64);
                 let mut done = 0;
                 while done < *n {
                     let k = step.min(n - done);
@@ -500,7 +530,8 @@ impl<'f> Stack<'f> {
                 let conv = Converter::new(ds.dtype(), &self.dtype, path)?;
                 let es = conv.in_size();
                 let row_bytes = shape[1] * es as u64;
-                let step = self.block_rows(row_bytes.max(out_row as u64));
+                // A row as read, converted, and in the writer.
+                let step = self.block_rows(row_bytes + 2 * out_row as u64);
                 let whole = cols.map.is_none() && cols.n_in == cols.n_out;
                 let mut out = Vec::new();
                 let mut r = 0;

@@ -62,7 +62,7 @@ mod matrix;
 use std::path::Path;
 use std::sync::Arc;
 
-use self::frame::{concat_frames, strings_to_categoricals};
+use self::frame::concat_frames;
 use self::index::{check_unique, intersection, positions, union};
 use self::matrix::{ColumnMap, Input, Part, Stack};
 use super::dataframe::Storage;
@@ -239,7 +239,7 @@ pub fn concat_with_progress(
         }
     }
     let obs_index = obs.index.clone();
-    strings_to_categoricals(&mut obs);
+    obs.strings_to_categoricals();
     if let Some(label) = &opts.label {
         let mut codes = Vec::with_capacity(obs.len());
         for (i, &n_rows) in rows.iter().enumerate() {
@@ -268,7 +268,7 @@ pub fn concat_with_progress(
 
     // Every stacked matrix, planned first for the progress total.
     let mut stacks: Vec<(String, Stack<'_>)> = Vec::new();
-    let block = write.block_bytes;
+    let block = write;
     let xs: Vec<Option<&Element>> = inputs.iter().map(|a| a.x()).collect();
     if xs.iter().all(Option::is_some) {
         let parts = xs
@@ -320,7 +320,7 @@ pub fn concat_with_progress(
             }
             let mut df = concat_frames(&frames, opts.join)?;
             df.index = obs_index.clone();
-            strings_to_categoricals(&mut df);
+            df.strings_to_categoricals();
             obsm_frames.push((dst, df));
             continue;
         }

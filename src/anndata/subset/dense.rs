@@ -7,6 +7,7 @@
 //! gathered per row. Bytes come out in native byte order, for the dtype
 //! [`DenseSubset::dtype`] names.
 
+use crate::anndata::WriteOptions;
 use crate::error::{Error, Result};
 use crate::read::{ByteOrder, Dtype, File};
 
@@ -76,7 +77,12 @@ impl<'t> DenseSubset<'t> {
             .iter()
             .try_fold(dtype.size() as u64, |a, &d| a.checked_mul(d))
             .ok_or_else(|| Error::invalid(format!("{path}: row size overflows")))?;
-        let block_rows = (block_bytes as u64 / row_bytes.max(1)).max(1);
+        // A row as read, its selected columns, and the writer's copy.
+        let block_rows = WriteOptions {
+            block_bytes,
+            ..WriteOptions::default()
+        }
+        .per_block(row_bytes.saturating_mul(3));
         Ok(DenseSubset {
             path: path.to_string(),
             shape,

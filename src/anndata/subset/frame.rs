@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::anndata::{ColumnData, DataFrameData};
+use crate::anndata::ColumnData;
 use crate::error::{Error, Result};
 use crate::read::Values;
 
@@ -114,89 +114,4 @@ impl PaletteEdits {
         self.edits.insert(key, next);
         Ok(())
     }
-}
-
-/// What anndata's `write_h5ad` does to `obs`, `var` and `raw.var` before
-/// writing (`AnnData.strings_to_categoricals`): a column of strings with
-/// (or a nullable one) with fewer distinct values than rows becomes a
-/// categorical, its categories in natural order (natsort's: digit runs
-/// compare as numbers).
-pub(crate) fn strings_to_categoricals(df: &mut DataFrameData) {
-    for (_, col) in &mut df.columns {
-        // Missing values (a nullable string column's masked rows) are no
-        // category: their code is -1.
-        let (strings, mask): (&Vec<String>, Option<&Vec<bool>>) = match &*col {
-            ColumnData::Values(Values::Str(s)) => (s, None),
-            ColumnData::Nullable {
-                values: Values::Str(s),
-                mask,
-            } if mask.len() == s.len() => (s, Some(mask)),
-            _ => continue,
-        };
-        let present = |k: usize| mask.is_none_or(|m| !m[k]);
-        let mut categories: Vec<&String> = strings
-            .iter()
-            .enumerate()
-            .filter(|&(k, _)| present(k))
-            .map(|(_, s)| s)
-            .collect();
-        categories.sort();
-        categories.dedup();
-        if categories.len() >= strings.len() {
-            continue;
-        }
-        // Stable: names equal in natural order keep their code-point order.
-        categories.sort_by(|a, b| natural_key(a).cmp(&natural_key(b)));
-        let categories: Vec<String> = categories.into_iter().cloned().collect();
-        let mut position: std::collections::HashMap<&str, i64> = std::collections::HashMap::new();
-        for (k, c) in categories.iter().enumerate() {
-            position.insert(c, k as i64);
-        }
-        let codes = strings
-            .iter()
-            .enumerate()
-            .map(|(k, s)| if present(k) { position[s.as_str()] } else { -1 })
-            .collect();
-        *col = ColumnData::Categorical {
-            codes,
-            categories: Values::Str(categories),
-            ordered: false,
-        };
-    }
-}
-
-/// One piece of a natural sort key.
-#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum Chunk<'s> {
-    /// Text between digit runs.
-    Text(&'s str),
-    /// A digit run, by value: (length without leading zeros, digits).
-    Number(usize, &'s str),
-}
-
-/// natsort's key: text and numbers alternating, starting with text (an
-/// empty one when the string starts with a digit).
-fn natural_key(s: &str) -> Vec<Chunk<'_>> {
-    let mut key = Vec::new();
-    let mut rest = s;
-    let mut want_text = true;
-    while !rest.is_empty() || want_text {
-        let split = rest
-            .char_indices()
-            .find(|&(_, c)| c.is_ascii_digit() == want_text)
-            .map_or(rest.len(), |(i, _)| i);
-        let (head, tail) = rest.split_at(split);
-        if want_text {
-            key.push(Chunk::Text(head));
-        } else {
-            let digits = head.trim_start_matches('0');
-            key.push(Chunk::Number(digits.len(), digits));
-        }
-        rest = tail;
-        want_text = !want_text;
-        if rest.is_empty() {
-            break;
-        }
-    }
-    key
 }

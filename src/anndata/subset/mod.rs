@@ -16,7 +16,7 @@ use std::path::Path;
 pub use take::Take;
 
 use self::elements::{positions, Copier};
-use self::frame::{prune_categories, strings_to_categoricals, Palette, PaletteEdits};
+use self::frame::{prune_categories, Palette, PaletteEdits};
 use super::write::{H5adWriter, WriteOptions};
 use super::{AnnData, ColumnData, DataFrameData, Element};
 use crate::error::Result;
@@ -92,8 +92,8 @@ pub fn subset_with_progress(
 
     // As anndata's write_h5ad does before writing.
     let (mut obs_df, mut var_df) = (obs_df, var_df);
-    strings_to_categoricals(&mut obs_df);
-    strings_to_categoricals(&mut var_df);
+    obs_df.strings_to_categoricals();
+    var_df.strings_to_categoricals();
 
     let mut w = H5adWriter::create(out, opts.clone())?;
     w.write_dataframe("obs", &obs_df)?;
@@ -127,7 +127,7 @@ pub fn subset_with_progress(
         }
         if let Some(var) = &raw.var {
             let mut var = var.to_data(file)?;
-            strings_to_categoricals(&mut var);
+            var.strings_to_categoricals();
             w.write_dataframe("raw/var", &var)?;
         }
         if let Ok(Node::Group(_)) = file.get("/raw/varm") {

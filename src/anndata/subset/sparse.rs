@@ -9,6 +9,7 @@
 //! column through a lookup table; the entries of a row keep their stored
 //! order, as scipy's `csr_column_index2` keeps them.
 
+use crate::anndata::WriteOptions;
 use crate::error::{Error, Result};
 use crate::read::{Dtype, H5Type, Values};
 use crate::sparse::{IndexType, Sel, SparseFormat};
@@ -68,9 +69,6 @@ impl<'t> SparseSubset<'t> {
         };
         let indptr = read_indptr(&x, n_major)?;
         let value_bytes = info.data_dtype.size() as u64;
-        let index_bytes = 8u64;
-        let entry = value_bytes + index_bytes;
-        let budget = (block_bytes as u64 / entry).max(1);
 
         // The largest count of output positions any input minor maps to:
         // an upper bound on how much a line can grow.
@@ -87,6 +85,19 @@ impl<'t> SparseSubset<'t> {
                 u64::from(most)
             }
         };
+
+        // Held per stored entry from read to write: the block as read
+        // (index, value), the remapped copy when columns are selected and
+        // the writer's encoded copy, each `fanout` times at most. The
+        // index width is the result's (64-bit at most).
+        let out_entry = 8 + value_bytes;
+        let copies = if matches!(minor, Take::All) { 1 } else { 2 };
+        let held = out_entry + copies * fanout.saturating_mul(out_entry);
+        let budget = WriteOptions {
+            block_bytes,
+            ..WriteOptions::default()
+        }
+        .per_block(held);
 
         let n_out = major.len(n_major);
         let mut blocks = Vec::new();

@@ -36,6 +36,7 @@
 //! # Ok::<(), h5sparse::Error>(())
 //! ```
 
+mod categoricals;
 mod dataframe;
 mod legacy;
 mod streams;
@@ -43,6 +44,7 @@ mod streams;
 use std::collections::HashSet;
 use std::path::Path;
 
+pub(crate) use categoricals::{natural_cmp, strings_column};
 pub use streams::{DenseStream, SparseStream};
 
 use crate::error::{Error, Result};
@@ -65,8 +67,10 @@ pub struct WriteOptions {
     /// Deflate level for arrays and matrices (`None`, anndata's default:
     /// uncompressed).
     pub compression: Option<u32>,
-    /// Memory budget of one streamed block, in bytes: the writer buffers at
-    /// most a sixteenth of it per dataset before writing.
+    /// Memory budget of one streamed block, in bytes: what subset, concat
+    /// and conversion hold for a block of a matrix while it is read,
+    /// remapped and written, the writer's own buffers included (it buffers
+    /// an eighth of it, at most 64 MiB, per matrix before writing).
     pub block_bytes: usize,
 }
 
@@ -90,9 +94,22 @@ impl WriteOptions {
         self
     }
 
-    /// How many bytes a dataset buffers before it is written.
+    /// How many bytes a stream buffers before it writes them (whole
+    /// chunks; less than a chunk stays buffered).
     pub(crate) fn flush_bytes(&self) -> usize {
-        (self.block_bytes / 16).clamp(2 << 20, 64 << 20)
+        (self.block_bytes / 8).clamp(1, 64 << 20)
+    }
+
+    /// What a block's own buffers may take: the budget less the writer's
+    /// buffered bytes.
+    pub(crate) fn reading_bytes(&self) -> u64 {
+        self.block_bytes.saturating_sub(self.flush_bytes()).max(1) as u64
+    }
+
+    /// How many entries (or rows) a block holds when each keeps `held`
+    /// bytes alive between being read and being written; at least one.
+    pub(crate) fn per_block(&self, held: u64) -> u64 {
+        (self.reading_bytes() / held.max(1)).max(1)
     }
 
     /// Dataset options for an array of `len` rows: chunked and deflated

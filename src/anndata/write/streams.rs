@@ -29,10 +29,19 @@ struct Growing {
     chunks: Option<Vec<u64>>,
     buf: Vec<u8>,
     buffered_rows: u64,
+    /// What the buffer holds before it is written (its capacity grows by
+    /// doubling up to this, then exactly).
+    flush_bytes: usize,
 }
 
 impl Growing {
-    fn new(path: String, dtype: Dtype, rest: &[u64], compression: Option<u32>) -> Result<Self> {
+    fn new(
+        path: String,
+        dtype: Dtype,
+        rest: &[u64],
+        compression: Option<u32>,
+        flush_bytes: usize,
+    ) -> Result<Self> {
         let row: u64 = rest.iter().product();
         let row_bytes = row
             .checked_mul(dtype.size() as u64)
@@ -47,19 +56,33 @@ impl Growing {
             chunks: None,
             buf: Vec::new(),
             buffered_rows: 0,
+            flush_bytes,
         })
     }
 
     fn extend(&mut self, bytes: &[u8], rows: u64) -> Result<()> {
-        self.buf
-            .try_reserve(bytes.len())
-            .map_err(|_| Error::OutOfMemory {
-                what: "a block being written",
-                bytes: bytes.len() as u64,
-            })?;
+        self.reserve(bytes.len())?;
         self.buf.extend_from_slice(bytes);
         self.buffered_rows += rows;
         Ok(())
+    }
+
+    /// Room for `bytes` more: doubling (many small pushes) while below the
+    /// flush size, exactly beyond it (a buffer that doubled past a large
+    /// push would hold up to twice the block it was sized for).
+    fn reserve(&mut self, bytes: usize) -> Result<()> {
+        let (len, cap) = (self.buf.len(), self.buf.capacity());
+        let need = len.saturating_add(bytes);
+        if need <= cap {
+            return Ok(());
+        }
+        let target = need.max(cap.saturating_mul(2).min(self.flush_bytes));
+        self.buf
+            .try_reserve_exact(target - len)
+            .map_err(|_| Error::OutOfMemory {
+                what: "a block being written",
+                bytes: bytes as u64,
+            })
     }
 
     /// Writes the buffered whole chunks (everything when `last`), creating
@@ -149,8 +172,15 @@ impl<'w> SparseStream<'w> {
         }
         let path = w.new_group(path)?;
         let compression = w.opts.compression;
+        let flush_bytes = w.opts.flush_bytes();
         let growing = |name: &str, dtype: Dtype| {
-            Growing::new(format!("{path}/{name}"), dtype, &[], compression)
+            Growing::new(
+                format!("{path}/{name}"),
+                dtype,
+                &[],
+                compression,
+                flush_bytes,
+            )
         };
         let mut s = SparseStream {
             data: growing("data", dtype.clone())?,
@@ -294,39 +324,37 @@ impl<'w> SparseStream<'w> {
                 "{path}: index {i} is out of range for the minor dimension {n_minor}"
             ))
         };
-        let mut ind = crate::buf::try_with_capacity(n_idx * width, "a block's indices")?;
-        let mut ptrs = crate::buf::try_with_capacity((n_ptr - 1) * width, "a block's indptr")?;
+        // Indices and indptr encoded straight into the buffers (no copy of
+        // the block on the side); an index out of range leaves them as
+        // they were.
+        self.indices.reserve(n_idx * width)?;
+        self.indptr.reserve((n_ptr - 1) * width)?;
         let offset = self.nnz;
-        // One loop per width, each index written in place.
-        match self.index {
-            IndexWidth::I32 => {
-                for k in 0..n_idx {
-                    let i = idx(k);
-                    if i >= n_minor {
-                        return Err(out_of_range(i));
-                    }
-                    ind.extend_from_slice(&(i as i32).to_le_bytes());
-                }
-                for k in 1..n_ptr {
-                    ptrs.extend_from_slice(&((ptr(k) - base + offset) as i32).to_le_bytes());
-                }
-            }
-            IndexWidth::I64 => {
-                for k in 0..n_idx {
-                    let i = idx(k);
-                    if i >= n_minor {
-                        return Err(out_of_range(i));
-                    }
-                    ind.extend_from_slice(&(i as i64).to_le_bytes());
-                }
-                for k in 1..n_ptr {
-                    ptrs.extend_from_slice(&((ptr(k) - base + offset) as i64).to_le_bytes());
-                }
-            }
+        let (ind, ptrs) = (&mut self.indices.buf, &mut self.indptr.buf);
+        let ind_mark = ind.len();
+        let indptr_at = |k: usize| ptr(k + 1) - base + offset;
+        // One monomorphic loop per width, each index written in place.
+        let encoded = match self.index {
+            IndexWidth::I32 => encode(ind, n_idx, &idx, n_minor, |i| (i as i32).to_le_bytes())
+                .and_then(|()| {
+                    encode(ptrs, n_ptr - 1, indptr_at, u64::MAX, |p| {
+                        (p as i32).to_le_bytes()
+                    })
+                }),
+            IndexWidth::I64 => encode(ind, n_idx, &idx, n_minor, |i| (i as i64).to_le_bytes())
+                .and_then(|()| {
+                    encode(ptrs, n_ptr - 1, indptr_at, u64::MAX, |p| {
+                        (p as i64).to_le_bytes()
+                    })
+                }),
+        };
+        if let Err(i) = encoded {
+            ind.truncate(ind_mark);
+            return Err(out_of_range(i));
         }
-        self.indices.extend(&ind, entries)?;
+        self.indices.buffered_rows += entries;
+        self.indptr.buffered_rows += rows;
         self.data.extend(data, entries)?;
-        self.indptr.extend(&ptrs, rows)?;
         self.pushed += rows;
         self.nnz = total;
         self.flush(false)
@@ -407,6 +435,25 @@ impl<'w> SparseStream<'w> {
     }
 }
 
+/// Appends `n` values `value(k)` to `buf`, each as `bytes` encodes it;
+/// the first not below `limit` is returned as the error.
+fn encode<const W: usize>(
+    buf: &mut Vec<u8>,
+    n: usize,
+    value: impl Fn(usize) -> u64,
+    limit: u64,
+    bytes: impl Fn(u64) -> [u8; W],
+) -> std::result::Result<(), u64> {
+    for k in 0..n {
+        let v = value(k);
+        if v >= limit {
+            return Err(v);
+        }
+        buf.extend_from_slice(&bytes(v));
+    }
+    Ok(())
+}
+
 /// A dense array being written along axis 0; see [`H5adWriter::dense`].
 /// [`DenseStream::finish`] must be called.
 #[derive(Debug)]
@@ -437,7 +484,13 @@ impl<'w> DenseStream<'w> {
             )));
         }
         let path = w.prepare(path)?;
-        let rows = Growing::new(path, dtype.clone(), &shape[1..], w.opts.compression)?;
+        let rows = Growing::new(
+            path,
+            dtype.clone(),
+            &shape[1..],
+            w.opts.compression,
+            w.opts.flush_bytes(),
+        )?;
         Ok(DenseStream {
             flush_bytes: w.opts.flush_bytes(),
             w,

@@ -3,11 +3,12 @@
 //! along obs as `anndata.concat` stacks them (see
 //! `h5sparse::anndata::concat`), matrices streamed block by block.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 use h5sparse::anndata::{concat_with_progress, AnnData, ConcatOptions, Join, WriteOptions};
 
+use crate::common::{open_error, parse_block_size, parse_compression, write_replacing};
 use crate::progress::Progress;
 use crate::slice::message;
 use crate::CliError;
@@ -44,9 +45,12 @@ pub struct ConcatArgs {
     /// Make obs names unique as NAME{SEP}{KEY}.
     #[arg(long, allow_hyphen_values = true)]
     index_unique: Option<String>,
-    /// Memory budget of one streamed block, in bytes.
-    #[arg(long, default_value_t = 256 << 20)]
-    block_size: usize,
+    /// Memory budget of one block of a stacked matrix (X, layers, obsm,
+    /// raw/X): the input entries read at once, their remapped copy and the
+    /// writer's buffers stay within about twice this. Bytes, or with a
+    /// suffix K, M, G (powers of 1024): 1048576, 64K, 16M, 1G, 256MiB.
+    #[arg(long, default_value = "16M")]
+    block_size: String,
     /// Compress matrices and arrays: `gzip` or `gzip=LEVEL` (0-9, default 4).
     #[arg(long)]
     compression: Option<String>,
@@ -55,11 +59,11 @@ pub struct ConcatArgs {
 /// Runs `concat`.
 pub fn run(args: &ConcatArgs) -> Result<(), CliError> {
     let mut write = WriteOptions {
-        block_bytes: args.block_size.max(1),
+        block_bytes: parse_block_size(&args.block_size)?,
         ..WriteOptions::default()
     };
     if let Some(c) = &args.compression {
-        write = write.gzip(crate::copy::parse_compression(c)?);
+        write = write.gzip(parse_compression(c)?);
     }
     let opts = ConcatOptions {
         join: match args.join {
@@ -78,49 +82,23 @@ pub fn run(args: &ConcatArgs) -> Result<(), CliError> {
             f.snapshot()?.set_streaming(true);
             AnnData::open(&f)
         });
-        inputs.push(opened.map_err(|e| match e {
-            h5sparse::Error::Io(_) => CliError::Message(e.to_string()),
-            e => CliError::Message(format!("{}: {}", path.display(), message(e))),
-        })?);
+        inputs.push(opened.map_err(|e| open_error(path, e))?);
     }
     let refs: Vec<&AnnData> = inputs.iter().collect();
 
-    let tmp = temporary_beside(&args.output)?;
-    let mut bar: Option<Progress> = None;
-    let mut shown = 0u64;
-    let mut progress = |done: u64, total: u64| {
-        let bar = bar.get_or_insert_with(|| Progress::bytes(total, "concatenating"));
-        bar.inc(done.saturating_sub(shown));
-        shown = shown.max(done);
-    };
-    let written = concat_with_progress(&refs, &tmp, &opts, &write, &mut progress)
-        .map_err(|e| CliError::Message(message(e)))
-        .and_then(|()| {
-            std::fs::rename(&tmp, &args.output)
-                .map_err(|e| CliError::Message(format!("{}: {e}", args.output.display())))
-        });
-    match &written {
-        Ok(()) => {
-            if let Some(bar) = &bar {
-                bar.finish();
-            }
+    write_replacing(&args.output, |tmp| {
+        let mut bar: Option<Progress> = None;
+        let mut shown = 0u64;
+        let mut progress = |done: u64, total: u64| {
+            let bar = bar.get_or_insert_with(|| Progress::bytes(total, "concatenating"));
+            bar.inc(done.saturating_sub(shown));
+            shown = shown.max(done);
+        };
+        concat_with_progress(&refs, tmp, &opts, &write, &mut progress)
+            .map_err(|e| CliError::Message(message(e)))?;
+        if let Some(bar) = &bar {
+            bar.finish();
         }
-        Err(_) => {
-            drop(bar);
-            let _ = std::fs::remove_file(&tmp);
-        }
-    }
-    written
-}
-
-/// A temporary path beside `out`, renamed to it on success.
-fn temporary_beside(out: &Path) -> Result<PathBuf, CliError> {
-    let name = out
-        .file_name()
-        .ok_or_else(|| CliError::Message(format!("{}: not a file name", out.display())))?;
-    Ok(out.with_file_name(format!(
-        ".{}.h5sparse-tmp-{}",
-        name.to_string_lossy(),
-        std::process::id()
-    )))
+        Ok(())
+    })
 }

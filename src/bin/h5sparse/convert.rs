@@ -28,6 +28,7 @@ use h5sparse::read::{H5Type, Values};
 use h5sparse::sparse::SparseFormat;
 use h5sparse::{ByteOrder, Dtype, H5File};
 
+use crate::common::{parse_block_size, parse_compression, write_replacing};
 use crate::progress::Progress;
 use crate::CliError;
 
@@ -58,9 +59,14 @@ pub struct ConvertArgs {
     /// gzip level of its files (default 6).
     #[arg(long)]
     compression: Option<String>,
-    /// Memory budget of one streamed block, in bytes.
-    #[arg(long, default_value_t = 256 << 20)]
-    block_size: usize,
+    /// Memory budget of one streamed block of X: the entries of the rows
+    /// read and written at once (10x, MEX and Matrix Market input), or of
+    /// the rows read from an `.h5ad`. MEX and Matrix Market input is sorted
+    /// into rows by reading it once per block, so a larger block means
+    /// fewer passes. Bytes, or with a suffix K, M, G (powers of 1024):
+    /// 1048576, 64K, 16M, 1G, 256MiB.
+    #[arg(long, default_value = "256M")]
+    block_size: String,
 }
 
 /// What IN is.
@@ -107,8 +113,9 @@ pub fn run(args: &ConvertArgs) -> Result<(), CliError> {
     let level = args
         .compression
         .as_deref()
-        .map(crate::copy::parse_compression)
+        .map(parse_compression)
         .transpose()?;
+    let block_bytes = parse_block_size(&args.block_size)?;
     let input = classify(&args.input)?;
     if !matches!(input, Input::H5ad) {
         for (given, flag) in [(args.layer.is_some(), "--layer")] {
@@ -121,13 +128,13 @@ pub fn run(args: &ConvertArgs) -> Result<(), CliError> {
     }
     let opts = WriteOptions {
         compression: level,
-        block_bytes: args.block_size.max(1),
+        block_bytes,
     };
     match input {
         Input::Tenx => write_h5ad(&args.output, opts, |w| tenx_to_h5ad(args, w)),
         Input::Mex => write_h5ad(&args.output, opts, |w| mex_to_h5ad(args, w)),
         Input::Mtx => write_h5ad(&args.output, opts, |w| mtx_to_h5ad(args, w)),
-        Input::H5ad => h5ad_out(args, level),
+        Input::H5ad => h5ad_out(args, level, block_bytes),
     }
 }
 
@@ -138,30 +145,12 @@ fn write_h5ad(
     opts: WriteOptions,
     fill: impl FnOnce(&mut H5adWriter) -> Result<(), CliError>,
 ) -> Result<(), CliError> {
-    let name = out
-        .file_name()
-        .ok_or_else(|| CliError::Message(format!("{}: not a file name", out.display())))?;
-    let tmp = out.with_file_name(format!(
-        ".{}.h5sparse-tmp-{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = (|| -> Result<(), CliError> {
-        let mut w = H5adWriter::create(&tmp, opts)?;
+    write_replacing(out, |tmp| {
+        let mut w = H5adWriter::create(tmp, opts)?;
         fill(&mut w)?;
         w.finish()?;
         Ok(())
-    })();
-    match result {
-        Ok(()) => std::fs::rename(&tmp, out).map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            CliError::Message(format!("{}: {e}", out.display()))
-        }),
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            Err(e)
-        }
-    }
+    })
 }
 
 fn frame(index: &[String], columns: &[(String, ColumnData)]) -> DataFrameData {
@@ -268,7 +257,7 @@ fn f32_dtype() -> Dtype {
 }
 
 /// `.h5ad` → Matrix Market file or MEX directory.
-fn h5ad_out(args: &ConvertArgs, level: Option<u32>) -> Result<(), CliError> {
+fn h5ad_out(args: &ConvertArgs, level: Option<u32>, block: usize) -> Result<(), CliError> {
     if args.genome.is_some() || args.all_features {
         return Err(CliError::Message(
             "--genome and --all-features apply to 10x input only".into(),
@@ -303,7 +292,7 @@ fn h5ad_out(args: &ConvertArgs, level: Option<u32>) -> Result<(), CliError> {
         let level = level.unwrap_or(6);
         let mex_out = (|| -> Result<(), CliError> {
             let gz = mex::gzip_file(&out.join("matrix.mtx.gz"), level)?;
-            let gz = write_matrix(&file, &element, gz, true)?;
+            let gz = write_matrix(&file, &element, gz, true, block)?;
             gz.finish()?.flush()?;
             let (ids, names, types) = mex_features(&adata)?;
             mex::write_features_barcodes(out, &ids, &names, &types, &adata.obs_names()?, level)?;
@@ -324,11 +313,11 @@ fn h5ad_out(args: &ConvertArgs, level: Option<u32>) -> Result<(), CliError> {
         let gz = flate2::GzBuilder::new()
             .mtime(0)
             .write(buffered, flate2::Compression::new(level.unwrap_or(6)));
-        write_matrix(&file, &element, gz, false)?
+        write_matrix(&file, &element, gz, false, block)?
             .finish()?
             .flush()?;
     } else {
-        write_matrix(&file, &element, buffered, false)?.flush()?;
+        write_matrix(&file, &element, buffered, false, block)?.flush()?;
     }
     Ok(())
 }
@@ -464,19 +453,21 @@ macro_rules! dispatch {
 }
 
 /// Writes the matrix `element` as a coordinate Matrix Market file into
-/// `out` (transposed, genes × cells, for MEX), block by block.
+/// `out` (transposed, genes × cells, for MEX), in blocks of rows of about
+/// `block` bytes.
 fn write_matrix<W: Write>(
     file: &H5File,
     element: &Element,
     out: W,
     mex: bool,
+    block: usize,
 ) -> Result<W, CliError> {
     let comment = format!(
         "metadata_json: {{\"software_version\": \"h5sparse-{}\", \"format_version\": 2}}",
         env!("CARGO_PKG_VERSION")
     );
     let comments: &[&str] = if mex { &[&comment] } else { &[] };
-    let block = (256usize << 20) as u64;
+    let block = block as u64;
     match element {
         Element::Sparse {
             path,

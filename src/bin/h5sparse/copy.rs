@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use h5sparse::write::{copy_file_with_progress, payload_bytes, CopyOptions, Writer};
 
+use crate::common::{parse_compression, write_replacing};
 use crate::progress::Progress;
 use crate::CliError;
 
@@ -47,21 +48,6 @@ pub struct RepackArgs {
     dst: PathBuf,
 }
 
-pub(crate) fn parse_compression(s: &str) -> Result<u32, CliError> {
-    match s.split_once('=') {
-        None if s == "gzip" => Ok(4),
-        Some(("gzip", level)) => match level.parse::<u32>() {
-            Ok(l) if l <= 9 => Ok(l),
-            _ => Err(CliError::Message(format!(
-                "--compression gzip={level}: the level must be 0-9"
-            ))),
-        },
-        _ => Err(CliError::Message(format!(
-            "--compression {s}: expected gzip or gzip=LEVEL"
-        ))),
-    }
-}
-
 /// Copies through a temporary file beside DST, renamed into place only on
 /// success, so a failed copy leaves no DST behind. On a terminal, a bar on
 /// stderr counts the datasets' payload bytes copied (`what` labels it).
@@ -73,35 +59,17 @@ fn copy_to(
     what: &str,
 ) -> Result<(), CliError> {
     let file = h5sparse::File::open(src)?;
-    let name = dst
-        .file_name()
-        .ok_or_else(|| CliError::Message(format!("{}: not a file name", dst.display())))?;
-    let tmp = dst.with_file_name(format!(
-        ".{}.h5sparse-tmp-{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = (|| -> h5sparse::Result<()> {
-        let bar = Progress::bytes(payload_bytes(&file)?, what);
-        let mut w = Writer::create_with(&tmp, &h5sparse::write::CreateOptions { format })?;
-        copy_file_with_progress(&file, &mut w, opts, &mut |n| bar.inc(n))?;
-        w.close()?;
-        bar.finish();
-        Ok(())
-    })();
-    match result {
-        Ok(()) => std::fs::rename(&tmp, dst).map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            CliError::Message(format!("{}: {e}", dst.display()))
-        }),
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            Err(CliError::Message(format!(
-                "copy of {} aborted: {e}",
-                src.display()
-            )))
-        }
-    }
+    write_replacing(dst, |tmp| {
+        let copied = (|| -> h5sparse::Result<()> {
+            let bar = Progress::bytes(payload_bytes(&file)?, what);
+            let mut w = Writer::create_with(tmp, &h5sparse::write::CreateOptions { format })?;
+            copy_file_with_progress(&file, &mut w, opts, &mut |n| bar.inc(n))?;
+            w.close()?;
+            bar.finish();
+            Ok(())
+        })();
+        copied.map_err(|e| CliError::Message(format!("copy of {} aborted: {e}", src.display())))
+    })
 }
 
 /// Runs `copy`.

@@ -23,6 +23,7 @@
 //! Failures print one line, `h5sparse: error: <message>`, on stderr and exit
 //! with status 1; usage errors exit with status 2 (clap's convention).
 
+mod common;
 mod concat;
 mod convert;
 mod copy;

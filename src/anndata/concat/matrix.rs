@@ -218,7 +218,10 @@ impl<'f> Stack<'f> {
         if self.sparse {
             let width = IndexWidth::for_matrix(SparseFormat::Csr, self.shape, self.nnz_bound);
             let mut s = w.sparse(dst, SparseFormat::Csr, self.shape, &self.dtype, width)?;
-            let mut sink = |ptr: &[u64], idx: &[u64], data: &[u8]| s.push_raw(ptr, idx, data);
+            let mut sink = |ptr: &[u64], idx: Cols<'_>, data: &[u8]| match idx {
+                Cols::Wide(idx) => s.push_raw(ptr, idx, data),
+                Cols::Stored32(idx) => s.push_raw_i32(ptr, idx, data),
+            };
             for i in &self.inputs {
                 self.sparse_input(i, &mut sink, progress)
                     .map_err(|e| e.context(dst))?;
@@ -266,7 +269,7 @@ impl<'f> Stack<'f> {
                     let k = step.min(n - done);
                     rows.ptr.clear();
                     rows.ptr.resize(k as usize + 1, 0);
-                    sink(&rows.ptr, &[], &[])?;
+                    sink(&rows.ptr, Cols::Wide(&[]), &[])?;
                     done += k;
                 }
                 Ok(())
@@ -301,7 +304,7 @@ impl<'f> Stack<'f> {
                             rows.end_row(&conv, false);
                         }
                     }
-                    sink(&rows.ptr, &rows.idx, &rows.data)?;
+                    sink(&rows.ptr, Cols::Wide(&rows.idx), &rows.data)?;
                     progress(raw.len() as u64);
                     r += k;
                 }
@@ -321,6 +324,14 @@ impl<'f> Stack<'f> {
                 let drop_zeros = cols.reindexed();
                 let sort = !cols.monotone();
                 let copy = !drop_zeros && cols.map.is_none() && conv.is_copy();
+                let stored_i32 = matches!(
+                    indices.dtype(),
+                    Dtype::Int {
+                        size: 4,
+                        signed: true,
+                        order: crate::read::ByteOrder::Little
+                    }
+                );
                 // Held per entry from read to write: its stored index (while
                 // it is widened), the u64 column and the value as read,
                 // the remapped copy (u64 column, value) unless the block
@@ -344,6 +355,19 @@ impl<'f> Stack<'f> {
                         end += 1;
                     }
                     let (p0, p1) = (ptr[0], ptr[end]);
+                    if copy && stored_i32 {
+                        // anndata's int32 columns and values as stored (the
+                        // same var, the same dtype): the block goes out as
+                        // read; the writer checks each column's range.
+                        let raw = indices.read_raw(&[p0], &[p1 - p0])?;
+                        let vals = data.read_raw(&[p0], &[p1 - p0])?;
+                        let cols: Vec<i32> = bytemuck::pod_collect_to_vec(&raw);
+                        drop(raw);
+                        sink(&ptr[..=end], Cols::Stored32(&cols), &vals)?;
+                        progress((p1 - p0) * entry);
+                        r += end as u64;
+                        continue;
+                    }
                     let idx = read_ints(&indices, p0, p1 - p0)?;
                     let vals = data.read_raw(&[p0], &[p1 - p0])?;
                     if copy {
@@ -355,7 +379,7 @@ impl<'f> Stack<'f> {
                                 shape[1]
                             )));
                         }
-                        sink(&ptr[..=end], &idx, &vals)?;
+                        sink(&ptr[..=end], Cols::Wide(&idx), &vals)?;
                         progress((p1 - p0) * entry);
                         r += end as u64;
                         continue;
@@ -381,7 +405,7 @@ impl<'f> Stack<'f> {
                         }
                         rows.end_row(&conv, sort);
                     }
-                    sink(&rows.ptr, &rows.idx, &rows.data)?;
+                    sink(&rows.ptr, Cols::Wide(&rows.idx), &rows.data)?;
                     progress((p1 - p0) * entry);
                     r += end as u64;
                 }
@@ -486,7 +510,7 @@ impl<'f> Stack<'f> {
                 }
                 rows.end_row(&conv, !cols.monotone());
             }
-            sink(&rows.ptr, &rows.idx, &rows.data)?;
+            sink(&rows.ptr, Cols::Wide(&rows.idx), &rows.data)?;
             if shape[0] == 0 {
                 break;
             }
@@ -573,7 +597,13 @@ impl<'f> Stack<'f> {
 }
 
 /// Where CSR rows go: `indptr` (from 0), column indices, value bytes.
-type RowSink<'s> = dyn FnMut(&[u64], &[u64], &[u8]) -> Result<()> + 's;
+type RowSink<'s> = dyn FnMut(&[u64], Cols<'_>, &[u8]) -> Result<()> + 's;
+
+/// A block's column indices: widened, or anndata's int32 as stored.
+enum Cols<'a> {
+    Wide(&'a [u64]),
+    Stored32(&'a [i32]),
+}
 
 /// CSR rows being assembled for one push.
 #[derive(Default)]

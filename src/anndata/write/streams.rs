@@ -268,6 +268,34 @@ impl<'w> SparseStream<'w> {
         )
     }
 
+    /// [`SparseStream::push_raw`] with the indices as int32 values as
+    /// stored (what anndata writes): a block copied from another file goes
+    /// out without widening its indices first. Negative indices are
+    /// refused as out of range.
+    ///
+    /// ```
+    /// use h5sparse::anndata::{H5adWriter, IndexWidth, WriteOptions};
+    /// use h5sparse::sparse::SparseFormat;
+    /// use h5sparse::{ByteOrder, Dtype};
+    /// let mut w = H5adWriter::new(h5sparse::H5File::in_memory()?, WriteOptions::default())?;
+    /// let f4 = Dtype::Float { size: 4, order: ByteOrder::Little };
+    /// let mut s = w.sparse("X", SparseFormat::Csr, [2, 3], &f4, IndexWidth::I32)?;
+    /// let values: Vec<u8> = [1.0f32, 2.0].iter().flat_map(|v| v.to_le_bytes()).collect();
+    /// s.push_raw_i32(&[0, 1, 2], &[2, 0], &values)?;
+    /// assert!(s.push_raw_i32(&[0, 0], &[], &[]).is_err());   // a third row: too many
+    /// s.finish()?;
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
+    pub fn push_raw_i32(&mut self, indptr: &[u64], indices: &[i32], data_raw: &[u8]) -> Result<()> {
+        self.push_parts(
+            indptr.len(),
+            |k| indptr[k],
+            indices.len(),
+            |k| indices[k] as i64 as u64,
+            data_raw,
+        )
+    }
+
     fn push_parts(
         &mut self,
         n_ptr: usize,

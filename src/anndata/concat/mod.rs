@@ -261,7 +261,7 @@ pub fn concat_with_progress(
     let var_frames: Vec<&DataFrame> = inputs.iter().map(|a| a.var()).collect();
     let (var, var_maps) = join_names(&var_frames, &snaps, opts.join, "var")?;
 
-    let mut w = H5adWriter::create(out, write.clone())?;
+    let mut w = H5adWriter::create_at(out, write.clone())?;
     w.write_dataframe("obs", &obs)?;
     w.write_dataframe("var", &var)?;
     drop(obs);

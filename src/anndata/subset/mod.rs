@@ -95,7 +95,7 @@ pub fn subset_with_progress(
     obs_df.strings_to_categoricals();
     var_df.strings_to_categoricals();
 
-    let mut w = H5adWriter::create(out, opts.clone())?;
+    let mut w = H5adWriter::create_at(out, opts.clone())?;
     w.write_dataframe("obs", &obs_df)?;
     w.write_dataframe("var", &var_df)?;
     drop((obs_df, var_df));

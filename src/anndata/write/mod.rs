@@ -224,9 +224,27 @@ impl H5adWriter {
     /// # std::fs::remove_dir_all(&dir)?;
     /// # Ok::<(), h5sparse::Error>(())
     /// ```
+    #[cfg(feature = "mmap")]
     pub fn create(path: impl AsRef<Path>, opts: WriteOptions) -> Result<H5adWriter> {
         let file = H5File::create(path)?;
         Self::new(file, opts)
+    }
+
+    /// [`H5adWriter::create`] where files can be created by path (the
+    /// `mmap` feature); an error naming the way round otherwise (e.g. on
+    /// wasm32, where [`H5adWriter::new`] over [`H5File::in_memory`] works).
+    pub(crate) fn create_at(path: impl AsRef<Path>, opts: WriteOptions) -> Result<H5adWriter> {
+        #[cfg(feature = "mmap")]
+        return Self::create(path, opts);
+        #[cfg(not(feature = "mmap"))]
+        {
+            let _ = opts;
+            Err(crate::error::Error::unsupported(format!(
+                "{}: creating a file by path needs the `mmap` feature \
+                 (H5adWriter::new over H5File::in_memory works without it)",
+                path.as_ref().display()
+            )))
+        }
     }
 
     /// A writer over an empty file already open for writing (e.g.

@@ -64,9 +64,10 @@ pub struct ConvertArgs {
     /// the rows read from an `.h5ad`. MEX and Matrix Market input is sorted
     /// into rows by reading it once per block, so a larger block means
     /// fewer passes. Bytes, or with a suffix K, M, G (powers of 1024):
-    /// 1048576, 64K, 16M, 1G, 256MiB.
-    #[arg(long, default_value = "256M")]
-    block_size: String,
+    /// 1048576, 64K, 16M, 1G, 256MiB. Default: 256M for MEX and Matrix
+    /// Market input, 16M otherwise (one pass whatever the block).
+    #[arg(long)]
+    block_size: Option<String>,
 }
 
 /// What IN is.
@@ -115,8 +116,12 @@ pub fn run(args: &ConvertArgs) -> Result<(), CliError> {
         .as_deref()
         .map(parse_compression)
         .transpose()?;
-    let block_bytes = parse_block_size(&args.block_size)?;
     let input = classify(&args.input)?;
+    let default_block = match input {
+        Input::Mex | Input::Mtx => "256M",
+        Input::Tenx | Input::H5ad => "16M",
+    };
+    let block_bytes = parse_block_size(args.block_size.as_deref().unwrap_or(default_block))?;
     if !matches!(input, Input::H5ad) {
         for (given, flag) in [(args.layer.is_some(), "--layer")] {
             if given {

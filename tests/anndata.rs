@@ -90,18 +90,7 @@ fn every_h5ad_fixture_reads_as_anndata_reads_it() {
     };
     let files = support::h5ad_fixtures();
     assert!(files.len() >= 4, "{files:?}");
-    let out = Command::new(py)
-        .arg("-c")
-        .arg(ORACLE)
-        .args(&files)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let oracle: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let oracle: Value = serde_json::from_slice(&support::run_python(&py, ORACLE, &files)).unwrap();
     let mut failures = Vec::new();
     for path in &files {
         let want = &oracle[path.to_str().unwrap()];

@@ -699,18 +699,7 @@ import anndata, numpy as np
 a = anndata.read_h5ad(sys.argv[1])
 print(json.dumps({"nnz": int(a.X.nnz), "sums": np.asarray(a.X.sum(axis=1, dtype=np.float64)).ravel().tolist()}))
 "#;
-    let out = Command::new(py)
-        .arg("-c")
-        .arg(script)
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let got: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let got: Value = serde_json::from_slice(&support::run_python(&py, script, [&path])).unwrap();
     assert_eq!(got["nnz"], json!(nnz));
     assert_eq!(got["sums"], json!(row_sums));
 }

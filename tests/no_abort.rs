@@ -4,7 +4,8 @@
 //! header messages (dataspace, datatype, fill value, layout, filters,
 //! attributes) smashed to 0xff / 0x7f / 0x40, every dataset dimension set to
 //! sizes from 10 GB to exabytes, and bytes anywhere in the file smashed. Each
-//! damaged copy is given to the real CLI (`dump --json` and `ls -r -v -d`) in a
+//! damaged copy is given to the real CLI (`dump --json`, `ls -r -v -d` and
+//! `info --json`; `.h5ad` copies also to `subset`, 10x copies to `convert`) in a
 //! child process under a 1 GiB address-space limit (`ulimit -v`). Every run
 //! must end normally: success, or the one-line `h5sparse: error: ...` with
 //! exit status 1; never a signal (an allocation failure aborts with SIGABRT),
@@ -41,6 +42,8 @@ const ANYWHERE_SMASHES: usize = 8;
 struct Case {
     what: String,
     bytes: Vec<u8>,
+    /// The fixture's name (which commands apply).
+    fixture: String,
 }
 
 fn fixtures() -> Vec<PathBuf> {
@@ -184,6 +187,7 @@ fn cases(name: &str, original: &[u8]) -> Vec<Case> {
                 msgs[i].kind
             ),
             bytes,
+            fixture: name.to_string(),
         });
     }
     // Dataset dimensions made huge (maximum dimensions unlimited so the
@@ -234,6 +238,7 @@ fn cases(name: &str, original: &[u8]) -> Vec<Case> {
         out.push(Case {
             what: format!("{name}: dimension {axis} at {at:#x} = {huge}"),
             bytes,
+            fixture: name.to_string(),
         });
     }
     // Bytes anywhere, smashed with a wide value.
@@ -249,13 +254,28 @@ fn cases(name: &str, original: &[u8]) -> Vec<Case> {
         out.push(Case {
             what: format!("{name}: bytes {p:#x}.. = 0x7f7f7f7f"),
             bytes,
+            fixture: name.to_string(),
         });
     }
     out
 }
 
 /// How one run ended, when it did not end well.
+/// `args` name the damaged file `{}` where it goes; without one it comes
+/// last.
 fn run(bin: &Path, file: &Path, args: &[&str]) -> Result<(), String> {
+    let placed = args.contains(&"{}");
+    let args: Vec<&std::ffi::OsStr> = args
+        .iter()
+        .map(|a| {
+            if *a == "{}" {
+                file.as_os_str()
+            } else {
+                std::ffi::OsStr::new(a)
+            }
+        })
+        .chain((!placed).then_some(file.as_os_str()))
+        .collect();
     let mut child = Command::new("sh")
         .arg("-c")
         .arg(format!(
@@ -263,7 +283,6 @@ fn run(bin: &Path, file: &Path, args: &[&str]) -> Result<(), String> {
         ))
         .arg(bin)
         .args(args)
-        .arg(file)
         .env_remove("RUST_BACKTRACE")
         .env_remove("RUST_LIB_BACKTRACE")
         .stdin(Stdio::null())
@@ -338,11 +357,24 @@ fn no_damaged_fixture_aborts_the_cli_under_a_1_gib_address_space_limit() {
             let (all, next, failures, runs, bin, dir) = (&all, &next, &failures, &runs, &bin, &dir);
             s.spawn(move || {
                 let file = dir.join(format!("damaged-{worker}.h5"));
+                let out = dir.join(format!("out-{worker}.h5ad"));
+                let out = out.to_str().unwrap();
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(case) = all.get(i) else { break };
                     std::fs::write(&file, &case.bytes).unwrap();
-                    for args in [&["dump", "--json"][..], &["ls", "-r", "-v", "-d"][..]] {
+                    let mut commands: Vec<Vec<&str>> = vec![
+                        vec!["dump", "--json"],
+                        vec!["ls", "-r", "-v", "-d"],
+                        vec!["info", "--json"],
+                    ];
+                    if case.fixture.ends_with(".h5ad") {
+                        commands.push(vec!["subset", "{}", out, "--obs", "::2", "--var", "1:"]);
+                    }
+                    if case.fixture.starts_with("tenx") || case.fixture == "visium.h5" {
+                        commands.push(vec!["convert", "{}", out]);
+                    }
+                    for args in &commands {
                         runs.fetch_add(1, Ordering::Relaxed);
                         if let Err(e) = run(bin, &file, args) {
                             let kept = dir.join(format!("failure-{i}.h5"));

@@ -145,8 +145,20 @@ impl Sel {
             }
             Ok(j as u64)
         };
+        // Every index, allocated fallibly: an axis length comes from a file.
+        let sized = |len: u64| -> Result<Vec<u64>> {
+            let len = usize::try_from(len).map_err(|_| Error::OutOfMemory {
+                what: "selected indices",
+                bytes: len.saturating_mul(8),
+            })?;
+            crate::buf::try_with_capacity(len, "selected indices")
+        };
         match self {
-            Sel::All => Ok((0..n).collect()),
+            Sel::All => {
+                let mut out = sized(n)?;
+                out.extend(0..n);
+                Ok(out)
+            }
             Sel::Index(i) => Ok(vec![wrap(*i)?]),
             Sel::Indices(v) => v.iter().map(|&i| wrap(i)).collect(),
             Sel::Mask(m) => {
@@ -164,7 +176,14 @@ impl Sel {
             }
             Sel::Slice { start, stop, step } => {
                 let (a, b, st) = adjust(*start, *stop, *step, n_i)?;
-                let mut out = Vec::new();
+                let count = if st > 0 && b > a {
+                    ((b - a) as u64).div_ceil(st as u64)
+                } else if st < 0 && a > b {
+                    ((a - b) as u64).div_ceil(st.unsigned_abs())
+                } else {
+                    0
+                };
+                let mut out = sized(count)?;
                 let mut i = a;
                 while (st > 0 && i < b) || (st < 0 && i > b) {
                     out.push(i as u64);

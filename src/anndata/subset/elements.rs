@@ -64,18 +64,23 @@ impl<'a> Copier<'a> {
     pub(super) fn plan_total(&mut self, input: &AnnData, obs: &Take, var: &Take) -> Result<()> {
         let mut total = 0u64;
         let mut add = |e: &Element, rows: &Take, cols: &Take| -> Result<()> {
-            total += match e {
+            total = total.saturating_add(match e {
                 Element::Sparse { path, .. } => {
                     let x = input.file().sparse(path)?;
                     SparseSubset::plan(x, rows, cols, self.block_bytes)?.read_bytes()
                 }
                 Element::Dense { shape, dtype, .. } => {
                     let rows_out = rows.len(shape.first().copied().unwrap_or(0));
-                    let row: u64 = shape.iter().skip(1).product();
-                    rows_out * row * numpy_size(dtype)
+                    let row = shape
+                        .iter()
+                        .skip(1)
+                        .try_fold(1u64, |a, &d| a.checked_mul(d));
+                    row.and_then(|r| r.checked_mul(rows_out))
+                        .and_then(|b| b.checked_mul(numpy_size(dtype)))
+                        .unwrap_or(u64::MAX)
                 }
                 _ => 0,
-            };
+            });
             Ok(())
         };
         if let Some(x) = input.x() {

@@ -28,6 +28,7 @@ pub mod concat;
 mod dataframe;
 mod element;
 mod frame_data;
+mod ints;
 pub mod mex;
 pub mod mtx;
 pub mod select;

@@ -35,6 +35,7 @@
 //! ```
 
 use super::dataframe::ColumnData;
+use super::ints::read_ints;
 use super::mtx::CsrBlock;
 use crate::buf;
 use crate::error::{Error, Result};
@@ -202,7 +203,7 @@ impl<'f> TenxMatrix<'f> {
                 indptr_ds.len()
             )));
         }
-        let indptr = read_u64(&indptr_ds, 0, n + 1)?;
+        let indptr = read_ints(&indptr_ds, 0, n + 1)?;
         let nnz = indices_ds.len().min(data_ds.len());
         if indptr.first() != Some(&0)
             || indptr.windows(2).any(|w| w[0] > w[1])
@@ -222,7 +223,7 @@ impl<'f> TenxMatrix<'f> {
                 end += 1;
             }
             let (s, e) = (indptr[row as usize], indptr[end as usize]);
-            let indices = read_u64(&indices_ds, s, e - s)?;
+            let indices = read_ints(&indices_ds, s, e - s)?;
             let data = read_x_bytes(&data_ds, s, e - s, &self.x_dtype)?;
             let block = self.block(row, &indptr[row as usize..=end as usize], indices, data)?;
             sink(&block)?;
@@ -492,7 +493,7 @@ fn read_shape(file: &File, group: &str) -> Result<[u64; 2]> {
             d.len()
         )));
     }
-    let v = read_u64(&d, 0, 2)?;
+    let v = read_ints(&d, 0, 2)?;
     Ok([v[0], v[1]])
 }
 
@@ -531,44 +532,6 @@ fn as_strings(v: Values, path: &str) -> Result<Vec<String>> {
             )))
         }
     })
-}
-
-/// `count` elements of an integer dataset from `start`, as u64 (negative
-/// values are an error).
-fn read_u64(d: &Dataset<'_>, start: u64, count: u64) -> Result<Vec<u64>> {
-    let bad = || {
-        Error::invalid(format!(
-            "{}: expected non-negative integers, found {}",
-            d.path(),
-            d.dtype().numpy_str()
-        ))
-    };
-    match d.dtype() {
-        Dtype::Int {
-            size: 8,
-            signed: true,
-            ..
-        } => {
-            let v = d.read_range::<i64>(start, count)?;
-            if v.iter().any(|&x| x < 0) {
-                return Err(bad());
-            }
-            Ok(bytemuck::allocation::cast_vec(v))
-        }
-        Dtype::Int {
-            size: 8,
-            signed: false,
-            ..
-        } => d.read_range::<u64>(start, count),
-        Dtype::Int { .. } => match d.values_slab(&[start], &[count])? {
-            Values::Int(v) if v.iter().all(|&x| x >= 0) => {
-                Ok(v.into_iter().map(|x| x as u64).collect())
-            }
-            Values::UInt(v) => Ok(v),
-            _ => Err(bad()),
-        },
-        _ => Err(bad()),
-    }
 }
 
 /// `count` values of `data` from `start`, as little-endian bytes of `out`

@@ -176,7 +176,7 @@ pub fn concat(
     concat_with_progress(inputs, out, opts, write, &mut |_, _| {})
 }
 
-/// [`concat`], telling `progress(done, total)` the bytes of matrices read
+/// [`concat()`], telling `progress(done, total)` the bytes of matrices read
 /// so far after every block.
 ///
 /// ```

@@ -410,12 +410,7 @@ fn write_dataset(w: &mut JsonWriter<'_>, dataset: &Dataset<'_>, streaming: Strea
     write_filters(w, dataset.filters());
     match shape {
         _ if matches!(dataset.dtype(), Dtype::Unsupported { .. }) => {
-            let e = dataset.values().err().map_or_else(
-                || format!("unsupported datatype {}", dataset.dtype().numpy_str()),
-                |e| e.to_string(),
-            );
-            w.key("error");
-            w.string(&e);
+            write_unsupported(w, dataset.dtype(), dataset.values().err());
         }
         None => {
             w.key("values");
@@ -571,6 +566,17 @@ impl Nesting {
 }
 
 /// Writes the filter pipeline as `[{"id":..,"name":..,"cd_values":[..]}]`.
+/// `"error"`: why values of an unsupported datatype are not given (the
+/// read's error, else the type).
+fn write_unsupported(w: &mut JsonWriter<'_>, dtype: &Dtype, err: Option<crate::error::Error>) {
+    let e = err.map_or_else(
+        || format!("unsupported datatype {}", dtype.numpy_str()),
+        |e| e.to_string(),
+    );
+    w.key("error");
+    w.string(&e);
+}
+
 fn write_filters(w: &mut JsonWriter<'_>, filters: &[FilterInfo]) {
     w.begin_array();
     for filter in filters {
@@ -604,12 +610,7 @@ fn write_attributes(w: &mut JsonWriter<'_>, attrs: &crate::Result<Vec<Attribute<
             match attr.shape() {
                 _ if matches!(attr.dtype(), Dtype::Unsupported { .. }) => {
                     // Reported even for a null dataspace, as the oracle does.
-                    let e = attr.values().err().map_or_else(
-                        || format!("unsupported datatype {}", attr.dtype().numpy_str()),
-                        |e| e.to_string(),
-                    );
-                    w.key("error");
-                    w.string(&e);
+                    write_unsupported(w, attr.dtype(), attr.values().err());
                 }
                 None => {
                     w.key("value");

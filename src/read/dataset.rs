@@ -715,7 +715,7 @@ impl<'f> Dataset<'f> {
                     .ok_or_else(|| Error::invalid("chunk size overflows"))?;
                 self.file.limits.check_alloc("chunk", chunk_bytes)?;
                 fill_everything(out);
-                let mut through = self.file.is_streaming().then(|| self.file.read_through());
+                let mut through = self.file.streaming_through();
                 for r in self.chunk_records()? {
                     let block = Block {
                         offset: &r.offset,

@@ -121,6 +121,12 @@ impl File {
         }
     }
 
+    /// A [`ReadThrough`] when [`File::set_streaming`] is on: what reads of
+    /// unfiltered data hand it leaves the mapping once copied.
+    pub(crate) fn streaming_through(&self) -> Option<ReadThrough<'_>> {
+        self.is_streaming().then(|| self.read_through())
+    }
+
     /// The root group `/`.
     pub fn root(&self) -> Result<Group<'_>> {
         Ok(Group {

@@ -108,7 +108,7 @@ impl<'f> Dataset<'f> {
                     }
                     return Ok(());
                 }
-                let mut through = self.file.is_streaming().then(|| self.read_through());
+                let mut through = self.file.streaming_through();
                 for &(s, c, o) in runs {
                     let n = c as usize * elem;
                     let src = view.slice(
@@ -151,7 +151,7 @@ impl<'f> Dataset<'f> {
                 let records = self.chunk_records_for(span)?;
                 let find = |first: u64| records.binary_search_by(|r| r.offset[0].cmp(&first)).ok();
                 if info.filters.is_empty() {
-                    let mut through = self.file.is_streaming().then(|| self.read_through());
+                    let mut through = self.file.streaming_through();
                     for &(first, within, n, dst) in &pieces {
                         match find(first) {
                             None => fill_bytes(&mut out[dst..dst + n], &info.fill),

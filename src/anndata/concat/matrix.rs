@@ -203,6 +203,38 @@ impl<'f> Stack<'f> {
         })
     }
 
+    /// One input alone, its values converted to `dtype` (chosen by the
+    /// caller: an append keeps the target's type), for streaming its rows
+    /// with [`Stack::rows`] into a matrix that exists already; `nnz_bound`
+    /// bounds the entries of the matrix written to (its index width).
+    pub(crate) fn single(
+        input: Input<'f>,
+        dtype: Dtype,
+        nnz_bound: u64,
+        opts: &WriteOptions,
+    ) -> Result<Stack<'f>> {
+        let shape = [input.part.rows(), input.columns.n_out];
+        let total_bytes = read_bytes(&input)?;
+        Ok(Stack {
+            inputs: vec![input],
+            sparse: true,
+            dtype,
+            shape,
+            opts: opts.clone(),
+            nnz_bound,
+            total_bytes,
+        })
+    }
+
+    /// Every input's rows as CSR blocks into `sink` (values in the
+    /// stack's dtype); `progress` is told the bytes read after each block.
+    pub(crate) fn rows(&self, sink: &mut RowSink<'_>, progress: &mut dyn FnMut(u64)) -> Result<()> {
+        for i in &self.inputs {
+            self.sparse_input(i, sink, progress)?;
+        }
+        Ok(())
+    }
+
     /// Bytes the inputs' blocks read (for progress).
     pub(crate) fn total_bytes(&self) -> u64 {
         self.total_bytes
@@ -598,11 +630,13 @@ impl<'f> Stack<'f> {
 }
 
 /// Where CSR rows go: `indptr` (from 0), column indices, value bytes.
-type RowSink<'s> = dyn FnMut(&[u64], Cols<'_>, &[u8]) -> Result<()> + 's;
+pub(crate) type RowSink<'s> = dyn FnMut(&[u64], Cols<'_>, &[u8]) -> Result<()> + 's;
 
 /// A block's column indices: widened, or anndata's int32 as stored.
-enum Cols<'a> {
+pub(crate) enum Cols<'a> {
+    /// Columns widened to u64.
     Wide(&'a [u64]),
+    /// anndata's int32 columns as stored (a negative one is the sink's to refuse).
     Stored32(&'a [i32]),
 }
 

@@ -160,7 +160,8 @@ pub(super) fn plan_frame(t: &File, s: &File, spec: &FrameSpec<'_>) -> Result<Fra
 /// not mix (pandas makes objects of them).
 fn column_type(to: &Dtype, from: &Dtype, at: &str) -> Result<Dtype> {
     let numeric = |d: &Dtype| matches!(d, Dtype::Int { .. } | Dtype::Float { .. });
-    if (numeric(to) || *to == Dtype::Bool) && (numeric(from) || *from == Dtype::Bool) {
+    let both_bool = *to == Dtype::Bool && *from == Dtype::Bool;
+    if both_bool || (numeric(to) && numeric(from)) {
         if lossless(from, to, at)? {
             return Ok(little(to));
         }
@@ -182,6 +183,17 @@ enum Key {
     Int(i128),
     Float(u64),
     Bool(bool),
+}
+
+impl std::fmt::Display for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Key::Str(s) => write!(f, "{s:?}"),
+            Key::Int(i) => write!(f, "{i}"),
+            Key::Float(b) => write!(f, "{}", f64::from_bits(*b)),
+            Key::Bool(b) => write!(f, "{b}"),
+        }
+    }
 }
 
 fn keys(v: &Values, at: &str) -> Result<Vec<Key>> {
@@ -375,8 +387,7 @@ fn plan_categorical(
     let check_kind = |key: &Key| -> Result<()> {
         match old_keys.first() {
             Some(first) if !same_kind(first, key) => Err(Error::invalid(format!(
-                "{at}: the target's categories are {:?}-like, the source has {key:?}",
-                first
+                "{at}: the target's categories are like {first}, the source has {key}"
             ))),
             _ => Ok(()),
         }
@@ -434,7 +445,7 @@ fn plan_categorical(
         }
     };
     if ordered && !added.is_empty() {
-        let shown: Vec<String> = added.iter().take(5).map(|k| format!("{k:?}")).collect();
+        let shown: Vec<String> = added.iter().take(5).map(Key::to_string).collect();
         return Err(Error::invalid(format!(
             "{at}: the target's categorical is ordered and the source brings categories it \
              lacks ({}), which have no place in its order",

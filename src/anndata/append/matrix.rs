@@ -40,6 +40,16 @@ pub(super) enum Source {
         shape: Vec<u64>,
         dtype: Dtype,
     },
+    /// A field of a record array (anndata ≤ 0.6's `obsm`): `record`-byte
+    /// records, the field's elements at `offset`; `shape` is the records'
+    /// and then the field's.
+    Field {
+        path: String,
+        offset: usize,
+        record: usize,
+        dtype: Dtype,
+        shape: Vec<u64>,
+    },
 }
 
 impl Source {
@@ -69,6 +79,11 @@ impl Source {
                 ),
                 _ => return Err(Error::invalid(format!("{path}: expected a 2-D array"))),
             },
+            Source::Field { path, .. } => {
+                return Err(Error::unsupported(format!(
+                    "{path}: a record array's field into a sparse matrix"
+                )))
+            }
         };
         Ok(Input {
             file,
@@ -92,13 +107,33 @@ impl Source {
             Source::Dense { shape, dtype, .. } => shape
                 .iter()
                 .fold(dtype.size() as u64, |a, &d| a.saturating_mul(d)),
+            Source::Field { shape, record, .. } => shape
+                .first()
+                .map_or(0, |n| n.saturating_mul(*record as u64)),
         })
+    }
+
+    /// The type of its values.
+    fn dtype(&self, file: &File) -> Result<Dtype> {
+        Ok(match self {
+            Source::Sparse { path, .. } => file.dataset(&format!("{path}/data"))?.dtype().clone(),
+            Source::Dense { dtype, .. } | Source::Field { dtype, .. } => dtype.clone(),
+        })
+    }
+
+    fn shape(&self) -> Vec<u64> {
+        match self {
+            Source::Sparse { shape, .. } => shape.to_vec(),
+            Source::Dense { shape, .. } | Source::Field { shape, .. } => shape.clone(),
+        }
     }
 
     fn describe(&self) -> String {
         match self {
             Source::Sparse { format, .. } => format!("a {}_matrix", format.as_str()),
-            Source::Dense { shape, .. } => format!("a dense array of shape {shape:?}"),
+            Source::Dense { shape, .. } | Source::Field { shape, .. } => {
+                format!("a dense array of shape {shape:?}")
+            }
         }
     }
 }
@@ -184,7 +219,8 @@ fn check_type(from: &Dtype, to: &Dtype, at: &str) -> Result<()> {
     Ok(())
 }
 
-/// The element `e` of the source, as a [`Source`].
+/// The element `e` of the source, as a [`Source`]; `at` ends with its key
+/// (a record array's field).
 fn source_of(file: &File, e: &Element, at: &str) -> Result<Source> {
     match e {
         Element::Sparse { path, .. } => {
@@ -206,11 +242,32 @@ fn source_of(file: &File, e: &Element, at: &str) -> Result<Source> {
                 nnz,
             })
         }
-        Element::Dense { path, shape, .. } => Ok(Source::Dense {
-            path: path.clone(),
-            shape: shape.clone(),
-            dtype: file.dataset(path)?.dtype().clone(),
-        }),
+        Element::Dense { path, shape, .. } => {
+            let ds = file.dataset(path)?;
+            if let Dtype::Compound { fields, size } = ds.dtype() {
+                let key = at.rsplit('/').next().unwrap_or(at);
+                let field = fields
+                    .iter()
+                    .find(|f| f.name == key)
+                    .ok_or_else(|| Error::invalid(format!("{path}: no field {key:?}")))?;
+                let dtype = match &field.dtype {
+                    Dtype::Array { base, .. } => (**base).clone(),
+                    other => other.clone(),
+                };
+                return Ok(Source::Field {
+                    path: path.clone(),
+                    offset: field.offset,
+                    record: *size,
+                    dtype,
+                    shape: shape.clone(),
+                });
+            }
+            Ok(Source::Dense {
+                path: path.clone(),
+                shape: shape.clone(),
+                dtype: ds.dtype().clone(),
+            })
+        }
         other => Err(Error::unsupported(format!(
             "{at}: the source's is {other:?}, not a matrix or an array"
         ))),
@@ -233,10 +290,7 @@ pub(super) fn plan_matrix(t: &File, s: &File, spec: &MatrixSpec<'_>) -> Result<M
     let at = spec.at;
     let source = source_of(s, spec.source, at)?;
     let t_shape = spec.target.shape().unwrap_or_default();
-    let s_shape = match &source {
-        Source::Sparse { shape, .. } => shape.to_vec(),
-        Source::Dense { shape, .. } => shape.clone(),
-    };
+    let s_shape = source.shape();
     if t_shape.first() != Some(&spec.n_old) {
         return Err(Error::invalid(format!(
             "{at}: the target's has shape {t_shape:?}, expected {} rows as its obs has",
@@ -270,11 +324,7 @@ pub(super) fn plan_matrix(t: &File, s: &File, spec: &MatrixSpec<'_>) -> Result<M
         Element::Dense { path, .. } => {
             let ds = t.dataset(path)?;
             let dtype = ds.dtype().clone();
-            let from = match &source {
-                Source::Sparse { path, .. } => s.dataset(&format!("{path}/data"))?.dtype().clone(),
-                Source::Dense { dtype, .. } => dtype.clone(),
-            };
-            check_type(&from, &dtype, at)?;
+            check_type(&source.dtype(s)?, &dtype, at)?;
             if matches!(source, Source::Sparse { .. }) && rest.len() != 1 {
                 return Err(Error::invalid(format!(
                     "{at}: a sparse source for an array of rank {}",
@@ -346,11 +396,12 @@ fn plan_sparse(
             )))
         }
     };
-    let from = match &source {
-        Source::Sparse { path, .. } => s.dataset(&format!("{path}/data"))?.dtype().clone(),
-        Source::Dense { dtype, .. } => dtype.clone(),
-    };
-    check_type(&from, &info.data_dtype, at)?;
+    if let Source::Field { path, .. } = &source {
+        return Err(Error::unsupported(format!(
+            "{at}: the source's is a field of the record array {path}, the target's a sparse matrix"
+        )));
+    }
+    check_type(&source.dtype(s)?, &info.data_dtype, at)?;
     let (n_major, n_minor) = match info.format {
         SparseFormat::Csr => (info.shape[0], info.shape[1]),
         SparseFormat::Csc => (info.shape[1], info.shape[0]),
@@ -376,7 +427,9 @@ fn plan_sparse(
     };
     let (added, exact) = match &source {
         Source::Sparse { nnz, .. } => (*nnz, true),
-        Source::Dense { shape, .. } => (shape.iter().product(), false),
+        Source::Dense { shape, .. } | Source::Field { shape, .. } => {
+            (shape.iter().product(), false)
+        }
     };
     if int_max(indices.dtype()).is_none_or(|m| n_minor_new.saturating_sub(1) > m) {
         return Err(Error::invalid(format!(
@@ -603,6 +656,35 @@ impl DenseStep {
                             out.resize(out.len() + lead, 0);
                             conv.push_all(row, &mut out);
                         }
+                    }
+                    g.push(w, &out, k)?;
+                    progress(raw.len() as u64);
+                    r += k;
+                }
+            }
+            Source::Field {
+                path,
+                offset,
+                record,
+                dtype: from,
+                shape,
+            } => {
+                let ds = s.dataset(path)?;
+                let conv = Converter::new(from, dtype, path)?;
+                let field = shape[1..].iter().product::<u64>() as usize * from.size();
+                let step = (block / (*record + row_bytes).max(1) as u64).max(1);
+                let mut out = Vec::new();
+                let mut r = 0;
+                while r < shape[0] {
+                    let k = step.min(shape[0] - r);
+                    let raw = ds.read_raw(&[r], &[k])?;
+                    out.clear();
+                    for rec in raw.chunks_exact((*record).max(1)) {
+                        let bytes = rec.get(*offset..offset + field).ok_or_else(|| {
+                            Error::invalid(format!("{path}: a field outside its record"))
+                        })?;
+                        out.resize(out.len() + lead, 0);
+                        conv.push_all(bytes, &mut out);
                     }
                     g.push(w, &out, k)?;
                     progress(raw.len() as u64);

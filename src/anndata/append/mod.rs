@@ -261,10 +261,10 @@ impl AnnData {
                 _ => a == b,
             };
             if same {
-                return Err(Error::invalid(format!(
-                    "{}: appending a file to itself (every cell name would repeat)",
-                    a.display()
-                )));
+                return Err(Error::invalid(
+                    "the source is the target's own file: appending a file to itself would \
+                     repeat every cell name",
+                ));
             }
         }
         let snapshot = source.file().snapshot()?;

@@ -67,6 +67,18 @@ impl File {
         })
     }
 
+    /// The same file read from another root group (a writer's open
+    /// transaction, whose tree is not yet what the superblock names).
+    pub(crate) fn with_root(
+        mut self,
+        root: crate::format::Address,
+        stab: Option<(crate::format::Address, crate::format::Address)>,
+    ) -> File {
+        self.superblock.root_object_header = root;
+        self.superblock.root_symbol_table = stab;
+        self
+    }
+
     /// One pass over a file larger than memory: with `on`, every read of
     /// dataset elements releases the pages of the mapping it copied them
     /// from (`MADV_DONTNEED`; the page cache keeps them, and a later read

@@ -508,7 +508,7 @@ fn push_numbers<B: Backing>(
     block: u64,
 ) -> Result<()> {
     let conv = Converter::new(from.dtype(), to, "a column")?;
-    let step = (block / (from.dtype().size() + to.size()).max(1) as u64).max(1);
+    let step = (block / (from.dtype().size() + 2 * to.size()).max(1) as u64).max(1);
     let n = from.len();
     let mut out = Vec::new();
     let mut r = 0;
@@ -629,7 +629,8 @@ impl ColumnStep {
                 let size = codes.dtype.size();
                 match map {
                     CodeMap::Codes(map) => {
-                        let step = (block / 16).max(1);
+                        // Codes decoded, remapped, encoded and buffered.
+                        let step = (block / 32).max(1);
                         let mut r = 0;
                         while r < n {
                             let k = step.min(n - r);
@@ -705,7 +706,7 @@ impl ColumnStep {
         let n = self.source.len();
         let mut g = Grower::start(mask, w, flush)?;
         g.copy_old(w, t, block, progress)?;
-        let step = (block / 2).max(1);
+        let step = (block / 3).max(1);
         let mut r = 0;
         while r < n {
             let k = step.min(n - r);

@@ -276,7 +276,8 @@ impl<'g> Grower<'g> {
         let in_row = old_row * conv.in_size();
         // Zeros past the old width (a dense obsp's new columns).
         let pad = self.row_bytes.saturating_sub(old_row * g.dtype.size());
-        let step = (block_bytes / (in_row + self.row_bytes).max(1) as u64).max(1);
+        // A block as read, converted, and copied into the buffer.
+        let step = (block_bytes / (in_row + 2 * self.row_bytes).max(1) as u64).max(1);
         let mut out = Vec::new();
         let mut r = 0;
         while r < g.keep {

@@ -175,8 +175,8 @@ pub(super) struct DenseStep {
 /// One matrix to grow.
 #[derive(Debug, Clone)]
 pub(super) enum MatrixStep {
-    Sparse(SparseStep),
-    Dense(DenseStep),
+    Sparse(Box<SparseStep>),
+    Dense(Box<DenseStep>),
 }
 
 /// The largest value an integer type holds.
@@ -318,9 +318,8 @@ pub(super) fn plan_matrix(t: &File, s: &File, spec: &MatrixSpec<'_>) -> Result<M
     let shift = if spec.pairwise { spec.n_old } else { 0 };
     let source_bytes = source.bytes(s)?;
     match spec.target {
-        Element::Sparse { path, .. } => {
-            plan_sparse(t, s, spec, path, source, shift, source_bytes).map(MatrixStep::Sparse)
-        }
+        Element::Sparse { path, .. } => plan_sparse(t, s, spec, path, source, shift, source_bytes)
+            .map(|step| MatrixStep::Sparse(Box::new(step))),
         Element::Dense { path, .. } => {
             let ds = t.dataset(path)?;
             let dtype = ds.dtype().clone();
@@ -332,13 +331,13 @@ pub(super) fn plan_matrix(t: &File, s: &File, spec: &MatrixSpec<'_>) -> Result<M
                 )));
             }
             let growth = Growth::plan(&ds, spec.n_old, spec.n_new, dtype, rest)?;
-            Ok(MatrixStep::Dense(DenseStep {
+            Ok(MatrixStep::Dense(Box::new(DenseStep {
                 at: at.to_string(),
                 growth,
                 shift,
                 source,
                 source_bytes,
-            }))
+            })))
         }
         other => Err(Error::unsupported(format!(
             "{at}: appending rows to the target's {other:?}"
@@ -638,7 +637,8 @@ impl DenseStep {
                 let ds = s.dataset(path)?;
                 let conv = Converter::new(from, dtype, path)?;
                 let in_row: u64 = shape[1..].iter().product::<u64>() * from.size() as u64;
-                let step = (block / (in_row + row_bytes as u64).max(1)).max(1);
+                // A block as read, converted, and in the writer's buffer.
+                let step = (block / (in_row + 2 * row_bytes as u64).max(1)).max(1);
                 let mut out = Vec::new();
                 let mut r = 0;
                 while r < shape[0] {
@@ -672,7 +672,7 @@ impl DenseStep {
                 let ds = s.dataset(path)?;
                 let conv = Converter::new(from, dtype, path)?;
                 let field = shape[1..].iter().product::<u64>() as usize * from.size();
-                let step = (block / (*record + row_bytes).max(1) as u64).max(1);
+                let step = (block / (*record + 2 * row_bytes).max(1) as u64).max(1);
                 let mut out = Vec::new();
                 let mut r = 0;
                 while r < shape[0] {
@@ -694,7 +694,7 @@ impl DenseStep {
             Source::Sparse { .. } => {
                 let stack = Stack::single(self.source.input(s)?, dtype.clone(), 0, opts)?;
                 // Dense rows a block of entries becomes, a slice at a time.
-                let rows_at_once = (block / row_bytes.max(1) as u64).max(1) as usize;
+                let rows_at_once = (block / (2 * row_bytes).max(1) as u64).max(1) as usize;
                 let shift = self.shift;
                 let mut out = Vec::new();
                 let mut sink = |ptr: &[u64], cols: Cols<'_>, vals: &[u8]| -> Result<()> {

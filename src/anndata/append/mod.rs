@@ -54,12 +54,14 @@
 //! exception: a string column (the obs names among them) is rewritten
 //! whole, so one column's strings are in memory at a time.
 //!
-//! # Atomicity
+//! # One transaction
 //! Everything is planned and checked against a snapshot of the target
-//! taken before the first write, and the old data is read from that
-//! snapshot. Each write is atomic; the whole append is not yet one
-//! transaction, so a crash in the middle leaves some elements grown and
-//! others not.
+//! taken before the first write; then every write runs in one
+//! [`Writer::transaction`], reading the old data from that snapshot. Until
+//! the commit's single superblock write no reader (ours, libhdf5, h5py,
+//! anndata) sees any of it, and a crash or an error leaves the file as it
+//! was (its length may have grown by the space written, which nothing
+//! refers to).
 
 mod frame;
 mod grow;
@@ -155,8 +157,9 @@ pub struct AppendSummary {
 /// `progress(done, total)` is told the bytes read after every block.
 ///
 /// The target is planned and checked against `w.reader()` taken first
-/// (see the [module docs](self) for what is refused); old data is read
-/// from that snapshot while the new is written.
+/// (see the [module docs](self) for what is refused); the writes then run
+/// in one [`Writer::transaction`] (joining the caller's, if one is open),
+/// reading the old data from that snapshot.
 ///
 /// ```
 /// use h5sparse::anndata::{append_obs_in, subset, AnnData, AppendOptions, Take};
@@ -193,7 +196,8 @@ pub fn append_obs_in<B: Backing>(
         return Ok(summary);
     }
     let old = grow::Old::open(&target, &plan.rewritten())?;
-    plan.write(w, &old, source, &opts.write_options(), progress)?;
+    // One transaction: readers see the target before or after, never a mix.
+    w.transaction(|w| plan.write(w, &old, source, &opts.write_options(), progress))?;
     Ok(summary)
 }
 

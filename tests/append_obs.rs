@@ -359,3 +359,101 @@ fn refusals_leave_the_target_untouched_and_say_why() {
     );
     assert!(std::fs::read(&copy).unwrap() == std::fs::read(&rich).unwrap());
 }
+
+/// An append is one transaction: a crash after any of its writes leaves a
+/// file that our reader, h5py and anndata (`sparse_dataset` and
+/// `read_h5ad`) read exactly as the target before the append or after it.
+#[test]
+fn a_crash_at_any_write_of_an_append_shows_the_target_before_or_after() {
+    use h5sparse::anndata::{append_obs_in, AppendOptions};
+    use h5sparse::io::sink::{FaultSink, MemSink};
+    use h5sparse::write::Writer;
+
+    let Some(python) = support::require_python("append-obs crash").unwrap() else {
+        return;
+    };
+    let dir = support::test_dir("append-obs-crash");
+    // anndata's first 12 cells (contiguous columns: rewritten and swapped),
+    // h5sparse's cut of the other 8.
+    let target = dir.join("target.h5ad");
+    support::run_python(
+        &python,
+        "import sys, anndata as ad\n\
+         ad.read_h5ad(sys.argv[1])[:12].copy().write_h5ad(sys.argv[2])\n",
+        [
+            support::fixture("anndata.h5ad").as_os_str(),
+            target.as_os_str(),
+        ],
+    );
+    let source = dir.join("source.h5ad");
+    subset(
+        &support::fixture("anndata.h5ad"),
+        &source,
+        &["--obs", "12:"],
+    );
+    let src = h5sparse::File::open(&source).unwrap();
+    let start = std::fs::read(&target).unwrap();
+    let opts = AppendOptions::default().block_bytes(4096);
+    let append = |n: u64| {
+        let sink = FaultSink::new(MemSink::from_bytes(start.clone()), n);
+        let mut w = Writer::open_in(sink).unwrap();
+        let done = append_obs_in(&mut w, &src, &opts, &mut |_, _| {});
+        (w, done)
+    };
+    let dump = |bytes: &[u8]| {
+        let f = h5sparse::File::from_bytes(bytes.to_vec()).expect("our reader opens the image");
+        serde_json::from_str::<serde_json::Value>(&h5sparse::dump::dump_json(&f)).unwrap()
+    };
+    let (w, done) = append(u64::MAX);
+    done.unwrap();
+    let after = w.sink().inner().bytes.clone();
+    let total = w.sink().writes();
+    let states = [dump(&start), dump(&after)];
+    assert_ne!(states[0], states[1]);
+    std::fs::write(dir.join("state_00.h5ad"), &start).unwrap();
+    std::fs::write(dir.join("state_01.h5ad"), &after).unwrap();
+    let (mut before, mut grown) = (0, 0);
+    for n in 0..total {
+        let (w, _) = append(n);
+        assert!(w.sink().crashed(), "no crash at write {n} of {total}");
+        let bytes = &w.sink().inner().bytes;
+        let got = dump(bytes);
+        if got == states[0] {
+            before += 1;
+        } else {
+            assert_eq!(
+                got, states[1],
+                "crash after write {n}: neither before nor after"
+            );
+            grown += 1;
+        }
+        let img = dir.join(format!("crash_{n:05}.h5"));
+        std::fs::write(&img, bytes).unwrap();
+        let candidates = serde_json::json!([states[0], states[1]]);
+        std::fs::write(
+            img.with_extension("h5.candidates.json"),
+            candidates.to_string(),
+        )
+        .unwrap();
+        std::fs::write(img.with_extension("h5.states.json"), "[0, 1]").unwrap();
+    }
+    eprintln!("{total} writes: {before} crash images show the target before, {grown} after");
+    assert!(before >= 10, "only {before} crash points inside the append");
+    let root = support::repo_root();
+    for script in [
+        "scripts/check-crash-images.py",
+        "tests/support/crash_oracle.py",
+    ] {
+        let out = Command::new(&python)
+            .arg(root.join(script))
+            .arg(&dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{script}:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

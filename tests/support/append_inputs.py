@@ -10,7 +10,8 @@ a column stored as strings where the target's is categorical and the
 reverse, and other value types that convert without loss (int32 counts into
 int64, an int8 X into float32); rich_s2, appended after it, widens a float32
 column to float64 and brings enough categories to widen int8 codes to int16.
-csc_t / csc_s: a CSC obsp. full_t / full_s: fixtures/anndata_full.h5ad split
+rich_s_mixed: every matrix stored the other way round from the target's.
+rich_t_latest: rich_t in HDF5's latest format. csc_t / csc_s: a CSC obsp. full_t / full_s: fixtures/anndata_full.h5ad split
 (without its CSC layer, which append refuses), dense X.
 fx_anndata_t: fixtures/anndata.h5ad's first 12 cells; fx_gzip_s: the last 8
 of fixtures/anndata_gzip.h5ad. legacy06_s / legacy07_s: the anndata <= 0.7
@@ -135,6 +136,24 @@ kinds = [f"k{i}" for i in range(130)]
 s2 = rich(30, "u", 3, (kinds, kinds), ["mid"], "categorical", False)
 s2.obs["score"] = s2.obs["score"].astype(np.float64)
 write(s2, "rich_s2.h5ad")
+
+
+# Every matrix stored the other way round: X CSC, a dense layer into the
+# sparse one and the reverse, dense obsp into the sparse one and the
+# reverse, a dense obsm into the sparse one.
+m = rich(16, "m", 5, (["a", "b"], ["a", "b"]), ["low"], "categorical", False)
+m.X = sp.csc_matrix(m.X)
+m.layers["counts"], m.layers["dense"] = m.layers["counts"].toarray(), sp.csr_matrix(
+    m.layers["dense"])
+m.obsp["distances"], m.obsp["dense_p"] = m.obsp["distances"].toarray(), sp.csr_matrix(
+    m.obsp["dense_p"])
+m.obsm["X_sparse"] = m.obsm["X_sparse"].toarray()
+write(m, "rich_s_mixed.h5ad")
+
+# The target in the latest format (superblock v3, link-message groups, dense
+# link storage for obs's 11 members, extensible-array chunk indexes).
+with h5py.File(path("rich_t_latest.h5ad"), "w", libver="latest") as f:
+    anndata.io.write_elem(f, "/", t)
 
 
 def bad(name, change):

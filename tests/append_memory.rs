@@ -4,10 +4,7 @@
 //! keeps the peak of live heap memory (counted by a global allocator)
 //! within a small multiple of the block size, far below the matrices.
 
-use h5sparse::anndata::{
-    AnnData, AppendOptions, ColumnData, DataFrameData, H5adWriter, IndexWidth, WriteOptions,
-};
-use h5sparse::sparse::SparseFormat;
+use h5sparse::anndata::{AnnData, AppendOptions, ColumnData, DataFrameData, H5adWriter};
 use h5sparse::{ByteOrder, Dtype, Values};
 
 mod support;
@@ -25,51 +22,22 @@ const PCS: u64 = 128;
 /// float32 entries a row, an int64 obs column and a float64 `obsm/X_pca`
 /// of 128 columns, both contiguous (as anndata writes them).
 fn write_file(path: &std::path::Path, prefix: &str, n_obs: u64) {
-    let mut w = H5adWriter::create(path, WriteOptions::default()).unwrap();
-    let mut obs = DataFrameData::with_index((0..n_obs).map(|i| format!("{prefix}{i}")).collect());
-    obs.columns.push((
-        "n_genes".into(),
-        ColumnData::Values(Values::Int((0..n_obs as i64).collect())),
-    ));
-    w.write_dataframe("obs", &obs).unwrap();
-    let genes = (0..N_VARS).map(|i| format!("gene{i}")).collect();
-    w.write_dataframe("var", &DataFrameData::with_index(genes))
-        .unwrap();
-    let f4 = Dtype::Float {
-        size: 4,
-        order: ByteOrder::Little,
+    let n_genes = |obs: &mut DataFrameData| {
+        obs.columns.push((
+            "n_genes".into(),
+            ColumnData::Values(Values::Int((0..n_obs as i64).collect())),
+        ))
     };
-    let mut x = w
-        .sparse(
-            "X",
-            SparseFormat::Csr,
-            [n_obs, N_VARS],
-            &f4,
-            IndexWidth::I32,
-        )
-        .unwrap();
-    for block in 0..n_obs / 1000 {
-        let indptr: Vec<i32> = (0..=1000).map(|r| (r * PER_ROW) as i32).collect();
-        let mut indices = Vec::new();
-        let mut data = Vec::new();
-        for r in 0..1000 {
-            let row = block * 1000 + r;
-            indices.extend((0..PER_ROW).map(|k| ((row + k * 7) % N_VARS) as i32));
-            let start = indices.len() - PER_ROW as usize;
-            indices[start..].sort_unstable();
-            data.extend((0..PER_ROW).map(|k| (row * PER_ROW + k) as f32));
-        }
-        x.push(&indptr, &indices, &data).unwrap();
-    }
-    x.finish().unwrap();
-    let f8 = Dtype::Float {
-        size: 8,
-        order: ByteOrder::Little,
+    let pca = |w: &mut H5adWriter| {
+        let f8 = Dtype::Float {
+            size: 8,
+            order: ByteOrder::Little,
+        };
+        let pca: Vec<f64> = (0..n_obs * PCS).map(|v| v as f64).collect();
+        w.write_array("obsm/X_pca", &f8, &[n_obs, PCS], &Values::Float(pca))
+            .unwrap();
     };
-    let pca: Vec<f64> = (0..n_obs * PCS).map(|v| v as f64).collect();
-    w.write_array("obsm/X_pca", &f8, &[n_obs, PCS], &Values::Float(pca))
-        .unwrap();
-    w.finish().unwrap();
+    support::synthetic::csr_h5ad(path, prefix, (n_obs, N_VARS, PER_ROW), n_genes, pca);
 }
 
 #[test]

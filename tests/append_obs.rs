@@ -24,22 +24,6 @@ fn s(p: &Path) -> &str {
     p.to_str().expect("a UTF-8 path")
 }
 
-/// The inputs of append_inputs.py in `dir`.
-fn inputs(python: &Path, dir: &Path) {
-    let script = support::repo_root().join("tests/support/append_inputs.py");
-    let out = Command::new(python)
-        .arg(script)
-        .arg(support::repo_root().join("fixtures"))
-        .arg(dir)
-        .output()
-        .expect("run python");
-    assert!(
-        out.status.success(),
-        "append_inputs.py failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 /// `h5sparse subset IN OUT ARGS...`.
 fn subset(input: &Path, out: &Path, args: &[&str]) {
     let mut all = vec!["subset", s(input), s(out), "-q"];
@@ -132,7 +116,7 @@ fn appended_files_equal_what_anndata_builds() {
         return;
     };
     let dir = support::test_dir("append-obs");
-    inputs(&python, &dir);
+    support::generate_inputs(&python, "append_inputs.py", &dir);
     let at = |n: &str| dir.join(n);
     let fixture = support::fixture;
 
@@ -243,7 +227,7 @@ fn refusals_leave_the_target_untouched_and_say_why() {
         return;
     };
     let dir = support::test_dir("append-obs-refusals");
-    inputs(&python, &dir);
+    support::generate_inputs(&python, "append_inputs.py", &dir);
     let at = |n: &str| dir.join(n);
     let fixture = support::fixture;
     let rich = at("rich_t.h5ad");

@@ -9,6 +9,7 @@
 #![allow(dead_code)]
 
 pub mod counting;
+pub mod synthetic;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -225,4 +226,21 @@ where
         String::from_utf8_lossy(&out.stderr)
     );
     out.stdout
+}
+
+/// Runs the input generator `tests/support/NAME` (a Python script taking
+/// the fixtures directory and an output directory) into `dir`. Panics with
+/// the script's stderr when it fails.
+pub fn generate_inputs(python: &Path, name: &str, dir: &Path) {
+    let out = Command::new(python)
+        .arg(repo_root().join("tests/support").join(name))
+        .arg(repo_root().join("fixtures"))
+        .arg(dir)
+        .output()
+        .expect("run python");
+    assert!(
+        out.status.success(),
+        "{name} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

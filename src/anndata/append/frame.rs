@@ -21,7 +21,7 @@
 
 use std::collections::HashMap;
 
-use super::grow::{little, rewrite_whole, Grower, Growth, Old};
+use super::grow::{little, rewrite_whole, Grower, Growth, Reads};
 use super::matrix::lossless;
 use super::source::{source_column, SrcColumn, SrcValues};
 use crate::anndata::concat::dtype::{result_type, Converter};
@@ -579,11 +579,10 @@ impl ColumnStep {
     fn write<B: Backing>(
         &self,
         w: &mut Writer<B>,
-        t: &Old<'_>,
-        s: &File,
-        opts: &crate::anndata::WriteOptions,
+        r: &Reads<'_>,
         progress: &mut dyn FnMut(u64),
     ) -> Result<()> {
+        let (t, s, opts) = (r.old, r.source, r.opts);
         let (flush, block) = (opts.flush_bytes(), opts.reading_bytes());
         let n = self.source.len();
         let strings = |path: &str, texts: Vec<Option<String>>| -> Result<Values> {
@@ -606,7 +605,7 @@ impl ColumnStep {
                 push_numbers(&mut g, w, s, from, &growth.dtype, block)?;
                 g.finish(w, t)?;
                 if let ColumnPlan::NullableNumbers { mask, .. } = &self.plan {
-                    self.write_mask(w, t, s, mask, opts, progress)?;
+                    self.write_mask(w, r, mask, progress)?;
                 }
             }
             ColumnPlan::Strings { path, dtype } => {
@@ -617,7 +616,7 @@ impl ColumnStep {
                 let values = strings(path, self.source.texts(s)?)?;
                 rewrite_whole(w, t, path, dtype, &values)?;
                 drop(values);
-                self.write_mask(w, t, s, mask, opts, progress)?;
+                self.write_mask(w, r, mask, progress)?;
             }
             ColumnPlan::Categorical {
                 codes,
@@ -696,12 +695,11 @@ impl ColumnStep {
     fn write_mask<B: Backing>(
         &self,
         w: &mut Writer<B>,
-        t: &Old<'_>,
-        s: &File,
+        r: &Reads<'_>,
         mask: &Growth,
-        opts: &crate::anndata::WriteOptions,
         progress: &mut dyn FnMut(u64),
     ) -> Result<()> {
+        let (t, s, opts) = (r.old, r.source, r.opts);
         let (flush, block) = (opts.flush_bytes(), opts.reading_bytes());
         let n = self.source.len();
         let mut g = Grower::start(mask, w, flush)?;
@@ -739,14 +737,11 @@ impl FrameStep {
     pub(super) fn write<B: Backing>(
         &self,
         w: &mut Writer<B>,
-        t: &Old<'_>,
-        s: &File,
-        opts: &crate::anndata::WriteOptions,
+        r: &Reads<'_>,
         progress: &mut dyn FnMut(u64),
     ) -> Result<()> {
         for c in &self.columns {
-            c.write(w, t, s, opts, progress)
-                .map_err(|e| e.context(&c.at))?;
+            c.write(w, r, progress).map_err(|e| e.context(&c.at))?;
         }
         Ok(())
     }

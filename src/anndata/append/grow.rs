@@ -43,6 +43,14 @@ impl<'t> Old<'t> {
     }
 }
 
+/// What the writes read: the target's old datasets, the source, and the
+/// block budget.
+pub(super) struct Reads<'a> {
+    pub old: &'a Old<'a>,
+    pub source: &'a File,
+    pub opts: &'a crate::anndata::WriteOptions,
+}
+
 /// What a rewritten dataset is named while it is being written (in the
 /// same group as the one it replaces).
 pub(super) fn temporary_name(path: &str) -> String {

@@ -13,11 +13,11 @@
 //! columns the same way, from a CSC source. Values keep the target's type:
 //! the source's must convert without loss.
 
-use super::grow::{little, Grower, Growth, Old};
+use super::grow::{little, Grower, Growth, Reads};
 use crate::anndata::concat::dtype::{result_type, Converter};
 use crate::anndata::concat::matrix::{Cols, ColumnMap, Input, Part, Stack};
 use crate::anndata::ints::read_ints;
-use crate::anndata::{Element, WriteOptions};
+use crate::anndata::Element;
 use crate::error::{Error, Result};
 use crate::read::{Dtype, File, Values};
 use crate::sparse::{detect, Convention, SparseFormat};
@@ -519,14 +519,12 @@ impl MatrixStep {
     pub(super) fn write<B: Backing>(
         &self,
         w: &mut Writer<B>,
-        t: &Old<'_>,
-        s: &File,
-        opts: &WriteOptions,
+        r: &Reads<'_>,
         progress: &mut dyn FnMut(u64),
     ) -> Result<()> {
         match self {
-            MatrixStep::Sparse(step) => step.write(w, t, s, opts, progress),
-            MatrixStep::Dense(step) => step.write(w, t, s, opts, progress),
+            MatrixStep::Sparse(step) => step.write(w, r, progress),
+            MatrixStep::Dense(step) => step.write(w, r, progress),
         }
         .map_err(|e| e.context(self.at()))
     }
@@ -536,11 +534,10 @@ impl SparseStep {
     fn write<B: Backing>(
         &self,
         w: &mut Writer<B>,
-        t: &Old<'_>,
-        s: &File,
-        opts: &WriteOptions,
+        r: &Reads<'_>,
         progress: &mut dyn FnMut(u64),
     ) -> Result<()> {
+        let (t, s, opts) = (r.old, r.source, r.opts);
         let flush = opts.flush_bytes();
         let block = opts.reading_bytes();
         let mut data = Grower::start(&self.data, w, flush)?;
@@ -615,11 +612,10 @@ impl DenseStep {
     fn write<B: Backing>(
         &self,
         w: &mut Writer<B>,
-        t: &Old<'_>,
-        s: &File,
-        opts: &WriteOptions,
+        r: &Reads<'_>,
         progress: &mut dyn FnMut(u64),
     ) -> Result<()> {
+        let (t, s, opts) = (r.old, r.source, r.opts);
         let block = opts.reading_bytes();
         let mut g = Grower::start(&self.growth, w, opts.flush_bytes())?;
         g.copy_old(w, t, block, progress)?;

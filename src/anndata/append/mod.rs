@@ -197,7 +197,13 @@ pub fn append_obs_in<B: Backing>(
     }
     let old = grow::Old::open(&target, &plan.rewritten())?;
     // One transaction: readers see the target before or after, never a mix.
-    w.transaction(|w| plan.write(w, &old, source, &opts.write_options(), progress))?;
+    let write = opts.write_options();
+    let reads = grow::Reads {
+        old: &old,
+        source,
+        opts: &write,
+    };
+    w.transaction(|w| plan.write(w, &reads, progress))?;
     Ok(summary)
 }
 

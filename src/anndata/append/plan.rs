@@ -7,10 +7,10 @@
 use std::collections::HashSet;
 
 use super::frame::{differences, plan_frame, FrameSpec, FrameStep};
-use super::grow::{temporary_name, Old};
+use super::grow::{temporary_name, Reads};
 use super::matrix::{plan_matrix, MatrixSpec, MatrixStep};
 use super::{AppendOptions, AppendSummary};
-use crate::anndata::{DataFrame, Element, Parts, WriteOptions};
+use crate::anndata::{DataFrame, Element, Parts};
 use crate::error::{Error, Result};
 use crate::read::{File, Node, Values};
 use crate::write::{Backing, Writer};
@@ -290,9 +290,7 @@ impl Plan {
     pub(super) fn write<B: Backing>(
         &self,
         w: &mut Writer<B>,
-        t: &Old<'_>,
-        s: &File,
-        opts: &WriteOptions,
+        r: &Reads<'_>,
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<()> {
         let total = self.total_bytes();
@@ -303,10 +301,10 @@ impl Plan {
             progress(done, total);
         };
         for f in &self.frames {
-            f.write(w, t, s, opts, &mut advance)?;
+            f.write(w, r, &mut advance)?;
         }
         for m in &self.matrices {
-            m.write(w, t, s, opts, &mut advance)?;
+            m.write(w, r, &mut advance)?;
         }
         progress(total, total);
         Ok(())

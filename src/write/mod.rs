@@ -198,6 +198,8 @@ pub struct Writer<B: Backing> {
     limits: Limits,
     /// The open transaction, if any.
     shadow: Option<shadow::Shadow>,
+    /// [`Writer::set_commit_sync`].
+    commit_sync: bool,
 }
 
 #[cfg(feature = "mmap")]
@@ -358,6 +360,7 @@ impl<B: Backing> Writer<B> {
             eoa: 0,
             limits,
             shadow: None,
+            commit_sync: true,
         };
         w.apply(fresh, publish, eoa)?;
         Ok(w)
@@ -387,6 +390,7 @@ impl<B: Backing> Writer<B> {
             eoa,
             limits: Limits::default(),
             shadow: None,
+            commit_sync: true,
         })
     }
 
@@ -675,6 +679,7 @@ impl<B: Backing> Writer<B> {
             eoa: self.eoa,
             limits: self.limits,
             shadow: self.shadow,
+            commit_sync: self.commit_sync,
         }
     }
 

@@ -26,6 +26,13 @@
 //! unreachable is not reused, as in libhdf5; `h5sparse repack` compacts.
 //! Operations do not sync; [`Writer::flush`] and [`Writer::close`] do.
 //!
+//! ## Transactions
+//! [`Writer::transaction`] (or [`Writer::begin`] / [`Writer::commit`])
+//! groups any number of operations into one change that every reader sees
+//! whole or not at all, by copying the changed path from the root and
+//! switching the superblock's root in one write (see the `shadow` module's
+//! notes in the source and the README).
+//!
 //! ## Growing contiguous datasets
 //! Impossible in libhdf5 too: [`Writer::append`] on a contiguous dataset is
 //! an [`Error::InvalidArgument`] that says to create it with `maxshape`.

@@ -26,6 +26,13 @@
 //! unreachable is not reused, as in libhdf5; `h5sparse repack` compacts.
 //! Operations do not sync; [`Writer::flush`] and [`Writer::close`] do.
 //!
+//! ## Transactions
+//! [`Writer::transaction`] (or [`Writer::begin`] / [`Writer::commit`])
+//! groups any number of operations into one change that every reader sees
+//! whole or not at all, by copying the changed path from the root and
+//! switching the superblock's root in one write (see the `shadow` module's
+//! notes in the source and the README).
+//!
 //! ## Growing contiguous datasets
 //! Impossible in libhdf5 too: [`Writer::append`] on a contiguous dataset is
 //! an [`Error::InvalidArgument`] that says to create it with `maxshape`.
@@ -198,6 +205,8 @@ pub struct Writer<B: Backing> {
     limits: Limits,
     /// The open transaction, if any.
     shadow: Option<shadow::Shadow>,
+    /// [`Writer::set_commit_sync`].
+    commit_sync: bool,
 }
 
 #[cfg(feature = "mmap")]
@@ -358,6 +367,7 @@ impl<B: Backing> Writer<B> {
             eoa: 0,
             limits,
             shadow: None,
+            commit_sync: true,
         };
         w.apply(fresh, publish, eoa)?;
         Ok(w)
@@ -387,6 +397,7 @@ impl<B: Backing> Writer<B> {
             eoa,
             limits: Limits::default(),
             shadow: None,
+            commit_sync: true,
         })
     }
 
@@ -675,6 +686,7 @@ impl<B: Backing> Writer<B> {
             eoa: self.eoa,
             limits: self.limits,
             shadow: self.shadow,
+            commit_sync: self.commit_sync,
         }
     }
 

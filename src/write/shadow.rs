@@ -200,8 +200,9 @@ impl<B: Backing> Writer<B> {
     /// Publishes every change since [`Writer::begin`] with one write of the
     /// superblock, after syncing what the transaction wrote (so that no
     /// crash, of the process or of the machine, can publish a tree whose
-    /// nodes are not on disk). The superblock write itself is not synced:
-    /// call [`Writer::flush`] to make the commit durable.
+    /// nodes are not on disk; see [`Writer::set_commit_sync`]). The
+    /// superblock write itself is not synced: call [`Writer::flush`] to
+    /// make the commit durable.
     ///
     /// ```
     /// use h5sparse::io::sink::MemSink;
@@ -227,7 +228,9 @@ impl<B: Backing> Writer<B> {
         // The copies must be durable before the superblock names them: a
         // machine that stops with the new superblock on disk but not the
         // tree it points to would show neither version.
-        self.sink.sync()?;
+        if self.commit_sync {
+            self.sink.sync()?;
+        }
         let sb = shadow.superblock(&self.sb);
         let mut next = sb.clone();
         next.eof_address = self.eoa - sb.base_address;
@@ -235,6 +238,32 @@ impl<B: Backing> Writer<B> {
         self.sink.write_at(next.superblock_address, &bytes)?;
         self.sb = next;
         Ok(())
+    }
+
+    /// Whether [`Writer::commit`] syncs the transaction's bytes before the
+    /// superblock write that publishes them (default `true`). Without it a
+    /// commit is still atomic for every reader and for a crash of the
+    /// process, as every other operation is, but a power loss before the
+    /// next [`Writer::flush`] may leave the superblock naming a tree that
+    /// never reached the disk. Turn it off to batch many small transactions
+    /// and flush once (h5py and libhdf5 never sync unless asked).
+    ///
+    /// ```
+    /// use h5sparse::io::sink::MemSink;
+    /// use h5sparse::write::{DatasetOptions, Writer};
+    ///
+    /// let mut w = Writer::create_in(MemSink::default())?;
+    /// w.create_dataset("/n", &[1], &[0u32], &DatasetOptions::growable())?;
+    /// w.set_commit_sync(false);
+    /// for i in 1..100u32 {
+    ///     w.transaction(|w| w.append("/n", &[i]))?;
+    /// }
+    /// w.flush()?;                                        // one sync for all of them
+    /// assert_eq!(w.reader()?.dataset("/n")?.len(), 100);
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
+    pub fn set_commit_sync(&mut self, sync: bool) {
+        self.commit_sync = sync;
     }
 
     /// Abandons the open transaction: the file stays as readers saw it

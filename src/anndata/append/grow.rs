@@ -191,7 +191,7 @@ impl Growth {
         if !self.rewrites() {
             return 0;
         }
-        let row: u64 = self.old_rest.iter().product();
+        let row = self.old_rest.iter().fold(1u64, |a, &d| a.saturating_mul(d));
         self.keep
             .saturating_mul(row)
             .saturating_mul(self.old_dtype.size() as u64)
@@ -204,6 +204,19 @@ impl Growth {
             .and_then(|b| usize::try_from(b).ok())
             .ok_or_else(|| Error::invalid(format!("{}: a row's size overflows", self.path)))
     }
+}
+
+/// Clears `out` and makes room in it for `bytes`, failing instead of
+/// aborting: sizes come from files, which may claim more than memory holds.
+pub(super) fn room(out: &mut Vec<u8>, bytes: u64) -> Result<()> {
+    out.clear();
+    usize::try_from(bytes)
+        .ok()
+        .and_then(|n| out.try_reserve(n).ok())
+        .ok_or(Error::OutOfMemory {
+            what: "a block of rows",
+            bytes,
+        })
 }
 
 /// A [`Growth`] being carried out.
@@ -280,12 +293,21 @@ impl<'g> Grower<'g> {
         let g = self.g;
         let ds = old.dataset(&g.path)?;
         let conv = Converter::new(&g.old_dtype, &g.dtype, &g.path)?;
-        let old_row = product(&g.old_rest, &g.path)? as usize;
-        let in_row = old_row * conv.in_size();
+        let old_row = product(&g.old_rest, &g.path)?;
+        let too_big = || Error::invalid(format!("{}: a row's size overflows", g.path));
+        let in_row = old_row
+            .checked_mul(conv.in_size() as u64)
+            .and_then(|b| usize::try_from(b).ok())
+            .ok_or_else(too_big)?;
+        let old_bytes = old_row
+            .checked_mul(g.dtype.size() as u64)
+            .and_then(|b| usize::try_from(b).ok())
+            .ok_or_else(too_big)?;
         // Zeros past the old width (a dense obsp's new columns).
-        let pad = self.row_bytes.saturating_sub(old_row * g.dtype.size());
+        let pad = self.row_bytes.saturating_sub(old_bytes);
         // A block as read, converted, and copied into the buffer.
-        let step = (block_bytes / (in_row + 2 * self.row_bytes).max(1) as u64).max(1);
+        let held = (in_row as u64).saturating_add(2u64.saturating_mul(self.row_bytes as u64));
+        let step = (block_bytes / held.max(1)).max(1);
         let mut out = Vec::new();
         let mut r = 0;
         while r < g.keep {
@@ -295,7 +317,7 @@ impl<'g> Grower<'g> {
             let mut count = vec![k];
             count.extend(&g.old_rest);
             let raw = ds.read_raw(&start, &count)?;
-            out.clear();
+            room(&mut out, k.saturating_mul(self.row_bytes as u64))?;
             if pad == 0 {
                 conv.push_all(&raw, &mut out);
             } else {
@@ -390,7 +412,7 @@ impl<'g> Grower<'g> {
     /// attributes (read from `old`) and replaces it.
     pub(super) fn finish<B: Backing>(mut self, w: &mut Writer<B>, old: &Old<'_>) -> Result<()> {
         self.flush(w, true)?;
-        let want = self.g.keep + self.added;
+        let want = self.g.keep.saturating_add(self.added);
         if self.rows != want {
             return Err(Error::invalid(format!(
                 "{}: {} rows written where {want} were planned",

@@ -13,7 +13,7 @@
 //! columns the same way, from a CSC source. Values keep the target's type:
 //! the source's must convert without loss.
 
-use super::grow::{little, Grower, Growth, Reads};
+use super::grow::{little, room, Grower, Growth, Reads};
 use crate::anndata::concat::dtype::{result_type, Converter};
 use crate::anndata::concat::matrix::{Cols, ColumnMap, Input, Part, Stack};
 use crate::anndata::ints::read_ints;
@@ -427,7 +427,7 @@ fn plan_sparse(
     let (added, exact) = match &source {
         Source::Sparse { nnz, .. } => (*nnz, true),
         Source::Dense { shape, .. } | Source::Field { shape, .. } => {
-            (shape.iter().product(), false)
+            (shape.iter().fold(1u64, |a, &d| a.saturating_mul(d)), false)
         }
     };
     if int_max(indices.dtype()).is_none_or(|m| n_minor_new.saturating_sub(1) > m) {
@@ -474,7 +474,7 @@ fn plan_sparse(
         old_nnz,
         data: grow(&data, old_nnz, added, info.data_dtype.clone())?,
         indices: grow(&indices, old_nnz, added, indices.dtype().clone())?,
-        indptr: grow(&indptr, n_major + 1, spec.n_new, ptr_dtype)?,
+        indptr: grow(&indptr, n_major.saturating_add(1), spec.n_new, ptr_dtype)?,
         exact,
         shape_attrs,
         new_shape,
@@ -561,15 +561,15 @@ impl SparseStep {
             let entries = end - base;
             ibuf.clear();
             let mut put = |c: u64| -> Result<()> {
-                let c = c + shift;
-                if c >= n_minor {
-                    return Err(Error::invalid(format!(
-                        "the source's index {} is out of range for {} columns",
-                        c - shift,
-                        n_minor - shift
-                    )));
+                match c.checked_add(shift) {
+                    Some(c) if c < n_minor => put_int(c, idx_dtype, &mut ibuf),
+                    _ => {
+                        return Err(Error::invalid(format!(
+                            "the source's index {c} is out of range for {} columns",
+                            n_minor - shift
+                        )))
+                    }
                 }
-                put_int(c, idx_dtype, &mut ibuf);
                 Ok(())
             };
             match cols {
@@ -584,11 +584,13 @@ impl SparseStep {
             indices.push(w, &ibuf, entries)?;
             data.push(w, vals, entries)?;
             pbuf.clear();
+            let overflow = || Error::invalid("the result's indptr overflows 64 bits");
             for &p in &ptr[1..] {
-                put_int(last + (p - base), ptr_dtype, &mut pbuf);
+                let at = last.checked_add(p - base).ok_or_else(overflow)?;
+                put_int(at, ptr_dtype, &mut pbuf);
             }
             indptr.push(w, &pbuf, (ptr.len() - 1) as u64)?;
-            last += entries;
+            last = last.checked_add(entries).ok_or_else(overflow)?;
             Ok(())
         };
         stack.rows(&mut sink, progress)?;
@@ -632,9 +634,12 @@ impl DenseStep {
             } => {
                 let ds = s.dataset(path)?;
                 let conv = Converter::new(from, dtype, path)?;
-                let in_row: u64 = shape[1..].iter().product::<u64>() * from.size() as u64;
+                let in_row = shape[1..]
+                    .iter()
+                    .fold(from.size() as u64, |a, &d| a.saturating_mul(d));
                 // A block as read, converted, and in the writer's buffer.
-                let step = (block / (in_row + 2 * row_bytes as u64).max(1)).max(1);
+                let held = in_row.saturating_add((row_bytes as u64).saturating_mul(2));
+                let step = (block / held.max(1)).max(1);
                 let mut out = Vec::new();
                 let mut r = 0;
                 while r < shape[0] {
@@ -644,7 +649,7 @@ impl DenseStep {
                     let mut count = shape.clone();
                     count[0] = k;
                     let raw = ds.read_raw(&start, &count)?;
-                    out.clear();
+                    room(&mut out, k.saturating_mul(row_bytes as u64))?;
                     if lead == 0 {
                         conv.push_all(&raw, &mut out);
                     } else {
@@ -667,18 +672,24 @@ impl DenseStep {
             } => {
                 let ds = s.dataset(path)?;
                 let conv = Converter::new(from, dtype, path)?;
-                let field = shape[1..].iter().product::<u64>() as usize * from.size();
-                let step = (block / (*record + 2 * row_bytes).max(1) as u64).max(1);
+                let field = shape[1..]
+                    .iter()
+                    .fold(from.size() as u64, |a, &d| a.saturating_mul(d));
+                let field = usize::try_from(field).unwrap_or(usize::MAX);
+                let held = (*record as u64).saturating_add((row_bytes as u64).saturating_mul(2));
+                let step = (block / held.max(1)).max(1);
                 let mut out = Vec::new();
                 let mut r = 0;
                 while r < shape[0] {
                     let k = step.min(shape[0] - r);
                     let raw = ds.read_raw(&[r], &[k])?;
-                    out.clear();
+                    room(&mut out, k.saturating_mul(row_bytes as u64))?;
                     for rec in raw.chunks_exact((*record).max(1)) {
-                        let bytes = rec.get(*offset..offset + field).ok_or_else(|| {
-                            Error::invalid(format!("{path}: a field outside its record"))
-                        })?;
+                        let bytes =
+                            rec.get(*offset..offset.saturating_add(field))
+                                .ok_or_else(|| {
+                                    Error::invalid(format!("{path}: a field outside its record"))
+                                })?;
                         out.resize(out.len() + lead, 0);
                         conv.push_all(bytes, &mut out);
                     }
@@ -690,7 +701,8 @@ impl DenseStep {
             Source::Sparse { .. } => {
                 let stack = Stack::single(self.source.input(s)?, dtype.clone(), 0, opts)?;
                 // Dense rows a block of entries becomes, a slice at a time.
-                let rows_at_once = (block / (2 * row_bytes).max(1) as u64).max(1) as usize;
+                let held = (row_bytes as u64).saturating_mul(2);
+                let rows_at_once = (block / held.max(1)).max(1) as usize;
                 let shift = self.shift;
                 let mut out = Vec::new();
                 let mut sink = |ptr: &[u64], cols: Cols<'_>, vals: &[u8]| -> Result<()> {
@@ -707,7 +719,7 @@ impl DenseStep {
                     let mut r0 = 0;
                     while r0 < n {
                         let r1 = (r0 + rows_at_once).min(n);
-                        out.clear();
+                        room(&mut out, ((r1 - r0) * row_bytes) as u64)?;
                         out.resize((r1 - r0) * row_bytes, 0);
                         for r in r0..r1 {
                             for e in (ptr[r] - base) as usize..(ptr[r + 1] - base) as usize {

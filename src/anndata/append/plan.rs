@@ -110,6 +110,11 @@ pub(super) fn plan(t: &File, s: &File, opts: &AppendOptions) -> Result<Plan> {
     let tp = Parts::read(t).map_err(|e| e.context("the target"))?;
     let sp = Parts::read(s).map_err(|e| e.context("the source"))?;
     let (n_old, n_new) = (tp.obs.len(), sp.obs.len());
+    if n_old.checked_add(n_new).is_none() {
+        return Err(Error::invalid(format!(
+            "obs: {n_old} cells and {n_new} more overflow a 64-bit count"
+        )));
+    }
     same_names(t, s, &tp.var, &sp.var, "var")?;
 
     // What one has and the other lacks, all named in one error.

@@ -124,16 +124,19 @@ fn data_dtype(input: &Input<'_>) -> Result<Option<Dtype>> {
 }
 
 /// Stored entries (sparse) or elements (dense) of an input and their
-/// bytes as read, for progress.
+/// bytes as read, for progress (saturating: a damaged file may claim
+/// more than 2^64 bytes).
 fn read_bytes(input: &Input<'_>) -> Result<u64> {
     Ok(match &input.part {
         Part::Sparse { path, .. } => {
             let data = input.file.dataset(&format!("{path}/data"))?;
             let idx = input.file.dataset(&format!("{path}/indices"))?;
-            data.len() * (data.dtype().size() + idx.dtype().size()) as u64
+            data.len()
+                .saturating_mul((data.dtype().size() + idx.dtype().size()) as u64)
         }
         Part::Dense { path, shape } => {
-            shape[0] * shape[1] * input.file.dataset(path)?.dtype().size() as u64
+            let size = input.file.dataset(path)?.dtype().size() as u64;
+            shape[0].saturating_mul(shape[1]).saturating_mul(size)
         }
         Part::Missing { .. } => 0,
     })
@@ -183,15 +186,17 @@ impl<'f> Stack<'f> {
                 (Some(d), false) if i.columns.fills() => with_nan(&d, at)?,
                 (Some(d), false) => d,
             });
-            nnz_bound += match &i.part {
+            nnz_bound = nnz_bound.saturating_add(match &i.part {
                 Part::Sparse { path, .. } => i.file.dataset(&format!("{path}/data"))?.len(),
-                Part::Dense { shape, .. } => shape[0] * shape[1].min(n_out),
+                Part::Dense { shape, .. } => shape[0].saturating_mul(shape[1].min(n_out)),
                 Part::Missing { .. } => 0,
-            };
-            total_bytes += read_bytes(i)?;
+            });
+            total_bytes = total_bytes.saturating_add(read_bytes(i)?);
         }
         let dtype = result_type(&dtypes, at)?;
-        let rows = inputs.iter().map(|i| i.part.rows()).sum();
+        let rows = inputs
+            .iter()
+            .fold(0u64, |a, i| a.saturating_add(i.part.rows()));
         Ok(Stack {
             inputs,
             sparse,

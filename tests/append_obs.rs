@@ -332,6 +332,36 @@ fn refusals_leave_the_target_untouched_and_say_why() {
             "{source:?}: the refused append changed the target"
         );
     }
+    // A source whose damage shows only while its rows stream: the error
+    // rolls the transaction back, and every reader sees the target as it was
+    // (the file may have grown by what was written; nothing refers to it).
+    let copy = dir.join("rolled_back.h5ad");
+    std::fs::copy(&rich, &copy).unwrap();
+    let run = h5sparse(&["append-obs", s(&copy), s(&at("bad_x_index.h5ad"))]);
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success(), "a damaged X was appended");
+    assert!(
+        err.contains("X: the source's index 999 is out of range for 15 columns"),
+        "{err}"
+    );
+    let dump = |p: &Path| h5sparse::dump::dump_json(&h5sparse::File::open(p).unwrap());
+    assert_eq!(dump(&copy), dump(&rich));
+    check(&python, &copy, &rich, false, &[]);
+
+    // A source without cells: nothing to do, nothing written.
+    let empty = dir.join("empty.h5ad");
+    subset(&rich, &empty, &["--obs", "0:0"]);
+    let copy = dir.join("nothing.h5ad");
+    std::fs::copy(&rich, &copy).unwrap();
+    let run = h5sparse(&["append-obs", s(&copy), s(&empty)]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(String::from_utf8_lossy(&run.stdout).contains(": 0 cells appended to 40 (40 now)"));
+    assert!(std::fs::read(&copy).unwrap() == std::fs::read(&rich).unwrap());
+
     // The same file twice.
     let copy = dir.join("self.h5ad");
     std::fs::copy(&rich, &copy).unwrap();

@@ -220,6 +220,12 @@ def bool_score(b):
 
 bad("bad_bool_score.h5ad", bool_score)
 
+# Damage the cheap checks cannot see: a column index past var in X, found
+# only while the rows stream (the transaction is then rolled back).
+bad("bad_x_index.h5ad", lambda b: None)
+with h5py.File(path("bad_x_index.h5ad"), "r+") as f:
+    f["X/indices"][3] = 999
+
 # A CSC obsp, grown by columns.
 rng = np.random.default_rng(9)
 for name, n, prefix in (("csc_t.h5ad", 12, "c"), ("csc_s.h5ad", 7, "d")):

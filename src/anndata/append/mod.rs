@@ -12,6 +12,9 @@
 //! | `obsp/*` | grown on both axes: block-diagonal, old cells keep their entries |
 //! | `var`, `varm`, `varp`, `uns`, `raw/var` | untouched (the source's are not read) |
 //!
+//! A categorical's palette in `uns` (`<column>_colors`) stays as it is:
+//! new categories have no color until scanpy gives them one.
+//!
 //! The result is what `anndata.concat([target, source], pairwise=True)`
 //! holds for these elements, with two differences that keep the append in
 //! place: the target's storage wins (a sparse target stays sparse, a dense

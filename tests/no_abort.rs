@@ -103,11 +103,7 @@ fn fixtures() -> Vec<PathBuf> {
 
 fn view(bytes: &[u8]) -> Option<FileView<'_>> {
     let sb = Superblock::find(bytes).ok()?;
-    Some(FileView {
-        bytes,
-        sizes: sb.sizes,
-        base: sb.base_address,
-    })
+    Some(FileView::new(bytes, sb.sizes, sb.base_address))
 }
 
 /// Every group and dataset reachable from the root, by header address, and

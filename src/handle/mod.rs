@@ -355,7 +355,13 @@ impl H5File {
     /// # Ok::<(), h5sparse::Error>(())
     /// ```
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
-        Ok(self.begin_read()?.file.bytes().to_vec())
+        let read = self.begin_read()?;
+        match read.file.bytes() {
+            Some(b) => Ok(b.to_vec()),
+            None => Err(Error::unsupported(
+                "the bytes of a file read range by range",
+            )),
+        }
     }
 
     /// Starts a read: the current snapshot (mapped again if a write made

@@ -426,11 +426,7 @@ impl<B: Backing> Writer<B> {
         };
         let out = {
             let bytes = self.sink.contents()?;
-            let view = FileView {
-                bytes,
-                sizes: sb.sizes,
-                base: sb.base_address,
-            };
+            let view = FileView::new(bytes, sb.sizes, sb.base_address);
             plan(&view, &mut tx, &sb)?
         };
         let eoa = tx.eoa;

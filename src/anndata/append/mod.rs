@@ -48,14 +48,19 @@
 //! small arrays contiguous, and HDF5 cannot grow those: they are rewritten
 //! into a new chunked, growable dataset that is swapped in with one
 //! publishing write ([`Writer::replace_member`]), so the next append grows
-//! them in place. [`AppendSummary::rewritten`] lists them. Space the old
-//! datasets took is not reused; `h5sparse repack` reclaims it.
+//! them in place. So are a dense `obsp` (every row gets longer), a column
+//! whose type widens, a big-endian dataset, and an int32 `indptr` that the
+//! new entries would overflow (it becomes int64, which scipy and anndata
+//! read). [`AppendSummary::rewritten`] lists them. Space the old datasets
+//! took is not reused; `h5sparse repack` reclaims it.
 //!
 //! # Memory
 //! Matrices, arrays and numeric columns stream through blocks of about
 //! [`AppendOptions::block_bytes`], whatever their size. Strings are the
 //! exception: a string column (the obs names among them) is rewritten
-//! whole, so one column's strings are in memory at a time.
+//! whole, so one column's strings are in memory at a time. Sources in
+//! anndata ≤ 0.7's encodings (record arrays, referenced categories) are
+//! read a column at a time too.
 //!
 //! # One transaction
 //! Everything is planned and checked against a snapshot of the target

@@ -11,7 +11,8 @@ reverse, and other value types that convert without loss (int32 counts into
 int64, an int8 X into float32); rich_s2, appended after it, widens a float32
 column to float64 and brings enough categories to widen int8 codes to int16.
 rich_s_mixed: every matrix stored the other way round from the target's.
-rich_t_latest: rich_t in HDF5's latest format. csc_t / csc_s: a CSC obsp. full_t / full_s: fixtures/anndata_full.h5ad split
+rich_t_latest: rich_t in HDF5's latest format. narrow_t / narrow_s: an int8
+indptr that the appended entries overflow. csc_t / csc_s: a CSC obsp. full_t / full_s: fixtures/anndata_full.h5ad split
 (without its CSC layer, which append refuses), dense X.
 fx_anndata_t: fixtures/anndata.h5ad's first 12 cells; fx_gzip_s: the last 8
 of fixtures/anndata_gzip.h5ad. legacy06_s / legacy07_s: the anndata <= 0.7
@@ -225,6 +226,21 @@ bad("bad_bool_score.h5ad", bool_score)
 bad("bad_x_index.h5ad", lambda b: None)
 with h5py.File(path("bad_x_index.h5ad"), "r+") as f:
     f["X/indices"][3] = 999
+
+# X's indptr stored as int8 (anndata reads any integer type): the source's
+# entries overflow it, so it widens to int64.
+for name, n, prefix in (("narrow_t.h5ad", 10, "n"), ("narrow_s.h5ad", 30, "o")):
+    a = anndata.AnnData(
+        X=sparse(np.random.default_rng(n), (n, 4), 0.9, "csr", np.float32),
+        obs=pd.DataFrame(index=[f"{prefix}{i}" for i in range(n)]),
+        var=pd.DataFrame(index=[f"g{i}" for i in range(4)]),
+    )
+    write(a, name)
+with h5py.File(path("narrow_t.h5ad"), "r+") as f:
+    indptr = f["X/indptr"][...]
+    assert indptr[-1] < 100
+    del f["X/indptr"]
+    f["X"].create_dataset("indptr", data=indptr.astype(np.int8), maxshape=(None,), chunks=(4,))
 
 # A CSC obsp, grown by columns.
 rng = np.random.default_rng(9)

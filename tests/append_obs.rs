@@ -453,21 +453,5 @@ fn a_crash_at_any_write_of_an_append_shows_the_target_before_or_after() {
     }
     eprintln!("{total} writes: {before} crash images show the target before, {grown} after");
     assert!(before >= 10, "only {before} crash points inside the append");
-    let root = support::repo_root();
-    for script in [
-        "scripts/check-crash-images.py",
-        "tests/support/crash_oracle.py",
-    ] {
-        let out = Command::new(&python)
-            .arg(root.join(script))
-            .arg(&dir)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{script}:\n{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    support::check_crash_images(&python, &dir);
 }

@@ -201,6 +201,17 @@ impl Client {
                 Err(e) if e.kind() == io::ErrorKind::InvalidData => {
                     return Err(Failure::Fatal(io_error(e.kind(), &ctx, e)))
                 }
+                // A kept-alive connection the server had closed resets.
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::ConnectionReset
+                            | io::ErrorKind::ConnectionAborted
+                            | io::ErrorKind::BrokenPipe
+                    ) =>
+                {
+                    return Err(lost(e))
+                }
                 Err(e) => return Err(Failure::Retry(io_error(e.kind(), &ctx, e))),
             };
             let location = head.header("location").map(str::to_string);

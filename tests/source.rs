@@ -593,3 +593,173 @@ fn faults_that_give_a_clear_error() {
     assert_eq!(io_kind(&err), Some(ErrorKind::Unsupported), "{err}");
     assert!(err.to_string().contains("307200 bytes"), "{err}");
 }
+
+#[cfg(feature = "object-store")]
+#[test]
+fn object_stores_read_the_files_bytes() {
+    use h5sparse::io::source::object_store::{
+        local::LocalFileSystem, memory::InMemory, path::Path as Key, ObjectStoreExt,
+    };
+    use h5sparse::io::source::ObjectStoreSource;
+
+    let expected = std::fs::read(www().join("mid.bin")).unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let memory = Arc::new(InMemory::new());
+    runtime
+        .block_on(memory.put(&Key::from("dir/mid.bin"), expected.clone().into()))
+        .unwrap();
+    let in_memory = ObjectStoreSource::new(memory.clone(), Key::from("dir/mid.bin")).unwrap();
+    let local_store = Arc::new(LocalFileSystem::new_with_prefix(www()).unwrap());
+    let local = ObjectStoreSource::new(local_store, Key::from("mid.bin")).unwrap();
+    let url = format!("file://{}", www().join("mid.bin").display());
+    let from_url = ObjectStoreSource::from_url(&url).unwrap();
+    let cached = CachedSource::new(ObjectStoreSource::from_url(&url).unwrap());
+    let sources: Vec<(&str, &dyn ReadAt)> = vec![
+        ("InMemory", &in_memory),
+        ("LocalFileSystem", &local),
+        ("file:// URL", &from_url),
+        ("Cached(file:// URL)", &cached),
+    ];
+    check_sources(&expected, &sources, 24);
+    assert!(
+        from_url.describe().contains("mid.bin"),
+        "{}",
+        from_url.describe()
+    );
+    // Called from inside a tokio runtime, where blocking on another is not
+    // allowed: the read runs on a helper thread.
+    let inside = runtime.block_on(async { in_memory.read_vec(1000..1010).unwrap() });
+    assert_eq!(inside, expected[1000..1010]);
+    // A missing object.
+    let err = ObjectStoreSource::new(memory, Key::from("nope.h5")).unwrap_err();
+    assert_eq!(io_kind(&err), Some(ErrorKind::NotFound), "{err}");
+    assert!(err.to_string().contains("nope.h5"), "{err}");
+    // A cloud store this build lacks is named.
+    #[cfg(not(feature = "s3"))]
+    {
+        let err =
+            ObjectStoreSource::from_url("s3://bucket/key.h5ad?X-Amz-Signature=secret").unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.contains("not enabled") && !msg.contains("secret"),
+            "{msg}"
+        );
+    }
+}
+
+/// A certificate authority and a server certificate for 127.0.0.1 made
+/// with the openssl tool: (CA certificate as DER, server certificate files).
+#[cfg(feature = "tls")]
+fn test_certificates(dir: &Path) -> (Vec<u8>, nginx::Tls) {
+    use std::process::Command;
+    std::fs::create_dir_all(dir).unwrap();
+    let run = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap_or_else(|e| panic!("openssl (run scripts/setup-system): {e}"));
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    let mut ca = vec![
+        "req",
+        "-x509",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=h5sparse test CA",
+    ];
+    ca.extend(ec);
+    ca.extend(["-keyout", "ca.key", "-out", "ca.pem"]);
+    ca.extend([
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign",
+    ]);
+    run(&ca);
+    let mut csr = vec![
+        "req",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+    ];
+    csr.extend(ec);
+    run(&csr);
+    std::fs::write(
+        dir.join("server.ext"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext",
+        "-out",
+        "server.pem",
+    ]);
+    run(&["x509", "-in", "ca.pem", "-outform", "der", "-out", "ca.der"]);
+    let ca_der = std::fs::read(dir.join("ca.der")).unwrap();
+    (
+        ca_der,
+        nginx::Tls {
+            cert: dir.join("server.pem"),
+            key: dir.join("server.key"),
+        },
+    )
+}
+
+#[cfg(feature = "tls")]
+#[test]
+fn https_through_nginx_with_a_private_certificate_authority() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(format!("target/source-tests/tls-{}", std::process::id()));
+    let (ca, tls) = test_certificates(&dir);
+    let server = Nginx::start_with("tls", www(), Some(&tls)).unwrap_or_else(|e| panic!("{e}"));
+    let expected = pattern(BIG, 1);
+    let url = server.url("big.bin");
+    assert!(url.starts_with("https://"));
+    let s = HttpSource::open_with(&url, quick().root_certificate(ca).max_part(1 << 20)).unwrap();
+    assert_eq!(s.len(), BIG as u64);
+    let parts = [
+        5..10,
+        3 << 20..(3 << 20) + 2_500_000,
+        (BIG - 7) as u64..BIG as u64,
+    ];
+    for (r, got) in parts.iter().zip(s.read_ranges(&parts).unwrap()) {
+        assert_eq!(got, expected[r.start as usize..r.end as usize]);
+    }
+    // Without the private root the server is not trusted: an error, no retry.
+    let err = HttpSource::open_with(&url, quick()).unwrap_err();
+    assert!(
+        err.to_string().to_lowercase().contains("certificate"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

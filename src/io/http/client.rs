@@ -180,8 +180,12 @@ impl Client {
             self.counters.requests.fetch_add(1, Ordering::Relaxed);
             let reused = conn.reused;
             let lost = |e: io::Error| {
+                // A TLS failure (an untrusted certificate) would fail again.
+                let fatal = e.kind() == io::ErrorKind::InvalidData;
                 let e = io_error(e.kind(), &ctx, e);
-                if reused {
+                if fatal {
+                    Failure::Fatal(e)
+                } else if reused {
                     Failure::Stale(e)
                 } else {
                     Failure::Retry(e)

@@ -180,7 +180,7 @@ impl State {
         }
         if let Some((old, stamp)) = self.blocks.remove(&block) {
             self.lru.remove(&stamp);
-            self.stats.resident_bytes -= old.len() as u64;
+            self.stats.resident_bytes -= <[u8]>::len(&old) as u64;
             self.stats.resident_blocks -= 1;
         }
         while self.stats.resident_bytes + data.len() as u64 > capacity as u64 {
@@ -188,7 +188,7 @@ impl State {
                 break;
             };
             if let Some((old, _)) = self.blocks.remove(&victim) {
-                self.stats.resident_bytes -= old.len() as u64;
+                self.stats.resident_bytes -= <[u8]>::len(&old) as u64;
                 self.stats.resident_blocks -= 1;
                 self.stats.evictions += 1;
             }

@@ -36,6 +36,8 @@
 
 mod cache;
 mod file;
+// Used by the HTTP source, which wasm32 lacks.
+#[cfg_attr(target_arch = "wasm32", allow(dead_code))]
 pub(crate) mod plan;
 #[cfg(feature = "object-store")]
 mod store;
@@ -191,6 +193,7 @@ forward_read_at!(&T, Box<T>, Arc<T>);
 
 /// `url` for a message: its query, which may hold a signature or token,
 /// elided.
+#[cfg(any(feature = "object-store", not(target_arch = "wasm32")))]
 pub(crate) fn redact_query(url: &str) -> String {
     match url.split_once('?') {
         Some((before, _)) => format!("{before}?…"),

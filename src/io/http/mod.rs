@@ -262,6 +262,26 @@ pub struct HttpStats {
 
 /// A file on an HTTP(S) server, read with range requests (see the
 /// [module docs](self)).
+///
+/// ```
+/// use h5sparse::io::http::HttpSource;
+/// use h5sparse::io::source::ReadAt;
+/// # use std::io::{Read, Write};
+/// # // A one-request server on loopback standing in for a real one.
+/// # let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+/// # let port = listener.local_addr()?.port();
+/// # std::thread::spawn(move || {
+/// #     let (mut s, _) = listener.accept().unwrap();
+/// #     let _ = s.read(&mut [0u8; 4096]);
+/// #     let _ = s.write_all(b"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-7/8\r\n\
+/// #         Content-Length: 8\r\n\r\n\x89HDF\r\n\x1a\n");
+/// # });
+/// let source = HttpSource::open(&format!("http://127.0.0.1:{port}/pbmc.h5ad"))?;
+/// assert_eq!(source.len(), 8);
+/// assert_eq!(source.read_vec(1..4)?, b"HDF");   // in the first request's bytes
+/// assert_eq!(source.stats().requests, 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct HttpSource {
     client: Client,

@@ -191,6 +191,75 @@ macro_rules! forward_read_at {
 }
 forward_read_at!(&T, Box<T>, Arc<T>);
 
+/// The object-store URL schemes [`open_url`] hands to `ObjectStoreSource`.
+const STORE_SCHEMES: [&str; 10] = [
+    "s3", "s3a", "gs", "az", "abfs", "abfss", "adl", "azure", "file", "memory",
+];
+
+/// The scheme of `s` (lowercase) when it looks like a URL [`open_url`]
+/// reads (`http`, `https`, or an object store's), `None` for a path.
+///
+/// ```
+/// use h5sparse::io::source::url_scheme;
+/// assert_eq!(url_scheme("HTTPS://host/x.h5ad").as_deref(), Some("https"));
+/// assert_eq!(url_scheme("s3://bucket/x.h5ad").as_deref(), Some("s3"));
+/// assert_eq!(url_scheme("data/x.h5ad"), None);
+/// assert_eq!(url_scheme("C://x.h5"), None);
+/// ```
+pub fn url_scheme(s: &str) -> Option<String> {
+    let (scheme, _) = s.split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    (scheme == "http" || scheme == "https" || STORE_SCHEMES.contains(&scheme.as_str()))
+        .then_some(scheme)
+}
+
+/// Opens the file a URL names, with each source's default options:
+/// `http://` and `https://` through [`HttpSource`](crate::io::http::HttpSource),
+/// `s3://`, `gs://`, `az://` (and the other Azure forms), `file://` and
+/// `memory://` through `ObjectStoreSource` (feature `object-store`, and
+/// `s3`/`gcs`/`azure` for the clouds; credentials from the usual
+/// environment variables). A scheme this build cannot read is an
+/// [`Error::Unsupported`] naming the feature it needs.
+///
+/// ```
+/// use h5sparse::io::source::{open_url, ReadAt};
+/// # let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed.h5");
+/// match open_url(&format!("file://{path}")) {
+///     Ok(source) => assert_eq!(source.len(), std::fs::metadata(path)?.len()),
+///     Err(h5sparse::Error::Unsupported { what }) => assert!(what.contains("object-store")),
+///     Err(e) => return Err(e.into()),
+/// }
+/// assert!(open_url("ftp://host/x.h5").is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[cfg(not(target_arch = "wasm32"))]
+pub fn open_url(url: &str) -> Result<Box<dyn ReadAt>> {
+    let scheme = url_scheme(url).ok_or_else(|| {
+        Error::invalid(format!(
+            "{}: not a URL h5sparse reads (http, https, s3, gs, az, file, memory)",
+            redact_query(url)
+        ))
+    })?;
+    if scheme == "http" || scheme == "https" {
+        return Ok(Box::new(crate::io::http::HttpSource::open(url)?));
+    }
+    #[cfg(feature = "object-store")]
+    {
+        Ok(Box::new(ObjectStoreSource::from_url(url)?))
+    }
+    #[cfg(not(feature = "object-store"))]
+    Err(Error::unsupported(format!(
+        "{}: {scheme}:// URLs need h5sparse's `object-store` feature{}",
+        redact_query(url),
+        match scheme.as_str() {
+            "s3" | "s3a" => " with `s3`",
+            "gs" => " with `gcs`",
+            "file" | "memory" => "",
+            _ => " with `azure`",
+        }
+    )))
+}
+
 /// `url` for a message: its query, which may hold a signature or token,
 /// elided.
 #[cfg(any(feature = "object-store", not(target_arch = "wasm32")))]

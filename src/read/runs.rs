@@ -5,6 +5,7 @@ use super::dataset::Storage;
 use super::decode::to_native;
 use super::{Dataset, H5Type};
 use crate::error::{Error, Result};
+use crate::format::chunk_index::ChunkRecord;
 use crate::format::Address;
 
 impl<'f> Dataset<'f> {
@@ -81,6 +82,46 @@ impl<'f> Dataset<'f> {
         Ok(())
     }
 
+    /// The stored bytes (the dataset's own byte order) of `count` elements
+    /// of a 1-D dataset from `start`, read into `buf` and returned as its
+    /// prefix. `buf` keeps its allocation from call to call: it grows
+    /// (fallibly) when short, and what it held is overwritten, not zeroed
+    /// first, so reading block after block through it touches no fresh
+    /// memory.
+    pub(crate) fn read_range_raw_into<'b>(
+        &self,
+        start: u64,
+        count: u64,
+        buf: &'b mut Vec<u8>,
+    ) -> Result<&'b [u8]> {
+        if self.info.dims.len() != 1 {
+            return Err(Error::invalid(format!(
+                "{} has rank {}, a range read needs a 1-D dataset",
+                self.path,
+                self.info.dims.len()
+            )));
+        }
+        let len = self.info.dims[0];
+        if start.checked_add(count).is_none_or(|e| e > len) {
+            return Err(Error::invalid(format!(
+                "{}: range {start}+{count} is out of bounds for length {len}",
+                self.path
+            )));
+        }
+        let bytes = count.saturating_mul(self.info.elem as u64);
+        self.file.limits.check_alloc("dataset read", bytes)?;
+        self.check_storage_fits()?;
+        let bytes = usize::try_from(bytes)
+            .map_err(|_| crate::buf::out_of_memory::<u8>("dataset read", usize::MAX))?;
+        if buf.len() < bytes {
+            crate::buf::try_reserve(buf, bytes - buf.len(), "dataset read")?;
+            buf.resize(bytes, 0);
+        }
+        let out = &mut buf[..bytes];
+        self.gather(&[(start, count, 0)], out)?;
+        Ok(out)
+    }
+
     /// Copies runs `(start, count, out_offset)` sorted by start into `out`.
     pub(crate) fn gather(&self, runs: &[(u64, u64, usize)], out: &mut [u8]) -> Result<()> {
         let info = &self.info;
@@ -127,8 +168,7 @@ impl<'f> Dataset<'f> {
                 let chunk = chunk_dims[0];
                 let chunk_bytes = chunk as usize * elem;
                 self.file.limits.check_alloc("chunk", chunk_bytes as u64)?;
-                // Pieces: (chunk start, byte offset within chunk, bytes, output offset).
-                let mut pieces: Vec<(u64, usize, usize, usize)> = Vec::new();
+                let mut pieces: Vec<Piece> = Vec::new();
                 for &(s, c, o) in runs {
                     let mut pos = s;
                     let end = s + c;
@@ -171,11 +211,24 @@ impl<'f> Dataset<'f> {
                     }
                     return Ok(());
                 }
-                // Compressed: the distinct chunks needed, decoded in parallel
-                // batches (each once), then copied out.
-                // Each needed chunk with how far into it the pieces reach:
-                // only that prefix is inflated (a few rows, a single
-                // element).
+                // Compressed. Chunks that one piece each takes whole are
+                // inflated straight into their places, in one parallel
+                // pass; the others are decoded in parallel batches (each
+                // once, only as far as the pieces reach: a few rows, a
+                // single element), then copied out.
+                // A large read releases the compressed chunks from the
+                // mapping once inflated: a pass over a whole compressed
+                // matrix then leaves its result resident, not the file too.
+                // Mapping them again costs little next to inflating them.
+                let release = out.len() >= RELEASE_COMPRESSED || self.file.is_streaming();
+                let mut through = self.read_through();
+                pieces.sort_by_key(|p| p.0);
+                let whole = self.inflate_whole_chunks(&mut pieces, &records, chunk_bytes, out)?;
+                if release {
+                    for r in whole {
+                        through.done(view.slice(r.address, r.size, "filtered chunk")?);
+                    }
+                }
                 let mut needed: Vec<(u64, usize)> =
                     pieces.iter().map(|p| (p.0, p.1 + p.2)).collect();
                 needed.sort_unstable();
@@ -194,15 +247,8 @@ impl<'f> Dataset<'f> {
                 let batch = (crate::par::workers() * 2)
                     .max((1 << 20) / chunk_bytes.max(1))
                     .max(1);
-                // A large read releases the compressed chunks from the
-                // mapping once inflated: a pass over a whole compressed
-                // matrix then leaves its result resident, not the file too.
-                // Mapping them again costs little next to inflating them.
-                let release = out.len() >= RELEASE_COMPRESSED || self.file.is_streaming();
-                let mut through = self.read_through();
-                // Pieces in chunk order: each group's pieces are then the
+                // Pieces are in chunk order: each group's pieces are the
                 // next run of them (a cursor, not a scan per group).
-                pieces.sort_by_key(|p| p.0);
                 let mut next = 0usize;
                 for group in needed.chunks(batch) {
                     let decode = |(first, reach): (u64, usize)| -> Result<Option<DecodedChunk>> {
@@ -251,6 +297,65 @@ impl<'f> Dataset<'f> {
         }
     }
 }
+
+impl Dataset<'_> {
+    /// Inflates the chunks that exactly one of `pieces` (sorted by chunk)
+    /// takes, whole, straight into their places in `out`: no buffer of
+    /// their own and no copy, all in one parallel pass. Those pieces leave
+    /// `pieces`; the chunks' records are returned (to release them).
+    fn inflate_whole_chunks<'r>(
+        &self,
+        pieces: &mut Vec<Piece>,
+        records: &'r [ChunkRecord],
+        chunk_bytes: usize,
+        out: &mut [u8],
+    ) -> Result<Vec<&'r ChunkRecord>> {
+        // (output offset, record) of each such chunk.
+        let mut whole: Vec<(usize, usize)> = Vec::new();
+        let mut k = 0;
+        while k < pieces.len() {
+            let (first, within, n, dst) = pieces[k];
+            let mut next = k + 1;
+            while next < pieces.len() && pieces[next].0 == first {
+                next += 1;
+            }
+            if next == k + 1 && within == 0 && n == chunk_bytes {
+                if let Ok(i) = records.binary_search_by(|r| r.offset[0].cmp(&first)) {
+                    whole.push((dst, i));
+                }
+            }
+            k = next;
+        }
+        // Disjoint places, in output order (overlapping ones, which no
+        // read asks for, stay with the copying path).
+        whole.sort_unstable();
+        let mut end = 0;
+        whole.retain(|&(dst, _)| {
+            let apart = dst >= end;
+            if apart {
+                end = dst + chunk_bytes;
+            }
+            apart
+        });
+        let mut jobs: Vec<(&ChunkRecord, &mut [u8])> = Vec::with_capacity(whole.len());
+        let (mut rest, mut at) = (out, 0);
+        for &(dst, i) in &whole {
+            let (_, tail) = std::mem::take(&mut rest).split_at_mut(dst - at);
+            let (place, tail) = tail.split_at_mut(chunk_bytes);
+            jobs.push((&records[i], place));
+            (rest, at) = (tail, dst + chunk_bytes);
+        }
+        crate::par::map(jobs, |(r, place)| self.decode_chunk_into(r, place))?;
+        let mut done: Vec<u64> = whole.iter().map(|&(_, i)| records[i].offset[0]).collect();
+        done.sort_unstable();
+        pieces.retain(|p| done.binary_search(&p.0).is_err());
+        Ok(whole.iter().map(|&(_, i)| &records[i]).collect())
+    }
+}
+
+/// A piece of a read: (chunk start, byte offset within the chunk, bytes,
+/// output offset).
+type Piece = (u64, usize, usize, usize);
 
 /// Reads of compressed data producing at least this many bytes release the
 /// chunks they inflated from the mapping.

@@ -185,7 +185,9 @@ impl<'f> TenxMatrix<'f> {
     /// X, barcodes × kept features CSR, in blocks of rows whose stored
     /// entries take at most about `block_bytes` (a single larger row is a
     /// block of its own). Indices are sorted as stored; values are
-    /// little-endian [`TenxMatrix::x_dtype`].
+    /// little-endian [`TenxMatrix::x_dtype`]. The next block is read on a
+    /// thread of its own while `sink` takes the last one (on the calling
+    /// thread), so two blocks are held at a time.
     pub fn for_each_block(
         &self,
         block_bytes: usize,
@@ -256,18 +258,14 @@ impl<'f> TenxMatrix<'f> {
         block.indptr.clear();
         buf::try_reserve(&mut block.indptr, indptr.len(), "10x indptr")?;
         block.indptr.extend(indptr.iter().map(|&p| p - s));
-        let hi = ints_into(
-            indices_ds,
-            indices_ds.read_range_raw_into(s, e - s, raw)?,
-            &mut block.indices,
-        )?;
-        if e > s && hi >= self.n_features {
+        let raw_indices = indices_ds.read_range_raw_into(s, e - s, raw)?;
+        if !ints_into(indices_ds, raw_indices, &mut block.indices, self.n_features)? {
             let bad = block.indices.iter().find(|&&i| i >= self.n_features);
             return Err(Error::invalid(format!(
                 "{}/indices: expected feature indices below {}, found {}",
                 self.group,
                 self.n_features,
-                bad.unwrap_or(&hi)
+                bad.copied().unwrap_or_default()
             )));
         }
         let stored = data_ds.read_range_raw_into(s, e - s, raw)?;

@@ -155,10 +155,10 @@ fn tenx_convert_peak_memory_stays_within_the_block_budget() {
     }
 
     // Two blocks (the one written, the next read: 2 x block), the stored
-    // bytes of the one being read (its int64 indices: 2/3 x block), the
-    // writer's copy of a block as stored (int32 indices and float32
-    // values: 2/3 x block), the partly read chunks at a block's edges, the
-    // file's write buffer, obs and var: about 4.3 x block here.
+    // bytes of the one being read (int64 indices and int32 counts, read on
+    // to the end of their last chunks: about 1 x block), the writer's copy
+    // of a block as stored (int32 indices and float32 values: 2/3 x
+    // block), the file's write buffer, obs and var: about 4.6 x block here.
     assert!(
         peak as f64 <= 5.0 * block as f64 && peak < x_bytes / 4,
         "peak {peak} bytes for {x_bytes} bytes of X with a {block}-byte block"

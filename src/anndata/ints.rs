@@ -7,10 +7,9 @@ use crate::read::{ByteOrder, Dataset, Dtype};
 /// `count` integers of `ds` from `start`, whatever their stored type,
 /// refusing negative ones.
 pub(crate) fn read_ints(ds: &Dataset<'_>, start: u64, count: u64) -> Result<Vec<u64>> {
-    let mut raw = Vec::new();
-    let raw = ds.read_range_raw_into(start, count, &mut raw)?;
+    let raw = ds.read_raw(&[start], &[count])?;
     let mut out = Vec::new();
-    ints_into(ds, raw, &mut out, Below::ANY)?;
+    ints_into(ds, &raw, &mut out, Below::ANY)?;
     Ok(out)
 }
 

@@ -39,7 +39,7 @@ use super::ints::{ints_into, read_ints};
 use super::mtx::CsrBlock;
 use crate::buf;
 use crate::error::{Error, Result};
-use crate::read::{ByteOrder, Dataset, Dtype, File, Node, Values};
+use crate::read::{ByteOrder, Consecutive, Dataset, Dtype, File, Node, Values};
 
 /// What to read from a 10x file (`scanpy.read_10x_h5`'s parameters).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -219,9 +219,9 @@ impl<'f> TenxMatrix<'f> {
         let elem = (self.x_dtype.size() as u64).max(1);
         let budget = (block_bytes as u64 / (8 + elem)).max(1);
         let mut row = 0u64;
-        // The stored bytes of the block being read, one allocation for
-        // every block.
-        let mut raw = Vec::new();
+        // The stored bytes of the block being read, whole chunks at a
+        // time (each inflated once), one allocation for every block.
+        let mut raw = [Consecutive::new(&indices_ds), Consecutive::new(&data_ds)];
         // The next block is read (its chunks inflated) while `sink` takes
         // the last one, whose vectors it then refills.
         let next_block = |spent: Option<CsrBlock>| {
@@ -233,7 +233,7 @@ impl<'f> TenxMatrix<'f> {
                 end += 1;
             }
             let ptr = &indptr[row as usize..=end as usize];
-            let block = self.read_block(row, ptr, [&indices_ds, &data_ds], &mut raw, spent);
+            let block = self.read_block(row, ptr, &mut raw, spent);
             row = end;
             Some(block)
         };
@@ -243,13 +243,12 @@ impl<'f> TenxMatrix<'f> {
     /// Reads the rows whose offsets are `indptr` (the first row is
     /// `first_row`) into `spent`'s vectors (or new ones): indices checked
     /// against the features, dropped features filtered out and the kept
-    /// ones renumbered. `raw` holds the stored bytes on the way.
+    /// ones renumbered. `indices` and `data` read the stored bytes.
     fn read_block(
         &self,
         first_row: u64,
         indptr: &[u64],
-        [indices_ds, data_ds]: [&Dataset<'_>; 2],
-        raw: &mut Vec<u8>,
+        [indices, data]: &mut [Consecutive<'_, '_>; 2],
         spent: Option<CsrBlock>,
     ) -> Result<CsrBlock> {
         let mut block = spent.unwrap_or_default();
@@ -258,8 +257,9 @@ impl<'f> TenxMatrix<'f> {
         block.indptr.clear();
         buf::try_reserve(&mut block.indptr, indptr.len(), "10x indptr")?;
         block.indptr.extend(indptr.iter().map(|&p| p - s));
-        let raw_indices = indices_ds.read_range_raw_into(s, e - s, raw)?;
-        if !ints_into(indices_ds, raw_indices, &mut block.indices, self.n_features)? {
+        let ds = indices.dataset();
+        let stored = indices.range(s, e)?;
+        if !ints_into(ds, stored, &mut block.indices, self.n_features)? {
             let bad = block.indices.iter().find(|&&i| i >= self.n_features);
             return Err(Error::invalid(format!(
                 "{}/indices: expected feature indices below {}, found {}",
@@ -268,8 +268,9 @@ impl<'f> TenxMatrix<'f> {
                 bad.copied().unwrap_or_default()
             )));
         }
-        let stored = data_ds.read_range_raw_into(s, e - s, raw)?;
-        x_bytes_into(data_ds, stored, &self.x_dtype, &mut block.data)?;
+        let ds = data.dataset();
+        let stored = data.range(s, e)?;
+        x_bytes_into(ds, stored, &self.x_dtype, &mut block.data)?;
         match &self.keep {
             None => Ok(block),
             // Every index passed the check above, so each is in `keep`.

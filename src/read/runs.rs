@@ -83,43 +83,37 @@ impl<'f> Dataset<'f> {
     }
 
     /// The stored bytes (the dataset's own byte order) of `count` elements
-    /// of a 1-D dataset from `start`, read into `buf` and returned as its
-    /// prefix. `buf` keeps its allocation from call to call: it grows
-    /// (fallibly) when short, and what it held is overwritten, not zeroed
-    /// first, so reading block after block through it touches no fresh
-    /// memory.
-    pub(crate) fn read_range_raw_into<'b>(
-        &self,
-        start: u64,
-        count: u64,
-        buf: &'b mut Vec<u8>,
-    ) -> Result<&'b [u8]> {
-        if self.info.dims.len() != 1 {
-            return Err(Error::invalid(format!(
-                "{} has rank {}, a range read needs a 1-D dataset",
-                self.path,
-                self.info.dims.len()
-            )));
-        }
-        let len = self.info.dims[0];
+    /// of a 1-D dataset from `start`, into `out` (exactly that long).
+    pub(crate) fn read_range_raw(&self, start: u64, count: u64, out: &mut [u8]) -> Result<()> {
+        let len = self.range_len()?;
         if start.checked_add(count).is_none_or(|e| e > len) {
             return Err(Error::invalid(format!(
                 "{}: range {start}+{count} is out of bounds for length {len}",
                 self.path
             )));
         }
-        let bytes = count.saturating_mul(self.info.elem as u64);
-        self.file.limits.check_alloc("dataset read", bytes)?;
-        self.check_storage_fits()?;
-        let bytes = usize::try_from(bytes)
-            .map_err(|_| crate::buf::out_of_memory::<u8>("dataset read", usize::MAX))?;
-        if buf.len() < bytes {
-            crate::buf::try_reserve(buf, bytes - buf.len(), "dataset read")?;
-            buf.resize(bytes, 0);
+        if count.checked_mul(self.info.elem as u64) != Some(out.len() as u64) {
+            return Err(Error::invalid(format!(
+                "{}: {count} elements of {} bytes do not fill {} bytes",
+                self.path,
+                self.info.elem,
+                out.len()
+            )));
         }
-        let out = &mut buf[..bytes];
-        self.gather(&[(start, count, 0)], out)?;
-        Ok(out)
+        self.check_storage_fits()?;
+        self.gather(&[(start, count, 0)], out)
+    }
+
+    /// The length of a 1-D dataset (what range reads need).
+    fn range_len(&self) -> Result<u64> {
+        match self.info.dims[..] {
+            [len] => Ok(len),
+            _ => Err(Error::invalid(format!(
+                "{} has rank {}, a range read needs a 1-D dataset",
+                self.path,
+                self.info.dims.len()
+            ))),
+        }
     }
 
     /// Copies runs `(start, count, out_offset)` sorted by start into `out`.
@@ -298,6 +292,89 @@ impl<'f> Dataset<'f> {
     }
 }
 
+/// Reads the consecutive ranges of a 1-D dataset that a pass over it asks
+/// for, one after another, whole chunks at a time: the part of the last
+/// chunk beyond a range stays in the buffer for the next one, so each chunk
+/// is inflated once, straight into place (a range ending inside a chunk
+/// would otherwise inflate its beginning twice, and through a buffer of
+/// its own). The buffer is kept from range to range: it grows (fallibly)
+/// and is never zeroed again.
+#[derive(Debug)]
+pub(crate) struct Consecutive<'d, 'f> {
+    ds: &'d Dataset<'f>,
+    /// Elements per chunk (1 when not chunked: nothing is read ahead).
+    chunk: u64,
+    /// The stored bytes of elements `start..end`.
+    buf: Vec<u8>,
+    start: u64,
+    end: u64,
+}
+
+impl<'d, 'f> Consecutive<'d, 'f> {
+    /// A reader of `ds`'s ranges, nothing read yet.
+    pub(crate) fn new(ds: &'d Dataset<'f>) -> Consecutive<'d, 'f> {
+        let chunk = match &ds.info.storage {
+            Storage::Chunked { chunk_dims, .. } => chunk_dims.first().copied().unwrap_or(1),
+            _ => 1,
+        };
+        Consecutive {
+            ds,
+            chunk: chunk.max(1),
+            buf: Vec::new(),
+            start: 0,
+            end: 0,
+        }
+    }
+
+    /// The dataset read.
+    pub(crate) fn dataset(&self) -> &'d Dataset<'f> {
+        self.ds
+    }
+
+    /// The stored bytes of elements `start..end`. Ranges may come in any
+    /// order; one that starts where the last ended (or inside what was
+    /// read ahead) reuses what is buffered.
+    pub(crate) fn range(&mut self, start: u64, end: u64) -> Result<&[u8]> {
+        let elem = self.ds.info.elem;
+        let len = self.ds.range_len()?;
+        if start > end || end > len {
+            return Err(Error::invalid(format!(
+                "{}: range {start}..{end} is out of bounds for length {len}",
+                self.ds.path
+            )));
+        }
+        if (self.start..=self.end).contains(&start) {
+            // What is buffered from `start` on moves to the front (less
+            // than a chunk after a range read whole chunks).
+            let from = (start - self.start) as usize * elem;
+            let to = (self.end - self.start) as usize * elem;
+            self.buf.copy_within(from..to, 0);
+        } else {
+            self.end = start;
+        }
+        self.start = start;
+        if end > self.end {
+            // To the end of `end`'s chunk.
+            let ahead = end.div_ceil(self.chunk).saturating_mul(self.chunk).min(len);
+            let have = (self.end - self.start) as usize * elem;
+            let want = usize::try_from((ahead - self.start).saturating_mul(elem as u64))
+                .map_err(|_| crate::buf::out_of_memory::<u8>("dataset read", usize::MAX))?;
+            self.ds
+                .file
+                .limits
+                .check_alloc("dataset read", want as u64)?;
+            if let Some(more) = want.checked_sub(self.buf.len()).filter(|&n| n > 0) {
+                crate::buf::try_reserve(&mut self.buf, more, "dataset read")?;
+                self.buf.resize(want, 0);
+            }
+            self.ds
+                .read_range_raw(self.end, ahead - self.end, &mut self.buf[have..want])?;
+            self.end = ahead;
+        }
+        Ok(&self.buf[..(end - start) as usize * elem])
+    }
+}
+
 impl Dataset<'_> {
     /// Inflates the chunks that exactly one of `pieces` (sorted by chunk)
     /// takes, whole, straight into their places in `out`: no buffer of
@@ -371,5 +448,50 @@ fn fill_bytes(buf: &mut [u8], fill: &[u8]) {
     }
     for e in buf.chunks_exact_mut(fill.len()) {
         e.copy_from_slice(fill);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Consecutive;
+    use crate::io::sink::MemSink;
+    use crate::write::{DatasetOptions, Writer};
+
+    #[test]
+    fn consecutive_ranges_read_as_single_reads_do() {
+        let values: Vec<i64> = (0..10_000).map(|i| i * 7 - 3_000).collect();
+        let mut w = Writer::create_in(MemSink::default()).unwrap();
+        let gz = DatasetOptions::default().chunks(&[640]).gzip(1);
+        w.create_dataset("/gz", &[10_000], &values, &gz).unwrap();
+        w.create_dataset("/flat", &[10_000], &values, &DatasetOptions::default())
+            .unwrap();
+        let f = w.reader().unwrap();
+        for name in ["/gz", "/flat"] {
+            let ds = f.dataset(name).unwrap();
+            let mut r = Consecutive::new(&ds);
+            let want = |s: u64, e: u64| -> Vec<u8> {
+                values[s as usize..e as usize]
+                    .iter()
+                    .flat_map(|v| v.to_le_bytes())
+                    .collect()
+            };
+            // Back to back (within chunks, across several, to the end),
+            // then a step back, a jump ahead and an empty range.
+            let mut at = 0;
+            for len in [1, 639, 1, 1_280, 2_000, 3, 5_000, 1_076] {
+                assert_eq!(
+                    r.range(at, at + len).unwrap(),
+                    want(at, at + len),
+                    "{name} {at}"
+                );
+                at += len;
+            }
+            assert_eq!(at, 10_000);
+            for (s, e) in [(5, 900), (9_999, 10_000), (4_000, 4_000), (10, 20)] {
+                assert_eq!(r.range(s, e).unwrap(), want(s, e), "{name} {s}..{e}");
+            }
+            assert!(r.range(9_000, 10_001).is_err());
+            assert!(r.range(20, 10).is_err());
+        }
     }
 }

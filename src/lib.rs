@@ -102,7 +102,7 @@ pub mod sparse;
 pub mod write;
 
 pub use error::{Error, Result};
-pub use handle::{DatasetHandle, H5File, SparseHandle};
+pub use handle::{DatasetHandle, DynWriter, H5File, SparseHandle};
 pub use limits::Limits;
 pub use read::{
     Attribute, ByteOrder, CharSet, Dataset, Dtype, Field, File, FilterInfo, Group, H5Bool, H5Type,

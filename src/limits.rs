@@ -66,6 +66,9 @@ pub struct Limits {
     pub max_messages: u32,
     /// Most soft/external link hops while resolving one path.
     pub max_link_hops: u32,
+    /// Most bytes of metadata a file read range by range (HTTP, object
+    /// stores, positional reads) keeps in memory while it is open.
+    pub max_metadata_cache: u64,
 }
 
 impl Default for Limits {
@@ -76,6 +79,7 @@ impl Default for Limits {
             max_continuations: 1 << 16,
             max_messages: 1 << 20,
             max_link_hops: 40,
+            max_metadata_cache: 2 << 30,
         }
     }
 }
@@ -89,6 +93,7 @@ impl Limits {
             max_continuations: 1024,
             max_messages: 1 << 16,
             max_link_hops: 16,
+            max_metadata_cache: 256 << 20,
         }
     }
 

@@ -131,11 +131,7 @@ fn fixture(name: &str) -> Vec<u8> {
 
 fn view(bytes: &[u8]) -> FileView<'_> {
     let sb = Superblock::find(bytes).unwrap();
-    FileView {
-        bytes,
-        sizes: sb.sizes,
-        base: sb.base_address,
-    }
+    FileView::new(bytes, sb.sizes, sb.base_address)
 }
 
 fn header(bytes: &[u8], addr: Address) -> ObjectHeader<'_> {

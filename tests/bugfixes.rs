@@ -28,11 +28,7 @@ fn set_len(bytes: &mut [u8], n: u64) {
         .unwrap()
         .address();
     let sb = Superblock::find(bytes).unwrap();
-    let view = FileView {
-        bytes,
-        sizes: sb.sizes,
-        base: sb.base_address,
-    };
+    let view = FileView::new(bytes, sb.sizes, sb.base_address);
     let h = ObjectHeader::parse(&view, addr, &Limits::default()).unwrap();
     let m = h.first(kind::DATASPACE).unwrap();
     let space = Dataspace::parse(m.data, m.at, sb.sizes).unwrap();

@@ -121,28 +121,13 @@ fn h5sparse(args: &[&str]) -> std::process::Output {
         .expect("run h5sparse")
 }
 
-fn inputs(python: &Path, dir: &Path) {
-    let script = support::repo_root().join("tests/support/concat_inputs.py");
-    let out = Command::new(python)
-        .arg(script)
-        .arg(support::repo_root().join("fixtures"))
-        .arg(dir)
-        .output()
-        .expect("run python");
-    assert!(
-        out.status.success(),
-        "concat_inputs.py failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 #[test]
 fn concat_equals_anndata_concat() {
     let Some(python) = support::require_python("concat").unwrap() else {
         return;
     };
     let dir = support::test_dir("concat");
-    inputs(&python, &dir);
+    support::generate_inputs(&python, "concat_inputs.py", &dir);
     let oracle = support::repo_root().join("tests/support/concat_oracle.py");
     for (n, case) in CASES.iter().enumerate() {
         let paths: Vec<PathBuf> = case

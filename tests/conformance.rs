@@ -213,6 +213,69 @@ fn from_bytes_dumps_the_same_as_open() {
     }
 }
 
+/// A source that serves at most 7 bytes per underlying read and counts
+/// them: callers must assemble what they ask for from odd-sized pieces.
+struct Pieces {
+    bytes: std::sync::Arc<[u8]>,
+    calls: std::sync::atomic::AtomicU64,
+}
+
+impl h5sparse::io::paged::PositionalRead for Pieces {
+    fn size(&self) -> h5sparse::Result<u64> {
+        Ok(self.bytes.len() as u64)
+    }
+    fn read_exact_at(&self, pos: u64, buf: &mut [u8]) -> h5sparse::Result<()> {
+        let mut done = 0;
+        while done < buf.len() {
+            let at = pos as usize + done;
+            let n = (buf.len() - done)
+                .min(7)
+                .min(self.bytes.len().saturating_sub(at));
+            if n == 0 {
+                return Err(h5sparse::Error::invalid("read past the end"));
+            }
+            buf[done..done + n].copy_from_slice(&self.bytes[at..at + n]);
+            self.calls
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            done += n;
+        }
+        Ok(())
+    }
+    fn describe(&self) -> String {
+        "pieces of 7 bytes".into()
+    }
+}
+
+/// Files read range by range (blocks from 7 bytes, so that every structure
+/// spans several, to the default 64 KiB), from a source that answers 7
+/// bytes at a time, dump exactly what the memory map does.
+#[test]
+fn paged_sources_dump_the_same_as_open() {
+    use h5sparse::io::paged::PagedFile;
+    let mut checked = 0;
+    for (h5, _) in fixture_pairs() {
+        let Ok(mapped) = dump(&h5) else { continue };
+        let bytes: std::sync::Arc<[u8]> = std::fs::read(&h5).expect("fixture readable").into();
+        for block in [7, 1000, h5sparse::io::paged::DEFAULT_BLOCK] {
+            let src = Pieces {
+                bytes: bytes.clone(),
+                calls: Default::default(),
+            };
+            let paged = PagedFile::new(Box::new(src), block, u64::MAX).unwrap();
+            let file = h5sparse::File::from_paged(paged, h5sparse::Limits::default())
+                .unwrap_or_else(|e| panic!("{}: paged open (block {block}): {e}", h5.display()));
+            assert_eq!(
+                h5sparse::dump::dump_json(&file),
+                mapped,
+                "{}: paged (block {block}) and open disagree",
+                h5.display()
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 3 * 40, "only {checked} paged dumps compared");
+}
+
 #[test]
 fn difference_finder_reports_paths_and_kinds() {
     let e: Value = serde_json::from_str(r#"{"objects":{"/a":{"values":[1,2.0]}}}"#).unwrap();

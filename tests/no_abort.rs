@@ -5,7 +5,8 @@
 //! attributes) smashed to 0xff / 0x7f / 0x40, every dataset dimension set to
 //! sizes from 10 GB to exabytes, and bytes anywhere in the file smashed. Each
 //! damaged copy is given to the real CLI (`dump --json`, `ls -r -v -d` and
-//! `info --json`; `.h5ad` copies also to `subset`, 10x copies to `convert`) in a
+//! `info --json`; `.h5ad` copies also to `subset` and to `append-obs`, as the
+//! source and as the target; 10x copies to `convert`) in a
 //! child process under a 1 GiB address-space limit (`ulimit -v`). Every run
 //! must end normally: success, or the one-line `h5sparse: error: ...` with
 //! exit status 1; never a signal (an allocation failure aborts with SIGABRT),
@@ -46,6 +47,48 @@ struct Case {
     fixture: String,
 }
 
+/// A copy of the `.h5ad` fixture at `fixture` in anndata's current
+/// encoding with every cell renamed: what `append-obs` appends to a damaged
+/// copy of the fixture, and appends a damaged copy to.
+fn partner(fixture: &Path, out: &Path) -> h5sparse::Result<()> {
+    use h5sparse::anndata::{subset, AnnData, Take, WriteOptions};
+    use h5sparse::write::DatasetOptions;
+    let adata = AnnData::open(&h5sparse::H5File::open(fixture)?)?;
+    subset(
+        &adata,
+        &Take::All,
+        &Take::All,
+        out,
+        &WriteOptions::default(),
+    )?;
+    let names: Vec<String> = adata
+        .obs_names()?
+        .into_iter()
+        .map(|n| n + "-partner")
+        .collect();
+    let f = h5sparse::H5File::open_rw(out)?;
+    let index = match f.snapshot()?.group("/obs")?.attribute("_index")? {
+        Some(a) => match a.values()? {
+            h5sparse::Values::Str(mut v) => v.pop().unwrap_or_default(),
+            _ => "_index".to_string(),
+        },
+        None => "_index".to_string(),
+    };
+    let (path, tmp) = (format!("/obs/{index}"), format!("/obs/{index}.renamed"));
+    let vlen = h5sparse::Dtype::VarString {
+        charset: h5sparse::CharSet::Utf8,
+    };
+    f.transaction(|w| {
+        let n = names.len() as u64;
+        let names = h5sparse::Values::Str(names);
+        w.create_dataset_values(&tmp, &vlen, &[n], &names, &DatasetOptions::default())?;
+        w.set_attr_str(&tmp, "encoding-type", "string-array")?;
+        w.set_attr_str(&tmp, "encoding-version", "0.2.0")?;
+        w.replace_member(&path, &tmp)
+    })?;
+    f.close()
+}
+
 fn fixtures() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
     let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -60,11 +103,7 @@ fn fixtures() -> Vec<PathBuf> {
 
 fn view(bytes: &[u8]) -> Option<FileView<'_>> {
     let sb = Superblock::find(bytes).ok()?;
-    Some(FileView {
-        bytes,
-        sizes: sb.sizes,
-        base: sb.base_address,
-    })
+    Some(FileView::new(bytes, sb.sizes, sb.base_address))
 }
 
 /// Every group and dataset reachable from the root, by header address, and
@@ -343,10 +382,16 @@ fn no_damaged_fixture_aborts_the_cli_under_a_1_gib_address_space_limit() {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let mut all = Vec::new();
+    let mut partners = std::collections::HashMap::new();
     for path in fixtures() {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         let original = std::fs::read(&path).unwrap();
         all.extend(cases(&name, &original));
+        if name.ends_with(".h5ad") {
+            let p = dir.join(format!("partner-{name}"));
+            partner(&path, &p).unwrap();
+            partners.insert(name, p.to_str().unwrap().to_string());
+        }
     }
     let started = std::time::Instant::now();
     let next = AtomicUsize::new(0);
@@ -355,10 +400,13 @@ fn no_damaged_fixture_aborts_the_cli_under_a_1_gib_address_space_limit() {
     std::thread::scope(|s| {
         for worker in 0..2 {
             let (all, next, failures, runs, bin, dir) = (&all, &next, &failures, &runs, &bin, &dir);
+            let partners = &partners;
             s.spawn(move || {
                 let file = dir.join(format!("damaged-{worker}.h5"));
                 let out = dir.join(format!("out-{worker}.h5ad"));
                 let out = out.to_str().unwrap();
+                let target = dir.join(format!("target-{worker}.h5ad"));
+                let target = target.to_str().unwrap();
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(case) = all.get(i) else { break };
@@ -368,13 +416,21 @@ fn no_damaged_fixture_aborts_the_cli_under_a_1_gib_address_space_limit() {
                         vec!["ls", "-r", "-v", "-d"],
                         vec!["info", "--json"],
                     ];
-                    if case.fixture.ends_with(".h5ad") {
+                    let partner = partners.get(&case.fixture);
+                    if let Some(partner) = partner {
                         commands.push(vec!["subset", "{}", out, "--obs", "::2", "--var", "1:"]);
+                        // Damaged as the source, then as the target (last:
+                        // it grows the damaged copy).
+                        commands.push(vec!["append-obs", target, "{}", "--block-size", "1K"]);
+                        commands.push(vec!["append-obs", "{}", partner, "--block-size", "1K"]);
                     }
                     if case.fixture.starts_with("tenx") || case.fixture == "visium.h5" {
                         commands.push(vec!["convert", "{}", out]);
                     }
                     for args in &commands {
+                        if let (Some(p), Some(&"{}")) = (partner, args.get(2)) {
+                            std::fs::copy(p, target).unwrap();
+                        }
                         runs.fetch_add(1, Ordering::Relaxed);
                         if let Err(e) = run(bin, &file, args) {
                             let kept = dir.join(format!("failure-{i}.h5"));

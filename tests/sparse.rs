@@ -377,7 +377,7 @@ fn major_views_borrow_the_map_and_equal_copied_reads() {
             .read::<f64>(&Sel::range(a as i64, b as i64), &Sel::All)
             .unwrap();
         assert_eq!(v.to_dense(), copied.to_dense(), "rows {a}..{b}");
-        let bytes = f.bytes().as_ptr_range();
+        let bytes = f.bytes().expect("mapped").as_ptr_range();
         assert!(
             v.data().is_empty() || bytes.contains(&(v.data().as_ptr() as *const u8)),
             "borrowed from the map"

@@ -2,11 +2,7 @@
 //! the block size keeps the peak of live heap memory (counted by a global
 //! allocator) within a small multiple of the block size, far below X.
 
-use h5sparse::anndata::{
-    subset, AnnData, DataFrameData, H5adWriter, IndexWidth, Take, WriteOptions,
-};
-use h5sparse::sparse::SparseFormat;
-use h5sparse::{ByteOrder, Dtype};
+use h5sparse::anndata::{subset, AnnData, Take, WriteOptions};
 
 mod support;
 use support::counting::{peak_during, Counting};
@@ -24,42 +20,7 @@ fn subsetting_a_matrix_40_times_the_block_keeps_memory_near_the_block() {
     // 20 000 cells × 2 000 genes, 263 entries a row: 5.26 M entries,
     // 40 MiB of float32 data and int32 indices.
     let (n_obs, n_vars, per_row) = (20_000u64, 2_000u64, 263u64);
-    {
-        let mut w = H5adWriter::create(&input, WriteOptions::default()).unwrap();
-        let names = |p: &str, n: u64| (0..n).map(|i| format!("{p}{i}")).collect::<Vec<_>>();
-        w.write_dataframe("obs", &DataFrameData::with_index(names("cell", n_obs)))
-            .unwrap();
-        w.write_dataframe("var", &DataFrameData::with_index(names("gene", n_vars)))
-            .unwrap();
-        let f4 = Dtype::Float {
-            size: 4,
-            order: ByteOrder::Little,
-        };
-        let mut x = w
-            .sparse(
-                "X",
-                SparseFormat::Csr,
-                [n_obs, n_vars],
-                &f4,
-                IndexWidth::I32,
-            )
-            .unwrap();
-        for block in 0..n_obs / 1000 {
-            let indptr: Vec<i32> = (0..=1000).map(|r| (r * per_row) as i32).collect();
-            let mut indices = Vec::new();
-            let mut data = Vec::new();
-            for r in 0..1000 {
-                let row = block * 1000 + r;
-                indices.extend((0..per_row).map(|k| ((row + k * 7) % n_vars) as i32));
-                let start = indices.len() - per_row as usize;
-                indices[start..].sort_unstable();
-                data.extend((0..per_row).map(|k| (row * per_row + k) as f32));
-            }
-            x.push(&indptr, &indices, &data).unwrap();
-        }
-        x.finish().unwrap();
-        w.finish().unwrap();
-    }
+    support::synthetic::csr_h5ad(&input, "cell", (n_obs, n_vars, per_row), |_| {}, |_| {});
     let x_bytes = n_obs * per_row * 8;
     assert!(x_bytes >= 40 * MIB);
 

@@ -81,11 +81,7 @@ impl<'a> Input<'a> {
 
     /// The rest as a file (base address 0) with the given sizes.
     pub fn view(&self, sizes: Sizes) -> FileView<'a> {
-        FileView {
-            bytes: self.data,
-            sizes,
-            base: 0,
-        }
+        FileView::new(self.data, sizes, 0)
     }
 }
 

@@ -1,4 +1,5 @@
-//! Arbitrary bytes → open from memory with strict limits → walk every
+//! Arbitrary bytes → open from memory (and again read range by range in
+//! small blocks) with strict limits → walk every
 //! object, reading every attribute and dataset (chunks decoded through the
 //! filters; compound, array, vlen, opaque and complex values and object and
 //! region references decoded as nested values, each field of a compound
@@ -76,6 +77,17 @@ pub fn run(data: &[u8]) {
     if let Ok(file) = File::from_bytes_with_limits(data.to_vec(), limits()) {
         if let Ok(root) = file.root() {
             walk(&root, 0, &mut MAX_OBJECTS.clone());
+        }
+    }
+    // The same bytes read range by range, in blocks small enough that most
+    // structures span several.
+    let src = h5sparse::io::paged::MemReader(data.to_vec().into());
+    let max_kept = limits().max_metadata_cache;
+    if let Ok(paged) = h5sparse::io::paged::PagedFile::new(Box::new(src), 61, max_kept) {
+        if let Ok(file) = File::from_paged(paged, limits()) {
+            if let Ok(root) = file.root() {
+                walk(&root, 0, &mut MAX_OBJECTS.clone());
+            }
         }
     }
 }

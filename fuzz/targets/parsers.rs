@@ -158,9 +158,9 @@ pub fn btree_v2(data: &[u8]) {
     });
     if result.is_ok() {
         assert!(
-            n <= view.bytes.len() as u64,
+            n <= view.len(),
             "{n} records from a {}-byte file",
-            view.bytes.len()
+            view.len() as usize
         );
     }
 }
@@ -196,7 +196,7 @@ pub fn fractal_heap(data: &[u8]) {
     for id in ids {
         if let Ok(obj) = heap.get(&id) {
             assert!(
-                obj.len() as u64 <= limits.max_alloc.max(view.bytes.len() as u64),
+                obj.len() as u64 <= limits.max_alloc.max(view.len()),
                 "heap object of {} bytes",
                 obj.len()
             );
@@ -216,7 +216,10 @@ pub fn global_heap(data: &[u8]) {
         let n = col.len().min(4096) as u32;
         for i in 0..n.saturating_add(2) {
             if let Ok(obj) = col.object(i) {
-                assert!(obj.len() <= view.bytes.len(), "object longer than the file");
+                assert!(
+                    obj.len() <= view.len() as usize,
+                    "object longer than the file"
+                );
             }
         }
     }
@@ -248,10 +251,10 @@ pub fn symbol_table(data: &[u8]) {
     }
     if let Ok(links) = symbol_table::read_group(&view, tree_addr, heap_addr, &limits) {
         assert!(
-            links.len() <= view.bytes.len(),
+            links.len() <= view.len() as usize,
             "{} links from a {}-byte file",
             links.len(),
-            view.bytes.len()
+            view.len() as usize
         );
     }
 }

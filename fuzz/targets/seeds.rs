@@ -334,11 +334,7 @@ pub fn seeds(target: &str, bytes: &[u8]) -> Vec<Vec<u8>> {
     let base = sb.base_address;
     let body = &bytes[base as usize..];
     let sizes = sb.sizes;
-    let view = FileView {
-        bytes: body,
-        sizes,
-        base: 0,
-    };
+    let view = FileView::new(body, sizes, 0);
     let objs = objects(&file);
     let at = |a: Address| Header::new().sizes(sizes).u64(a.0);
     let mut out: Vec<Vec<u8>> = match target {

@@ -24,6 +24,7 @@
 //! # Ok::<(), h5sparse::Error>(())
 //! ```
 
+pub mod append;
 pub mod concat;
 mod dataframe;
 mod element;
@@ -39,6 +40,7 @@ pub mod write;
 
 use std::fmt;
 
+pub use append::{append_obs_in, AppendOptions, AppendSummary};
 pub use concat::{concat, concat_with_progress, ConcatOptions, Join};
 pub use dataframe::{Column, ColumnData, ColumnKind, DataFrame};
 pub use element::Element;
@@ -83,11 +85,24 @@ struct RawPaths {
     var: &'static str,
 }
 
-impl AnnData {
-    /// Reads the metadata of the AnnData file open in `file`.
-    pub fn open(file: &H5File) -> Result<AnnData> {
-        let snap = file.snapshot()?;
-        let f: &File = &snap;
+/// Every element's metadata, read from a snapshot: what [`AnnData`] holds
+/// besides its file (and what appending reads of a file being written).
+pub(crate) struct Parts {
+    pub(crate) obs: DataFrame,
+    pub(crate) var: DataFrame,
+    pub(crate) x: Option<Element>,
+    pub(crate) layers: Vec<(String, Element)>,
+    pub(crate) obsm: Vec<(String, Element)>,
+    pub(crate) varm: Vec<(String, Element)>,
+    pub(crate) obsp: Vec<(String, Element)>,
+    pub(crate) varp: Vec<(String, Element)>,
+    pub(crate) uns: Vec<(String, Element)>,
+    pub(crate) raw: Option<Raw>,
+}
+
+impl Parts {
+    /// Reads the metadata of the AnnData file `f`.
+    pub(crate) fn read(f: &File) -> Result<Parts> {
         let legacy = matches!(f.get("/obs")?, Node::Dataset(_));
         let uns_path = has(f, "/uns").then_some("/uns");
         let obs = DataFrame::open(f, "/obs", uns_path)?;
@@ -131,8 +146,7 @@ impl AnnData {
                 })
             })
             .transpose()?;
-        Ok(AnnData {
-            file: file.clone(),
+        Ok(Parts {
             x,
             layers: mapping("/layers")?,
             obsm: mapping("/obsm")?,
@@ -143,6 +157,27 @@ impl AnnData {
             raw,
             obs,
             var,
+        })
+    }
+}
+
+impl AnnData {
+    /// Reads the metadata of the AnnData file open in `file`.
+    pub fn open(file: &H5File) -> Result<AnnData> {
+        let snap = file.snapshot()?;
+        let p = Parts::read(&snap)?;
+        Ok(AnnData {
+            file: file.clone(),
+            obs: p.obs,
+            var: p.var,
+            x: p.x,
+            layers: p.layers,
+            obsm: p.obsm,
+            varm: p.varm,
+            obsp: p.obsp,
+            varp: p.varp,
+            uns: p.uns,
+            raw: p.raw,
         })
     }
 

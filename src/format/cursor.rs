@@ -1,18 +1,39 @@
 //! A bounds-checked little-endian reader over a slice of the file.
 
-use super::{Address, Sizes};
+use super::{Address, Pages, Sizes};
 use crate::error::{Error, Result};
+
+/// Bytes a paged cursor fetches first (and at least, on each growth).
+const FIRST_WINDOW: usize = 4096;
 
 /// Reads little-endian fields from a slice of the file, knowing the file's
 /// offset and length widths. Every read is bounds-checked and errors carry the
 /// absolute file address of the failed read.
-#[derive(Debug, Clone)]
+///
+/// A cursor from [`Cursor::paged`] reads a file range by range: it starts
+/// with a small window and fetches a larger one from the same origin when a
+/// read needs bytes past it, so parsers see the rest of the file as if it
+/// were in memory.
+#[derive(Clone)]
 pub struct Cursor<'a> {
     data: &'a [u8],
     pos: usize,
     /// Absolute file address of `data[0]`, for error messages.
     origin: u64,
     sizes: Sizes,
+    /// The source a paged cursor grows from.
+    pages: Option<&'a dyn Pages>,
+}
+
+impl std::fmt::Debug for Cursor<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cursor")
+            .field("origin", &self.origin)
+            .field("pos", &self.pos)
+            .field("window", &self.data.len())
+            .field("paged", &self.pages.is_some())
+            .finish()
+    }
 }
 
 impl<'a> Cursor<'a> {
@@ -24,7 +45,48 @@ impl<'a> Cursor<'a> {
             pos: 0,
             origin,
             sizes,
+            pages: None,
         }
+    }
+
+    /// A cursor from absolute position `origin` to the end of a paged file,
+    /// fetching as it reads.
+    pub fn paged(pages: &'a dyn Pages, origin: u64, sizes: Sizes) -> Result<Self> {
+        let left = pages.len().saturating_sub(origin);
+        let first = left.min(FIRST_WINDOW as u64) as usize;
+        let data = pages.pinned(origin, first)?;
+        Ok(Cursor {
+            data: &data[..clip(data.len(), left)],
+            pos: 0,
+            origin,
+            sizes,
+            pages: Some(pages),
+        })
+    }
+
+    /// Bytes from the cursor's start to the end of the file.
+    fn total(&self) -> usize {
+        match self.pages {
+            Some(p) => clip(usize::MAX, p.len().saturating_sub(self.origin)),
+            None => self.data.len(),
+        }
+    }
+
+    /// Makes the window cover `end` bytes from the cursor's start, when
+    /// the file has them (a paged cursor fetches a larger window).
+    fn cover(&mut self, end: usize) -> Result<()> {
+        if end <= self.data.len() {
+            return Ok(());
+        }
+        if let Some(p) = self.pages {
+            let total = self.total();
+            if end <= total {
+                let want = end.max(self.data.len().saturating_mul(2)).min(total);
+                let data = p.pinned(self.origin, want)?;
+                self.data = &data[..clip(data.len(), total as u64)];
+            }
+        }
+        Ok(())
     }
 
     /// The file's offset/length widths.
@@ -42,17 +104,19 @@ impl<'a> Cursor<'a> {
         self.pos
     }
 
-    /// Bytes left.
+    /// Bytes left (for a paged cursor, to the end of the file).
     pub fn remaining(&self) -> usize {
-        self.data.len() - self.pos
+        self.total() - self.pos
     }
 
-    /// The unread bytes, without consuming them.
+    /// The unread bytes, without consuming them (for a paged cursor, those
+    /// fetched so far).
     pub fn rest(&self) -> &'a [u8] {
         &self.data[self.pos..]
     }
 
-    /// All bytes of the cursor, read or not.
+    /// All bytes of the cursor, read or not (for a paged cursor, from its
+    /// start to the end of what it fetched: at least everything read).
     pub fn all(&self) -> &'a [u8] {
         self.data
     }
@@ -70,6 +134,7 @@ impl<'a> Cursor<'a> {
                 self.remaining()
             )));
         }
+        self.cover(self.pos + n)?;
         let out = &self.data[self.pos..self.pos + n];
         self.pos += n;
         Ok(out)
@@ -82,12 +147,13 @@ impl<'a> Cursor<'a> {
 
     /// Moves to `pos` relative to the start of the cursor.
     pub fn seek(&mut self, pos: usize, what: &str) -> Result<()> {
-        if pos > self.data.len() {
+        if pos > self.total() {
             return Err(self.error(format!(
                 "{what}: position {pos} is past the end ({} bytes)",
-                self.data.len()
+                self.total()
             )));
         }
+        self.cover(pos)?;
         self.pos = pos;
         Ok(())
     }
@@ -164,15 +230,23 @@ impl<'a> Cursor<'a> {
 
     /// Reads a NUL-terminated string, consuming the NUL.
     pub fn cstr(&mut self, what: &str) -> Result<&'a [u8]> {
-        let rest = self.rest();
-        match rest.iter().position(|&b| b == 0) {
-            Some(n) => {
+        loop {
+            let rest = self.rest();
+            if let Some(n) = rest.iter().position(|&b| b == 0) {
                 self.pos += n + 1;
-                Ok(&rest[..n])
+                return Ok(&rest[..n]);
             }
-            None => Err(self.error(format!("{what}: string is not NUL-terminated"))),
+            if self.data.len() >= self.total() {
+                return Err(self.error(format!("{what}: string is not NUL-terminated")));
+            }
+            self.cover(self.data.len() + 1)?;
         }
     }
+}
+
+/// `n`, at most `limit`.
+fn clip(n: usize, limit: u64) -> usize {
+    usize::try_from(limit).map_or(n, |l| n.min(l))
 }
 
 #[cfg(test)]

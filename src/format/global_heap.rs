@@ -345,11 +345,7 @@ mod tests {
     use crate::format::Sizes;
 
     fn view(bytes: &[u8]) -> FileView<'_> {
-        FileView {
-            bytes,
-            sizes: Sizes::DEFAULT,
-            base: 0,
-        }
+        FileView::new(bytes, Sizes::DEFAULT, 0)
     }
 
     /// A collection at `at` (bytes before it are zero) holding `objs`.

@@ -257,11 +257,7 @@ pub(crate) mod tests {
     }
 
     fn view(bytes: &[u8]) -> FileView<'_> {
-        FileView {
-            bytes,
-            sizes: Sizes::DEFAULT,
-            base: 0,
-        }
+        FileView::new(bytes, Sizes::DEFAULT, 0)
     }
 
     #[test]

@@ -68,11 +68,53 @@ impl Sizes {
     };
 }
 
-/// The bytes of the whole file plus what is needed to resolve addresses.
+/// A file read range by range (over HTTP, from an object store, through
+/// positional reads) instead of held whole in memory.
+///
+/// Parsers borrow what they parse: [`Pages::pinned`] returns bytes that
+/// stay valid as long as the implementation lives (metadata, fetched once
+/// and kept), [`Pages::copy`] bytes the caller owns (bulk data, not kept).
+pub trait Pages: Send + Sync {
+    /// The file's length in bytes.
+    fn len(&self) -> u64;
+    /// Whether the file is empty.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// At least `len` bytes from absolute position `pos` (more when the
+    /// implementation has them at hand), kept for as long as `self` lives.
+    /// `pos + len` is within the file (callers check).
+    fn pinned(&self, pos: u64, len: usize) -> Result<&[u8]>;
+    /// Exactly `len` bytes from `pos`, copied out and not kept.
+    fn copy(&self, pos: u64, len: usize) -> Result<Vec<u8>>;
+    /// Hints that these (position, length) ranges will be read soon, so
+    /// that a remote source can fetch them together.
+    fn prefetch(&self, _ranges: &[(u64, u64)]) {}
+}
+
+/// Where a [`FileView`]'s bytes come from.
+#[derive(Clone, Copy)]
+pub enum Src<'a> {
+    /// Every byte of the file, in memory or mapped.
+    Bytes(&'a [u8]),
+    /// Fetched on demand.
+    Pages(&'a dyn Pages),
+}
+
+impl std::fmt::Debug for Src<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Src::Bytes(b) => write!(f, "Bytes({} bytes)", b.len()),
+            Src::Pages(p) => write!(f, "Pages({} bytes)", p.len()),
+        }
+    }
+}
+
+/// The file plus what is needed to resolve addresses.
 #[derive(Debug, Clone, Copy)]
 pub struct FileView<'a> {
-    /// Every byte of the file, user block included.
-    pub bytes: &'a [u8],
+    /// The file's bytes, user block included.
+    pub src: Src<'a>,
     /// Offset/length widths.
     pub sizes: Sizes,
     /// Absolute position that relative addresses count from (the superblock's
@@ -81,8 +123,47 @@ pub struct FileView<'a> {
 }
 
 impl<'a> FileView<'a> {
+    /// A view of a file held whole in `bytes`.
+    pub fn new(bytes: &'a [u8], sizes: Sizes, base: u64) -> FileView<'a> {
+        FileView {
+            src: Src::Bytes(bytes),
+            sizes,
+            base,
+        }
+    }
+
+    /// A view of a file read range by range.
+    pub fn paged(pages: &'a dyn Pages, sizes: Sizes, base: u64) -> FileView<'a> {
+        FileView {
+            src: Src::Pages(pages),
+            sizes,
+            base,
+        }
+    }
+
+    /// The whole file, when it is in memory or mapped.
+    pub fn bytes(&self) -> Option<&'a [u8]> {
+        match self.src {
+            Src::Bytes(b) => Some(b),
+            Src::Pages(_) => None,
+        }
+    }
+
+    /// The file's length in bytes.
+    pub fn len(&self) -> u64 {
+        match self.src {
+            Src::Bytes(b) => b.len() as u64,
+            Src::Pages(p) => p.len(),
+        }
+    }
+
+    /// Whether the file is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// Absolute byte position of `addr`, checked against the file length.
-    pub fn absolute(&self, addr: Address, what: &str) -> Result<usize> {
+    pub fn absolute(&self, addr: Address, what: &str) -> Result<u64> {
         if addr.is_undefined() {
             return Err(Error::format(
                 self.base,
@@ -92,42 +173,88 @@ impl<'a> FileView<'a> {
         let abs = self.base.checked_add(addr.0).ok_or_else(|| {
             Error::format(addr.0, format!("{what}: address {:#x} overflows", addr.0))
         })?;
-        if abs > self.bytes.len() as u64 {
+        if abs > self.len() {
             return Err(Error::format(
                 abs,
                 format!(
                     "{what}: address {abs:#x} is past the end of the file ({} bytes)",
-                    self.bytes.len()
+                    self.len()
                 ),
             ));
         }
-        Ok(abs as usize)
+        Ok(abs)
     }
 
-    /// `len` bytes at `addr`, checked against the file length.
-    pub fn slice(&self, addr: Address, len: u64, what: &str) -> Result<&'a [u8]> {
+    /// Checks that `len` bytes at `addr` lie in the file; their absolute
+    /// start.
+    pub fn check_range(&self, addr: Address, len: u64, what: &str) -> Result<u64> {
         let start = self.absolute(addr, what)?;
-        let avail = (self.bytes.len() - start) as u64;
+        let avail = self.len() - start;
         if len > avail {
             return Err(Error::format(
-                start as u64,
+                start,
                 format!("{what}: expected {len} bytes, the file has {avail} left"),
             ));
         }
-        Ok(&self.bytes[start..start + len as usize])
+        Ok(start)
     }
 
-    /// A cursor from `addr` to the end of the file.
+    /// `len` bytes of metadata at `addr`, checked against the file length
+    /// (from a paged source: fetched once and kept while the source lives).
+    pub fn slice(&self, addr: Address, len: u64, what: &str) -> Result<&'a [u8]> {
+        let start = self.check_range(addr, len, what)?;
+        match self.src {
+            Src::Bytes(b) => Ok(&b[start as usize..(start + len) as usize]),
+            Src::Pages(p) => {
+                let n = usize::try_from(len)
+                    .map_err(|_| Error::format(start, format!("{what}: {len} bytes")))?;
+                Ok(&p.pinned(start, n)?[..n])
+            }
+        }
+    }
+
+    /// `len` bytes of data at `addr` (chunks, contiguous storage): borrowed
+    /// from a file in memory, copied from a paged source and not kept.
+    pub fn data(&self, addr: Address, len: u64, what: &str) -> Result<std::borrow::Cow<'a, [u8]>> {
+        let start = self.check_range(addr, len, what)?;
+        match self.src {
+            Src::Bytes(b) => Ok(std::borrow::Cow::Borrowed(
+                &b[start as usize..(start + len) as usize],
+            )),
+            Src::Pages(p) => {
+                let n = usize::try_from(len)
+                    .map_err(|_| Error::format(start, format!("{what}: {len} bytes")))?;
+                Ok(std::borrow::Cow::Owned(p.copy(start, n)?))
+            }
+        }
+    }
+
+    /// Tells a paged source which (address, length) ranges come next.
+    pub fn prefetch(&self, ranges: &[(Address, u64)]) {
+        if let Src::Pages(p) = self.src {
+            let abs: Vec<(u64, u64)> = ranges
+                .iter()
+                .map(|&(a, n)| (self.base.saturating_add(a.0), n))
+                .collect();
+            p.prefetch(&abs);
+        }
+    }
+
+    /// A cursor from `addr` to the end of the file (from a paged source, a
+    /// cursor that fetches as it reads).
     pub fn cursor(&self, addr: Address, what: &str) -> Result<Cursor<'a>> {
         let start = self.absolute(addr, what)?;
-        Ok(Cursor::new(&self.bytes[start..], start as u64, self.sizes))
+        match self.src {
+            Src::Bytes(b) => Ok(Cursor::new(&b[start as usize..], start, self.sizes)),
+            Src::Pages(p) => Cursor::paged(p, start, self.sizes),
+        }
     }
 
     /// A cursor over exactly `len` bytes at `addr`.
     pub fn cursor_len(&self, addr: Address, len: u64, what: &str) -> Result<Cursor<'a>> {
         let s = self.slice(addr, len, what)?;
         let start = self.absolute(addr, what)?;
-        Ok(Cursor::new(s, start as u64, self.sizes))
+        Ok(Cursor::new(s, start, self.sizes))
     }
 
     /// Absolute file address of `addr`, for error messages (saturating).
@@ -181,11 +308,7 @@ pub(crate) struct TestImage(pub Vec<u8>);
 impl TestImage {
     /// A view of the image as a file with default sizes and no user block.
     pub(crate) fn view(&self) -> FileView<'_> {
-        FileView {
-            bytes: &self.0,
-            sizes: Sizes::DEFAULT,
-            base: 0,
-        }
+        FileView::new(&self.0, Sizes::DEFAULT, 0)
     }
 }
 

@@ -193,11 +193,11 @@ impl<'a> ObjectHeader<'a> {
     /// blocks.
     pub fn parse(view: &FileView<'a>, addr: Address, limits: &Limits) -> Result<ObjectHeader<'a>> {
         let start = view.absolute(addr, "object header")?;
-        let head = &view.bytes[start..];
+        let head = view.slice(addr, (view.len() - start).min(4), "object header")?;
         if head.starts_with(OHDR) {
-            Self::parse_v2(view, addr, start as u64, limits)
+            Self::parse_v2(view, addr, start, limits)
         } else {
-            Self::parse_v1(view, addr, start as u64, limits)
+            Self::parse_v1(view, addr, start, limits)
         }
     }
 
@@ -365,7 +365,7 @@ impl<'a> ObjectHeader<'a> {
                         limit: u64::from(limits.max_continuations),
                     });
                 }
-                let abs = view.absolute(addr, "object header continuation block")? as u64;
+                let abs = view.absolute(addr, "object header continuation block")?;
                 if !seen.insert(abs) {
                     return Err(Error::format(
                         abs,
@@ -534,16 +534,13 @@ fn v2_prefix_len(bytes: &[u8]) -> usize {
 }
 
 fn chunk_bytes<'a>(view: &FileView<'a>, abs: u64, len: u64) -> Result<&'a [u8]> {
-    let avail = (view.bytes.len() as u64).saturating_sub(abs);
-    if len > avail {
-        return Err(Error::format(
+    let rel = abs.checked_sub(view.base).ok_or_else(|| {
+        Error::format(
             abs,
-            format!("object header chunk: expected {len} bytes, the file has {avail} left"),
-        ));
-    }
-    // Both fit in the file, so they fit in usize.
-    let start = abs as usize;
-    Ok(&view.bytes[start..start + len as usize])
+            "object header chunk: before the superblock's base address",
+        )
+    })?;
+    view.slice(Address(rel), len, "object header chunk")
 }
 
 mod encode;

@@ -68,14 +68,40 @@ impl Superblock {
         ))
     }
 
+    /// [`Superblock::find`] in a file read range by range.
+    pub fn find_in(pages: &dyn super::Pages) -> Result<Superblock> {
+        let mut pos: u64 = 0;
+        for _ in 0..MAX_PROBES {
+            if pos >= pages.len() {
+                break;
+            }
+            let n = (pages.len() - pos).min(4096) as usize;
+            let head = pages.pinned(pos, n)?;
+            if head.starts_with(&SIGNATURE) {
+                return Self::parse_here(&head[..n], pos);
+            }
+            pos = if pos == 0 { 512 } else { pos.saturating_mul(2) };
+        }
+        Err(Error::format(
+            0,
+            "expected the HDF5 signature at byte 0, 512, 1024, ... ; none found",
+        ))
+    }
+
     /// Parses the superblock whose signature starts at absolute `pos`.
     pub fn parse_at(bytes: &[u8], pos: u64) -> Result<Superblock> {
         let start = usize::try_from(pos)
             .ok()
             .filter(|&s| s <= bytes.len())
             .ok_or_else(|| Error::format(pos, "superblock position is past the end of the file"))?;
+        Self::parse_here(&bytes[start..], pos)
+    }
+
+    /// Parses the superblock at the start of `bytes`, which begin at
+    /// absolute position `pos`.
+    fn parse_here(bytes: &[u8], pos: u64) -> Result<Superblock> {
         // The sizes are not known yet; 8/8 is only a placeholder until read.
-        let mut c = Cursor::new(&bytes[start..], pos, Sizes::DEFAULT);
+        let mut c = Cursor::new(bytes, pos, Sizes::DEFAULT);
         let sig = c.read_bytes(8, "superblock signature")?;
         if sig != SIGNATURE {
             return Err(Error::format(pos, "expected the HDF5 format signature"));
@@ -83,7 +109,7 @@ impl Superblock {
         let version = c.u8("superblock version")?;
         match version {
             0 | 1 => Self::parse_v0_v1(c, pos, version),
-            2 | 3 => Self::parse_v2_v3(&bytes[start..], pos, version),
+            2 | 3 => Self::parse_v2_v3(bytes, pos, version),
             v => Err(Error::unsupported(format!(
                 "superblock version {v} (versions 0 to 3 are known)"
             ))),

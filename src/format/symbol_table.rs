@@ -275,11 +275,7 @@ mod tests {
     use crate::format::Sizes;
 
     fn view(bytes: &[u8]) -> FileView<'_> {
-        FileView {
-            bytes,
-            sizes: Sizes::DEFAULT,
-            base: 0,
-        }
+        FileView::new(bytes, Sizes::DEFAULT, 0)
     }
 
     fn entry(name_off: u64, ohdr: u64, cache: u32, scratch: &[u8]) -> Vec<u8> {

@@ -39,7 +39,7 @@ use crate::sparse::{IndexType, SparseWriteOptions};
 use crate::write::{Backing, CreateOptions, DatasetOptions, Writer};
 
 /// The writer every read-write [`H5File`] keeps, whatever it writes to.
-type DynWriter = Writer<Box<dyn Backing + Send>>;
+pub type DynWriter = Writer<Box<dyn Backing + Send>>;
 
 /// An open HDF5 file, for reading or for reading and writing, shared by
 /// every handle taken from it.
@@ -355,7 +355,13 @@ impl H5File {
     /// # Ok::<(), h5sparse::Error>(())
     /// ```
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
-        Ok(self.begin_read()?.file.bytes().to_vec())
+        let read = self.begin_read()?;
+        match read.file.bytes() {
+            Some(b) => Ok(b.to_vec()),
+            None => Err(Error::unsupported(
+                "the bytes of a file read range by range",
+            )),
+        }
     }
 
     /// Starts a read: the current snapshot (mapped again if a write made
@@ -594,6 +600,30 @@ impl H5File {
     /// ```
     pub fn unlink(&self, path: &str) -> Result<()> {
         self.write(|w| w.unlink(&absolute(path)))
+    }
+
+    /// Runs `f` on the file's [`Writer`] as one transaction: every reader
+    /// (this process's handles, h5py, anndata) sees the file before it or
+    /// after all of it, even after a crash at any write
+    /// ([`Writer::transaction`]); an `Err` from `f` undoes it. Inside `f`,
+    /// write through the writer (paths from the root), not through handles
+    /// of this file, which would wait for `f` to end.
+    ///
+    /// ```
+    /// use h5sparse::sparse;
+    /// let f = h5sparse::H5File::in_memory()?;
+    /// let m = sprs::CsMat::new((1, 3), vec![0, 2], vec![0, 2], vec![1.0f32, 2.0]);
+    /// let x = f.create_sparse("X", &m, &Default::default())?;
+    /// let l = f.create_sparse("layer", &m, &Default::default())?;
+    /// f.transaction(|w| {
+    ///     sparse::append(w, "/X", &m)?;
+    ///     sparse::append(w, "/layer", &m)                  // both or neither
+    /// })?;
+    /// assert_eq!((x.shape()?, l.shape()?), ([2, 3], [2, 3]));
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
+    pub fn transaction<R>(&self, f: impl FnOnce(&mut DynWriter) -> Result<R>) -> Result<R> {
+        self.write(|w| w.transaction(f))
     }
 
     /// Makes every write so far durable (fsync). Handles keep working.

@@ -7,6 +7,7 @@
 
 mod file_sink;
 pub mod fs;
+pub mod paged;
 pub mod sink;
 
 pub use fs::PendingFile;
@@ -22,6 +23,8 @@ pub enum Storage {
     Mmap(memmap2::Mmap),
     /// Bytes held in memory.
     Bytes(Vec<u8>),
+    /// Read range by range.
+    Paged(paged::PagedFile),
 }
 
 /// How a range of a mapped file is about to be used (`madvise`).
@@ -86,12 +89,34 @@ impl Storage {
         let _ = (part, access);
     }
 
-    /// The whole file as bytes.
-    pub fn bytes(&self) -> &[u8] {
+    /// The whole file as bytes, when it is mapped or in memory.
+    pub fn bytes(&self) -> Option<&[u8]> {
         match self {
             #[cfg(feature = "mmap")]
-            Storage::Mmap(m) => m,
-            Storage::Bytes(b) => b,
+            Storage::Mmap(m) => Some(m),
+            Storage::Bytes(b) => Some(b),
+            Storage::Paged(_) => None,
+        }
+    }
+
+    /// The file's length in bytes.
+    pub fn len(&self) -> u64 {
+        match self {
+            Storage::Paged(p) => crate::format::Pages::len(p),
+            _ => self.bytes().map_or(0, |b| b.len() as u64),
+        }
+    }
+
+    /// Whether the file is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The file as parsers read it.
+    pub(crate) fn src(&self) -> crate::format::Src<'_> {
+        match self {
+            Storage::Paged(p) => crate::format::Src::Pages(p),
+            _ => crate::format::Src::Bytes(self.bytes().unwrap_or(&[])),
         }
     }
 }

@@ -63,6 +63,8 @@ impl<'f> Dataset<'f> {
                 }
                 _ => None,
             };
+            // Borrowing needs the file in memory or mapped.
+            let located = located.filter(|_| view.bytes().is_some());
             if let Some((address, skip)) = located {
                 let bytes = view.slice(
                     Address(address.0.saturating_add(skip)),
@@ -105,6 +107,9 @@ impl<'f> Dataset<'f> {
         let len = self.info.dims[0];
         let elem = self.info.elem as u64;
         let view = self.file.view();
+        if view.bytes().is_none() {
+            return Ok(None); // nothing to borrow from a file read range by range
+        }
         let cast = |addr: Address, n: u64| -> Result<Option<&'f [T]>> {
             // Saturating: a length past the file is refused by the slice.
             let bytes = view.slice(addr, n.saturating_mul(elem), "dataset range")?;

@@ -528,12 +528,12 @@ impl<'f> Dataset<'f> {
         chunk_bytes: usize,
     ) -> Result<Vec<u8>> {
         let view = self.file.view();
-        let stored = view.slice(r.address, r.size, "filtered chunk")?;
+        let stored = view.data(r.address, r.size, "filtered chunk")?;
         filters::decode_chunk_prefix_at(
             view.abs_u64(r.address),
             &self.info.filters,
             r.filter_mask,
-            stored,
+            &stored,
             want,
             chunk_bytes,
             self.info.elem,
@@ -650,7 +650,7 @@ impl<'f> Dataset<'f> {
                         ),
                     ));
                 }
-                view.slice(*address, total, "contiguous dataset data")
+                view.check_range(*address, total, "contiguous dataset data")
                     .map_err(|e| e.context(&self.path))?;
             }
             _ => {}
@@ -712,14 +712,29 @@ impl<'f> Dataset<'f> {
                             ),
                         ));
                     }
-                    let data = view.slice(*address, total, "contiguous dataset data")?;
-                    copy_intersection(data, whole, out, sel, elem);
-                    if self.file.is_streaming() && !info.dims.is_empty() && !count.contains(&0) {
-                        // The rows read: the span from the selection's
+                    view.check_range(*address, total, "contiguous dataset data")?;
+                    if info.dims.is_empty() || count.contains(&0) {
+                        let data = view.data(*address, total, "contiguous dataset data")?;
+                        copy_intersection(&data, whole, out, sel, elem);
+                    } else {
+                        // Only the rows the selection spans, from its
                         // first row to its last.
-                        let row = (total / info.dims[0].max(1)) as usize;
-                        let (a, n) = (start[0] as usize * row, count[0] as usize * row);
-                        if let Some(part) = data.get(a..a + n) {
+                        let row = total / info.dims[0].max(1);
+                        let (a, n) = (start[0] * row, count[0] * row);
+                        let data =
+                            view.data(Address(address.0 + a), n, "contiguous dataset data")?;
+                        let mut span_off = vec![0u64; info.dims.len()];
+                        span_off[0] = start[0];
+                        let mut span_dims = info.dims.clone();
+                        span_dims[0] = count[0];
+                        let span = Block {
+                            offset: &span_off,
+                            dims: &span_dims,
+                        };
+                        copy_intersection(&data, span, out, sel, elem);
+                        if let (true, std::borrow::Cow::Borrowed(part)) =
+                            (self.file.is_streaming(), &data)
+                        {
                             self.file.read_through().done(part);
                         }
                     }
@@ -741,18 +756,21 @@ impl<'f> Dataset<'f> {
                         continue;
                     }
                     if info.filters.is_empty() {
-                        let data = view.slice(r.address, chunk_bytes, "chunk")?;
-                        copy_intersection(data, block, out, sel, elem);
-                        if let Some(t) = &mut through {
-                            t.done(data);
+                        let data = view.data(r.address, chunk_bytes, "chunk")?;
+                        copy_intersection(&data, block, out, sel, elem);
+                        if let (Some(t), std::borrow::Cow::Borrowed(part)) = (&mut through, &data) {
+                            t.done(part);
                         }
                     } else {
                         let data = self.decode_chunk(r, chunk_bytes as usize).map_err(|e| {
                             e.context(&format!("{} chunk at {:?}", self.path, r.offset))
                         })?;
                         copy_intersection(&data, block, out, sel, elem);
-                        if let Some(t) = &mut through {
-                            t.done(view.slice(r.address, r.size, "filtered chunk")?);
+                        if let (Some(t), Some(b)) = (&mut through, view.bytes()) {
+                            let at = view.absolute(r.address, "filtered chunk")? as usize;
+                            if let Some(part) = b.get(at..at + r.size as usize) {
+                                t.done(part);
+                            }
                         }
                     }
                 }

@@ -234,7 +234,7 @@ pub(crate) fn decode_values(
             // total, by `max_alloc` and by a multiple of the file size (a
             // file whose strings are all distinct needs less than its size).
             let file_bound = (VLEN_FILE_MULTIPLE as u64)
-                .saturating_mul(view.bytes.len() as u64)
+                .saturating_mul(view.len())
                 .max(VLEN_MIN_BOUND);
             let mut total = 0u64;
             for (i, b) in chunks.enumerate() {

@@ -54,8 +54,63 @@ impl File {
         File::new(Storage::Bytes(bytes), limits, None)
     }
 
+    /// Reads a file range by range from `source` (a plain file without a
+    /// memory map, bytes served in pieces, and, through [`crate::io`]'s
+    /// sources, HTTP and object stores). Metadata is fetched in blocks of
+    /// [`crate::io::paged::DEFAULT_BLOCK`] bytes and kept while the file is
+    /// open (at most [`Limits::max_metadata_cache`]); data is read as
+    /// needed. Results are the same as from [`File::open`]; zero-copy
+    /// views, which borrow from a map, are refused.
+    ///
+    /// ```
+    /// use h5sparse::io::paged::MemReader;
+    /// let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed.h5"))?;
+    /// let f = h5sparse::File::open_source(Box::new(MemReader(bytes.into())))?;
+    /// assert_eq!(f.dataset("/X/indptr")?.read::<i64>()?, vec![0, 1, 3, 4, 5, 6, 8]);
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
+    pub fn open_source(source: Box<dyn crate::io::paged::PositionalRead>) -> Result<File> {
+        Self::open_source_with(source, Limits::default())
+    }
+
+    /// [`File::open_source`] with custom limits.
+    pub fn open_source_with(
+        source: Box<dyn crate::io::paged::PositionalRead>,
+        limits: Limits,
+    ) -> Result<File> {
+        let paged = crate::io::paged::PagedFile::new(
+            source,
+            crate::io::paged::DEFAULT_BLOCK,
+            limits.max_metadata_cache,
+        )?;
+        Self::from_paged(paged, limits)
+    }
+
+    /// A file read through `paged` (its block size and metadata bound
+    /// chosen by the caller; see [`File::open_source`]).
+    ///
+    /// ```
+    /// use h5sparse::io::paged::{MemReader, PagedFile};
+    /// let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed.h5"))?;
+    /// let paged = PagedFile::new(Box::new(MemReader(bytes.into())), 1 << 20, 64 << 20)?;
+    /// let f = h5sparse::File::from_paged(paged, h5sparse::Limits::default())?;
+    /// assert_eq!(f.dataset("/X/data")?.len(), 8);
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
+    pub fn from_paged(paged: crate::io::paged::PagedFile, limits: Limits) -> Result<File> {
+        File::new(Storage::Paged(paged), limits, None)
+    }
+
     fn new(storage: Storage, limits: Limits, path: Option<std::path::PathBuf>) -> Result<File> {
-        let superblock = Superblock::find(storage.bytes())?;
+        let superblock = match storage.bytes() {
+            Some(b) => Superblock::find(b)?,
+            None => {
+                let Storage::Paged(p) = &storage else {
+                    unreachable!("storage without bytes is paged")
+                };
+                Superblock::find_in(p)?
+            }
+        };
         Ok(File {
             storage,
             limits,
@@ -65,6 +120,18 @@ impl File {
             object_paths: std::sync::OnceLock::new(),
             streaming: std::sync::atomic::AtomicBool::new(false),
         })
+    }
+
+    /// The same file read from another root group (a writer's open
+    /// transaction, whose tree is not yet what the superblock names).
+    pub(crate) fn with_root(
+        mut self,
+        root: crate::format::Address,
+        stab: Option<(crate::format::Address, crate::format::Address)>,
+    ) -> File {
+        self.superblock.root_object_header = root;
+        self.superblock.root_symbol_table = stab;
+        self
     }
 
     /// One pass over a file larger than memory: with `on`, every read of
@@ -101,9 +168,20 @@ impl File {
         self.path.as_deref()
     }
 
-    /// The raw bytes of the whole file.
-    pub fn bytes(&self) -> &[u8] {
+    /// The raw bytes of the whole file, when it is memory-mapped or in
+    /// memory (`None` for a file read range by range).
+    pub fn bytes(&self) -> Option<&[u8]> {
         self.storage.bytes()
+    }
+
+    /// The file's length in bytes.
+    pub fn len(&self) -> u64 {
+        self.storage.len()
+    }
+
+    /// Whether the file has no bytes (never true of a file that opened).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     /// Advice to the kernel about how `part` of [`File::bytes`] is about
@@ -173,7 +251,7 @@ impl File {
 
     pub(crate) fn view(&self) -> FileView<'_> {
         FileView {
-            bytes: self.storage.bytes(),
+            src: self.storage.src(),
             sizes: self.superblock.sizes,
             base: self.superblock.base_address,
         }
@@ -418,7 +496,9 @@ impl ReadThrough<'_> {
 
     fn release(&mut self) {
         if let Some((a, b)) = self.span.take() {
-            let bytes = self.file.bytes();
+            let Some(bytes) = self.file.bytes() else {
+                return;
+            };
             let base = bytes.as_ptr() as usize;
             if a >= base && b <= base + bytes.len() {
                 self.file

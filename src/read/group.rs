@@ -21,9 +21,12 @@ use crate::format::{Address, FileView};
 /// Absolute file address of `part`, a sub-slice of the file's bytes (for
 /// error messages); 0 when it is not one (an owned heap object).
 pub(crate) fn address_of(view: &FileView<'_>, part: &[u8]) -> u64 {
-    let start = view.bytes.as_ptr() as usize;
+    let Some(bytes) = view.bytes() else {
+        return 0;
+    };
+    let start = bytes.as_ptr() as usize;
     let p = part.as_ptr() as usize;
-    if p >= start && p <= start + view.bytes.len() {
+    if p >= start && p <= start + bytes.len() {
         (p - start) as u64
     } else {
         0
@@ -150,7 +153,7 @@ impl File {
                 // Re-borrow the data from the file itself so it lives as long
                 // as `self` (the message borrowed it from the mapped bytes).
                 let start = at as usize;
-                let bytes = self.view().bytes;
+                let bytes = self.view().bytes().unwrap_or(&[]);
                 match bytes.get(start..start + msg.data.len()) {
                     Some(s) if s.as_ptr() == msg.data.as_ptr() => Cow::Borrowed(s),
                     _ => Cow::Owned(msg.data.to_vec()),

@@ -55,7 +55,7 @@ impl std::fmt::Debug for File {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("File")
             .field("path", &self.path)
-            .field("len", &self.storage.bytes().len())
+            .field("len", &self.storage.len())
             .field("superblock_version", &self.superblock.version)
             .finish()
     }

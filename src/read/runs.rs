@@ -146,14 +146,14 @@ impl<'f> Dataset<'f> {
                 let mut through = self.file.streaming_through();
                 for &(s, c, o) in runs {
                     let n = c as usize * elem;
-                    let src = view.slice(
+                    let src = view.data(
                         Address(address.0.saturating_add(s * elem as u64)),
                         n as u64,
                         "dataset range",
                     )?;
-                    out[o..o + n].copy_from_slice(src);
-                    if let Some(t) = &mut through {
-                        t.done(src);
+                    out[o..o + n].copy_from_slice(&src);
+                    if let (Some(t), std::borrow::Cow::Borrowed(part)) = (&mut through, &src) {
+                        t.done(part);
                     }
                 }
                 Ok(())
@@ -191,14 +191,16 @@ impl<'f> Dataset<'f> {
                             None => fill_bytes(&mut out[dst..dst + n], &info.fill),
                             Some(i) => {
                                 let r = &records[i];
-                                let src = view.slice(
+                                let src = view.data(
                                     Address(r.address.0.saturating_add(within as u64)),
                                     n as u64,
                                     "chunk",
                                 )?;
-                                out[dst..dst + n].copy_from_slice(src);
-                                if let Some(t) = &mut through {
-                                    t.done(src);
+                                out[dst..dst + n].copy_from_slice(&src);
+                                if let (Some(t), std::borrow::Cow::Borrowed(part)) =
+                                    (&mut through, &src)
+                                {
+                                    t.done(part);
                                 }
                             }
                         }
@@ -261,7 +263,13 @@ impl<'f> Dataset<'f> {
                     if release {
                         for &(first, _) in group {
                             if let Some(r) = find(first).map(|i| &records[i]) {
-                                through.done(view.slice(r.address, r.size, "filtered chunk")?);
+                                if view.bytes().is_some() {
+                                    through.done(view.slice(
+                                        r.address,
+                                        r.size,
+                                        "filtered chunk",
+                                    )?);
+                                }
                             }
                         }
                     }

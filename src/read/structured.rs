@@ -50,7 +50,7 @@ impl File {
             file: self,
             vlen: VlenResolver::new(&view, &self.limits),
             heap_bytes: 0,
-            heap_bound: (8 * view.bytes.len() as u64).max(32 << 20),
+            heap_bound: view.len().saturating_mul(8).max(32 << 20),
             selection_bytes: 0,
         };
         let mut out = crate::buf::try_with_capacity(n, "decoded values")?;

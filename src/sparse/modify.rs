@@ -289,28 +289,32 @@ where
     }
     drop(x);
     drop(file);
-    if data_len != last {
-        // Entries past indptr's end (an interrupted append): overwrite them.
-        w.resize(&format!("{path}/data"), &[last])?;
-        w.resize(&format!("{path}/indices"), &[last])?;
-    }
-    w.append(&format!("{path}/data"), data)?;
-    append_ints(w, &format!("{path}/indices"), &idx_dtype, indices)?;
-    // indptr[1..], shifted to continue from the old end.
-    let tail: Vec<u64> = ptr[1..].iter().map(|&p| last + p.index() as u64).collect();
-    append_ints(w, &format!("{path}/indptr"), &ptr_dtype, &tail)?;
-    let new_shape = if csr {
-        [(nr + rows as u64) as i64, nc as i64]
-    } else {
-        [nr as i64, (nc + cols as u64) as i64]
-    };
-    if has_h5sparse {
-        w.set_attr_array(path, "h5sparse_shape", &new_shape)?;
-    }
-    if has_anndata {
-        w.set_attr_array(path, "shape", &new_shape)?;
-    }
-    Ok(())
+    // One transaction: a reader sees the old matrix or the whole new one,
+    // never data/indices/indptr/shape from different moments.
+    w.transaction(|w| {
+        if data_len != last {
+            // Entries past indptr's end (an interrupted append): overwrite them.
+            w.resize(&format!("{path}/data"), &[last])?;
+            w.resize(&format!("{path}/indices"), &[last])?;
+        }
+        w.append(&format!("{path}/data"), data)?;
+        append_ints(w, &format!("{path}/indices"), &idx_dtype, indices)?;
+        // indptr[1..], shifted to continue from the old end.
+        let tail: Vec<u64> = ptr[1..].iter().map(|&p| last + p.index() as u64).collect();
+        append_ints(w, &format!("{path}/indptr"), &ptr_dtype, &tail)?;
+        let new_shape = if csr {
+            [(nr + rows as u64) as i64, nc as i64]
+        } else {
+            [nr as i64, (nc + cols as u64) as i64]
+        };
+        if has_h5sparse {
+            w.set_attr_array(path, "h5sparse_shape", &new_shape)?;
+        }
+        if has_anndata {
+            w.set_attr_array(path, "shape", &new_shape)?;
+        }
+        Ok(())
+    })
 }
 
 /// Replaces the sparse matrix at `path` by `m` (e.g. CSR by CSC): the new
@@ -344,7 +348,9 @@ pub fn replace<B: Backing, T: H5Type, I: IndexType, Iptr: IndexType>(
     let trimmed = path.trim_end_matches('/');
     let (parent, name) = trimmed.rsplit_once('/').unwrap_or(("", trimmed));
     let tmp = format!("{parent}/.{name}.h5sparse-replace");
-    let _ = w.unlink(&tmp); // a leftover from an interrupted replace
-    write_matrix(w, &tmp, m, opts)?;
-    w.replace_member(path, &tmp)
+    w.transaction(|w| {
+        let _ = w.unlink(&tmp); // a leftover from an interrupted replace
+        write_matrix(w, &tmp, m, opts)?;
+        w.replace_member(path, &tmp)
+    })
 }

@@ -125,6 +125,17 @@ pub fn write_matrix<B: Backing, T: H5Type, I: IndexType, Iptr: IndexType>(
     m: CsMatViewI<'_, T, I, Iptr>,
     opts: &SparseWriteOptions,
 ) -> Result<()> {
+    // One transaction: readers never see a group with only some of its
+    // datasets or attributes.
+    w.transaction(|w| write_parts(w, path, m, opts))
+}
+
+fn write_parts<B: Backing, T: H5Type, I: IndexType, Iptr: IndexType>(
+    w: &mut Writer<B>,
+    path: &str,
+    m: CsMatViewI<'_, T, I, Iptr>,
+    opts: &SparseWriteOptions,
+) -> Result<()> {
     let format = if m.is_csr() {
         SparseFormat::Csr
     } else {

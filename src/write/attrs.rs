@@ -36,6 +36,7 @@ impl<B: Backing> Writer<B> {
             None => 0,
             Some(s) => crate::read::hyperslab::element_count(s, name)? as usize,
         };
+        self.make_private(path)?;
         self.run(|view, tx, sb| {
             let addr = Self::resolve(view, &limits, sb, path)?;
             let datatype = encode::datatype_for(dtype)?;
@@ -144,6 +145,7 @@ impl<B: Backing> Writer<B> {
         let dtype = T::dtype();
         let limits = self.limits.clone();
         let raw = bytemuck::cast_slice::<T, u8>(values).to_vec();
+        self.make_private(path)?;
         self.run(|view, tx, sb| {
             let addr = Self::resolve(view, &limits, sb, path)?;
             let datatype = encode::datatype_for(&dtype)?;

@@ -548,7 +548,10 @@ pub(crate) fn publish_chunks(
     };
     let rank = chunk_dims.len();
     if let ChunkIndexKind::BtreeV1 { address } = index {
-        if !address.is_undefined() && !keep.is_empty() {
+        // Inside a transaction the root is shared with the published file:
+        // the tree is written whole into fresh space instead, and the new
+        // layout message names its root.
+        if !address.is_undefined() && !keep.is_empty() && !tx.shadow {
             write_chunk_tree(tx, &keep, rank, ex.elem as u32, k, Some(*address))?;
             return Ok(None);
         }

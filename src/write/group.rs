@@ -296,6 +296,41 @@ pub(crate) fn create_link_group(tx: &mut Tx<'_>) -> Result<Address> {
     tx.put(oh)
 }
 
+/// Points member `name` of the group at `group` at the object header
+/// `header` (with `stab`, a group's (B-tree, heap) for a symbol-table
+/// entry's cache). Used by transactions to link a copied object.
+pub(crate) fn set_member(
+    view: &FileView<'_>,
+    tx: &mut Tx<'_>,
+    group: Address,
+    name: &str,
+    header: Address,
+    stab: Option<(Address, Address)>,
+    group_k: (u16, u16),
+) -> Result<()> {
+    let hdr = ObjectHeader::parse(view, group, &tx.limits)?;
+    let Some(stm) = stab_of(view, &hdr)? else {
+        return Links::from_header(view, tx, group, &hdr)?.set_target(
+            view,
+            tx,
+            name,
+            LinkTarget::Hard(header),
+        );
+    };
+    let heap = LocalHeap::parse(view, stm.local_heap)?;
+    let mut entries = stab_entries(view, tx, &stm, &heap)?;
+    let e = entries
+        .iter_mut()
+        .find(|e| e.name == name.as_bytes())
+        .ok_or_else(|| Error::invalid(format!("no member named {name:?}")))?;
+    e.entry.object_header = header;
+    e.entry.cache_type = u32::from(stab.is_some());
+    e.entry.cached_btree = stab.map(|s| s.0);
+    e.entry.cached_heap = stab.map(|s| s.1);
+    e.entry.soft_link_offset = None;
+    write_group_tree(tx, &entries, group_k.0, group_k.1, stm.btree)
+}
+
 /// Makes member `name` point where member `replacement` points and removes
 /// `replacement`, in one publishing write for symbol-table groups (the
 /// B-tree root): a crash shows the old member or the new one, never neither.

@@ -284,8 +284,13 @@ fn edit_v2(
         }
         let msgs: Vec<NewMessage<'_>> = list.iter().map(|k| k.msg.clone()).collect();
         let orders: Vec<u16> = list.iter().map(|k| k.order).collect();
-        let bytes =
-            hdr.reencode_chunk(view.bytes, c, &msgs, tracked.then_some(orders.as_slice()))?;
+        let bytes = hdr.reencode_chunk(
+            view.bytes()
+                .ok_or_else(|| Error::invalid("editing a file that is not in memory or mapped"))?,
+            c,
+            &msgs,
+            tracked.then_some(orders.as_slice()),
+        )?;
         tx.publish_abs(hdr.chunk_info[c].abs, bytes);
     }
     Ok(())

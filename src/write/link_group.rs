@@ -231,6 +231,37 @@ impl Links {
         self.store(view, tx, info)
     }
 
+    /// Points member `name` at `target`, keeping its creation order.
+    pub(crate) fn set_target(
+        mut self,
+        view: &FileView<'_>,
+        tx: &mut Tx<'_>,
+        name: &str,
+        target: LinkTarget,
+    ) -> Result<()> {
+        let i = self
+            .position(name)
+            .ok_or_else(|| Error::invalid(format!("no member named {name:?}")))?;
+        let tracked = self.info.as_ref().and_then(|(_, i)| i.max_creation_index);
+        let message = LinkMessage {
+            name: name.to_string(),
+            target,
+            creation_order: tracked.map(|_| self.members[i].order),
+        }
+        .encode()?;
+        if let Some(slot) = self.members[i].slot {
+            return header::edit(
+                view,
+                tx,
+                self.oh,
+                vec![Edit::Replace(slot, link_message(&message))],
+            );
+        }
+        self.members[i].message = message;
+        let info = self.info.as_ref().map(|(_, i)| *i);
+        self.store(view, tx, info)
+    }
+
     fn should_be_dense(&self, count: usize) -> bool {
         self.header_version >= 2 && count > usize::from(self.phase_change.0)
     }

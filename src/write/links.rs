@@ -66,6 +66,11 @@ impl<B: Backing> Writer<B> {
     /// # Ok::<(), h5sparse::Error>(())
     /// ```
     pub fn use_link_root(&mut self) -> Result<()> {
+        if self.in_transaction() {
+            return Err(Error::invalid(
+                "the root group cannot change its storage inside a transaction",
+            ));
+        }
         let root = self.run(|view, tx, sb| {
             if !group::member_names(view, tx, sb.root_object_header)?.is_empty() {
                 return Err(Error::invalid(
@@ -148,6 +153,9 @@ impl<B: Backing> Writer<B> {
     /// ```
     pub fn hard_link(&mut self, path: &str, existing: &str) -> Result<()> {
         let limits = self.limits.clone();
+        // The target's header counts its links: it changes too.
+        self.make_private(existing)?;
+        self.make_parent_private(path)?;
         self.run(|view, tx, sb| {
             let target = Self::resolve(view, &limits, sb, existing)?;
             let hdr = crate::format::object_header::ObjectHeader::parse(view, target, &tx.limits)?;

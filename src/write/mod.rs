@@ -26,6 +26,13 @@
 //! unreachable is not reused, as in libhdf5; `h5sparse repack` compacts.
 //! Operations do not sync; [`Writer::flush`] and [`Writer::close`] do.
 //!
+//! ## Transactions
+//! [`Writer::transaction`] (or [`Writer::begin`] / [`Writer::commit`])
+//! groups any number of operations into one change that every reader sees
+//! whole or not at all, by copying the changed path from the root and
+//! switching the superblock's root in one write (see the `shadow` module's
+//! notes in the source and the README).
+//!
 //! ## Growing contiguous datasets
 //! Impossible in libhdf5 too: [`Writer::append`] on a contiguous dataset is
 //! an [`Error::InvalidArgument`] that says to create it with `maxshape`.
@@ -63,6 +70,7 @@ mod header;
 mod link_group;
 mod links;
 mod modify;
+mod shadow;
 mod tx;
 
 #[cfg(feature = "mmap")]
@@ -195,6 +203,10 @@ pub struct Writer<B: Backing> {
     /// Absolute end of allocated space.
     eoa: u64,
     limits: Limits,
+    /// The open transaction, if any.
+    shadow: Option<shadow::Shadow>,
+    /// [`Writer::set_commit_sync`].
+    commit_sync: bool,
 }
 
 #[cfg(feature = "mmap")]
@@ -323,6 +335,7 @@ impl<B: Backing> Writer<B> {
             publish: Vec::new(),
             claimed: Vec::new(),
             count_deltas: Vec::new(),
+            shadow: false,
         };
         let (root, root_symbol_table) = if latest {
             (group::create_link_group(&mut tx)?, None)
@@ -353,6 +366,8 @@ impl<B: Backing> Writer<B> {
             sb,
             eoa: 0,
             limits,
+            shadow: None,
+            commit_sync: true,
         };
         w.apply(fresh, publish, eoa)?;
         Ok(w)
@@ -381,6 +396,8 @@ impl<B: Backing> Writer<B> {
             sb,
             eoa,
             limits: Limits::default(),
+            shadow: None,
+            commit_sync: true,
         })
     }
 
@@ -390,7 +407,11 @@ impl<B: Backing> Writer<B> {
         &mut self,
         plan: impl FnOnce(&FileView<'_>, &mut Tx<'d>, &Superblock) -> Result<R>,
     ) -> Result<R> {
-        let sb = self.sb.clone();
+        // Inside a transaction, operations see (and edit) its own tree.
+        let sb = match &self.shadow {
+            Some(s) => s.superblock(&self.sb),
+            None => self.sb.clone(),
+        };
         let mut tx = Tx {
             eoa: self.eoa,
             base: sb.base_address,
@@ -401,14 +422,11 @@ impl<B: Backing> Writer<B> {
             publish: Vec::new(),
             claimed: Vec::new(),
             count_deltas: Vec::new(),
+            shadow: self.shadow.is_some(),
         };
         let out = {
             let bytes = self.sink.contents()?;
-            let view = FileView {
-                bytes,
-                sizes: sb.sizes,
-                base: sb.base_address,
-            };
+            let view = FileView::new(bytes, sb.sizes, sb.base_address);
             plan(&view, &mut tx, &sb)?
         };
         let eoa = tx.eoa;
@@ -422,6 +440,7 @@ impl<B: Backing> Writer<B> {
         path: &str,
         plan: impl FnOnce(&FileView<'_>, &mut Tx<'d>, &Superblock, Address) -> Result<R>,
     ) -> Result<R> {
+        self.make_private(path)?;
         let limits = self.limits.clone();
         self.run(|view, tx, sb| {
             let addr = Self::resolve(view, &limits, sb, path)?;
@@ -454,6 +473,7 @@ impl<B: Backing> Writer<B> {
         path: &str,
         plan: impl FnOnce(&FileView<'_>, &mut Tx<'d>, &Superblock, Address, &str) -> Result<R>,
     ) -> Result<R> {
+        self.make_parent_private(path)?;
         let limits = self.limits.clone();
         self.run(|view, tx, sb| {
             let (parent, name) = Self::parent_of(view, &limits, sb, path)?;
@@ -492,6 +512,17 @@ impl<B: Backing> Writer<B> {
         sb: &Superblock,
         path: &str,
     ) -> Result<Address> {
+        Ok(Self::resolve_trail(view, limits, sb, path)?.0)
+    }
+
+    /// [`Writer::resolve`], with the names of the hard links that lead
+    /// from the root to the object (soft links and `..` resolved away).
+    fn resolve_trail(
+        view: &FileView<'_>,
+        limits: &Limits,
+        sb: &Superblock,
+        path: &str,
+    ) -> Result<(Address, Vec<String>)> {
         let mut hops = 0u32;
         let mut stack: Vec<String> = Vec::new();
         let mut pending: Vec<String> = path
@@ -546,7 +577,7 @@ impl<B: Backing> Writer<B> {
                 }
             }
         }
-        Ok(cur)
+        Ok((cur, stack))
     }
 
     /// Splits `path` into its parent's object header address and the last
@@ -594,7 +625,9 @@ impl<B: Backing> Writer<B> {
     }
 
     /// A reader over the file as it is now (mapped again when it has a
-    /// path, copied otherwise).
+    /// path, copied otherwise). Inside a transaction it shows the
+    /// transaction's changes, which no other reader sees before
+    /// [`Writer::commit`].
     ///
     /// ```
     /// use h5sparse::io::sink::MemSink;
@@ -609,6 +642,19 @@ impl<B: Backing> Writer<B> {
     /// # Ok::<(), h5sparse::Error>(())
     /// ```
     pub fn reader(&mut self) -> Result<crate::read::File> {
+        let file = self.published_reader()?;
+        Ok(match &self.shadow {
+            Some(s) => {
+                let sb = s.superblock(&self.sb);
+                file.with_root(sb.root_object_header, sb.root_symbol_table)
+            }
+            None => file,
+        })
+    }
+
+    /// A reader over the file as other readers see it now: without the
+    /// changes of an open transaction.
+    fn published_reader(&mut self) -> Result<crate::read::File> {
         self.sink.contents()?; // flushes buffered writes
         #[cfg(feature = "mmap")]
         if let Some(p) = self.sink.path() {
@@ -635,6 +681,8 @@ impl<B: Backing> Writer<B> {
             sb: self.sb,
             eoa: self.eoa,
             limits: self.limits,
+            shadow: self.shadow,
+            commit_sync: self.commit_sync,
         }
     }
 

@@ -3,7 +3,6 @@
 
 use std::borrow::Cow;
 
-use super::btree::write_chunk_tree;
 use super::chunks::{
     borrowed_chunk, chunks_covering, fill_with, kept, load_chunk, publish_chunks, store_chunks,
     stored_chunks,
@@ -12,8 +11,6 @@ use super::header;
 use super::tx::Tx;
 use crate::error::{Error, Result};
 use crate::filters::FilterSpec;
-use crate::format::btree_v1;
-use crate::format::chunk_index::ChunkIndexKind;
 use crate::format::message::dataspace::Dataspace;
 use crate::format::message::datatype::Datatype;
 use crate::format::message::fill_value::FillValue;
@@ -260,6 +257,14 @@ pub(crate) fn write_selection<'d>(
                     flags: 0,
                     data: Cow::Owned(layout.encode(3, tx.sizes)?),
                 });
+            } else if tx.shadow {
+                // Inside a transaction the data is shared with the published
+                // file: the changed copy goes to fresh space.
+                let size = total * ex.elem as u64;
+                let layout = relocated_contiguous(view, tx, &ex, *address, size, |buf| {
+                    copy_intersection(src, sel, buf, whole, ex.elem)
+                })?;
+                layout_msg = Some(layout);
             } else {
                 // In place, one write per contiguous run of the selection.
                 for (offset, bytes) in runs(src, sel, whole, ex.elem) {
@@ -313,6 +318,51 @@ pub(crate) fn write_selection<'d>(
         header::edit(view, tx, addr, edits)?;
     }
     Ok(())
+}
+
+/// A copy of contiguous storage (`size` bytes at `address`) changed by
+/// `patch`, written to fresh space; returns the layout message naming it.
+fn relocated_contiguous(
+    view: &FileView<'_>,
+    tx: &mut Tx<'_>,
+    ex: &Existing<'_>,
+    address: Address,
+    size: u64,
+    patch: impl FnOnce(&mut [u8]),
+) -> Result<NewMessage<'static>> {
+    let old = view.slice(address, size, "contiguous data")?;
+    let mut buf = crate::buf::try_with_capacity(old.len(), "contiguous data copy")?;
+    buf.extend_from_slice(old);
+    patch(&mut buf);
+    let new_addr = tx.put(buf)?;
+    let layout = Layout::Contiguous {
+        address: new_addr,
+        size,
+    };
+    Ok(NewMessage {
+        kind: kind::LAYOUT,
+        flags: 0,
+        data: Cow::Owned(layout.encode(ex.layout_version.max(3), tx.sizes)?),
+    })
+}
+
+/// [`relocated_contiguous`], published in the header at `oh`.
+fn relocate_contiguous(
+    view: &FileView<'_>,
+    tx: &mut Tx<'_>,
+    oh: Address,
+    ex: &Existing<'_>,
+    address: Address,
+    size: u64,
+    patch: impl FnOnce(&mut [u8]),
+) -> Result<()> {
+    let msg = relocated_contiguous(view, tx, ex, address, size, patch)?;
+    header::edit(
+        view,
+        tx,
+        oh,
+        vec![header::Edit::Replace(ex.layout_slot, msg)],
+    )
 }
 
 /// Byte runs (offset in the dataset's storage, bytes) of selection `sel`
@@ -463,6 +513,14 @@ pub(crate) fn write_points(
         }
     }
     match &ex.layout {
+        Layout::Contiguous { address, size } if !address.is_undefined() && tx.shadow => {
+            relocate_contiguous(view, tx, addr, &ex, *address, *size, |buf| {
+                for (i, b) in points {
+                    let at = *i as usize * ex.elem;
+                    buf[at..at + ex.elem].copy_from_slice(b);
+                }
+            })
+        }
         Layout::Contiguous { address, .. } if !address.is_undefined() => {
             let mut sorted: Vec<&(u64, &[u8])> = points.iter().collect();
             sorted.sort_by_key(|p| p.0);
@@ -490,14 +548,10 @@ pub(crate) fn write_points(
             }
             Ok(())
         }
-        Layout::Chunked {
-            chunk_dims,
-            index: ChunkIndexKind::BtreeV1 { address: root },
-            ..
-        } if !root.is_undefined() => {
+        Layout::Chunked { chunk_dims, .. } => {
             let chunk = chunk_dims[0];
             let chunk_bytes = chunk as usize * ex.elem;
-            let records = btree_v1::chunk_records(view, *root, 1, &tx.limits)?;
+            let records = stored_chunks(view, tx, &ex)?;
             let mut touched: std::collections::BTreeMap<u64, Vec<(u64, &[u8])>> =
                 Default::default();
             for &(i, b) in points {
@@ -528,11 +582,18 @@ pub(crate) fn write_points(
                 bufs.push((vec![first], Cow::Owned(buf)));
             }
             store_chunks(tx, bufs, &ex.filters, ex.elem, &mut keep)?;
-            write_chunk_tree(tx, &keep, 1, ex.elem as u32, k, Some(*root))?;
+            if let Some(msg) = publish_chunks(tx, &ex, keep, k)? {
+                header::edit(
+                    view,
+                    tx,
+                    addr,
+                    vec![header::Edit::Replace(ex.layout_slot, msg)],
+                )?;
+            }
             Ok(())
         }
         _ => Err(Error::unsupported(
-            "writing points into this dataset's layout (only contiguous and v1 B-tree chunked)",
+            "writing points into this dataset's layout (only contiguous and chunked)",
         )),
     }
 }

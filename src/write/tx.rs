@@ -42,6 +42,10 @@ pub(crate) struct Tx<'d> {
     /// v1 header message-count changes already staged, per header, so a
     /// second edit adds to the first instead of overwriting it.
     pub count_deltas: Vec<(Address, i64)>,
+    /// Inside a transaction ([`super::shadow`]): structures shared with the
+    /// published file must not change in place, so a chunk index root and
+    /// contiguous data move instead of being rewritten where they are.
+    pub shadow: bool,
 }
 
 impl<'d> Tx<'d> {

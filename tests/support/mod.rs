@@ -9,6 +9,7 @@
 #![allow(dead_code)]
 
 pub mod counting;
+pub mod synthetic;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -225,4 +226,45 @@ where
         String::from_utf8_lossy(&out.stderr)
     );
     out.stdout
+}
+
+/// Runs the input generator `tests/support/NAME` (a Python script taking
+/// the fixtures directory and an output directory) into `dir`. Panics with
+/// the script's stderr when it fails.
+pub fn generate_inputs(python: &Path, name: &str, dir: &Path) {
+    let out = Command::new(python)
+        .arg(repo_root().join("tests/support").join(name))
+        .arg(repo_root().join("fixtures"))
+        .arg(dir)
+        .output()
+        .expect("run python");
+    assert!(
+        out.status.success(),
+        "{name} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Reads the crash images in `dir` (`crash_*.h5` with their
+/// `.candidates.json` and `.states.json`, the states `state_NN.h5ad`) with
+/// h5py (`scripts/check-crash-images.py`) and anndata
+/// (`tests/support/crash_oracle.py`); panics with what they report when an
+/// image shows neither of its states.
+pub fn check_crash_images(python: &Path, dir: &Path) {
+    for script in [
+        "scripts/check-crash-images.py",
+        "tests/support/crash_oracle.py",
+    ] {
+        let out = Command::new(python)
+            .arg(repo_root().join(script))
+            .arg(dir)
+            .output()
+            .expect("run python");
+        assert!(
+            out.status.success(),
+            "{script} finds images that show neither state:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }

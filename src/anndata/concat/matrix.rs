@@ -124,16 +124,19 @@ fn data_dtype(input: &Input<'_>) -> Result<Option<Dtype>> {
 }
 
 /// Stored entries (sparse) or elements (dense) of an input and their
-/// bytes as read, for progress.
+/// bytes as read, for progress (saturating: a damaged file may claim
+/// more than 2^64 bytes).
 fn read_bytes(input: &Input<'_>) -> Result<u64> {
     Ok(match &input.part {
         Part::Sparse { path, .. } => {
             let data = input.file.dataset(&format!("{path}/data"))?;
             let idx = input.file.dataset(&format!("{path}/indices"))?;
-            data.len() * (data.dtype().size() + idx.dtype().size()) as u64
+            data.len()
+                .saturating_mul((data.dtype().size() + idx.dtype().size()) as u64)
         }
         Part::Dense { path, shape } => {
-            shape[0] * shape[1] * input.file.dataset(path)?.dtype().size() as u64
+            let size = input.file.dataset(path)?.dtype().size() as u64;
+            shape[0].saturating_mul(shape[1]).saturating_mul(size)
         }
         Part::Missing { .. } => 0,
     })
@@ -183,15 +186,17 @@ impl<'f> Stack<'f> {
                 (Some(d), false) if i.columns.fills() => with_nan(&d, at)?,
                 (Some(d), false) => d,
             });
-            nnz_bound += match &i.part {
+            nnz_bound = nnz_bound.saturating_add(match &i.part {
                 Part::Sparse { path, .. } => i.file.dataset(&format!("{path}/data"))?.len(),
-                Part::Dense { shape, .. } => shape[0] * shape[1].min(n_out),
+                Part::Dense { shape, .. } => shape[0].saturating_mul(shape[1].min(n_out)),
                 Part::Missing { .. } => 0,
-            };
-            total_bytes += read_bytes(i)?;
+            });
+            total_bytes = total_bytes.saturating_add(read_bytes(i)?);
         }
         let dtype = result_type(&dtypes, at)?;
-        let rows = inputs.iter().map(|i| i.part.rows()).sum();
+        let rows = inputs
+            .iter()
+            .fold(0u64, |a, i| a.saturating_add(i.part.rows()));
         Ok(Stack {
             inputs,
             sparse,
@@ -201,6 +206,38 @@ impl<'f> Stack<'f> {
             nnz_bound,
             total_bytes,
         })
+    }
+
+    /// One input alone, its values converted to `dtype` (chosen by the
+    /// caller: an append keeps the target's type), for streaming its rows
+    /// with [`Stack::rows`] into a matrix that exists already; `nnz_bound`
+    /// bounds the entries of the matrix written to (its index width).
+    pub(crate) fn single(
+        input: Input<'f>,
+        dtype: Dtype,
+        nnz_bound: u64,
+        opts: &WriteOptions,
+    ) -> Result<Stack<'f>> {
+        let shape = [input.part.rows(), input.columns.n_out];
+        let total_bytes = read_bytes(&input)?;
+        Ok(Stack {
+            inputs: vec![input],
+            sparse: true,
+            dtype,
+            shape,
+            opts: opts.clone(),
+            nnz_bound,
+            total_bytes,
+        })
+    }
+
+    /// Every input's rows as CSR blocks into `sink` (values in the
+    /// stack's dtype); `progress` is told the bytes read after each block.
+    pub(crate) fn rows(&self, sink: &mut RowSink<'_>, progress: &mut dyn FnMut(u64)) -> Result<()> {
+        for i in &self.inputs {
+            self.sparse_input(i, sink, progress)?;
+        }
+        Ok(())
     }
 
     /// Bytes the inputs' blocks read (for progress).
@@ -598,11 +635,13 @@ impl<'f> Stack<'f> {
 }
 
 /// Where CSR rows go: `indptr` (from 0), column indices, value bytes.
-type RowSink<'s> = dyn FnMut(&[u64], Cols<'_>, &[u8]) -> Result<()> + 's;
+pub(crate) type RowSink<'s> = dyn FnMut(&[u64], Cols<'_>, &[u8]) -> Result<()> + 's;
 
 /// A block's column indices: widened, or anndata's int32 as stored.
-enum Cols<'a> {
+pub(crate) enum Cols<'a> {
+    /// Columns widened to u64.
     Wide(&'a [u64]),
+    /// anndata's int32 columns as stored (a negative one is the sink's to refuse).
     Stored32(&'a [i32]),
 }
 

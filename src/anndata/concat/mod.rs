@@ -54,10 +54,10 @@
 //! # Ok::<(), h5sparse::Error>(())
 //! ```
 
-mod dtype;
+pub(crate) mod dtype;
 mod frame;
 mod index;
-mod matrix;
+pub(crate) mod matrix;
 
 use std::path::Path;
 use std::sync::Arc;

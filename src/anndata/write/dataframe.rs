@@ -198,7 +198,7 @@ impl H5adWriter {
 
 /// The bytes of the codes pandas keeps for `n` categories: int8 below 127,
 /// int16 below 32767, int32 below 2³¹−1, else int64.
-fn codes_width(n: usize) -> u8 {
+pub(crate) fn codes_width(n: usize) -> u8 {
     let n = n as u64;
     if n < i8::MAX as u64 {
         1

@@ -45,6 +45,7 @@ use std::collections::HashSet;
 use std::path::Path;
 
 pub(crate) use categoricals::{natural_cmp, strings_column};
+pub(crate) use dataframe::codes_width;
 pub use streams::{DenseStream, SparseStream};
 
 use crate::error::{Error, Result};

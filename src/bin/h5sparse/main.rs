@@ -15,6 +15,8 @@
 //!   Matrix Market / MEX.
 //! * `h5sparse subset IN.h5ad OUT.h5ad [--obs SEL] [--var SEL]`: `adata[obs, var].copy()`,
 //!   streamed.
+//! * `h5sparse append-obs TARGET.h5ad SOURCE.h5ad`: SOURCE's cells appended to TARGET in
+//!   place, streamed.
 //! * `h5sparse tour`: the seed walkthrough, end to end.
 //!
 //! `--quiet` (`-q`) turns off the progress bars that long commands draw on
@@ -23,6 +25,7 @@
 //! Failures print one line, `h5sparse: error: <message>`, on stderr and exit
 //! with status 1; usage errors exit with status 2 (clap's convention).
 
+mod append;
 mod common;
 mod concat;
 mod convert;
@@ -94,6 +97,12 @@ enum Command {
     /// new .h5ad: what anndata writes for `adata[obs, var].copy()`,
     /// streamed block by block.
     Subset(subset::SubsetArgs),
+    /// Append the cells (obs) of SOURCE to the .h5ad file TARGET, in place:
+    /// X, layers, obs, obsm, obsp (both axes) and raw/X grow; var, varm,
+    /// varp and uns stay. Refused before anything is written when SOURCE
+    /// lacks an element TARGET has, has one it lacks, or its var differs.
+    #[command(name = "append-obs")]
+    AppendObs(append::AppendArgs),
 }
 
 /// A failure to report on stderr.
@@ -148,6 +157,7 @@ fn main() -> ExitCode {
         Command::Concat(args) => concat::run(&args),
         Command::Convert(args) => convert::run(&args),
         Command::Subset(args) => subset::run(&args),
+        Command::AppendObs(args) => append::run(&args, &mut out),
     };
     let result = result.and_then(|()| out.flush().map_err(CliError::Io));
     match result {

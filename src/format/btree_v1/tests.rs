@@ -2,11 +2,7 @@ use super::*;
 use crate::format::Sizes;
 
 fn view(bytes: &[u8]) -> FileView<'_> {
-    FileView {
-        bytes,
-        sizes: Sizes::DEFAULT,
-        base: 0,
-    }
+    FileView::new(bytes, Sizes::DEFAULT, 0)
 }
 
 /// Writes a v1 B-tree node at `at` in `buf` (growing it).

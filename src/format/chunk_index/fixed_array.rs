@@ -389,11 +389,7 @@ mod tests {
     }
 
     fn view(bytes: &[u8]) -> FileView<'_> {
-        FileView {
-            bytes,
-            sizes: Sizes::DEFAULT,
-            base: 0,
-        }
+        FileView::new(bytes, Sizes::DEFAULT, 0)
     }
 
     const UNDEF: u64 = u64::MAX;

@@ -48,7 +48,7 @@ pub fn records(
         .checked_mul(size)
         .and_then(|s| s.checked_add(address.0))
         .ok_or_else(|| Error::format(at, "implicit chunk index: chunk storage size overflows"))?;
-    let file_len = (view.bytes.len() as u64).saturating_sub(view.base);
+    let file_len = view.len().saturating_sub(view.base);
     if span > file_len {
         return Err(Error::format(
             at,
@@ -107,11 +107,7 @@ mod tests {
         // dims (5, 3), max (6, 5), chunks (2, 2): current grid 3x2, max grid
         // 3x3; 4-byte elements -> 16-byte chunks.
         let bytes = vec![0u8; 100 + 9 * 16];
-        let view = FileView {
-            bytes: &bytes,
-            sizes: Sizes::DEFAULT,
-            base: 0,
-        };
+        let view = FileView::new(&bytes, Sizes::DEFAULT, 0);
         let g = ChunkGeometry {
             dims: &[5, 3],
             max_dims: &[6, 5],
@@ -149,11 +145,7 @@ mod tests {
     #[test]
     fn empty_and_unlimited() {
         let bytes = vec![0u8; 64];
-        let view = FileView {
-            bytes: &bytes,
-            sizes: Sizes::DEFAULT,
-            base: 0,
-        };
+        let view = FileView::new(&bytes, Sizes::DEFAULT, 0);
         let g = ChunkGeometry {
             dims: &[0],
             max_dims: &[4],

@@ -414,11 +414,7 @@ mod tests {
     #[test]
     fn dispatch_sorts_and_handles_unwritten_indexes() {
         let bytes = vec![0u8; 256];
-        let view = FileView {
-            bytes: &bytes,
-            sizes: Sizes::DEFAULT,
-            base: 0,
-        };
+        let view = FileView::new(&bytes, Sizes::DEFAULT, 0);
         let g = ChunkGeometry {
             dims: &[4, 4],
             max_dims: &[4, 4],

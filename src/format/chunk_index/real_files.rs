@@ -40,11 +40,7 @@ fn h5py_chunk_indexes_match_libhdf5() {
     let json: Value =
         serde_json::from_slice(&std::fs::read(format!("{path}.json")).unwrap()).unwrap();
     let sb = Superblock::find(&bytes).unwrap();
-    let view = FileView {
-        bytes: &bytes,
-        sizes: sb.sizes,
-        base: sb.base_address,
-    };
+    let view = FileView::new(&bytes, sb.sizes, sb.base_address);
     let limits = Limits::default();
     let u = |v: &Value| v.as_u64().unwrap();
     for (name, d) in json.as_object().unwrap() {

@@ -60,11 +60,7 @@ mod tests {
     #[test]
     fn one_record() {
         let bytes = [0u8; 16];
-        let view = FileView {
-            bytes: &bytes,
-            sizes: Sizes::DEFAULT,
-            base: 0,
-        };
+        let view = FileView::new(&bytes, Sizes::DEFAULT, 0);
         let g = geom(&[4, 5], &[4, 5]);
         let r = records(&view, Address(8), None, &g, &Limits::default()).unwrap();
         assert_eq!(

@@ -97,14 +97,14 @@ fn view(bytes: &[u8]) -> FileView<'_> {
     } else {
         (bytes[9], bytes[10])
     };
-    FileView {
+    FileView::new(
         bytes,
-        sizes: Sizes {
+        Sizes {
             offset: o,
             length: l,
         },
-        base: 0,
-    }
+        0,
+    )
 }
 
 fn le(b: &[u8]) -> u64 {
@@ -116,7 +116,7 @@ fn le(b: &[u8]) -> u64 {
 /// Every (type, body) message of the object header at `addr` (v1 or
 /// v2), following continuation messages. A test-only reader.
 fn messages<'a>(v: &FileView<'a>, addr: u64) -> Vec<(u16, &'a [u8])> {
-    let b = v.bytes;
+    let b = v.bytes().unwrap();
     let a = addr as usize;
     let mut out = Vec::new();
     let mut chunks: Vec<(usize, usize)> = Vec::new();

@@ -331,7 +331,7 @@ impl Ctx<'_> {
         }
         for s in oh.slots.iter().filter(|s| s.kind == kind::CONTINUATION) {
             let at = (s.header_at + if oh.version == 1 { 8 } else { 4 }) as usize;
-            let d = &self.view.bytes[at..at + 16];
+            let d = &self.view.bytes().unwrap()[at..at + 16];
             let mut c = Cursor::new(d, at as u64, self.view.sizes);
             let a = c.address("").unwrap();
             let l = c.length("").unwrap();
@@ -349,7 +349,7 @@ impl Ctx<'_> {
 
     /// Re-encodes every chunk of the header from its non-NIL messages.
     fn whole_header(&mut self, oh: &ObjectHeader<'_>) {
-        let bytes = self.view.bytes;
+        let bytes = self.view.bytes().unwrap();
         let file = self.name.clone();
         for (i, info) in oh.chunk_info.iter().enumerate() {
             // Every message but the trailing NIL run (which the encoder
@@ -438,7 +438,7 @@ impl Ctx<'_> {
     fn superblock(&mut self) {
         let sb = &self.sb;
         let start = sb.superblock_address as usize;
-        let want = &self.view.bytes[start..start + Superblock::encoded_len(sb.version)];
+        let want = &self.view.bytes().unwrap()[start..start + Superblock::encoded_len(sb.version)];
         let got = sb.encode().unwrap();
         let file = self.name.clone();
         self.report.check(
@@ -472,7 +472,7 @@ impl Ctx<'_> {
             )
             .unwrap();
             let size = btree_v1::node_size_group(k, Sizes::DEFAULT);
-            let want = &self.view.bytes[node.abs as usize..node.abs as usize + size];
+            let want = &self.view.bytes().unwrap()[node.abs as usize..node.abs as usize + size];
             self.report
                 .check("v1 B-tree group node", &file, node.abs, want, &got);
             if node.level > 0 {
@@ -482,7 +482,8 @@ impl Ctx<'_> {
                     let entries = read_symbol_table_node(&self.view, snod, &limits).unwrap();
                     let got = encode_snod(&entries, self.sb.group_leaf_k).unwrap();
                     let at = self.view.abs_u64(snod) as usize;
-                    let want = &self.view.bytes[at..at + snod_size(self.sb.group_leaf_k)];
+                    let want =
+                        &self.view.bytes().unwrap()[at..at + snod_size(self.sb.group_leaf_k)];
                     self.report.check("SNOD", &file, at as u64, want, &got);
                 }
             }
@@ -560,7 +561,7 @@ impl Ctx<'_> {
             )
             .unwrap();
             let size = btree_v1::node_size_chunk(k, rank, Sizes::DEFAULT);
-            let want = &self.view.bytes[node.abs as usize..node.abs as usize + size];
+            let want = &self.view.bytes().unwrap()[node.abs as usize..node.abs as usize + size];
             self.report
                 .check("v1 B-tree chunk node", &file, node.abs, want, &got);
             if node.level > 0 {
@@ -572,7 +573,7 @@ impl Ctx<'_> {
     fn local_heap(&mut self, addr: u64) {
         let heap = LocalHeap::parse(&self.view, Address(addr)).unwrap();
         let at = self.view.abs_u64(Address(addr)) as usize;
-        let raw = &self.view.bytes[at..at + 32];
+        let raw = &self.view.bytes().unwrap()[at..at + 32];
         let free = u64::from_le_bytes(raw[16..24].try_into().unwrap());
         let free = (free != 1).then_some(free);
         let got = encode_local_heap(Address(addr), heap.data_address(), heap.data(), free);
@@ -601,8 +602,12 @@ impl Ctx<'_> {
         let limits = Limits::default();
         let c = GlobalHeapCollection::parse(&self.view, Address(addr), &limits).unwrap();
         let at = self.view.abs_u64(Address(addr)) as usize;
-        let size = u64::from_le_bytes(self.view.bytes[at + 8..at + 16].try_into().unwrap());
-        let want = &self.view.bytes[at..at + size as usize];
+        let size = u64::from_le_bytes(
+            self.view.bytes().unwrap()[at + 8..at + 16]
+                .try_into()
+                .unwrap(),
+        );
+        let want = &self.view.bytes().unwrap()[at..at + size as usize];
         let objs: Vec<&[u8]> = (1..=c.len() as u32).map(|i| c.object(i).unwrap()).collect();
         let got = encode_collection(&objs).unwrap();
         let file = self.name.clone();
@@ -620,11 +625,7 @@ fn run(path: &std::path::Path, total: &mut Report) {
     let bytes = std::fs::read(path).unwrap();
     let file = File::from_bytes(bytes.clone()).unwrap();
     let sb = Superblock::find(&bytes).unwrap();
-    let view = FileView {
-        bytes: &bytes,
-        sizes: sb.sizes,
-        base: sb.base_address,
-    };
+    let view = FileView::new(&bytes, sb.sizes, sb.base_address);
     let mut ctx = Ctx {
         name,
         view,

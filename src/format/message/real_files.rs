@@ -126,11 +126,7 @@ fn walk_real_files() {
             sb.extension,
             sb.root_symbol_table
         );
-        let view = FileView {
-            bytes: &bytes,
-            sizes: sb.sizes,
-            base: sb.base_address,
-        };
+        let view = FileView::new(&bytes, sb.sizes, sb.base_address);
         if !sb.extension.is_undefined() {
             let oh = ObjectHeader::parse(&view, sb.extension, &limits).unwrap();
             println!("  superblock extension v{}", oh.version);
@@ -201,11 +197,7 @@ fn mutated_real_messages_do_not_panic() {
         }
         let bytes = std::fs::read(&p).unwrap();
         let sb = Superblock::find(&bytes).unwrap();
-        let view = FileView {
-            bytes: &bytes,
-            sizes: sb.sizes,
-            base: sb.base_address,
-        };
+        let view = FileView::new(&bytes, sb.sizes, sb.base_address);
         let listing = std::fs::read_to_string(format!("{}.objects", p.display())).unwrap();
         for line in listing.lines() {
             let addr = Address(line.split('\t').nth(1).unwrap().parse().unwrap());
@@ -232,10 +224,7 @@ fn mutated_real_messages_do_not_panic() {
             let mut copy = bytes.clone();
             for i in start..end {
                 copy[i] ^= 0xff;
-                let v = FileView {
-                    bytes: &copy,
-                    ..view
-                };
+                let v = FileView::new(&copy, view.sizes, view.base);
                 let _ = ObjectHeader::parse(&v, addr, &Limits::strict());
                 copy[i] ^= 0xff;
                 runs += 1;

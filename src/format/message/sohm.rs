@@ -166,11 +166,7 @@ mod tests {
         }
         let sum = metadata_checksum(&b[16..]);
         b.extend_from_slice(&sum.to_le_bytes());
-        let view = FileView {
-            bytes: &b,
-            sizes: Sizes::DEFAULT,
-            base: 0,
-        };
+        let view = FileView::new(&b, Sizes::DEFAULT, 0);
         let mut m = vec![0];
         m.extend_from_slice(&16u64.to_le_bytes());
         m.push(2);
@@ -182,11 +178,7 @@ mod tests {
         assert_eq!(t.heap_for(kind::LAYOUT), None);
         let mut bad = b.clone();
         bad[30] ^= 1;
-        let view = FileView {
-            bytes: &bad,
-            sizes: Sizes::DEFAULT,
-            base: 0,
-        };
+        let view = FileView::new(&bad, Sizes::DEFAULT, 0);
         assert!(SohmTable::read(&view, &msg).is_err());
     }
 }

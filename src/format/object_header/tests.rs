@@ -3,11 +3,7 @@ use crate::format::checksum::metadata_checksum;
 use crate::format::Sizes;
 
 fn view(bytes: &[u8]) -> FileView<'_> {
-    FileView {
-        bytes,
-        sizes: Sizes::DEFAULT,
-        base: 0,
-    }
+    FileView::new(bytes, Sizes::DEFAULT, 0)
 }
 
 fn v1_msg(kind: u16, flags: u8, data: &[u8]) -> Vec<u8> {

@@ -106,11 +106,7 @@ fn build(max_index_set: u64) -> Vec<u8> {
 }
 
 fn view(bytes: &[u8]) -> FileView<'_> {
-    FileView {
-        bytes,
-        sizes: Sizes::DEFAULT,
-        base: 0,
-    }
+    FileView::new(bytes, Sizes::DEFAULT, 0)
 }
 
 #[test]
@@ -278,11 +274,7 @@ fn encode_round_trips_through_super_blocks() {
         let blob = encode(Address(at), &entries, width, &params, Sizes::DEFAULT).unwrap();
         let mut f = vec![0u8; at as usize];
         f.extend_from_slice(&blob);
-        let view = FileView {
-            bytes: &f,
-            sizes: Sizes::DEFAULT,
-            base: 0,
-        };
+        let view = FileView::new(&f, Sizes::DEFAULT, 0);
         let h = ExtensibleArrayHeader::parse(&view, Address(at)).unwrap();
         assert_eq!(h.max_index_set, n);
         let g = ChunkGeometry {

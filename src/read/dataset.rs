@@ -545,12 +545,12 @@ impl<'f> Dataset<'f> {
     /// size.
     pub(super) fn decode_chunk_into(&self, r: &ChunkRecord, out: &mut [u8]) -> Result<()> {
         let view = self.file.view();
-        let stored = view.slice(r.address, r.size, "filtered chunk")?;
+        let stored = view.data(r.address, r.size, "filtered chunk")?;
         filters::decode_chunk_into_at(
             view.abs_u64(r.address),
             &self.info.filters,
             r.filter_mask,
-            stored,
+            &stored,
             out,
             self.info.elem,
             &self.file.limits,

@@ -220,7 +220,9 @@ impl<'f> Dataset<'f> {
                 let mut through = self.read_through();
                 pieces.sort_by_key(|p| p.0);
                 let whole = self.inflate_whole_chunks(&mut pieces, &records, chunk_bytes, out)?;
-                if release {
+                // Only a file in memory has pages to release (a paged
+                // source keeps no data).
+                if release && view.bytes().is_some() {
                     for r in whole {
                         through.done(view.slice(r.address, r.size, "filtered chunk")?);
                     }

@@ -51,6 +51,64 @@ pub(crate) fn map<T: Send, R: Send>(
     Ok(out)
 }
 
+/// Runs `produce` on a thread of its own and hands what it makes to
+/// `consume` on the calling thread, so item N + 1 is made while item N is
+/// consumed (reading the next block while the last is written). At most
+/// two items exist at once: the one being consumed and the next, made and
+/// waiting. A consumed item goes back to `produce` (its argument), which
+/// may refill it rather than allocate a new one. `produce` returns `None`
+/// when it is done; the first error, on either side, ends both and is
+/// returned. Without threads (`wasm32-unknown-unknown`, one core) the two
+/// take turns on the calling thread.
+pub(crate) fn pipeline<T: Send>(
+    mut produce: impl FnMut(Option<T>) -> Option<Result<T>> + Send,
+    mut consume: impl FnMut(&mut T) -> Result<()>,
+) -> Result<()> {
+    if workers() <= 1 {
+        let mut spent = None;
+        while let Some(item) = produce(spent.take()) {
+            let mut item = item?;
+            consume(&mut item)?;
+            spent = Some(item);
+        }
+        return Ok(());
+    }
+    std::thread::scope(|s| {
+        // A rendezvous channel: the producer's next item waits in its own
+        // hands, not in a queue. Consumed items go back through the other.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<T>>(0);
+        let (back_tx, back_rx) = std::sync::mpsc::sync_channel::<T>(1);
+        let producer = s.spawn(move || {
+            while let Some(item) = produce(back_rx.try_recv().ok()) {
+                let failed = item.is_err();
+                if tx.send(item).is_err() || failed {
+                    break;
+                }
+            }
+        });
+        let mut outcome = Ok(());
+        while let Ok(item) = rx.recv() {
+            match item.and_then(|mut item| consume(&mut item).map(|()| item)) {
+                Ok(item) => {
+                    // Returned before the next is received: the producer
+                    // finds it when it starts the one after.
+                    let _ = back_tx.try_send(item);
+                }
+                Err(e) => {
+                    outcome = Err(e);
+                    break;
+                }
+            }
+        }
+        // A consumer's error stops the producer at its next send.
+        drop(rx);
+        if producer.join().is_err() && outcome.is_ok() {
+            outcome = Err(Error::invalid("a worker thread panicked"));
+        }
+        outcome
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -68,5 +126,70 @@ mod tests {
         });
         assert!(err.is_err());
         assert!(map(Vec::<u8>::new(), Ok).unwrap().is_empty());
+    }
+
+    #[test]
+    fn pipeline_consumes_every_item_in_order_and_stops_on_either_sides_error() {
+        let mut next = 0u64;
+        let mut got = Vec::new();
+        let mut recycled = 0;
+        pipeline(
+            |spent: Option<u64>| {
+                recycled += usize::from(spent.is_some());
+                next += 1;
+                (next <= 100).then_some(Ok(next))
+            },
+            |x| {
+                got.push(*x);
+                Ok(())
+            },
+        )
+        .unwrap();
+        assert_eq!(got, (1..=100).collect::<Vec<_>>());
+        // Consumed items come back: item k is returned before item k + 1
+        // is received, so the producer's call for item k + 2 finds it,
+        // unless the call for k + 1 took it or a returned item was already
+        // waiting; of calls 2 and 3, 4 and 5, ..., 100 and 101 (the last,
+        // ending) at least one refills.
+        if workers() > 1 {
+            assert!(recycled >= 50, "{recycled} items refilled");
+        }
+
+        // The producer's error arrives after the items before it.
+        let mut next = 0u64;
+        let mut got = Vec::new();
+        let err = pipeline(
+            |_| {
+                next += 1;
+                Some(if next == 5 {
+                    Err(Error::invalid("bad block"))
+                } else {
+                    Ok(next)
+                })
+            },
+            |x| {
+                got.push(*x);
+                Ok(())
+            },
+        );
+        assert!(err.unwrap_err().to_string().contains("bad block"));
+        assert_eq!(got, vec![1, 2, 3, 4]);
+
+        // The consumer's error stops an endless producer.
+        let mut made = 0u64;
+        let err = pipeline(
+            |_| {
+                made += 1;
+                Some(Ok(made))
+            },
+            |x| {
+                if *x == 3 {
+                    Err(Error::invalid("disk full"))
+                } else {
+                    Ok(())
+                }
+            },
+        );
+        assert!(err.unwrap_err().to_string().contains("disk full"));
     }
 }

@@ -35,11 +35,11 @@
 //! ```
 
 use super::dataframe::ColumnData;
-use super::ints::read_ints;
+use super::ints::{ints_into, read_ints};
 use super::mtx::CsrBlock;
 use crate::buf;
 use crate::error::{Error, Result};
-use crate::read::{Dataset, Dtype, File, Node, Values};
+use crate::read::{ByteOrder, Consecutive, Dataset, Dtype, File, Node, Values};
 
 /// What to read from a 10x file (`scanpy.read_10x_h5`'s parameters).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -185,7 +185,9 @@ impl<'f> TenxMatrix<'f> {
     /// X, barcodes × kept features CSR, in blocks of rows whose stored
     /// entries take at most about `block_bytes` (a single larger row is a
     /// block of its own). Indices are sorted as stored; values are
-    /// little-endian [`TenxMatrix::x_dtype`].
+    /// little-endian [`TenxMatrix::x_dtype`]. The next block is read on a
+    /// thread of its own while `sink` takes the last one (on the calling
+    /// thread), so two blocks are held at a time.
     pub fn for_each_block(
         &self,
         block_bytes: usize,
@@ -217,43 +219,58 @@ impl<'f> TenxMatrix<'f> {
         let elem = (self.x_dtype.size() as u64).max(1);
         let budget = (block_bytes as u64 / (8 + elem)).max(1);
         let mut row = 0u64;
-        while row < n {
+        // The stored bytes of the block being read, whole chunks at a
+        // time (each inflated once), one allocation for every block.
+        let mut raw = [Consecutive::new(&indices_ds), Consecutive::new(&data_ds)];
+        // The next block is read (its chunks inflated) while `sink` takes
+        // the last one, whose vectors it then refills.
+        let next_block = |spent: Option<CsrBlock>| {
+            if row >= n {
+                return None;
+            }
             let mut end = row + 1;
             while end < n && indptr[end as usize + 1] - indptr[row as usize] <= budget {
                 end += 1;
             }
-            let (s, e) = (indptr[row as usize], indptr[end as usize]);
-            let indices = read_ints(&indices_ds, s, e - s)?;
-            let data = read_x_bytes(&data_ds, s, e - s, &self.x_dtype)?;
-            let block = self.block(row, &indptr[row as usize..=end as usize], indices, data)?;
-            sink(&block)?;
+            let ptr = &indptr[row as usize..=end as usize];
+            let block = self.read_block(row, ptr, &mut raw, spent);
             row = end;
-        }
-        Ok(())
+            Some(block)
+        };
+        crate::par::pipeline(next_block, |block| sink(block))
     }
 
-    /// Builds one block: indices checked against the features, dropped
-    /// features filtered out and the kept ones renumbered.
-    fn block(
+    /// Reads the rows whose offsets are `indptr` (the first row is
+    /// `first_row`) into `spent`'s vectors (or new ones): indices checked
+    /// against the features, dropped features filtered out and the kept
+    /// ones renumbered. `indices` and `data` read the stored bytes.
+    fn read_block(
         &self,
         first_row: u64,
         indptr: &[u64],
-        indices: Vec<u64>,
-        data: Vec<u8>,
+        [indices, data]: &mut [Consecutive<'_, '_>; 2],
+        spent: Option<CsrBlock>,
     ) -> Result<CsrBlock> {
-        if let Some(bad) = indices.iter().find(|&&i| i >= self.n_features) {
+        let mut block = spent.unwrap_or_default();
+        block.first_row = first_row;
+        let (s, e) = (indptr[0], indptr[indptr.len() - 1]);
+        block.indptr.clear();
+        buf::try_reserve(&mut block.indptr, indptr.len(), "10x indptr")?;
+        block.indptr.extend(indptr.iter().map(|&p| p - s));
+        let ds = indices.dataset();
+        let stored = indices.range(s, e)?;
+        if !ints_into(ds, stored, &mut block.indices, self.n_features)? {
+            let bad = block.indices.iter().find(|&&i| i >= self.n_features);
             return Err(Error::invalid(format!(
-                "{}/indices: expected feature indices below {}, found {bad}",
-                self.group, self.n_features
+                "{}/indices: expected feature indices below {}, found {}",
+                self.group,
+                self.n_features,
+                bad.copied().unwrap_or_default()
             )));
         }
-        let base = indptr[0];
-        let block = CsrBlock {
-            first_row,
-            indptr: indptr.iter().map(|&p| p - base).collect(),
-            indices,
-            data,
-        };
+        let ds = data.dataset();
+        let stored = data.range(s, e)?;
+        x_bytes_into(ds, stored, &self.x_dtype, &mut block.data)?;
         match &self.keep {
             None => Ok(block),
             // Every index passed the check above, so each is in `keep`.
@@ -534,48 +551,57 @@ fn as_strings(v: Values, path: &str) -> Result<Vec<String>> {
     })
 }
 
-/// `count` values of `data` from `start`, as little-endian bytes of `out`
-/// (the stored type, or `float32` for `int32` counts).
-fn read_x_bytes(d: &Dataset<'_>, start: u64, count: u64, out: &Dtype) -> Result<Vec<u8>> {
-    let stored = d.dtype();
-    if let (
+/// The values `stored` holds (elements of `d`'s type, as stored) as
+/// little-endian bytes of `out`'s type, the stored type or `float32` for
+/// `int32` counts, in `bytes` (replacing what it held, its allocation kept).
+fn x_bytes_into(d: &Dataset<'_>, stored: &[u8], out: &Dtype, bytes: &mut Vec<u8>) -> Result<()> {
+    let (size, order, counts) = match d.dtype() {
         Dtype::Int {
-            size: 4,
-            signed: true,
-            ..
-        },
-        Dtype::Float { size: 4, .. },
-    ) = (stored, out)
-    {
-        let v = d.read_range::<i32>(start, count)?;
-        let mut bytes = buf::try_with_capacity(v.len() * 4, "10x data")?;
-        for x in v {
-            bytes.extend_from_slice(&(x as f32).to_le_bytes());
-        }
-        return Ok(bytes);
-    }
-    let size = stored.size();
-    let mut bytes = buf::try_with_capacity(count as usize * size, "10x data")?;
-    match (stored, d.values_slab(&[start], &[count])?) {
-        (Dtype::Float { size: 4, .. }, Values::Float(v)) => v
-            .iter()
-            .for_each(|&x| bytes.extend_from_slice(&(x as f32).to_le_bytes())),
-        (Dtype::Float { size: 8, .. }, Values::Float(v)) => v
-            .iter()
-            .for_each(|&x| bytes.extend_from_slice(&x.to_le_bytes())),
-        (Dtype::Int { size, .. }, Values::Int(v)) => v
-            .iter()
-            .for_each(|&x| bytes.extend_from_slice(&x.to_le_bytes()[..*size as usize])),
-        (Dtype::Int { size, .. }, Values::UInt(v)) => v
-            .iter()
-            .for_each(|&x| bytes.extend_from_slice(&x.to_le_bytes()[..*size as usize])),
-        _ => {
+            size,
+            signed,
+            order,
+        } if matches!(size, 1 | 2 | 4 | 8) => (
+            *size,
+            *order,
+            *size == 4 && *signed && matches!(out, Dtype::Float { .. }),
+        ),
+        Dtype::Float { size, order } if matches!(size, 4 | 8) => (*size, *order, false),
+        other => {
             return Err(Error::unsupported(format!(
                 "{}: 10x matrix values of type {}",
                 d.path(),
-                stored.numpy_str()
+                other.numpy_str()
             )))
         }
+    };
+    let size = usize::from(size);
+    // Sized to the block without zeroing what is overwritten anyway.
+    bytes.truncate(stored.len());
+    buf::try_reserve(bytes, stored.len() - bytes.len(), "10x data")?;
+    bytes.resize(stored.len(), 0);
+    if !counts && order == ByteOrder::Little {
+        bytes.copy_from_slice(stored);
+        return Ok(());
     }
-    Ok(bytes)
+    let pairs = bytes.chunks_exact_mut(size).zip(stored.chunks_exact(size));
+    if counts {
+        // Cell Ranger's int32 counts as float32, one loop per byte order
+        // (each compiles to vector conversions).
+        match order {
+            ByteOrder::Little => pairs.for_each(|(o, i)| {
+                let v = i32::from_le_bytes([i[0], i[1], i[2], i[3]]);
+                o.copy_from_slice(&(v as f32).to_le_bytes());
+            }),
+            ByteOrder::Big => pairs.for_each(|(o, i)| {
+                let v = i32::from_be_bytes([i[0], i[1], i[2], i[3]]);
+                o.copy_from_slice(&(v as f32).to_le_bytes());
+            }),
+        }
+    } else {
+        for (o, i) in pairs {
+            o.copy_from_slice(i);
+            o.reverse();
+        }
+    }
+    Ok(())
 }

@@ -107,6 +107,57 @@ pub fn decode_prefix(input: &[u8], want: usize, at: u64, limits: &Limits) -> Res
     Ok(out)
 }
 
+/// Inflates the zlib stream `input` straight into `out` (a chunk's place
+/// in a read's result: no buffer of its own, no copy), returning how many
+/// bytes it produced. A stream producing more than `out` holds is an error,
+/// as in [`decode`] (nothing past `out` is written); one producing fewer
+/// leaves the rest of `out` as it was, for the caller to refuse.
+pub(crate) fn decode_into(input: &[u8], out: &mut [u8], at: u64) -> Result<usize> {
+    let mut z = Decompress::new(true);
+    loop {
+        let consumed = usize::try_from(z.total_in()).unwrap_or(usize::MAX);
+        let rest = input.get(consumed..).unwrap_or(&[]);
+        let done = usize::try_from(z.total_out()).unwrap_or(usize::MAX);
+        let before = (z.total_in(), z.total_out());
+        // With `out` full, one spare byte: the stream must end without
+        // writing it.
+        let mut spare = [0u8; 1];
+        let room = match out.get_mut(done..) {
+            Some(room) if !room.is_empty() => room,
+            _ => &mut spare[..],
+        };
+        let status = z
+            .decompress(rest, room, FlushDecompress::Finish)
+            .map_err(|e| Error::format(at, format!("deflate: corrupt zlib stream ({e})")))?;
+        let produced = usize::try_from(z.total_out()).unwrap_or(usize::MAX);
+        if produced > out.len() {
+            return Err(Error::format(
+                at,
+                format!(
+                    "deflate: stream inflates to more than the expected {} bytes \
+                     (stopped there)",
+                    out.len()
+                ),
+            ));
+        }
+        match status {
+            Status::StreamEnd => return Ok(produced),
+            Status::Ok | Status::BufError => {
+                if (z.total_in(), z.total_out()) == before {
+                    return Err(Error::format(
+                        at,
+                        format!(
+                            "deflate: zlib stream is truncated ({} input bytes, {produced} bytes \
+                             produced, no end-of-stream marker)",
+                            input.len()
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+}
+
 /// The most bytes a zlib stream of `n` input bytes takes, for any zlib
 /// (zlib's `compressBound` is smaller; zlib-ng's quick strategy can expand by
 /// about 1/8, plus the header, trailer and block overheads).
@@ -254,6 +305,45 @@ mod tests {
             vec![7u8; 4096]
         );
         assert!(decode(&z, 4095, 0, &Limits::default()).is_err());
+    }
+
+    #[test]
+    fn decoding_into_a_slice_fills_it_exactly_or_fails() {
+        let data: Vec<u8> = (0..100_000u32)
+            .flat_map(|i| (i * 7919 % 1013).to_le_bytes())
+            .collect();
+        let z = encode(&data, 4).unwrap();
+        let mut out = vec![0xaa; data.len()];
+        assert_eq!(decode_into(&z, &mut out, 0).unwrap(), data.len());
+        assert_eq!(out, data);
+        // Bytes after the stream are ignored, as zlib does.
+        let mut padded = z.clone();
+        padded.extend_from_slice(&[0; 16]);
+        assert_eq!(decode_into(&padded, &mut out, 0).unwrap(), data.len());
+        // A longer place: the count says how far the stream reached.
+        let mut long = vec![0xaa; data.len() + 10];
+        assert_eq!(decode_into(&z, &mut long, 0).unwrap(), data.len());
+        assert_eq!(&long[data.len()..], &[0xaa; 10]);
+        // A shorter one: refused, nothing written past it.
+        let mut short = vec![0xaa; data.len() + 1];
+        let err = decode_into(&z, &mut short[..data.len() - 1], 0x40).unwrap_err();
+        assert!(err.to_string().contains("more than the expected"), "{err}");
+        assert_eq!(short[data.len() - 1..], [0xaa, 0xaa]);
+        // Truncated and corrupt streams.
+        for cut in [0, 2, z.len() / 2, z.len() - 1] {
+            assert!(decode_into(&z[..cut], &mut out, 0).is_err(), "cut {cut}");
+        }
+        let mut bad = z.clone();
+        bad[0] = 0x12;
+        assert!(decode_into(&bad, &mut out, 0).is_err());
+        // The same bytes as decode, for an exactly sized stream too.
+        let small = encode(&[7u8; 4096], 1).unwrap();
+        let mut four_k = [0u8; 4096];
+        assert_eq!(decode_into(&small, &mut four_k, 0).unwrap(), 4096);
+        assert_eq!(
+            four_k.to_vec(),
+            decode(&small, 4096, 0, &Limits::default()).unwrap()
+        );
     }
 
     #[test]

@@ -229,6 +229,47 @@ pub fn decode_chunk_prefix_at(
     )
 }
 
+/// Undoes a chunk's filter pipeline into `out`, which must come out full
+/// (its length is the chunk's unfiltered size; see [`decode_chunk_at`]). A
+/// pipeline that is deflate alone inflates straight into `out`; any other
+/// is decoded into a buffer of its own first.
+pub(crate) fn decode_chunk_into_at(
+    at: u64,
+    filters: &[FilterSpec],
+    filter_mask: u32,
+    data: &[u8],
+    out: &mut [u8],
+    element_size: usize,
+    limits: &Limits,
+) -> Result<()> {
+    if let [f] = filters {
+        if f.id == FILTER_DEFLATE && !is_skipped(filter_mask, 0) {
+            let n = deflate::decode_into(data, out, at)?;
+            if n != out.len() {
+                return Err(Error::format(
+                    at,
+                    format!(
+                        "chunk decodes to {n} bytes, expected {} (filter mask {filter_mask:#x})",
+                        out.len()
+                    ),
+                ));
+            }
+            return Ok(());
+        }
+    }
+    let decoded = decode_chunk_at(
+        at,
+        filters,
+        filter_mask,
+        data,
+        out.len(),
+        element_size,
+        limits,
+    )?;
+    out.copy_from_slice(&decoded);
+    Ok(())
+}
+
 /// The element size shuffle uses: `cd_values[0]` as libhdf5 stored it, else
 /// the dataset's.
 fn shuffle_element_size(f: &FilterSpec, element_size: usize) -> usize {

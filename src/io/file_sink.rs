@@ -73,6 +73,9 @@ pub struct FileSink {
     /// Whether the parent directory still needs an fsync to make a newly
     /// created file's name durable.
     dir_sync_pending: bool,
+    /// Bytes written since writeback was last started (see
+    /// [`start_writeback`]).
+    unstarted: u64,
 }
 
 impl FileSink {
@@ -140,6 +143,7 @@ impl FileSink {
             buf_pos: 0,
             capacity: DEFAULT_WRITE_BUFFER,
             dir_sync_pending: false,
+            unstarted: 0,
         }
     }
 
@@ -198,7 +202,19 @@ impl FileSink {
         write_all_at(self.file()?, &self.buf, self.buf_pos)
             .map_err(|e| with_path(e, &self.path, "cannot write"))?;
         self.file_len = self.file_len.max(end);
+        self.wrote(self.buf.len())?;
         self.buf.clear();
+        Ok(())
+    }
+
+    /// Counts `bytes` written to the file, starting writeback every
+    /// [`WRITEBACK_EVERY`] bytes.
+    fn wrote(&mut self, bytes: usize) -> io::Result<()> {
+        self.unstarted += bytes as u64;
+        if self.unstarted >= WRITEBACK_EVERY {
+            self.unstarted = 0;
+            start_writeback(self.file()?);
+        }
         Ok(())
     }
 }
@@ -227,6 +243,7 @@ impl Sink for FileSink {
             write_all_at(self.file()?, data, pos)
                 .map_err(|e| with_path(e, &self.path, "cannot write"))?;
             self.file_len = self.file_len.max(end);
+            self.wrote(data.len())?;
         } else {
             if self.buf.capacity() < self.capacity {
                 self.buf.reserve_exact(self.capacity);
@@ -301,6 +318,28 @@ impl Drop for FileSink {
         let _ = self.flush();
     }
 }
+
+/// Written bytes after which [`FileSink`] starts their writeback.
+const WRITEBACK_EVERY: u64 = 16 << 20;
+
+/// Asks the kernel to start writing the file's dirty pages to disk now,
+/// without waiting for them (Linux: `sync_file_range` with
+/// `SYNC_FILE_RANGE_WRITE`). A large file's pages then go out while it is
+/// still being written, and the `sync` that ends a write waits for the
+/// last ones only (a 400 MB `convert` spent 0.15-0.19 s in its final
+/// `fdatasync` before). Durability is unchanged: pages may reach the disk
+/// at any time anyway, and `sync` still waits for all of them. A failure
+/// only loses the hint.
+#[cfg(target_os = "linux")]
+fn start_writeback(file: &File) {
+    use std::os::fd::AsRawFd;
+    // SAFETY: `file` is an open descriptor for the whole call, and
+    // sync_file_range reads and writes no memory of ours.
+    let _ = unsafe { libc::sync_file_range(file.as_raw_fd(), 0, 0, libc::SYNC_FILE_RANGE_WRITE) };
+}
+
+#[cfg(not(target_os = "linux"))]
+fn start_writeback(_file: &File) {}
 
 fn with_path(e: io::Error, path: &Path, what: &str) -> io::Error {
     io::Error::new(e.kind(), format!("{}: {what}: {e}", path.display()))

@@ -541,6 +541,22 @@ impl<'f> Dataset<'f> {
         )
     }
 
+    /// Decodes the filtered chunk `r` into `out`, its whole unfiltered
+    /// size.
+    pub(super) fn decode_chunk_into(&self, r: &ChunkRecord, out: &mut [u8]) -> Result<()> {
+        let view = self.file.view();
+        let stored = view.data(r.address, r.size, "filtered chunk")?;
+        filters::decode_chunk_into_at(
+            view.abs_u64(r.address),
+            &self.info.filters,
+            r.filter_mask,
+            &stored,
+            out,
+            self.info.elem,
+            &self.file.limits,
+        )
+    }
+
     /// The decoded bytes of the filtered chunk `r` (`chunk_bytes` long).
     pub(super) fn decode_chunk(&self, r: &ChunkRecord, chunk_bytes: usize) -> Result<Vec<u8>> {
         self.decode_chunk_prefix(r, chunk_bytes, chunk_bytes)

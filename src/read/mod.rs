@@ -17,6 +17,7 @@ pub use crate::format::types::{Link, LinkTarget};
 pub use dtype::{ByteOrder, CharSet, Dtype, Field, StringPadding};
 pub(crate) use file::join_path;
 pub(crate) use group::links_at;
+pub(crate) use runs::Consecutive;
 pub use values::{ObjectRef, RegionRef, Selection, Value, Values};
 
 use std::borrow::Cow;

@@ -9,6 +9,7 @@
 //! first buffered rows).
 
 use super::{H5adWriter, IndexWidth};
+use crate::anndata::ints::Below;
 use crate::error::{Error, Result};
 use crate::read::{Dtype, H5Type};
 use crate::sparse::{IndexType, SparseFormat};
@@ -237,8 +238,8 @@ impl<'w> SparseStream<'w> {
         self.push_parts(
             indptr.len(),
             |k| indptr[k].index() as u64,
-            indices.len(),
-            |k| indices[k].index() as u64,
+            indices,
+            |i| i.index() as u64,
             &raw,
         )
     }
@@ -259,13 +260,7 @@ impl<'w> SparseStream<'w> {
     /// # Ok::<(), h5sparse::Error>(())
     /// ```
     pub fn push_raw(&mut self, indptr: &[u64], indices: &[u64], data_raw: &[u8]) -> Result<()> {
-        self.push_parts(
-            indptr.len(),
-            |k| indptr[k],
-            indices.len(),
-            |k| indices[k],
-            data_raw,
-        )
+        self.push_parts(indptr.len(), |k| indptr[k], indices, |i| i, data_raw)
     }
 
     /// [`SparseStream::push_raw`] with the indices as int32 values as
@@ -290,20 +285,21 @@ impl<'w> SparseStream<'w> {
         self.push_parts(
             indptr.len(),
             |k| indptr[k],
-            indices.len(),
-            |k| indices[k] as i64 as u64,
+            indices,
+            |i| i as i64 as u64,
             data_raw,
         )
     }
 
-    fn push_parts(
+    fn push_parts<T: Copy>(
         &mut self,
         n_ptr: usize,
         ptr: impl Fn(usize) -> u64,
-        n_idx: usize,
-        idx: impl Fn(usize) -> u64,
+        indices: &[T],
+        idx: impl Fn(T) -> u64 + Copy,
         data: &[u8],
     ) -> Result<()> {
+        let n_idx = indices.len();
         let path = &self.path;
         if n_ptr == 0 {
             return Err(Error::invalid(format!(
@@ -361,20 +357,14 @@ impl<'w> SparseStream<'w> {
         let (ind, ptrs) = (&mut self.indices.buf, &mut self.indptr.buf);
         let ind_mark = ind.len();
         let indptr_at = |k: usize| ptr(k + 1) - base + offset;
+        let idx = indices.iter().map(|&i| idx(i));
+        let ptrs_at = (0..n_ptr - 1).map(indptr_at);
         // One monomorphic loop per width, each index written in place.
         let encoded = match self.index {
-            IndexWidth::I32 => encode(ind, n_idx, &idx, n_minor, |i| (i as i32).to_le_bytes())
-                .and_then(|()| {
-                    encode(ptrs, n_ptr - 1, indptr_at, u64::MAX, |p| {
-                        (p as i32).to_le_bytes()
-                    })
-                }),
-            IndexWidth::I64 => encode(ind, n_idx, &idx, n_minor, |i| (i as i64).to_le_bytes())
-                .and_then(|()| {
-                    encode(ptrs, n_ptr - 1, indptr_at, u64::MAX, |p| {
-                        (p as i64).to_le_bytes()
-                    })
-                }),
+            IndexWidth::I32 => encode(ind, idx, n_minor, |i| (i as i32).to_le_bytes())
+                .and_then(|()| encode(ptrs, ptrs_at, Below::ANY, |p| (p as i32).to_le_bytes())),
+            IndexWidth::I64 => encode(ind, idx, n_minor, |i| (i as i64).to_le_bytes())
+                .and_then(|()| encode(ptrs, ptrs_at, Below::ANY, |p| (p as i64).to_le_bytes())),
         };
         if let Err(i) = encoded {
             ind.truncate(ind_mark);
@@ -463,23 +453,28 @@ impl<'w> SparseStream<'w> {
     }
 }
 
-/// Appends `n` values `value(k)` to `buf`, each as `bytes` encodes it;
-/// the first not below `limit` is returned as the error.
+/// Appends `values` to `buf`, each as `bytes` encodes it, in one pass
+/// that compiles to vector code (the bound is checked for the whole pass,
+/// not value by value: [`Below`]); when one is not below `limit` (at most
+/// 2^63), `buf` is left as it was and the first such value is the error.
 fn encode<const W: usize>(
     buf: &mut Vec<u8>,
-    n: usize,
-    value: impl Fn(usize) -> u64,
+    values: impl ExactSizeIterator<Item = u64> + Clone,
     limit: u64,
     bytes: impl Fn(u64) -> [u8; W],
 ) -> std::result::Result<(), u64> {
-    for k in 0..n {
-        let v = value(k);
-        if v >= limit {
-            return Err(v);
-        }
-        buf.extend_from_slice(&bytes(v));
+    let start = buf.len();
+    buf.resize(start + values.len() * W, 0);
+    let mut below = Below::new(limit);
+    for (o, v) in buf[start..].chunks_exact_mut(W).zip(values.clone()) {
+        below.add(v);
+        o.copy_from_slice(&bytes(v));
     }
-    Ok(())
+    if below.all() {
+        return Ok(());
+    }
+    buf.truncate(start);
+    Err(values.into_iter().find(|&v| v >= limit).unwrap_or(limit))
 }
 
 /// A dense array being written along axis 0; see [`H5adWriter::dense`].

@@ -61,7 +61,8 @@ pub struct ConvertArgs {
     compression: Option<String>,
     /// Memory budget of one streamed block of X: the entries of the rows
     /// read and written at once (10x, MEX and Matrix Market input), or of
-    /// the rows read from an `.h5ad`. MEX and Matrix Market input is sorted
+    /// the rows read from an `.h5ad`. 10x input holds two blocks: the next
+    /// is read while the last is written. MEX and Matrix Market input is sorted
     /// into rows by reading it once per block, so a larger block means
     /// fewer passes. Bytes, or with a suffix K, M, G (powers of 1024):
     /// 1048576, 64K, 16M, 1G, 256MiB. Default: 256M for MEX and Matrix

@@ -140,6 +140,13 @@ impl RightmostPath {
             }
             let here = node.level;
             let next = match (here, children.last()) {
+                // An empty leaf below the root would claim every offset.
+                (0, None) if !nodes.is_empty() => {
+                    return Err(Error::format(
+                        node.abs,
+                        "v1 B-tree: an empty leaf below the root",
+                    ))
+                }
                 (0, _) => None,
                 (_, None) => {
                     return Err(Error::format(

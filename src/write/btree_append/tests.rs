@@ -268,30 +268,46 @@ fn a_fresh_root_leaves_the_old_tree_intact() {
     grow(1, 2, &steps, RootPlacement::Fresh);
 }
 
-#[test]
-fn an_append_writes_the_path_not_the_tree() {
-    // 4096 chunks at K = 2: 6 full levels. One more chunk splits the path:
-    // two nodes per level and a new root level, nothing else.
-    let model: Vec<ChunkEntry> = (0..4096).map(|i| entry(vec![i * 2], 0)).collect();
+/// A 1-D tree of K = 2 over `n` chunks of 2 elements, rebuilt whole.
+fn tree_of(n: u64) -> (Image, Address) {
+    let model: Vec<ChunkEntry> = (0..n).map(|i| entry(vec![i * 2], 0)).collect();
     let mut img = Image::new();
     let mut tx = img.tx();
     let root = write_chunk_tree(&mut tx, &model, 1, 4, 2, None).unwrap();
     img.apply(tx);
-    let height = check_structure(&img, root, 1, 2);
-    let before = img.bytes.len();
-    let mut tx = img.tx();
+    (img, root)
+}
+
+/// Appends one chunk at `offset` to the 1-D tree at `root` (K = 2,
+/// 4-byte elements), its root in place.
+fn append_one(
+    img: &Image,
+    tx: &mut Tx<'_>,
+    root: Address,
+    offset: u64,
+) -> Result<Option<AppendedTree>> {
+    let change = [entry(vec![offset], 1)];
     append_chunk_tree(
         &img.view(),
-        &mut tx,
+        tx,
         root,
         1,
-        &[entry(vec![8192], 1)],
+        &change,
         4,
         2,
         RootPlacement::InPlace,
     )
-    .unwrap()
-    .unwrap();
+}
+
+#[test]
+fn an_append_writes_the_path_not_the_tree() {
+    // 4096 chunks at K = 2: 6 full levels. One more chunk splits the path:
+    // two nodes per level and a new root level, nothing else.
+    let (mut img, root) = tree_of(4096);
+    let height = check_structure(&img, root, 1, 2);
+    let before = img.bytes.len();
+    let mut tx = img.tx();
+    append_one(&img, &mut tx, root, 8192).unwrap().unwrap();
     let fresh = tx.fresh.len();
     let publishes = img.apply(tx);
     let node = node_size_chunk(2, 1, Sizes::DEFAULT);
@@ -304,18 +320,7 @@ fn an_append_writes_the_path_not_the_tree() {
     assert_eq!(records(&img, root, 1).len(), 4097);
     // The next append finds room: the path again, not a split.
     let mut tx = img.tx();
-    append_chunk_tree(
-        &img.view(),
-        &mut tx,
-        root,
-        1,
-        &[entry(vec![8194], 1)],
-        4,
-        2,
-        RootPlacement::InPlace,
-    )
-    .unwrap()
-    .unwrap();
+    append_one(&img, &mut tx, root, 8194).unwrap().unwrap();
     assert!(tx.fresh.len() <= usize::from(height) + 1);
     img.apply(tx);
     assert_eq!(records(&img, root, 1).len(), 4098);
@@ -324,23 +329,9 @@ fn an_append_writes_the_path_not_the_tree() {
 
 #[test]
 fn changes_before_the_last_leaf_are_declined() {
-    let model: Vec<ChunkEntry> = (0..50).map(|i| entry(vec![i * 2], 0)).collect();
-    let mut img = Image::new();
+    let (img, root) = tree_of(50);
     let mut tx = img.tx();
-    let root = write_chunk_tree(&mut tx, &model, 1, 4, 2, None).unwrap();
-    img.apply(tx);
-    let mut tx = img.tx();
-    let got = append_chunk_tree(
-        &img.view(),
-        &mut tx,
-        root,
-        1,
-        &[entry(vec![0], 1)],
-        4,
-        2,
-        RootPlacement::InPlace,
-    )
-    .unwrap();
+    let got = append_one(&img, &mut tx, root, 0).unwrap();
     assert!(got.is_none());
     assert!(tx.fresh.is_empty() && tx.publish.is_empty());
     // Unsorted changes are the caller's mistake.

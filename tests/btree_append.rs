@@ -98,11 +98,7 @@ fn btree_height(file: &Path, path: &str) -> u8 {
     let Some(ChunkIndexKind::BtreeV1 { address }) = d.chunk_index() else {
         panic!("{path} has no v1 B-tree chunk index");
     };
-    let view = FileView {
-        bytes: &bytes,
-        sizes: Sizes::DEFAULT,
-        base: 0,
-    };
+    let view = FileView::new(&bytes, Sizes::DEFAULT, 0);
     let rank = d.shape().unwrap().len();
     let limits = h5sparse::Limits::default();
     let root = BTreeV1Node::parse(

@@ -537,11 +537,7 @@ fn btree_height(f: &File, bytes: &[u8], path: &str) -> u8 {
     let Some(ChunkIndexKind::BtreeV1 { address }) = d.chunk_index() else {
         panic!("{path} has no v1 B-tree chunk index");
     };
-    let view = h5sparse::format::FileView {
-        bytes,
-        sizes: h5sparse::format::Sizes::DEFAULT,
-        base: 0,
-    };
+    let view = h5sparse::format::FileView::new(bytes, h5sparse::format::Sizes::DEFAULT, 0);
     let rank = d.shape().unwrap().len();
     let root = BTreeV1Node::parse(
         &view,

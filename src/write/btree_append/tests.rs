@@ -17,11 +17,7 @@ impl Image {
     }
 
     fn view(&self) -> FileView<'_> {
-        FileView {
-            bytes: &self.bytes,
-            sizes: Sizes::DEFAULT,
-            base: 0,
-        }
+        FileView::new(&self.bytes, Sizes::DEFAULT, 0)
     }
 
     fn tx(&self) -> Tx<'static> {

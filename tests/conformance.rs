@@ -240,6 +240,29 @@ fn paged_sources_dump_the_same_as_open() {
     assert!(checked >= 3 * 40, "only {checked} paged dumps compared");
 }
 
+/// The same through positional reads of the file itself (`pread`, no map),
+/// as `File::open_source` with `FileSource` reads network file systems.
+#[cfg(unix)]
+#[test]
+fn positional_reads_dump_the_same_as_open() {
+    let mut checked = 0;
+    for (h5, _) in fixture_pairs() {
+        let Ok(mapped) = dump(&h5) else { continue };
+        let src = h5sparse::io::source::FileSource::open(&h5).unwrap();
+        let file = h5sparse::File::open_source(Box::new(src))
+            .unwrap_or_else(|e| panic!("{}: open_source: {e}", h5.display()));
+        assert!(file.bytes().is_none(), "read range by range, not mapped");
+        assert_eq!(
+            h5sparse::dump::dump_json(&file),
+            mapped,
+            "{}: positional reads and open disagree",
+            h5.display()
+        );
+        checked += 1;
+    }
+    assert!(checked >= 40, "only {checked} positional dumps compared");
+}
+
 #[test]
 fn difference_finder_reports_paths_and_kinds() {
     let e: Value = serde_json::from_str(r#"{"objects":{"/a":{"values":[1,2.0]}}}"#).unwrap();

@@ -31,6 +31,7 @@ impl Image {
             publish: Vec::new(),
             claimed: Vec::new(),
             count_deltas: Vec::new(),
+            shadow: false,
         }
     }
 

@@ -67,7 +67,9 @@ impl File {
     /// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed.h5");
     /// let source = Piecewise::new(FileSource::open(path)?, 7);   // 7 bytes per read
     /// let f = h5sparse::File::open_source(Box::new(source))?;
-    /// assert_eq!(f.dataset("/X/indptr")?.read::<i64>()?, vec![0, 1, 3, 4, 5, 6, 8]);
+    /// let mapped = h5sparse::File::open(path)?;                  // the same content
+    /// assert_eq!(f.dataset("/X/indptr")?.read::<i32>()?, mapped.dataset("/X/indptr")?.read::<i32>()?);
+    /// assert!(f.bytes().is_none());                               // nothing mapped
     /// # Ok::<(), h5sparse::Error>(())
     /// ```
     pub fn open_source(source: Box<dyn crate::io::ReadAt>) -> Result<File> {
@@ -123,9 +125,11 @@ impl File {
     /// ```
     /// use h5sparse::io::paged::PagedFile;
     /// let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed.h5"))?;
+    /// let bytes_again = bytes.clone();
     /// let paged = PagedFile::new(Box::new(bytes), 1 << 20, 64 << 20)?;
     /// let f = h5sparse::File::from_paged(paged, h5sparse::Limits::default())?;
-    /// assert_eq!(f.dataset("/X/data")?.len(), 8);
+    /// let from_memory = h5sparse::File::from_bytes(bytes_again)?;
+    /// assert_eq!(f.dataset("/X/data")?.len(), from_memory.dataset("/X/data")?.len());
     /// # Ok::<(), h5sparse::Error>(())
     /// ```
     pub fn from_paged(paged: crate::io::paged::PagedFile, limits: Limits) -> Result<File> {

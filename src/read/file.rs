@@ -99,6 +99,7 @@ impl File {
     /// # let _ = first;
     /// # Ok::<(), h5sparse::Error>(())
     /// ```
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn open_url(url: &str) -> Result<File> {
         Self::open_source(crate::io::source::open_url(url)?)
     }

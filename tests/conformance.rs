@@ -213,39 +213,6 @@ fn from_bytes_dumps_the_same_as_open() {
     }
 }
 
-/// A source that serves at most 7 bytes per underlying read and counts
-/// them: callers must assemble what they ask for from odd-sized pieces.
-struct Pieces {
-    bytes: std::sync::Arc<[u8]>,
-    calls: std::sync::atomic::AtomicU64,
-}
-
-impl h5sparse::io::paged::PositionalRead for Pieces {
-    fn size(&self) -> h5sparse::Result<u64> {
-        Ok(self.bytes.len() as u64)
-    }
-    fn read_exact_at(&self, pos: u64, buf: &mut [u8]) -> h5sparse::Result<()> {
-        let mut done = 0;
-        while done < buf.len() {
-            let at = pos as usize + done;
-            let n = (buf.len() - done)
-                .min(7)
-                .min(self.bytes.len().saturating_sub(at));
-            if n == 0 {
-                return Err(h5sparse::Error::invalid("read past the end"));
-            }
-            buf[done..done + n].copy_from_slice(&self.bytes[at..at + n]);
-            self.calls
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            done += n;
-        }
-        Ok(())
-    }
-    fn describe(&self) -> String {
-        "pieces of 7 bytes".into()
-    }
-}
-
 /// Files read range by range (blocks from 7 bytes, so that every structure
 /// spans several, to the default 64 KiB), from a source that answers 7
 /// bytes at a time, dump exactly what the memory map does.
@@ -257,10 +224,7 @@ fn paged_sources_dump_the_same_as_open() {
         let Ok(mapped) = dump(&h5) else { continue };
         let bytes: std::sync::Arc<[u8]> = std::fs::read(&h5).expect("fixture readable").into();
         for block in [7, 1000, h5sparse::io::paged::DEFAULT_BLOCK] {
-            let src = Pieces {
-                bytes: bytes.clone(),
-                calls: Default::default(),
-            };
+            let src = h5sparse::io::source::Piecewise::new(bytes.clone(), 7);
             let paged = PagedFile::new(Box::new(src), block, u64::MAX).unwrap();
             let file = h5sparse::File::from_paged(paged, h5sparse::Limits::default())
                 .unwrap_or_else(|e| panic!("{}: paged open (block {block}): {e}", h5.display()));
@@ -274,6 +238,29 @@ fn paged_sources_dump_the_same_as_open() {
         }
     }
     assert!(checked >= 3 * 40, "only {checked} paged dumps compared");
+}
+
+/// The same through positional reads of the file itself (`pread`, no map),
+/// as `File::open_source` with `FileSource` reads network file systems.
+#[cfg(unix)]
+#[test]
+fn positional_reads_dump_the_same_as_open() {
+    let mut checked = 0;
+    for (h5, _) in fixture_pairs() {
+        let Ok(mapped) = dump(&h5) else { continue };
+        let src = h5sparse::io::source::FileSource::open(&h5).unwrap();
+        let file = h5sparse::File::open_source(Box::new(src))
+            .unwrap_or_else(|e| panic!("{}: open_source: {e}", h5.display()));
+        assert!(file.bytes().is_none(), "read range by range, not mapped");
+        assert_eq!(
+            h5sparse::dump::dump_json(&file),
+            mapped,
+            "{}: positional reads and open disagree",
+            h5.display()
+        );
+        checked += 1;
+    }
+    assert!(checked >= 40, "only {checked} positional dumps compared");
 }
 
 #[test]

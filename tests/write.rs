@@ -467,7 +467,11 @@ fn dense_crash_ops() -> Vec<(&'static str, CrashOp)> {
 
 #[test]
 fn a_crash_at_any_write_leaves_the_old_or_the_new_content() {
-    crash_test(&CreateOptions::default(), "crash-images", crash_ops());
+    crash_test(
+        &created(CreateOptions::default()),
+        "crash-images",
+        crash_ops(),
+    );
 }
 
 #[test]
@@ -475,31 +479,108 @@ fn a_crash_at_any_write_of_a_latest_format_file_leaves_the_old_or_the_new_conten
     let mut ops = crash_ops();
     ops.extend(dense_crash_ops());
     crash_test(
-        &CreateOptions {
+        &created(CreateOptions {
             format: Format::Latest,
-        },
+        }),
         "crash-images-latest",
         ops,
     );
 }
 
-fn crash_test(opts: &CreateOptions, dir: &str, ops: Vec<(&'static str, CrashOp)>) {
-    // Reference states: S0 (empty file) .. Sk after each operation.
-    let mut w = Writer::create_in_with(FaultSink::new(MemSink::default(), u64::MAX), opts).unwrap();
+/// Appends that take a chunk B-tree of K = 2 (4 children a node) from one
+/// node to three levels, splitting leaves and internal nodes and growing
+/// the root, each rewriting the partial last chunk: a crash at any write
+/// shows the file before or after the append, in our reader and in h5py.
+#[test]
+fn a_crash_at_any_write_of_appends_through_three_btree_levels_leaves_the_old_or_the_new_content() {
+    let Some(py) = support::require_python("B-tree append crash test").unwrap() else {
+        return;
+    };
+    let seed_path = tmp("k2_seed.h5");
+    support::h5py_file_with_istore_k(
+        &py,
+        &seed_path,
+        2,
+        "f.create_dataset('a', data=np.arange(3), chunks=(2,), maxshape=(None,))\n\
+         f.create_dataset('m', data=np.arange(6.0).reshape(2, 3), chunks=(2, 2), maxshape=(None, 3))",
+    );
+    let seed = std::fs::read(&seed_path).unwrap();
+    let mut ops: Vec<(&'static str, CrashOp)> = Vec::new();
+    for i in 0..12i64 {
+        ops.push((
+            "append",
+            Box::new(move |w| w.append("/a", &[10 * i, 10 * i + 1, 10 * i + 2])),
+        ));
+        if i % 3 == 0 {
+            let row = [i as f64, -(i as f64), 0.5];
+            ops.push(("append a row", Box::new(move |w| w.append("/m", &row))));
+        }
+    }
+    let start = |n| Writer::open_in(FaultSink::new(MemSink::from_bytes(seed.clone()), n));
+    let last = crash_test(&start, "crash-images-btree", ops);
+    // 39 elements in 2-element chunks: 20 chunks, 5 leaves, 3 levels.
+    let f = File::from_bytes(last.clone()).unwrap();
+    let a = f.dataset("/a").unwrap();
+    assert_eq!(a.chunk_records().unwrap().len(), 20);
+    assert_eq!(btree_height(&f, &last, "/a"), 3);
+    let mut want: Vec<i64> = vec![0, 1, 2];
+    want.extend((0..12).flat_map(|i| [10 * i, 10 * i + 1, 10 * i + 2]));
+    assert_eq!(a.read::<i64>().unwrap(), want);
+}
+
+/// The number of levels of the v1 B-tree indexing the chunks of `path` in
+/// `f`, opened from `bytes`.
+fn btree_height(f: &File, bytes: &[u8], path: &str) -> u8 {
+    use h5sparse::format::btree_v1::{chunk_key_size, BTreeV1Node, NODE_TYPE_CHUNK};
+    use h5sparse::format::chunk_index::ChunkIndexKind;
+    let d = f.dataset(path).unwrap();
+    let Some(ChunkIndexKind::BtreeV1 { address }) = d.chunk_index() else {
+        panic!("{path} has no v1 B-tree chunk index");
+    };
+    let view = h5sparse::format::FileView::new(bytes, h5sparse::format::Sizes::DEFAULT, 0);
+    let rank = d.shape().unwrap().len();
+    let root = BTreeV1Node::parse(
+        &view,
+        *address,
+        NODE_TYPE_CHUNK,
+        chunk_key_size(rank),
+        &h5sparse::Limits::default(),
+    )
+    .unwrap();
+    root.level + 1
+}
+
+/// Starts a crash-test run with `n` writes allowed: a new file.
+fn created(opts: CreateOptions) -> impl Fn(u64) -> h5sparse::Result<Writer<FaultSink<MemSink>>> {
+    move |n| Writer::create_in_with(FaultSink::new(MemSink::default(), n), &opts)
+}
+
+/// Runs `ops` on the file `start` makes, crashing after every write in
+/// turn, and checks that each crash image shows the state before or after
+/// the interrupted operation, in our reader and in h5py. Returns the file
+/// after every operation.
+fn crash_test(
+    start: &dyn Fn(u64) -> h5sparse::Result<Writer<FaultSink<MemSink>>>,
+    dir: &str,
+    ops: Vec<(&'static str, CrashOp)>,
+) -> Vec<u8> {
+    // Reference states: S0 (the start) .. Sk after each operation.
+    let mut w = start(u64::MAX).unwrap();
     let mut states = vec![dump(&w.sink().inner().bytes)];
     for (_, op) in &ops {
         op(&mut w).unwrap();
         states.push(dump(&w.sink().inner().bytes));
     }
     let total = w.sink().writes();
+    let last = w.sink().inner().bytes.clone();
     let images = tmp(dir);
     let _ = std::fs::remove_dir_all(&images);
     std::fs::create_dir_all(&images).unwrap();
     let mut checked = 0;
     for n in 0..=total {
-        let mut w = match Writer::create_in_with(FaultSink::new(MemSink::default(), n), opts) {
+        let mut w = match start(n) {
             Ok(w) => w,
-            Err(e) => panic!("create with crash after {n} writes: {e}"),
+            Err(e) => panic!("start with crash after {n} writes: {e}"),
         };
         if w.sink().crashed() {
             continue; // the crash hit file creation itself, before any operation
@@ -546,6 +627,7 @@ fn crash_test(opts: &CreateOptions, dir: &str, ops: Vec<(&'static str, CrashOp)>
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+    last
 }
 
 // ---------------------------------------------------------------------------

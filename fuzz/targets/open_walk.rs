@@ -81,7 +81,7 @@ pub fn run(data: &[u8]) {
     }
     // The same bytes read range by range, in blocks small enough that most
     // structures span several.
-    let src = h5sparse::io::paged::MemReader(data.to_vec().into());
+    let src = h5sparse::io::source::Piecewise::new(data.to_vec(), 13);
     let max_kept = limits().max_metadata_cache;
     if let Ok(paged) = h5sparse::io::paged::PagedFile::new(Box::new(src), 61, max_kept) {
         if let Ok(file) = File::from_paged(paged, limits()) {

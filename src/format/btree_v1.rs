@@ -296,23 +296,11 @@ pub fn chunk_records_in(
         &mut visited,
         &descend,
         &mut |child, (at, key)| {
-            let mut c = super::Cursor::new(key, at, view.sizes);
-            let size = c.u32("v1 B-tree chunk size")?;
-            let filter_mask = c.u32("v1 B-tree chunk filter mask")?;
-            let mut offset = Vec::with_capacity(rank);
-            for _ in 0..rank {
-                offset.push(c.u64("v1 B-tree chunk offset")?);
-            }
-            let elem_at = c.at();
-            let elem = c.u64("v1 B-tree chunk element-size offset")?;
-            if elem != 0 {
-                return Err(Error::format(
-                    elem_at,
-                    format!(
-                    "v1 B-tree chunk key: expected 0 for the element-size dimension, found {elem}"
-                ),
-                ));
-            }
+            let ChunkKey {
+                size,
+                filter_mask,
+                offset,
+            } = ChunkKey::parse_chunk(key, at, rank, view.sizes)?;
             if child.is_undefined() {
                 return Err(Error::format(
                     at,
@@ -364,6 +352,42 @@ pub struct ChunkKey {
 }
 
 impl ChunkKey {
+    /// Decodes the key of a chunk (a leaf entry, or the left key of a
+    /// child node) of a dataset of `rank` dimensions: `rank` offsets, and
+    /// the element-size dimension, which must be 0. `at` is the key's
+    /// absolute address, for errors.
+    pub fn parse_chunk(raw: &[u8], at: u64, rank: usize, sizes: super::Sizes) -> Result<ChunkKey> {
+        let mut key = ChunkKey::parse(raw, at, rank, sizes)?;
+        match key.offset.pop() {
+            Some(0) => Ok(key),
+            found => Err(Error::format(
+                at + 8 + 8 * rank as u64,
+                format!(
+                    "v1 B-tree chunk key: expected 0 for the element-size dimension, found {}",
+                    found.unwrap_or(0)
+                ),
+            )),
+        }
+    }
+
+    /// Decodes any chunk key as stored: size, filter mask and all `rank +
+    /// 1` offsets, the element-size dimension's included (a node's right
+    /// bound may hold the element size there).
+    pub fn parse(raw: &[u8], at: u64, rank: usize, sizes: super::Sizes) -> Result<ChunkKey> {
+        let mut c = super::Cursor::new(raw, at, sizes);
+        let size = c.u32("v1 B-tree chunk size")?;
+        let filter_mask = c.u32("v1 B-tree chunk filter mask")?;
+        let mut offset = Vec::with_capacity(rank + 1);
+        for _ in 0..=rank {
+            offset.push(c.u64("v1 B-tree chunk offset")?);
+        }
+        Ok(ChunkKey {
+            size,
+            filter_mask,
+            offset,
+        })
+    }
+
     /// A key bounding a node's chunks on the right: size and mask 0, the
     /// last chunk's offset plus the chunk dimensions, and the element size
     /// in the element-size dimension. libhdf5 writes exactly this for a

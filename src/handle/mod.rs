@@ -171,6 +171,24 @@ impl H5File {
         Ok(Self::read_only(file, None, limits))
     }
 
+    /// Opens a URL read-only, read range by range ([`File::open_url`]), or
+    /// a local path as [`H5File::open`] does when `name` is not a URL.
+    ///
+    /// ```
+    /// let f = h5sparse::H5File::open_any(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed.h5"))?;
+    /// assert_eq!(f.sparse("X")?.shape()?, [6, 3]);
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
+    #[cfg(feature = "mmap")]
+    pub fn open_any(name: &str) -> Result<H5File> {
+        if crate::io::source::url_scheme(name).is_none() {
+            return Self::open(name);
+        }
+        let file = File::open_url(name)?;
+        let limits = file.limits().clone();
+        Ok(Self::read_only(file, None, limits))
+    }
+
     fn read_only(file: File, path: Option<PathBuf>, limits: Limits) -> H5File {
         H5File {
             inner: Arc::new(Inner {

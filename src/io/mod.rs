@@ -4,16 +4,27 @@
 //! HDF5 metadata is scattered across the file, so the reader works on one
 //! contiguous `&[u8]` of the whole file. A memory map gives that without
 //! reading the file; on wasm, or for tests, an owned buffer does.
+//!
+//! [`source`] reads any byte range from anything that can: [`ReadAt`] and
+//! its sources (bytes, memory maps, positional file reads, [`http`] range
+//! requests, object stores with feature `object-store`), and
+//! [`CachedSource`], the block cache over any of them.
 
 mod file_sink;
 pub mod fs;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod http;
 pub mod paged;
 pub mod sink;
+pub mod source;
 
 pub use fs::PendingFile;
+#[cfg(not(target_arch = "wasm32"))]
+pub use http::{HttpOptions, HttpSource, HttpStats};
 pub use sink::{
     CountingSink, FaultSink, FileLocking, FileSink, MemSink, Sink, DEFAULT_WRITE_BUFFER,
 };
+pub use source::{CacheOptions, CacheStats, CachedSource, ReadAt};
 
 /// The bytes of an opened file.
 #[derive(Debug)]

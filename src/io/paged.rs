@@ -1,5 +1,5 @@
 //! A file read range by range, as the parsers see it: [`PagedFile`]
-//! implements [`Pages`] over any positional reader.
+//! implements [`Pages`] over any [`ReadAt`] source.
 //!
 //! Metadata (object headers, B-tree nodes, heaps) is fetched in aligned
 //! blocks and kept for as long as the file is open, so that parsed
@@ -13,29 +13,7 @@ use std::sync::Mutex;
 
 use crate::error::{Error, Result};
 use crate::format::Pages;
-
-/// Reads bytes at a position: what [`PagedFile`] needs from a source.
-pub trait PositionalRead: Send + Sync {
-    /// The source's length in bytes.
-    fn size(&self) -> Result<u64>;
-    /// Fills `buf` from `pos`, all of it or an error.
-    fn read_exact_at(&self, pos: u64, buf: &mut [u8]) -> Result<()>;
-    /// A name for error messages (a path or URL).
-    fn describe(&self) -> String;
-    /// Reads several (position, length) ranges; a source that can fetch
-    /// them together (HTTP) overrides this.
-    fn read_ranges(&self, ranges: &[(u64, usize)]) -> Result<Vec<Vec<u8>>> {
-        ranges
-            .iter()
-            .map(|&(pos, len)| {
-                let mut buf = crate::buf::try_with_capacity(len, "range read")?;
-                buf.resize(len, 0);
-                self.read_exact_at(pos, &mut buf)?;
-                Ok(buf)
-            })
-            .collect()
-    }
-}
+use crate::io::source::ReadAt;
 
 /// Default metadata block: large enough that a typical object header, B-tree
 /// node or heap is one fetch, small enough that scattered metadata does not
@@ -51,9 +29,9 @@ struct Kept {
     bytes: u64,
 }
 
-/// A file read through a [`PositionalRead`] source (see the module docs).
+/// A file read through a [`ReadAt`] source (see the module docs).
 pub struct PagedFile {
-    src: Box<dyn PositionalRead>,
+    src: Box<dyn ReadAt>,
     len: u64,
     block: usize,
     max_kept: u64,
@@ -73,8 +51,8 @@ impl std::fmt::Debug for PagedFile {
 impl PagedFile {
     /// A paged view of `src`, fetching metadata in blocks of `block` bytes
     /// and keeping at most `max_kept` bytes of it.
-    pub fn new(src: Box<dyn PositionalRead>, block: usize, max_kept: u64) -> Result<PagedFile> {
-        let len = src.size()?;
+    pub fn new(src: Box<dyn ReadAt>, block: usize, max_kept: u64) -> Result<PagedFile> {
+        let len = src.len();
         Ok(PagedFile {
             src,
             len,
@@ -89,6 +67,11 @@ impl PagedFile {
         self.src.describe()
     }
 
+    /// Reads `buf.len()` bytes at `pos` from the source (not kept).
+    pub fn read_at(&self, pos: u64, buf: &mut [u8]) -> Result<()> {
+        self.src.read_at(pos, buf)
+    }
+
     /// Bytes of metadata kept so far.
     pub fn kept_bytes(&self) -> u64 {
         self.kept.lock().map_or(0, |k| k.bytes)
@@ -97,7 +80,7 @@ impl PagedFile {
     fn fetch(&self, pos: u64, len: usize) -> Result<Box<[u8]>> {
         let mut buf = crate::buf::try_with_capacity(len, "metadata block")?;
         buf.resize(len, 0);
-        self.src.read_exact_at(pos, &mut buf)?;
+        self.src.read_at(pos, &mut buf)?;
         Ok(buf.into_boxed_slice())
     }
 
@@ -178,36 +161,7 @@ impl Pages for PagedFile {
         }
         let mut buf = crate::buf::try_with_capacity(len, "data read")?;
         buf.resize(len, 0);
-        self.src.read_exact_at(pos, &mut buf)?;
+        self.src.read_at(pos, &mut buf)?;
         Ok(buf)
-    }
-}
-
-/// Bytes in memory as a [`PositionalRead`] source (tests, and files that a
-/// caller already holds).
-#[derive(Debug, Clone)]
-pub struct MemReader(pub std::sync::Arc<[u8]>);
-
-impl PositionalRead for MemReader {
-    fn size(&self) -> Result<u64> {
-        Ok(self.0.len() as u64)
-    }
-
-    fn read_exact_at(&self, pos: u64, buf: &mut [u8]) -> Result<()> {
-        let start = usize::try_from(pos).ok().filter(|&s| s <= self.0.len());
-        match start.and_then(|s| self.0.get(s..s + buf.len())) {
-            Some(b) => {
-                buf.copy_from_slice(b);
-                Ok(())
-            }
-            None => Err(Error::format(
-                pos,
-                format!("{} bytes from here run past the end of the data", buf.len()),
-            )),
-        }
-    }
-
-    fn describe(&self) -> String {
-        format!("{} bytes in memory", self.0.len())
     }
 }

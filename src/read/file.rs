@@ -63,21 +63,19 @@ impl File {
     /// views, which borrow from a map, are refused.
     ///
     /// ```
-    /// use h5sparse::io::paged::MemReader;
-    /// let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed.h5"))?;
-    /// let f = h5sparse::File::open_source(Box::new(MemReader(bytes.into())))?;
+    /// use h5sparse::io::source::{FileSource, Piecewise};
+    /// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed.h5");
+    /// let source = Piecewise::new(FileSource::open(path)?, 7);   // 7 bytes per read
+    /// let f = h5sparse::File::open_source(Box::new(source))?;
     /// assert_eq!(f.dataset("/X/indptr")?.read::<i64>()?, vec![0, 1, 3, 4, 5, 6, 8]);
     /// # Ok::<(), h5sparse::Error>(())
     /// ```
-    pub fn open_source(source: Box<dyn crate::io::paged::PositionalRead>) -> Result<File> {
+    pub fn open_source(source: Box<dyn crate::io::ReadAt>) -> Result<File> {
         Self::open_source_with(source, Limits::default())
     }
 
     /// [`File::open_source`] with custom limits.
-    pub fn open_source_with(
-        source: Box<dyn crate::io::paged::PositionalRead>,
-        limits: Limits,
-    ) -> Result<File> {
+    pub fn open_source_with(source: Box<dyn crate::io::ReadAt>, limits: Limits) -> Result<File> {
         let paged = crate::io::paged::PagedFile::new(
             source,
             crate::io::paged::DEFAULT_BLOCK,
@@ -86,13 +84,46 @@ impl File {
         Self::from_paged(paged, limits)
     }
 
+    /// Opens the file a URL names, read range by range: `http://` (and
+    /// `https://` with feature `tls`) through range requests, object stores
+    /// (`s3://`, `gs://`, `az://`, `file://`; feature `object-store`).
+    /// Opening reads the first 64 KiB (one request); walking metadata and
+    /// reading data fetch what they touch. See [`File::open_source`].
+    ///
+    /// ```no_run
+    /// let f = h5sparse::File::open_url("https://example.org/pbmc3k.h5ad")?;
+    /// let x = h5sparse::sparse::SparseDataset::open(&f, "/X")?;
+    /// let first = x.read::<f32>(&h5sparse::sparse::Sel::range(0, 100), &h5sparse::sparse::Sel::All)?;
+    /// # let _ = first;
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
+    pub fn open_url(url: &str) -> Result<File> {
+        Self::open_source(crate::io::source::open_url(url)?)
+    }
+
+    /// [`File::open_url`] when `name` is a URL, [`File::open`] otherwise
+    /// (what the command line does with its file arguments).
+    ///
+    /// ```
+    /// let f = h5sparse::File::open_any(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed.h5"))?;
+    /// assert!(f.bytes().is_some());                      // a local file is mapped
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
+    #[cfg(feature = "mmap")]
+    pub fn open_any(name: &str) -> Result<File> {
+        match crate::io::source::url_scheme(name) {
+            Some(_) => Self::open_url(name),
+            None => Self::open(name),
+        }
+    }
+
     /// A file read through `paged` (its block size and metadata bound
     /// chosen by the caller; see [`File::open_source`]).
     ///
     /// ```
-    /// use h5sparse::io::paged::{MemReader, PagedFile};
+    /// use h5sparse::io::paged::PagedFile;
     /// let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed.h5"))?;
-    /// let paged = PagedFile::new(Box::new(MemReader(bytes.into())), 1 << 20, 64 << 20)?;
+    /// let paged = PagedFile::new(Box::new(bytes), 1 << 20, 64 << 20)?;
     /// let f = h5sparse::File::from_paged(paged, h5sparse::Limits::default())?;
     /// assert_eq!(f.dataset("/X/data")?.len(), 8);
     /// # Ok::<(), h5sparse::Error>(())

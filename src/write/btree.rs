@@ -25,6 +25,18 @@ pub(crate) struct ChunkEntry {
     pub filter_mask: u32,
 }
 
+impl ChunkEntry {
+    /// The entry as the chunk index reader describes a stored chunk.
+    pub(crate) fn into_record(self) -> crate::format::chunk_index::ChunkRecord {
+        crate::format::chunk_index::ChunkRecord {
+            offset: self.offset,
+            address: self.address,
+            size: u64::from(self.size),
+            filter_mask: self.filter_mask,
+        }
+    }
+}
+
 /// Lays out `count` children into nodes of at most `fanout` children, as
 /// evenly as possible.
 fn partition(count: usize, fanout: usize) -> Vec<std::ops::Range<usize>> {

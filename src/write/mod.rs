@@ -57,6 +57,7 @@ mod attribute;
 mod attrs;
 mod backing;
 mod btree;
+mod btree_append;
 mod chunks;
 mod copy;
 mod dataset;

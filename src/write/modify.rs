@@ -3,6 +3,8 @@
 
 use std::borrow::Cow;
 
+use super::btree::ChunkEntry;
+use super::btree_append::{RightmostPath, RootPlacement};
 use super::chunks::{
     borrowed_chunk, chunks_covering, fill_with, kept, load_chunk, publish_chunks, store_chunks,
     stored_chunks,
@@ -11,6 +13,7 @@ use super::header;
 use super::tx::Tx;
 use crate::error::{Error, Result};
 use crate::filters::FilterSpec;
+use crate::format::chunk_index::ChunkIndexKind;
 use crate::format::message::dataspace::Dataspace;
 use crate::format::message::datatype::Datatype;
 use crate::format::message::fill_value::FillValue;
@@ -173,15 +176,29 @@ pub(crate) fn write_selection<'d>(
     };
     let mut layout_msg: Option<NewMessage<'static>> = None;
     match &ex.layout {
-        Layout::Chunked { chunk_dims, .. } => {
-            let records = stored_chunks(view, tx, &ex)?;
+        Layout::Chunked {
+            chunk_dims, index, ..
+        } => {
+            let touched = chunks_covering(start, count, chunk_dims);
+            // An append (any write within the right-most leaf of a v1
+            // B-tree) reads and rewrites the right-most path only.
+            let path = match index {
+                ChunkIndexKind::BtreeV1 { address } if !address.is_undefined() => {
+                    let p = RightmostPath::read(view, *address, rank, &tx.limits)?;
+                    touched.iter().all(|o| p.covers(o)).then_some(p)
+                }
+                _ => None,
+            };
+            let records = match &path {
+                Some(p) => p.last_leaf().map(ChunkEntry::into_record).collect(),
+                None => stored_chunks(view, tx, &ex)?,
+            };
             let chunk_bytes = element_count(chunk_dims, "chunk shape")?
                 .checked_mul(ex.elem as u64)
                 .ok_or_else(|| Error::invalid("chunk size overflows"))?
                 as usize;
             let mut keep = Vec::new();
             let mut bufs = Vec::new();
-            let touched = chunks_covering(start, count, chunk_dims);
             for r in records {
                 let block = Block {
                     offset: &r.offset,
@@ -192,7 +209,7 @@ pub(crate) fn write_selection<'d>(
                     let mut buf = load_chunk(view, tx, &ex, &r, chunk_bytes)?;
                     copy_intersection(src, sel, &mut buf, block, ex.elem);
                     bufs.push((r.offset.clone(), Cow::Owned(buf)));
-                } else {
+                } else if path.is_none() {
                     keep.push(kept(view, r)?);
                 }
             }
@@ -227,7 +244,42 @@ pub(crate) fn write_selection<'d>(
                 bufs.push((off, Cow::Owned(buf)));
             }
             store_chunks(tx, bufs, &ex.filters, ex.elem, &mut keep)?;
-            layout_msg = publish_chunks(tx, &ex, keep, k)?;
+            layout_msg = match &path {
+                // Nothing written (an append of no rows): the tree stays.
+                Some(_) if keep.is_empty() => None,
+                Some(p) if tx.shadow => {
+                    // Inside a transaction the root is shared with the
+                    // published file: the path is copied whole, root
+                    // included, and the copied header's layout names it.
+                    // The kept left neighbours' right-sibling links are not
+                    // fixed (they are shared too): they still name the
+                    // superseded nodes, which stay intact, and readers
+                    // descend from the root.
+                    let tree = p.apply(tx, &keep, ex.elem as u32, k, RootPlacement::Fresh)?;
+                    let Layout::Chunked {
+                        chunk_dims, flags, ..
+                    } = &ex.layout
+                    else {
+                        return Err(Error::invalid("not a chunked dataset"));
+                    };
+                    let layout = Layout::Chunked {
+                        chunk_dims: chunk_dims.clone(),
+                        element_size: ex.elem as u32,
+                        index: ChunkIndexKind::BtreeV1 { address: tree.root },
+                        flags: *flags,
+                    };
+                    Some(NewMessage {
+                        kind: kind::LAYOUT,
+                        flags: 0,
+                        data: Cow::Owned(layout.encode(ex.layout_version.max(3), tx.sizes)?),
+                    })
+                }
+                Some(p) => {
+                    p.apply(tx, &keep, ex.elem as u32, k, RootPlacement::InPlace)?;
+                    None
+                }
+                None => publish_chunks(tx, &ex, keep, k)?,
+            };
         }
         Layout::Contiguous { address, .. } => {
             if new_dims.is_some() {

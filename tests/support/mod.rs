@@ -268,3 +268,31 @@ pub fn check_crash_images(python: &Path, dir: &Path) {
         );
     }
 }
+
+/// Makes a file at `path` with h5py whose chunk B-trees have K = `k` (the
+/// indexed storage K: nodes of `2k` children), then runs `body` (Python,
+/// with the open `h5py.File` as `f` and numpy as `np`). h5py does not wrap
+/// `H5Pset_istore_k`, so it is called in the libhdf5 h5py bundles; libhdf5
+/// stores K in a version 1 superblock.
+pub fn h5py_file_with_istore_k(python: &Path, path: &Path, k: u16, body: &str) {
+    const SCRIPT: &str = r#"
+import ctypes, glob, os, sys
+import h5py, numpy as np
+libs = glob.glob(os.path.join(os.path.dirname(h5py.__file__), os.pardir, 'h5py.libs', 'libhdf5-*.so*'))
+assert libs, 'h5py bundles no libhdf5 to call H5Pset_istore_k in'
+hdf5 = ctypes.CDLL(sorted(libs)[0])
+fcpl = h5py.h5p.create(h5py.h5p.FILE_CREATE)
+assert hdf5.H5Pset_istore_k(ctypes.c_int64(fcpl.id), ctypes.c_uint(int(sys.argv[2]))) >= 0
+fapl = h5py.h5p.create(h5py.h5p.FILE_ACCESS)
+fapl.set_libver_bounds(h5py.h5f.LIBVER_EARLIEST, h5py.h5f.LIBVER_LATEST)
+fid = h5py.h5f.create(sys.argv[1].encode(), h5py.h5f.ACC_TRUNC, fcpl=fcpl, fapl=fapl)
+with h5py.File(fid) as f:
+    exec(sys.argv[3])
+"#;
+    let k = k.to_string();
+    run_python(
+        python,
+        SCRIPT,
+        [path.as_os_str(), k.as_ref(), body.as_ref()],
+    );
+}

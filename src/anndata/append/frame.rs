@@ -257,6 +257,18 @@ fn plan_column(t: &File, s: &File, spec: &FrameSpec<'_>, name: Option<&str>) -> 
         ),
     };
     let source = source_column(s, spec.source, name).map_err(|e| e.context(&at))?;
+    // Every part of the column holds one value per row (a damaged length
+    // would otherwise be streamed, row by row, to its end).
+    let mut lengths = vec![source.len()];
+    if let SrcColumn::Nullable { values, .. } = &source {
+        lengths.push(values.len());
+    }
+    if let Some(&bad) = lengths.iter().find(|&&l| l != spec.n_new) {
+        return Err(Error::invalid(format!(
+            "{at}: the source's has {bad} rows, expected {}",
+            spec.n_new
+        )));
+    }
     let step = |plan: ColumnPlan, source: SrcColumn| ColumnStep {
         at: at.clone(),
         source,

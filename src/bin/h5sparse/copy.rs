@@ -58,7 +58,7 @@ fn copy_to(
     format: h5sparse::write::Format,
     what: &str,
 ) -> Result<(), CliError> {
-    let file = h5sparse::File::open(src)?;
+    let file = h5sparse::File::open_any(&src.to_string_lossy())?;
     write_replacing(dst, |tmp| {
         let copied = (|| -> h5sparse::Result<()> {
             let bar = Progress::bytes(payload_bytes(&file)?, what);
@@ -83,7 +83,7 @@ pub fn run_copy(args: &CopyArgs) -> Result<(), CliError> {
             )))
         }
         None => {
-            let source = h5sparse::File::open(&args.src)?;
+            let source = h5sparse::File::open_any(&args.src.to_string_lossy())?;
             let format = if source.superblock_version() >= 2 {
                 h5sparse::write::Format::Latest
             } else {

@@ -21,7 +21,7 @@ pub struct DumpArgs {
 /// Runs `h5sparse dump`.
 pub fn run(args: &DumpArgs, out: &mut dyn Write) -> Result<(), CliError> {
     debug_assert!(args.json);
-    let file = h5sparse::File::open(&args.file)
+    let file = h5sparse::File::open_any(&args.file.to_string_lossy())
         .map_err(|e| CliError::Message(format!("{}: {e}", args.file.display())))?;
     // Streamed: a large dataset is never held whole, in memory or as text.
     h5sparse::dump::write_json(&file, out)?;

@@ -79,7 +79,7 @@ pub fn run(args: &InfoArgs, out: &mut impl Write) -> Result<(), CliError> {
         .and_then(|a| a.values().ok())
         .is_some_and(|v| v == h5sparse::Values::Str(vec!["anndata".into()]));
     if marked || (file.get("/obs").is_ok() && file.get("/var").is_ok()) {
-        let adata = h5sparse::H5File::open(&args.file)
+        let adata = h5sparse::H5File::open_any(&args.file.to_string_lossy())
             .and_then(|f| AnnData::open(&f))
             .map_err(|e| {
                 CliError::Message(format!(

@@ -140,7 +140,7 @@ pub(crate) fn message(e: h5sparse::Error) -> String {
 
 /// Opens FILE; errors name it (I/O errors already do).
 pub(crate) fn open_file(path: &Path) -> Result<h5sparse::File, CliError> {
-    h5sparse::File::open(path).map_err(|e| match e {
+    h5sparse::File::open_any(&path.to_string_lossy()).map_err(|e| match e {
         h5sparse::Error::Io(_) => CliError::Message(e.to_string()),
         e => CliError::Message(format!("{}: {}", path.display(), message(e))),
     })

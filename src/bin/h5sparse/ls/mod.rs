@@ -50,7 +50,8 @@ const ATTRIBUTE_DATA_WIDTH: usize = 77;
 pub fn run(args: &LsArgs, out: &mut impl Write) -> Result<(), CliError> {
     let (file_path, object_path) = split_target(&args.target)
         .ok_or_else(|| CliError::Message(format!("{}: no such file", args.target)))?;
-    let file = File::open(file_path).map_err(|e| CliError::Message(format!("{file_path}: {e}")))?;
+    let file =
+        File::open_any(file_path).map_err(|e| CliError::Message(format!("{file_path}: {e}")))?;
     let mut lister = Lister {
         args,
         file: &file,
@@ -66,6 +67,22 @@ pub fn run(args: &LsArgs, out: &mut impl Write) -> Result<(), CliError> {
 /// Splits `file.h5/group/ds` at the first prefix that is an existing file.
 /// Returns the file name and the absolute path inside it.
 fn split_target(target: &str) -> Option<(&str, String)> {
+    if h5sparse::io::source::url_scheme(target).is_some() {
+        // A URL: the file ends at the first path component with an HDF5
+        // extension (`https://host/pbmc.h5ad/obs`); else it is all file.
+        let at = target
+            .match_indices('/')
+            .map(|(i, _)| i)
+            .chain([target.len()])
+            .find(|&i| {
+                let head = target[..i].to_ascii_lowercase();
+                [".h5", ".h5ad", ".hdf5", ".hdf", ".he5", ".nc"]
+                    .iter()
+                    .any(|e| head.ends_with(e))
+            })
+            .unwrap_or(target.len());
+        return Some((&target[..at], normalize(&target[at..])));
+    }
     if Path::new(target).is_file() {
         return Some((target, "/".to_string()));
     }

@@ -1,0 +1,443 @@
+//! Reading a file over HTTP(S) with range requests: [`HttpSource`].
+//!
+//! A small HTTP/1.1 client of its own over [`std::net::TcpStream`], so the
+//! default build needs no dependency and compiles no C:
+//!
+//! * The length comes from a first `GET` with `Range: bytes=0-65535` (the
+//!   probe): its `Content-Range` gives the file's length and its body the
+//!   first 64 KiB, kept for reads there (the superblock and usually the root
+//!   group), so opening a file costs one request.
+//! * Every read is a `GET` with `Range: bytes=a-b`, answered `206 Partial
+//!   Content` with exactly `Content-Range: bytes a-b/LENGTH`; anything else
+//!   is an error naming the URL (its query elided), the range, what was
+//!   expected and what came. `Content-Length` and `chunked` bodies are
+//!   read; an `ETag` or length that changes between responses is an error
+//!   (the file changed under the reader).
+//! * **A server that ignores `Range`** and answers `200 OK` with the whole
+//!   file is refused with a clear error, and the connection dropped at once:
+//!   reading past the first `offset` bytes of a large file to reach a range
+//!   would be slower than any error. The one exception is a file that fits
+//!   in the probe (64 KiB by default): then the whole file is the answer,
+//!   kept, and no other request is made.
+//! * Connections are kept alive and pooled (at most
+//!   [`HttpOptions::max_idle`] idle ones); several threads read at once.
+//! * Redirects (301, 302, 303, 307, 308) are followed, at most
+//!   [`HttpOptions::max_redirects`] per request, never from `https` to
+//!   `http`; the probe's final URL is used from then on. Custom headers
+//!   (credentials) go to the original server only.
+//! * Connect, read and whole-request timeouts are bounded (10 s, 30 s,
+//!   300 s by default). Lost connections, timeouts, short bodies, 5xx, 408
+//!   and 429 are retried [`HttpOptions::retries`] times with a doubling
+//!   pause; 4xx, 416 and responses that do not match the request are not.
+//! * [`ReadAt::read_ranges`] plans its requests: neighbouring ranges (at
+//!   most [`HttpOptions::merge_gap`] bytes apart) merged into one, long ones
+//!   cut into parts of [`HttpOptions::max_part`] bytes, each byte fetched
+//!   once, up to [`HttpOptions::concurrency`] requests at a time on scoped
+//!   threads.
+//!
+//! ## HTTPS and C
+//! `https://` URLs need the non-default feature **`tls`**: rustls with the
+//! *ring* crypto provider, trusting the Mozilla root certificates compiled
+//! in (webpki-roots) plus any given with [`HttpOptions::root_certificate`].
+//! *ring* compiles C and assembly (through the `cc` crate) for its
+//! cryptography, which is why `tls` is off by default and the default build
+//! compiles no C. Without it, an `https://` URL is an error saying so.
+//!
+//! Not on `wasm32` (no sockets there; a browser build reads through its own
+//! [`ReadAt`] over `fetch`).
+//!
+//! ```no_run
+//! use h5sparse::io::http::{HttpOptions, HttpSource};
+//! use h5sparse::io::source::{CachedSource, ReadAt};
+//! use std::time::Duration;
+//!
+//! let opts = HttpOptions::default()
+//!     .io_timeout(Duration::from_secs(10))
+//!     .header("Authorization", "Bearer <token>");
+//! let remote = HttpSource::open_with("http://example.org/data/pbmc.h5ad", opts)?;
+//! println!("{} bytes", remote.len());
+//! let file = CachedSource::new(remote);     // metadata reads served from blocks
+//! let mut superblock = [0u8; 96];
+//! file.read_at(0, &mut superblock)?;
+//! println!("{:?}", file.inner().stats());  // requests, bytes, connections, retries
+//! # Ok::<(), h5sparse::Error>(())
+//! ```
+
+mod client;
+mod conn;
+mod response;
+mod url;
+
+use std::ops::Range;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+use crate::io::source::{self, plan, ReadAt};
+
+use client::{Client, Expect};
+use url::Url;
+
+/// How an [`HttpSource`] connects, waits, retries and plans requests.
+///
+/// ```
+/// use h5sparse::io::http::HttpOptions;
+/// use std::time::Duration;
+///
+/// let opts = HttpOptions::default()
+///     .connect_timeout(Duration::from_secs(3))
+///     .retries(5)
+///     .concurrency(16)
+///     .merge_gap(1 << 20);
+/// assert_eq!(opts.get_concurrency(), 16);
+/// ```
+#[derive(Debug, Clone)]
+pub struct HttpOptions {
+    pub(crate) connect_timeout: Duration,
+    pub(crate) io_timeout: Duration,
+    pub(crate) request_timeout: Duration,
+    pub(crate) retries: u32,
+    pub(crate) backoff: Duration,
+    pub(crate) max_redirects: u32,
+    pub(crate) concurrency: usize,
+    pub(crate) merge_gap: u64,
+    pub(crate) max_part: u64,
+    pub(crate) max_idle: usize,
+    pub(crate) probe_bytes: u64,
+    pub(crate) headers: Vec<(String, String)>,
+    #[cfg(feature = "tls")]
+    pub(crate) roots: Vec<Vec<u8>>,
+}
+
+impl Default for HttpOptions {
+    /// Connect within 10 s, at most 30 s without data, 300 s a request; 3
+    /// retries from 250 ms; 8 redirects; 8 requests at a time; ranges up to
+    /// 128 KiB apart merged, requests of at most 8 MiB; 8 idle connections;
+    /// a 64 KiB probe.
+    fn default() -> Self {
+        HttpOptions {
+            connect_timeout: Duration::from_secs(10),
+            io_timeout: Duration::from_secs(30),
+            request_timeout: Duration::from_secs(300),
+            retries: 3,
+            backoff: Duration::from_millis(250),
+            max_redirects: 8,
+            concurrency: 8,
+            merge_gap: 128 << 10,
+            max_part: 8 << 20,
+            max_idle: 8,
+            probe_bytes: 64 << 10,
+            headers: Vec::new(),
+            #[cfg(feature = "tls")]
+            roots: Vec::new(),
+        }
+    }
+}
+
+impl HttpOptions {
+    /// How long a connection may take to open (per address).
+    pub fn connect_timeout(mut self, t: Duration) -> Self {
+        self.connect_timeout = t.max(Duration::from_millis(1));
+        self
+    }
+
+    /// How long the server may stay silent while sending or receiving.
+    pub fn io_timeout(mut self, t: Duration) -> Self {
+        self.io_timeout = t.max(Duration::from_millis(1));
+        self
+    }
+
+    /// How long one request may take from sending to its last byte.
+    pub fn request_timeout(mut self, t: Duration) -> Self {
+        self.request_timeout = t.max(Duration::from_millis(1));
+        self
+    }
+
+    /// How many times a failed request is tried again (lost connections,
+    /// timeouts, short bodies, 5xx, 408, 429).
+    pub fn retries(mut self, n: u32) -> Self {
+        self.retries = n;
+        self
+    }
+
+    /// The pause before the first retry, doubled for each next one (at most
+    /// 8 s).
+    pub fn backoff(mut self, t: Duration) -> Self {
+        self.backoff = t;
+        self
+    }
+
+    /// How many redirects one request follows.
+    pub fn max_redirects(mut self, n: u32) -> Self {
+        self.max_redirects = n;
+        self
+    }
+
+    /// How many requests [`ReadAt::read_ranges`] and large reads run at
+    /// once (at least 1).
+    pub fn concurrency(mut self, n: usize) -> Self {
+        self.concurrency = n.max(1);
+        self
+    }
+
+    /// Ranges at most this many bytes apart are fetched by one request.
+    pub fn merge_gap(mut self, bytes: u64) -> Self {
+        self.merge_gap = bytes;
+        self
+    }
+
+    /// Longer requests are cut into parts of this many bytes (at least 1),
+    /// fetched concurrently.
+    pub fn max_part(mut self, bytes: u64) -> Self {
+        self.max_part = bytes.max(1);
+        self
+    }
+
+    /// How many idle connections are kept for later requests.
+    pub fn max_idle(mut self, n: usize) -> Self {
+        self.max_idle = n;
+        self
+    }
+
+    /// How many bytes at the start of the file the first request fetches
+    /// and keeps (at least 1).
+    pub fn probe_bytes(mut self, n: u64) -> Self {
+        self.probe_bytes = n.max(1);
+        self
+    }
+
+    /// A header sent with every request to the file's server (not to other
+    /// servers a redirect leads to), e.g. `Authorization`.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Trusts this root certificate (DER) besides the Mozilla roots, for a
+    /// server with a private certificate authority (feature `tls`).
+    #[cfg(feature = "tls")]
+    pub fn root_certificate(mut self, der: Vec<u8>) -> Self {
+        self.roots.push(der);
+        self
+    }
+
+    /// The number of concurrent requests.
+    pub fn get_concurrency(&self) -> usize {
+        self.concurrency
+    }
+
+    fn check(&self) -> Result<()> {
+        for (name, value) in &self.headers {
+            let token = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+            if name.is_empty() || !name.bytes().all(token) {
+                return Err(Error::invalid(format!("HTTP header name {name:?}")));
+            }
+            if value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
+                return Err(Error::invalid(format!(
+                    "HTTP header {name}: the value has a line break"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Counters of an [`HttpSource`], for tests and benchmarks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HttpStats {
+    /// Requests sent (retries and redirects included).
+    pub requests: u64,
+    /// Body bytes received into the file's data.
+    pub bytes_received: u64,
+    /// Connections opened.
+    pub connections_opened: u64,
+    /// Requests sent on a kept-alive connection.
+    pub connections_reused: u64,
+    /// Attempts that failed and were tried again.
+    pub retries: u64,
+    /// Redirects followed.
+    pub redirects: u64,
+}
+
+/// A file on an HTTP(S) server, read with range requests (see the
+/// [module docs](self)).
+///
+/// ```
+/// use h5sparse::io::http::HttpSource;
+/// use h5sparse::io::source::ReadAt;
+/// # use std::io::{Read, Write};
+/// # // A one-request server on loopback standing in for a real one.
+/// # let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+/// # let port = listener.local_addr()?.port();
+/// # std::thread::spawn(move || {
+/// #     let (mut s, _) = listener.accept().unwrap();
+/// #     let _ = s.read(&mut [0u8; 4096]);
+/// #     let _ = s.write_all(b"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-7/8\r\n\
+/// #         Content-Length: 8\r\n\r\n\x89HDF\r\n\x1a\n");
+/// # });
+/// let source = HttpSource::open(&format!("http://127.0.0.1:{port}/pbmc.h5ad"))?;
+/// assert_eq!(source.len(), 8);
+/// assert_eq!(source.read_vec(1..4)?, b"HDF");   // in the first request's bytes
+/// assert_eq!(source.stats().requests, 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct HttpSource {
+    client: Client,
+    /// Where requests go (the probe's final URL).
+    url: Url,
+    /// The URL as given, query elided, for messages.
+    name: String,
+    expect: Expect,
+    /// The first bytes of the file, from the probe.
+    prefix: Vec<u8>,
+}
+
+impl HttpSource {
+    /// Opens `url` with [`HttpOptions::default`]: one request, for the
+    /// length and the first 64 KiB.
+    pub fn open(url: &str) -> Result<HttpSource> {
+        HttpSource::open_with(url, HttpOptions::default())
+    }
+
+    /// Opens `url` with `opts`.
+    pub fn open_with(url: &str, opts: HttpOptions) -> Result<HttpSource> {
+        opts.check()?;
+        let parsed = Url::parse(url)?;
+        let probe_bytes = opts.probe_bytes;
+        let client = Client::new(opts, &parsed);
+        let probe = client.probe(&parsed, probe_bytes)?;
+        Ok(HttpSource {
+            client,
+            name: parsed.redacted(),
+            url: probe.url,
+            expect: Expect {
+                len: probe.len,
+                etag: probe.etag,
+            },
+            prefix: probe.prefix,
+        })
+    }
+
+    /// The counters so far.
+    pub fn stats(&self) -> HttpStats {
+        self.client.stats()
+    }
+
+    /// Where requests go, after the redirects of the first request (query
+    /// elided).
+    pub fn url(&self) -> String {
+        self.url.redacted()
+    }
+
+    /// Fills each `(offset, buffer)` with one request, up to
+    /// [`HttpOptions::concurrency`] at a time; the first error wins and
+    /// stops the rest.
+    fn fetch_all(&self, jobs: Vec<(u64, &mut [u8])>) -> Result<()> {
+        let workers = self.client.opts.concurrency.min(jobs.len());
+        let get = |offset: u64, buf: &mut [u8]| {
+            self.client.get_range(&self.url, offset, buf, &self.expect)
+        };
+        if workers <= 1 {
+            return jobs.into_iter().try_for_each(|(o, b)| get(o, b));
+        }
+        let queue = Mutex::new(jobs.into_iter());
+        let next = || queue.lock().unwrap_or_else(|e| e.into_inner()).next();
+        let failed: Mutex<Option<Error>> = Mutex::new(None);
+        let stop = AtomicBool::new(false);
+        let work = || {
+            while !stop.load(Ordering::Relaxed) {
+                let Some((offset, buf)) = next() else { break };
+                if let Err(e) = get(offset, buf) {
+                    stop.store(true, Ordering::Relaxed);
+                    failed
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .get_or_insert(e);
+                }
+            }
+        };
+        std::thread::scope(|s| {
+            for _ in 0..workers {
+                // Without a thread, the jobs left are done below.
+                if std::thread::Builder::new().spawn_scoped(s, work).is_err() {
+                    break;
+                }
+            }
+        });
+        work();
+        match failed.into_inner().unwrap_or_else(|e| e.into_inner()) {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+}
+
+impl ReadAt for HttpSource {
+    fn len(&self) -> u64 {
+        self.expect.len
+    }
+
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
+        source::check_range(self, offset, buf.len())?;
+        // The part in the probe's bytes is at hand.
+        let in_prefix = (self.prefix.len() as u64)
+            .saturating_sub(offset)
+            .min(buf.len() as u64);
+        let (head, rest) = buf.split_at_mut(in_prefix as usize);
+        if let Some(bytes) = self
+            .prefix
+            .get(offset as usize..offset as usize + head.len())
+        {
+            head.copy_from_slice(bytes);
+        }
+        if rest.is_empty() {
+            return Ok(());
+        }
+        let start = offset + in_prefix;
+        let part = usize::try_from(self.client.opts.max_part).unwrap_or(usize::MAX);
+        let jobs = rest
+            .chunks_mut(part)
+            .enumerate()
+            .map(|(i, b)| (start + (i * part) as u64, b))
+            .collect();
+        self.fetch_all(jobs)
+    }
+
+    fn read_ranges(&self, ranges: &[Range<u64>]) -> Result<Vec<Vec<u8>>> {
+        source::check_ranges(self, ranges)?;
+        let in_prefix = |r: &Range<u64>| r.end <= self.prefix.len() as u64;
+        let remote: Vec<Range<u64>> = ranges.iter().filter(|r| !in_prefix(r)).cloned().collect();
+        let opts = &self.client.opts;
+        let parts = plan::plan(&remote, opts.merge_gap, opts.max_part);
+        let mut data: Vec<Vec<u8>> = crate::buf::try_with_capacity(parts.len(), "HTTP ranges")?;
+        for p in &parts {
+            data.push(crate::buf::try_zeroed_vec(
+                (p.end - p.start) as usize,
+                "HTTP ranges",
+            )?);
+        }
+        let jobs = parts
+            .iter()
+            .zip(data.iter_mut())
+            .map(|(p, d)| (p.start, d.as_mut_slice()))
+            .collect();
+        self.fetch_all(jobs)?;
+        let mut fetched = plan::assemble(&remote, &parts, &data)?.into_iter();
+        let mut out = crate::buf::try_with_capacity(ranges.len(), "HTTP ranges")?;
+        for r in ranges {
+            if in_prefix(r) {
+                let bytes = self.prefix.get(r.start as usize..r.end as usize);
+                out.push(bytes.map(<[u8]>::to_vec).unwrap_or_default());
+            } else {
+                out.push(fetched.next().unwrap_or_default());
+            }
+        }
+        Ok(out)
+    }
+
+    fn describe(&self) -> String {
+        self.name.clone()
+    }
+}

@@ -1,0 +1,193 @@
+//! Appends to chunked datasets indexed by version 1 B-trees copy the
+//! tree's right-most path only; libhdf5 must keep reading and modifying
+//! the trees that leaves, sibling links included.
+
+mod support;
+
+use std::path::Path;
+
+use h5sparse::format::btree_v1::{chunk_key_size, BTreeV1Node, NODE_TYPE_CHUNK};
+use h5sparse::format::chunk_index::ChunkIndexKind;
+use h5sparse::format::{FileView, Sizes};
+use h5sparse::write::Writer;
+use h5sparse::File;
+
+/// What the three datasets should hold.
+#[derive(Debug, Default, PartialEq)]
+struct Model {
+    a: Vec<i64>,
+    /// Rows of 5.
+    m: Vec<f64>,
+    z: Vec<i32>,
+}
+
+impl Model {
+    fn check(&self, path: &Path) {
+        let f = File::open(path).unwrap();
+        assert_eq!(f.dataset("/a").unwrap().read::<i64>().unwrap(), self.a);
+        let m = f.dataset("/m").unwrap();
+        assert_eq!(m.shape().unwrap(), &[self.m.len() as u64 / 5, 5]);
+        assert_eq!(m.read::<f64>().unwrap(), self.m);
+        assert_eq!(f.dataset("/z").unwrap().read::<i32>().unwrap(), self.z);
+    }
+
+    /// Saves the expected values beside `path` for the Python side.
+    fn save(&self, path: &Path) {
+        let bytes = |v: Vec<u8>, ext: &str| std::fs::write(path.with_extension(ext), v).unwrap();
+        bytes(
+            self.a.iter().flat_map(|x| x.to_le_bytes()).collect(),
+            "a.bin",
+        );
+        bytes(
+            self.m.iter().flat_map(|x| x.to_le_bytes()).collect(),
+            "m.bin",
+        );
+        bytes(
+            self.z.iter().flat_map(|x| x.to_le_bytes()).collect(),
+            "z.bin",
+        );
+    }
+
+    /// Loads what the Python side saved.
+    fn load(path: &Path) -> Model {
+        let read = |ext: &str| std::fs::read(path.with_extension(ext)).unwrap();
+        Model {
+            a: read("a.bin")
+                .chunks_exact(8)
+                .map(|b| i64::from_le_bytes(b.try_into().unwrap()))
+                .collect(),
+            m: read("m.bin")
+                .chunks_exact(8)
+                .map(|b| f64::from_le_bytes(b.try_into().unwrap()))
+                .collect(),
+            z: read("z.bin")
+                .chunks_exact(4)
+                .map(|b| i32::from_le_bytes(b.try_into().unwrap()))
+                .collect(),
+        }
+    }
+
+    /// `steps` appends in small pieces, of one to seven elements or one to
+    /// three rows, through our writer.
+    fn append(&mut self, path: &Path, steps: i64, seed: i64) {
+        let mut w = Writer::open(path).unwrap();
+        for i in 0..steps {
+            let base = seed + 1000 * i;
+            let a: Vec<i64> = (0..i % 7 + 1).map(|j| base + j).collect();
+            w.append("/a", &a).unwrap();
+            self.a.extend(&a);
+            if i % 4 == 0 {
+                let rows = (i / 4) % 3 + 1;
+                let m: Vec<f64> = (0..rows * 5).map(|j| (base + j) as f64 / 4.0).collect();
+                w.append("/m", &m).unwrap();
+                self.m.extend(&m);
+            }
+            let z: Vec<i32> = (0..i % 5 + 1).map(|j| (base - j) as i32).collect();
+            w.append("/z", &z).unwrap();
+            self.z.extend(&z);
+        }
+        drop(w.close().unwrap());
+    }
+}
+
+/// The number of levels of the v1 B-tree indexing `path`'s chunks.
+fn btree_height(file: &Path, path: &str) -> u8 {
+    let bytes = std::fs::read(file).unwrap();
+    let f = File::from_bytes(bytes.clone()).unwrap();
+    let d = f.dataset(path).unwrap();
+    let Some(ChunkIndexKind::BtreeV1 { address }) = d.chunk_index() else {
+        panic!("{path} has no v1 B-tree chunk index");
+    };
+    let view = FileView::new(&bytes, Sizes::DEFAULT, 0);
+    let rank = d.shape().unwrap().len();
+    let limits = h5sparse::Limits::default();
+    let root = BTreeV1Node::parse(
+        &view,
+        *address,
+        NODE_TYPE_CHUNK,
+        chunk_key_size(rank),
+        &limits,
+    );
+    root.unwrap().level + 1
+}
+
+/// h5py checks the file against the saved values, then libhdf5 appends
+/// to every dataset, shrinks it by whole leaves (removing nodes, which
+/// joins their siblings' links), grows it again, and saves what it holds.
+const H5PY_CHECKS_AND_MODIFIES: &str = r#"
+import sys
+import h5py, numpy as np
+path, stem = sys.argv[1], sys.argv[1].rsplit('.', 1)[0]
+want = {
+    'a': np.fromfile(stem + '.a.bin', '<i8'),
+    'm': np.fromfile(stem + '.m.bin', '<f8').reshape(-1, 5),
+    'z': np.fromfile(stem + '.z.bin', '<i4'),
+}
+with h5py.File(path, 'r+') as f:
+    for name, w in want.items():
+        got = f[name][...]
+        assert got.shape == w.shape, (name, got.shape, w.shape)
+        assert np.array_equal(got, w), (name, np.flatnonzero(got.ravel() != w.ravel())[:5])
+    for i in range(20):
+        for name, n in (('a', 3), ('m', 2), ('z', 5)):
+            d = f[name]
+            old = d.shape[0]
+            d.resize(old + n, axis=0)
+            d[old:] = (np.arange(n * (5 if name == 'm' else 1)) - 7 * i).reshape((n,) + d.shape[1:])
+    for name, cut in (('a', 1500), ('m', 100), ('z', 1000)):
+        d = f[name]
+        d.resize(d.shape[0] - cut, axis=0)
+        old = d.shape[0]
+        d.resize(old + 9, axis=0)
+        d[old:] = -1
+    for name in want:
+        f[name][...].astype(want[name].dtype).tofile(stem + '.' + name + '.bin')
+"#;
+
+#[test]
+fn a_thousand_small_appends_to_h5py_trees_of_k_2_read_in_h5py_which_then_modifies_them() {
+    let Some(py) = support::require_python("B-tree appends with h5py").unwrap() else {
+        return;
+    };
+    let dir = support::test_dir("btree-append");
+    let path = dir.join("k2.h5");
+    support::h5py_file_with_istore_k(
+        &py,
+        &path,
+        2,
+        "f.create_dataset('a', data=np.arange(5), chunks=(4,), maxshape=(None,))\n\
+         f.create_dataset('m', data=np.arange(15.0).reshape(3, 5), chunks=(2, 3), maxshape=(None, 5))\n\
+         f.create_dataset('z', data=np.arange(3, dtype='i4'), chunks=(8,), maxshape=(None,), \
+         compression='gzip', shuffle=True)",
+    );
+    let mut model = Model {
+        a: (0..5).collect(),
+        m: (0..15).map(f64::from).collect(),
+        z: (0..3).collect(),
+    };
+    model.append(&path, 1000, 1);
+    model.check(&path);
+    // Nodes of 4 children: about 1000 chunks of `a` make 5 levels, 250
+    // rows of 2 chunks 4, 370 chunks of `z` 5.
+    for name in ["/a", "/m", "/z"] {
+        assert!(btree_height(&path, name) >= 4, "{name}");
+    }
+    model.save(&path);
+    support::run_python(&py, H5PY_CHECKS_AND_MODIFIES, [&path]);
+    let mut model = Model::load(&path);
+    assert_eq!(
+        model.a.len(),
+        model_len(5, 1000, |i| i % 7 + 1) + 60 - 1500 + 9
+    );
+    model.check(&path);
+    // Our appends continue the trees libhdf5 left.
+    model.append(&path, 100, -500_000);
+    model.check(&path);
+    let ours = h5sparse::dump::dump_json(&File::open(&path).unwrap());
+    support::check_written(&path, &ours).unwrap();
+}
+
+/// `start` plus the sum of `piece(i)` for `i` in `0..steps`.
+fn model_len(start: usize, steps: i64, piece: impl Fn(i64) -> i64) -> usize {
+    start + (0..steps).map(piece).sum::<i64>() as usize
+}

@@ -1,0 +1,765 @@
+//! The random-access sources (`h5sparse::io::source`, `h5sparse::io::http`):
+//! every source returns the file's bytes for any range; the HTTP source
+//! against a real nginx on loopback (requests and bytes counted from its
+//! access log) and against a misbehaving server of our own; the block cache.
+
+#[path = "support/fault_server.rs"]
+mod fault_server;
+#[path = "support/nginx.rs"]
+mod nginx;
+
+use std::io::ErrorKind;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use fault_server::{FaultServer, Step};
+use h5sparse::io::http::{HttpOptions, HttpSource};
+use h5sparse::io::source::{
+    CacheOptions, CachedSource, Counting, FileSource, MmapSource, Piecewise, ReadAt,
+};
+use h5sparse::Error;
+use nginx::Nginx;
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+
+const BIG: usize = 12 << 20;
+
+/// Bytes that differ at every offset within a period of 251 * 256.
+fn pattern(n: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    (0..n)
+        .map(|_| {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (x >> 56) as u8
+        })
+        .collect()
+}
+
+/// The directory nginx serves: a 12 MiB generated file `big.bin`, a 300 KiB
+/// `mid.bin`, and copies of every fixture.
+fn www() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/source-tests/www");
+        std::fs::create_dir_all(&dir).unwrap();
+        // Written under a temporary name and renamed: a server of another
+        // test process may be reading the previous copy.
+        let put = |name: &str, bytes: &[u8]| {
+            let tmp = dir.join(format!(".{name}.{}", std::process::id()));
+            std::fs::write(&tmp, bytes).unwrap();
+            std::fs::rename(&tmp, dir.join(name)).unwrap();
+        };
+        put("big.bin", &pattern(BIG, 1));
+        put("mid.bin", &pattern(300 << 10, 2));
+        for f in fixtures() {
+            put(
+                f.file_name().unwrap().to_str().unwrap(),
+                &std::fs::read(&f).unwrap(),
+            );
+        }
+        dir
+    })
+}
+
+/// Every HDF5 fixture.
+fn fixtures() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("h5" | "h5ad")))
+        .collect();
+    v.sort();
+    assert!(v.len() > 30, "fixtures missing");
+    v
+}
+
+fn start_nginx(name: &str) -> Nginx {
+    Nginx::start(name, www()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn io_kind(e: &Error) -> Option<ErrorKind> {
+    match e {
+        Error::Io(io) => Some(io.kind()),
+        _ => None,
+    }
+}
+
+/// Fast-failing options for tests: short pauses and timeouts.
+fn quick() -> HttpOptions {
+    HttpOptions::default()
+        .backoff(Duration::from_millis(10))
+        .io_timeout(Duration::from_millis(500))
+        .connect_timeout(Duration::from_secs(2))
+}
+
+/// Random ranges of a `len`-byte file, some reaching past its end.
+fn ranges(len: u64) -> impl Strategy<Value = Vec<(u64, usize)>> {
+    proptest::collection::vec((0..len + 10, 0usize..20_000), 1..8)
+}
+
+/// Checks every source against `expected` on random ranges: the same bytes,
+/// or every source refusing a range that ends past the end.
+fn check_sources(expected: &[u8], sources: &[(&str, &dyn ReadAt)], cases: u32) {
+    let len = expected.len() as u64;
+    let mut runner = TestRunner::new(Config::with_cases(cases));
+    runner
+        .run(&ranges(len), |picks| {
+            let wanted: Vec<Range<u64>> = picks
+                .iter()
+                .map(|&(o, n)| o..o + n as u64)
+                .filter(|r| r.end <= len)
+                .collect();
+            for (name, s) in sources {
+                prop_assert_eq!(s.len(), len, "{}", name);
+                for &(offset, n) in &picks {
+                    let mut buf = vec![0u8; n];
+                    match s.read_at(offset, &mut buf) {
+                        Ok(()) => prop_assert!(
+                            buf[..] == expected[offset as usize..offset as usize + n],
+                            "{}: bytes differ at {}+{}",
+                            name,
+                            offset,
+                            n
+                        ),
+                        Err(e) => {
+                            prop_assert!(offset + n as u64 > len, "{}: {}", name, e);
+                            prop_assert_eq!(io_kind(&e), Some(ErrorKind::UnexpectedEof));
+                        }
+                    }
+                }
+                let got = s
+                    .read_ranges(&wanted)
+                    .map_err(|e| TestCaseError::fail(format!("{name}: read_ranges: {e}")))?;
+                for (r, g) in wanted.iter().zip(&got) {
+                    prop_assert!(
+                        g[..] == expected[r.start as usize..r.end as usize],
+                        "{}: read_ranges differs for {:?}",
+                        name,
+                        r
+                    );
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
+}
+
+#[test]
+fn every_source_reads_the_files_bytes() {
+    let server = start_nginx("every-source");
+    for name in ["mid.bin", "anndata_full.h5ad", "seed.h5"] {
+        let path = www().join(name);
+        let expected = std::fs::read(&path).unwrap();
+        let arc: Arc<[u8]> = expected.clone().into();
+        let file = FileSource::open(&path).unwrap();
+        let map = MmapSource::open(&path).unwrap();
+        let pieces = Piecewise::new(FileSource::open(&path).unwrap(), 7);
+        let cached_pieces = CachedSource::with_options(
+            Piecewise::new(FileSource::open(&path).unwrap(), 7),
+            CacheOptions::default()
+                .block_size(4096)
+                .capacity(64 << 10)
+                .bypass_at(16 << 10),
+        );
+        let opts = quick().probe_bytes(1000).max_part(5000).merge_gap(100);
+        let http = HttpSource::open_with(&server.url(name), opts.clone()).unwrap();
+        let cached_http =
+            CachedSource::new(HttpSource::open_with(&server.url(name), opts).unwrap());
+        let counting = Counting::new(&expected);
+        let sources: Vec<(&str, &dyn ReadAt)> = vec![
+            ("Vec", &expected),
+            ("Arc<[u8]>", &arc),
+            ("FileSource", &file),
+            ("MmapSource", &map),
+            ("Piecewise(7)", &pieces),
+            ("Cached(Piecewise(7))", &cached_pieces),
+            ("HttpSource", &http),
+            ("Cached(HttpSource)", &cached_http),
+            ("Counting", &counting),
+        ];
+        check_sources(&expected, &sources, 24);
+        // The cache never held more than its capacity.
+        let s = cached_pieces.stats();
+        assert!(s.peak_resident_bytes <= 64 << 10, "{s:?}");
+        assert!(s.hits > 0 && s.misses > 0, "{s:?}");
+        if expected.len() > 16 << 10 {
+            assert!(s.bypass_reads > 0, "{s:?}");
+        }
+    }
+}
+
+#[test]
+fn nginx_serves_every_fixture_identically() {
+    let server = start_nginx("fixtures");
+    let mut requests = 0;
+    for f in fixtures() {
+        let name = f.file_name().unwrap().to_str().unwrap();
+        let expected = std::fs::read(&f).unwrap();
+        let s = HttpSource::open_with(&server.url(name), quick().probe_bytes(2048)).unwrap();
+        assert_eq!(s.len(), expected.len() as u64, "{name}");
+        assert_eq!(s.read_vec(0..s.len()).unwrap(), expected, "{name}");
+        let n = expected.len() as u64;
+        let parts = [n / 2..n, 0..n / 3, n / 5..n / 4, n - 1..n];
+        let got = s.read_ranges(&parts).unwrap();
+        for (r, g) in parts.iter().zip(got) {
+            assert_eq!(
+                g,
+                expected[r.start as usize..r.end as usize],
+                "{name} {r:?}"
+            );
+        }
+        assert!(s.describe().ends_with(name));
+        // The probe, the whole file past it, the ranges past it merged.
+        assert_eq!(s.stats().requests, 3, "{name}");
+        requests += s.stats().requests;
+    }
+    // Every request was a range request, answered 206.
+    let log = server.wait_log(requests as usize);
+    assert_eq!(log.len() as u64, requests);
+    assert!(
+        log.iter()
+            .all(|a| a.status == 206 && a.range.starts_with("bytes=")),
+        "{log:?}"
+    );
+}
+
+/// The access log's requests and body bytes since the last look, once the
+/// `source` has sent all its requests since then (`seen` of them before).
+fn counts(server: &Nginx, source: &HttpSource, seen: &mut u64) -> (usize, u64, Vec<String>) {
+    let sent = source.stats().requests;
+    let log = server.wait_log((sent - *seen) as usize);
+    *seen = sent;
+    server.clear_log();
+    let bytes = log.iter().map(|a| a.bytes).sum();
+    (log.len(), bytes, log.into_iter().map(|a| a.range).collect())
+}
+
+#[test]
+fn nginx_request_and_byte_counts() {
+    let server = start_nginx("counts");
+    let expected = pattern(BIG, 1);
+    let opts = HttpOptions::default().max_part(4 << 20);
+    let s = HttpSource::open_with(&server.url("big.bin"), opts).unwrap();
+    let seen = &mut 0;
+    // Opening: one request, the probe's 64 KiB.
+    assert_eq!(
+        counts(&server, &s, seen),
+        (1, 65536, vec!["bytes=0-65535".to_string()])
+    );
+    assert_eq!(s.len(), BIG as u64);
+    // Inside the probe's bytes: no request.
+    assert_eq!(s.read_vec(100..5000).unwrap(), expected[100..5000]);
+    assert_eq!(counts(&server, &s, seen).0, 0);
+    // One range: one request of exactly its bytes.
+    assert_eq!(
+        s.read_vec(1 << 20..(1 << 20) + 100).unwrap(),
+        expected[1 << 20..(1 << 20) + 100]
+    );
+    assert_eq!(
+        counts(&server, &s, seen),
+        (1, 100, vec!["bytes=1048576-1048675".to_string()])
+    );
+    // Neighbours merged (gap 90 bytes), the far one alone; each byte once.
+    let m = 2 << 20;
+    let parts = [
+        m..m + 10,
+        m + 100..m + 200,
+        5 << 20..(5 << 20) + 50,
+        m + 5..m + 20,
+    ];
+    let got = s.read_ranges(&parts).unwrap();
+    for (r, g) in parts.iter().zip(&got) {
+        assert_eq!(g[..], expected[r.start as usize..r.end as usize]);
+    }
+    let (n, bytes, mut ranges) = counts(&server, &s, seen);
+    ranges.sort();
+    assert_eq!((n, bytes), (2, 200 + 50));
+    assert_eq!(ranges, ["bytes=2097152-2097351", "bytes=5242880-5242929"]);
+    // The whole file past the probe: parts of 4 MiB, fetched concurrently.
+    assert_eq!(s.read_vec(0..BIG as u64).unwrap(), expected);
+    let (n, bytes, _) = counts(&server, &s, seen);
+    assert_eq!((n, bytes), (3, BIG as u64 - 65536));
+    // The source's counters agree with the server's log.
+    let st = s.stats();
+    assert_eq!(st.requests, 1 + 1 + 2 + 3);
+    assert_eq!(st.bytes_received, BIG as u64 + 100 + 250);
+    assert_eq!(st.retries, 0);
+    assert!(st.connections_opened <= 4, "{st:?}");
+    assert!(st.connections_reused >= 3, "{st:?}");
+}
+
+#[test]
+fn nginx_behind_the_cache_fetches_each_block_once() {
+    let server = start_nginx("cache");
+    let expected = pattern(BIG, 1);
+    let s = HttpSource::open_with(
+        &server.url("big.bin"),
+        HttpOptions::default().probe_bytes(1),
+    )
+    .unwrap();
+    let cache = CachedSource::new(&s);
+    let seen = &mut 0;
+    counts(&server, &s, seen);
+    // Metadata-like reads: small, scattered, repeated.
+    let reads: Vec<(u64, usize)> = vec![
+        (70_000, 100),
+        (80_000, 16),
+        (200_000, 300),
+        (205_000, 8),
+        (70_050, 40),
+        (131_000, 1000),    // blocks 1 and 2: block 1 cached, 2 missing
+        (4 << 20, 2 << 20), // bulk: bypasses the cache
+        (200_100, 10),
+    ];
+    for &(o, n) in &reads {
+        assert_eq!(
+            cache.read_vec(o..o + n as u64).unwrap(),
+            expected[o as usize..o as usize + n]
+        );
+    }
+    let st = cache.stats();
+    assert_eq!((st.misses, st.bypass_reads), (3, 1), "{st:?}");
+    let (n, bytes, _) = counts(&server, &s, seen);
+    assert_eq!(n as u64, st.fetched_ranges);
+    assert_eq!(bytes, 3 * 65536 + (2 << 20));
+    // Many threads reading at once through one cache and one source.
+    std::thread::scope(|sc| {
+        for t in 0..8u64 {
+            let (cache, expected) = (&cache, &expected);
+            sc.spawn(move || {
+                for i in 0..40u64 {
+                    let o = (i * 1_048_573 + t * 7919) % (BIG as u64 - 70_000);
+                    let n = 1 + (i * 977 % 60_000);
+                    assert_eq!(
+                        cache.read_vec(o..o + n).unwrap(),
+                        expected[o as usize..(o + n) as usize]
+                    );
+                }
+            });
+        }
+    });
+    assert!(s.stats().connections_opened <= 16, "{:?}", s.stats());
+}
+
+#[test]
+fn nginx_redirects_missing_files_and_servers_without_ranges() {
+    let server = start_nginx("errors");
+    let expected = pattern(BIG, 1);
+    // A redirect is followed once; later requests go where it led.
+    let s = HttpSource::open_with(&server.url("redirect/big.bin"), quick()).unwrap();
+    assert_eq!(s.stats().redirects, 1);
+    assert!(
+        s.url().ends_with(&format!(":{}/big.bin", server.port)),
+        "{}",
+        s.url()
+    );
+    assert_eq!(
+        s.read_vec(3 << 20..(3 << 20) + 10).unwrap(),
+        expected[3 << 20..(3 << 20) + 10]
+    );
+    let log = server.wait_log(3);
+    assert_eq!(log.len(), 3, "{log:?}");
+    assert!(log[0].request.contains("/redirect/big.bin") && log[0].status == 302);
+    assert!(log[2].request.contains("GET /big.bin") && log[2].status == 206);
+    // A missing file.
+    let err = HttpSource::open_with(&server.url("missing.h5"), quick()).unwrap_err();
+    assert_eq!(io_kind(&err), Some(ErrorKind::NotFound));
+    let msg = err.to_string();
+    assert!(
+        msg.contains("/missing.h5") && msg.contains("404") && msg.contains("bytes=0-65535"),
+        "{msg}"
+    );
+    // Range requests off: a small file is read whole, a large one refused.
+    let seed = std::fs::read(www().join("seed.h5")).unwrap();
+    let small = HttpSource::open_with(&server.url("norange/seed.h5"), quick()).unwrap();
+    assert_eq!(small.read_vec(0..small.len()).unwrap(), seed);
+    assert_eq!(small.stats().requests, 1);
+    let err = HttpSource::open_with(&server.url("norange/big.bin"), quick()).unwrap_err();
+    assert_eq!(io_kind(&err), Some(ErrorKind::Unsupported));
+    let msg = err.to_string();
+    assert!(
+        msg.contains("200 OK") && msg.contains("does not support range requests"),
+        "{msg}"
+    );
+    // A redirect loop ends.
+    let err = HttpSource::open_with(&server.url("loop"), quick()).unwrap_err();
+    assert!(err.to_string().contains("more than 8 redirects"), "{err}");
+    // Nothing listens: a clear error after the retries, quickly.
+    let port = server.port;
+    drop(server);
+    let t = Instant::now();
+    let err = HttpSource::open_with(&format!("http://127.0.0.1:{port}/x"), quick().retries(2))
+        .unwrap_err();
+    assert!(t.elapsed() < Duration::from_secs(5));
+    assert!(
+        err.to_string().contains("cannot connect") && err.to_string().contains("3 attempts"),
+        "{err}"
+    );
+}
+
+/// A fault server over `data` with `script`, and a source opened through
+/// it (the first step of the script answers the probe).
+fn faulty(
+    data: &[u8],
+    script: Vec<Step>,
+    opts: HttpOptions,
+) -> (FaultServer, Result<HttpSource, Error>) {
+    let server = FaultServer::start(data.to_vec(), script);
+    let source = HttpSource::open_with(&server.url("file.h5"), opts.probe_bytes(1000));
+    (server, source)
+}
+
+#[test]
+fn faults_that_a_retry_recovers_from() {
+    let data = pattern(300 << 10, 3);
+    let want = 100_000..150_000u64;
+    let slice = &data[want.start as usize..want.end as usize];
+    for (step, retries) in [
+        // Closed without an answer: like a kept-alive connection the server
+        // closed, tried again at once on a new one, not counted as a retry.
+        (Step::Drop, 0),
+        (Step::ShortBody, 1),
+        (Step::Status(500), 1),
+        (Step::Status(503), 1),
+        (Step::Status(429), 1),
+        (Step::Stall(Duration::from_secs(2)), 1),
+        (Step::StallBody(Duration::from_secs(2)), 1),
+    ] {
+        let t = Instant::now();
+        let (server, s) = faulty(&data, vec![Step::Serve, step.clone()], quick());
+        let s = s.unwrap();
+        assert_eq!(s.read_vec(want.clone()).unwrap(), slice, "{step:?}");
+        assert_eq!(s.stats().retries, retries, "{step:?}");
+        assert_eq!(server.seen().len(), 3, "{step:?}");
+        assert!(
+            t.elapsed() < Duration::from_secs(2),
+            "{step:?}: {:?}",
+            t.elapsed()
+        );
+    }
+    // Two 500s, then an answer: 2 retries.
+    let (_server, s) = faulty(
+        &data,
+        vec![Step::Serve, Step::Status(500), Step::Status(502)],
+        quick(),
+    );
+    let s = s.unwrap();
+    assert_eq!(s.read_vec(want.clone()).unwrap(), slice);
+    assert_eq!(s.stats().retries, 2);
+    // Chunked bodies in odd pieces.
+    let (_server, s) = faulty(
+        &data,
+        vec![Step::Chunked(7), Step::Chunked(1000), Step::Chunked(3)],
+        quick(),
+    );
+    let s = s.unwrap();
+    assert_eq!(s.read_vec(want.clone()).unwrap(), slice);
+    assert_eq!(s.read_vec(5..995).unwrap(), data[5..995]);
+    assert_eq!(s.read_vec(2000..2100).unwrap(), data[2000..2100]);
+    // The server closes a kept-alive connection: a new one, not a retry.
+    let (server, s) = faulty(&data, vec![Step::ServeThenClose], quick());
+    let s = s.unwrap();
+    assert_eq!(s.read_vec(want.clone()).unwrap(), slice);
+    assert_eq!((s.stats().retries, s.stats().connections_opened), (0, 2));
+    assert_eq!(server.connections(), 2);
+    // A redirect at the probe.
+    let (server, s) = faulty(&data, vec![Step::Redirect("/moved.h5".into())], quick());
+    let s = s.unwrap();
+    assert_eq!(s.read_vec(want).unwrap(), slice);
+    assert!(s.url().ends_with("/moved.h5"));
+    assert_eq!(server.seen().last().unwrap().path, "/moved.h5");
+}
+
+#[test]
+fn faults_that_give_a_clear_error() {
+    let data = pattern(300 << 10, 4);
+    let check =
+        |script: Vec<Step>, opts: HttpOptions, kind: ErrorKind, words: &[&str], requests: usize| {
+            let t = Instant::now();
+            let (server, s) = faulty(&data, script.clone(), opts);
+            let err = s.unwrap().read_vec(100_000..100_500).unwrap_err();
+            let msg = err.to_string();
+            assert_eq!(io_kind(&err), Some(kind), "{script:?}: {msg}");
+            for w in words {
+                assert!(msg.contains(w), "{script:?}: {msg:?} lacks {w:?}");
+            }
+            assert!(
+                msg.contains("bytes=100000-100499") && msg.contains("/file.h5"),
+                "{msg}"
+            );
+            assert_eq!(server.seen().len(), requests, "{script:?}");
+            assert!(
+                t.elapsed() < Duration::from_secs(5),
+                "{script:?}: {:?}",
+                t.elapsed()
+            );
+        };
+    // Not retried: the answer would be the same.
+    check(
+        vec![Step::Serve, Step::Status(416)],
+        quick(),
+        ErrorKind::InvalidInput,
+        &["416"],
+        2,
+    );
+    check(
+        vec![Step::Serve, Step::Status(403)],
+        quick(),
+        ErrorKind::PermissionDenied,
+        &["403"],
+        2,
+    );
+    check(
+        vec![Step::Serve, Step::IgnoreRange],
+        quick(),
+        ErrorKind::Unsupported,
+        &["200 OK", "ignored the Range"],
+        2,
+    );
+    check(
+        vec![Step::Serve, Step::WrongRange],
+        quick(),
+        ErrorKind::InvalidData,
+        &["server sent 100001-100500"],
+        2,
+    );
+    check(
+        vec![Step::Serve, Step::OtherEtag],
+        quick(),
+        ErrorKind::InvalidData,
+        &["changed", "ETag"],
+        2,
+    );
+    check(
+        vec![Step::Serve, Step::OtherLength],
+        quick(),
+        ErrorKind::InvalidData,
+        &["changed size"],
+        2,
+    );
+    // Retried, then given up.
+    let fives = vec![
+        Step::Serve,
+        Step::Status(503),
+        Step::Status(503),
+        Step::Status(503),
+    ];
+    check(
+        fives,
+        quick().retries(2),
+        ErrorKind::Other,
+        &["503", "gave up after 3 attempts"],
+        4,
+    );
+    let stalls = vec![
+        Step::Serve,
+        Step::Stall(Duration::from_secs(2)),
+        Step::Stall(Duration::from_secs(2)),
+    ];
+    let opts = quick().retries(1).io_timeout(Duration::from_millis(300));
+    check(
+        stalls,
+        opts,
+        ErrorKind::TimedOut,
+        &["no data from the server", "2 attempts"],
+        3,
+    );
+    let short = vec![Step::Serve, Step::ShortBody, Step::ShortBody];
+    check(
+        short,
+        quick().retries(1),
+        ErrorKind::UnexpectedEof,
+        &["after 250 of 500 body bytes"],
+        3,
+    );
+    // A whole-request deadline bounds a server that trickles (here: stalls
+    // mid-body) even when each read is within the I/O timeout.
+    let trickle = vec![Step::Serve, Step::StallBody(Duration::from_secs(3))];
+    let opts = quick()
+        .retries(0)
+        .io_timeout(Duration::from_secs(30))
+        .request_timeout(Duration::from_millis(400));
+    check(trickle, opts, ErrorKind::TimedOut, &[], 2);
+    // At open: ranges ignored for a file larger than the probe.
+    let (_server, s) = faulty(&data, vec![Step::IgnoreRange], quick());
+    let err = s.unwrap_err();
+    assert_eq!(io_kind(&err), Some(ErrorKind::Unsupported), "{err}");
+    assert!(err.to_string().contains("307200 bytes"), "{err}");
+}
+
+#[cfg(feature = "object-store")]
+#[test]
+fn object_stores_read_the_files_bytes() {
+    use h5sparse::io::source::object_store::{
+        local::LocalFileSystem, memory::InMemory, path::Path as Key, ObjectStoreExt,
+    };
+    use h5sparse::io::source::ObjectStoreSource;
+
+    let expected = std::fs::read(www().join("mid.bin")).unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let memory = Arc::new(InMemory::new());
+    runtime
+        .block_on(memory.put(&Key::from("dir/mid.bin"), expected.clone().into()))
+        .unwrap();
+    let in_memory = ObjectStoreSource::new(memory.clone(), Key::from("dir/mid.bin")).unwrap();
+    let local_store = Arc::new(LocalFileSystem::new_with_prefix(www()).unwrap());
+    let local = ObjectStoreSource::new(local_store, Key::from("mid.bin")).unwrap();
+    let url = format!("file://{}", www().join("mid.bin").display());
+    let from_url = ObjectStoreSource::from_url(&url).unwrap();
+    let cached = CachedSource::new(ObjectStoreSource::from_url(&url).unwrap());
+    let sources: Vec<(&str, &dyn ReadAt)> = vec![
+        ("InMemory", &in_memory),
+        ("LocalFileSystem", &local),
+        ("file:// URL", &from_url),
+        ("Cached(file:// URL)", &cached),
+    ];
+    check_sources(&expected, &sources, 24);
+    assert!(
+        from_url.describe().contains("mid.bin"),
+        "{}",
+        from_url.describe()
+    );
+    // Called from inside a tokio runtime, where blocking on another is not
+    // allowed: the read runs on a helper thread.
+    let inside = runtime.block_on(async { in_memory.read_vec(1000..1010).unwrap() });
+    assert_eq!(inside, expected[1000..1010]);
+    // A missing object.
+    let err = ObjectStoreSource::new(memory, Key::from("nope.h5")).unwrap_err();
+    assert_eq!(io_kind(&err), Some(ErrorKind::NotFound), "{err}");
+    assert!(err.to_string().contains("nope.h5"), "{err}");
+    // A cloud store this build lacks is named.
+    #[cfg(not(feature = "s3"))]
+    {
+        let err =
+            ObjectStoreSource::from_url("s3://bucket/key.h5ad?X-Amz-Signature=secret").unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.contains("not enabled") && !msg.contains("secret"),
+            "{msg}"
+        );
+    }
+}
+
+/// A certificate authority and a server certificate for 127.0.0.1 made
+/// with the openssl tool: (CA certificate as DER, server certificate files).
+#[cfg(feature = "tls")]
+fn test_certificates(dir: &Path) -> (Vec<u8>, nginx::Tls) {
+    use std::process::Command;
+    std::fs::create_dir_all(dir).unwrap();
+    let run = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap_or_else(|e| panic!("openssl (run scripts/setup-system): {e}"));
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    let mut ca = vec![
+        "req",
+        "-x509",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=h5sparse test CA",
+    ];
+    ca.extend(ec);
+    ca.extend(["-keyout", "ca.key", "-out", "ca.pem"]);
+    ca.extend([
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign",
+    ]);
+    run(&ca);
+    let mut csr = vec![
+        "req",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+    ];
+    csr.extend(ec);
+    run(&csr);
+    std::fs::write(
+        dir.join("server.ext"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext",
+        "-out",
+        "server.pem",
+    ]);
+    run(&["x509", "-in", "ca.pem", "-outform", "der", "-out", "ca.der"]);
+    let ca_der = std::fs::read(dir.join("ca.der")).unwrap();
+    (
+        ca_der,
+        nginx::Tls {
+            cert: dir.join("server.pem"),
+            key: dir.join("server.key"),
+        },
+    )
+}
+
+#[cfg(feature = "tls")]
+#[test]
+fn https_through_nginx_with_a_private_certificate_authority() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(format!("target/source-tests/tls-{}", std::process::id()));
+    let (ca, tls) = test_certificates(&dir);
+    let server = Nginx::start_with("tls", www(), Some(&tls)).unwrap_or_else(|e| panic!("{e}"));
+    let expected = pattern(BIG, 1);
+    let url = server.url("big.bin");
+    assert!(url.starts_with("https://"));
+    let s = HttpSource::open_with(&url, quick().root_certificate(ca).max_part(1 << 20)).unwrap();
+    assert_eq!(s.len(), BIG as u64);
+    let parts = [
+        5..10,
+        3 << 20..(3 << 20) + 2_500_000,
+        (BIG - 7) as u64..BIG as u64,
+    ];
+    for (r, got) in parts.iter().zip(s.read_ranges(&parts).unwrap()) {
+        assert_eq!(got, expected[r.start as usize..r.end as usize]);
+    }
+    // Without the private root the server is not trusted: an error, no retry.
+    let err = HttpSource::open_with(&url, quick()).unwrap_err();
+    assert!(
+        err.to_string().to_lowercase().contains("certificate"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -583,10 +583,11 @@ fn x_bytes_into(d: &Dataset<'_>, stored: &[u8], out: &Dtype, bytes: &mut Vec<u8>
         bytes.copy_from_slice(stored);
         return Ok(());
     }
-    let pairs = bytes.chunks_exact_mut(size).zip(stored.chunks_exact(size));
     if counts {
-        // Cell Ranger's int32 counts as float32, one loop per byte order
-        // (each compiles to vector conversions).
+        // Cell Ranger's int32 counts as float32, one loop per byte order,
+        // over 4-byte elements the compiler knows the size of (each loop
+        // compiles to vector conversions, not a copy call per element).
+        let pairs = bytes.chunks_exact_mut(4).zip(stored.chunks_exact(4));
         match order {
             ByteOrder::Little => pairs.for_each(|(o, i)| {
                 let v = i32::from_le_bytes([i[0], i[1], i[2], i[3]]);
@@ -598,7 +599,7 @@ fn x_bytes_into(d: &Dataset<'_>, stored: &[u8], out: &Dtype, bytes: &mut Vec<u8>
             }),
         }
     } else {
-        for (o, i) in pairs {
+        for (o, i) in bytes.chunks_exact_mut(size).zip(stored.chunks_exact(size)) {
             o.copy_from_slice(i);
             o.reverse();
         }

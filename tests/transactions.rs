@@ -5,7 +5,6 @@
 mod support;
 
 use std::path::Path;
-use std::process::Command;
 
 use h5sparse::io::sink::{FaultSink, MemSink};
 use h5sparse::sparse::{self, Sel, SparseDataset, SparseWriteOptions};
@@ -16,10 +15,7 @@ type W = Writer<FaultSink<MemSink>>;
 /// One transaction of a crash test.
 type TxOp = Box<dyn Fn(&mut W) -> h5sparse::Result<()>>;
 
-fn dump(bytes: &[u8]) -> serde_json::Value {
-    let f = File::from_bytes(bytes.to_vec()).expect("our reader opens the file");
-    serde_json::from_str(&h5sparse::dump::dump_json(&f)).expect("dump is JSON")
-}
+use support::dump_value as dump;
 
 fn x_of(w: &mut W) -> h5sparse::Result<sprs::CsMat<f32>> {
     let f = w.reader()?;
@@ -145,23 +141,7 @@ fn crash_test(name: &str, start: &[u8], ops: &[(&'static str, TxOp)]) {
         assert!(*n >= 2, "{name}: only {n} crash points inside {what:?}");
     }
     let py = support::python().expect("python with h5py and anndata (scripts/test installs .venv)");
-    let root = support::repo_root();
-    for script in [
-        "scripts/check-crash-images.py",
-        "tests/support/crash_oracle.py",
-    ] {
-        let out = Command::new(&py)
-            .arg(root.join(script))
-            .arg(&dir)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{name}: {script} finds images that show neither state:\n{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    support::check_crash_images(&py, &dir);
 }
 
 #[test]

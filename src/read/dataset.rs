@@ -519,6 +519,14 @@ impl<'f> Dataset<'f> {
         Ok(out)
     }
 
+    /// The stored (filtered) bytes of chunk `r` and their absolute file
+    /// address: borrowed from a map, fetched from a paged source.
+    fn stored_chunk(&self, r: &ChunkRecord) -> Result<(u64, std::borrow::Cow<'f, [u8]>)> {
+        let view = self.file.view();
+        let stored = view.data(r.address, r.size, "filtered chunk")?;
+        Ok((view.abs_u64(r.address), stored))
+    }
+
     /// The first `want` bytes of chunk `r` unfiltered (at least that many;
     /// see [`filters::decode_chunk_prefix_at`]).
     pub(super) fn decode_chunk_prefix(
@@ -527,10 +535,9 @@ impl<'f> Dataset<'f> {
         want: usize,
         chunk_bytes: usize,
     ) -> Result<Vec<u8>> {
-        let view = self.file.view();
-        let stored = view.data(r.address, r.size, "filtered chunk")?;
+        let (at, stored) = self.stored_chunk(r)?;
         filters::decode_chunk_prefix_at(
-            view.abs_u64(r.address),
+            at,
             &self.info.filters,
             r.filter_mask,
             &stored,
@@ -544,10 +551,9 @@ impl<'f> Dataset<'f> {
     /// Decodes the filtered chunk `r` into `out`, its whole unfiltered
     /// size.
     pub(super) fn decode_chunk_into(&self, r: &ChunkRecord, out: &mut [u8]) -> Result<()> {
-        let view = self.file.view();
-        let stored = view.data(r.address, r.size, "filtered chunk")?;
+        let (at, stored) = self.stored_chunk(r)?;
         filters::decode_chunk_into_at(
-            view.abs_u64(r.address),
+            at,
             &self.info.filters,
             r.filter_mask,
             &stored,

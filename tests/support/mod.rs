@@ -296,3 +296,10 @@ with h5py.File(fid) as f:
         [path.as_os_str(), k.as_ref(), body.as_ref()],
     );
 }
+
+/// Our reader's dump of a file image, as JSON (what crash and conformance
+/// tests compare).
+pub fn dump_value(bytes: &[u8]) -> serde_json::Value {
+    let f = h5sparse::File::from_bytes(bytes.to_vec()).expect("our reader opens the file");
+    serde_json::from_str(&h5sparse::dump::dump_json(&f)).expect("dump is JSON")
+}

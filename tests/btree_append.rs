@@ -68,10 +68,14 @@ impl Model {
     }
 
     /// `steps` appends in small pieces, of one to seven elements or one to
-    /// three rows, through our writer.
-    fn append(&mut self, path: &Path, steps: i64, seed: i64) {
+    /// three rows, through our writer; with `in_transactions`, each step's
+    /// appends are one transaction (the trees' roots move).
+    fn append(&mut self, path: &Path, steps: i64, seed: i64, in_transactions: bool) {
         let mut w = Writer::open(path).unwrap();
         for i in 0..steps {
+            if in_transactions {
+                w.begin().unwrap();
+            }
             let base = seed + 1000 * i;
             let a: Vec<i64> = (0..i % 7 + 1).map(|j| base + j).collect();
             w.append("/a", &a).unwrap();
@@ -85,6 +89,9 @@ impl Model {
             let z: Vec<i32> = (0..i % 5 + 1).map(|j| (base - j) as i32).collect();
             w.append("/z", &z).unwrap();
             self.z.extend(&z);
+            if in_transactions {
+                w.commit().unwrap();
+            }
         }
         drop(w.close().unwrap());
     }
@@ -146,10 +153,21 @@ with h5py.File(path, 'r+') as f:
 
 #[test]
 fn a_thousand_small_appends_to_h5py_trees_of_k_2_read_in_h5py_which_then_modifies_them() {
+    appends_then_h5py_modifies("btree-append", false);
+}
+
+/// The same through transactions: each step's copied path is published by
+/// the superblock, and libhdf5 must be able to modify the result as well.
+#[test]
+fn a_thousand_small_transactional_appends_read_in_h5py_which_then_modifies_them() {
+    appends_then_h5py_modifies("btree-append-tx", true);
+}
+
+fn appends_then_h5py_modifies(name: &str, in_transactions: bool) {
     let Some(py) = support::require_python("B-tree appends with h5py").unwrap() else {
         return;
     };
-    let dir = support::test_dir("btree-append");
+    let dir = support::test_dir(name);
     let path = dir.join("k2.h5");
     support::h5py_file_with_istore_k(
         &py,
@@ -165,7 +183,7 @@ fn a_thousand_small_appends_to_h5py_trees_of_k_2_read_in_h5py_which_then_modifie
         m: (0..15).map(f64::from).collect(),
         z: (0..3).collect(),
     };
-    model.append(&path, 1000, 1);
+    model.append(&path, 1000, 1, in_transactions);
     model.check(&path);
     // Nodes of 4 children: about 1000 chunks of `a` make 5 levels, 250
     // rows of 2 chunks 4, 370 chunks of `z` 5.
@@ -181,7 +199,7 @@ fn a_thousand_small_appends_to_h5py_trees_of_k_2_read_in_h5py_which_then_modifie
     );
     model.check(&path);
     // Our appends continue the trees libhdf5 left.
-    model.append(&path, 100, -500_000);
+    model.append(&path, 100, -500_000, in_transactions);
     model.check(&path);
     let ours = h5sparse::dump::dump_json(&File::open(&path).unwrap());
     support::check_written(&path, &ours).unwrap();

@@ -102,6 +102,17 @@ const CASES: &[Case] = &[
         block: "268435456",
         on_disk: false,
     },
+    // Chunks out of order in the file: blocks copied as stored end where
+    // a run of back-to-back chunks does.
+    Case {
+        inputs: &["gappy", "gappy", "gappy"],
+        join: "inner",
+        label: "",
+        keys: "",
+        index_unique: "-",
+        block: "4096",
+        on_disk: true,
+    },
     Case {
         inputs: &["full_a", "c", "full_b"],
         join: "outer",

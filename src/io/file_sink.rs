@@ -44,14 +44,18 @@ impl FileLocking {
 /// The default size of [`FileSink`]'s write-back buffer: 1 MiB.
 pub const DEFAULT_WRITE_BUFFER: usize = 1 << 20;
 
+/// Writes this large bypass the buffer.
+const DIRECT_WRITE: usize = 64 << 10;
+
 /// A file on disk, written with positional I/O through a write-back buffer.
 ///
 /// Small sequential writes are gathered into one buffer (1 MiB by default)
 /// and written with a single positional write when the next write does not
 /// continue or overwrite the buffered range, or before `sync`, `set_len`,
-/// [`into_file`](FileSink::into_file) and drop. Writes at least as large as
-/// the buffer go straight to the file. [`read_at`](Sink::read_at) sees
-/// buffered bytes.
+/// [`into_file`](FileSink::into_file) and drop. Writes of at least 64 KiB
+/// (or the buffer's size, when smaller) go straight to the file: copying a
+/// chunk into the buffer costs more than the call it would save.
+/// [`read_at`](Sink::read_at) sees buffered bytes.
 ///
 /// The sink holds an exclusive advisory lock on the file while it is open
 /// (see the [`sink`](super::sink) module docs); a second writer fails with
@@ -225,9 +229,11 @@ impl Sink for FileSink {
             return Ok(());
         }
         let end = end_of(pos, data.len(), "write")?;
+        let direct = data.len() >= self.capacity.min(DIRECT_WRITE);
         if !self.buf.is_empty() {
             // Continue or overwrite the buffered range when the result still fits.
-            if pos >= self.buf_pos
+            if !direct
+                && pos >= self.buf_pos
                 && pos <= self.buf_end()
                 && end - self.buf_pos <= self.capacity as u64
             {
@@ -239,7 +245,7 @@ impl Sink for FileSink {
             }
             self.flush()?;
         }
-        if data.len() >= self.capacity {
+        if direct {
             write_all_at(self.file()?, data, pos)
                 .map_err(|e| with_path(e, &self.path, "cannot write"))?;
             self.file_len = self.file_len.max(end);

@@ -14,69 +14,132 @@ impl<'f> Dataset<'f> {
     /// otherwise.
     pub fn read_range_cow<T: H5Type>(&self, start: u64, count: u64) -> Result<Cow<'f, [T]>> {
         self.check_type::<T>()?;
-        if count == 0 && self.info.dims.len() == 1 {
-            self.check_selection(&[start], &[count])?;
-            return Ok(Cow::Borrowed(&[]));
-        }
-        if self.info.dims.len() == 1
-            && self.order() == ByteOrder::NATIVE
-            && self.info.filters.is_empty()
-        {
-            self.check_selection(&[start], &[count])?;
-            let elem = self.info.elem as u64;
-            let view = self.file.view();
-            let located = match &self.info.storage {
-                Storage::Contiguous { address, .. } if !address.is_undefined() => {
-                    Some((*address, start.saturating_mul(elem)))
+        if self.order() == ByteOrder::NATIVE {
+            if let Some(bytes) = self.borrowed_range(start, count)? {
+                if bytes.is_empty() {
+                    return Ok(Cow::Borrowed(&[]));
                 }
-                Storage::Chunked { chunk_dims, .. } => {
-                    // Borrowable when every chunk of the range is stored
-                    // and each follows the previous one directly in the file
-                    // (as writers lay out chunks written in order).
-                    let c = chunk_dims[0];
-                    let first = start / c * c;
-                    let records = self.chunk_records()?;
-                    match records.binary_search_by(|r| r.offset[0].cmp(&first)) {
-                        Ok(i) if count > 0 => {
-                            let chunk_bytes = c.saturating_mul(elem);
-                            let mut ok = true;
-                            let mut k = i;
-                            while records[k].offset[0].saturating_add(c)
-                                < start.saturating_add(count)
-                            {
-                                let next = records.get(k + 1);
-                                let adjacent = next.is_some_and(|n| {
-                                    Some(n.offset[0]) == records[k].offset[0].checked_add(c)
-                                        && Some(n.address.0)
-                                            == records[k].address.0.checked_add(chunk_bytes)
-                                });
-                                if !adjacent {
-                                    ok = false;
-                                    break;
-                                }
-                                k += 1;
-                            }
-                            ok.then(|| (records[i].address, (start - first).saturating_mul(elem)))
-                        }
-                        _ => None,
-                    }
-                }
-                _ => None,
-            };
-            // Borrowing needs the file in memory or mapped.
-            let located = located.filter(|_| view.bytes().is_some());
-            if let Some((address, skip)) = located {
-                let bytes = view.slice(
-                    Address(address.0.saturating_add(skip)),
-                    count.saturating_mul(elem),
-                    "dataset range",
-                )?;
                 if let Ok(slice) = bytemuck::try_cast_slice::<u8, T>(bytes) {
                     return Ok(Cow::Borrowed(slice));
                 }
             }
         }
         self.read_range(start, count).map(Cow::Owned)
+    }
+
+    /// The stored bytes of elements `start..start+count` of a 1-D dataset
+    /// (file byte order): borrowed from the file when they lie there in one
+    /// piece, unfiltered (`true` with them), else read into `scratch`,
+    /// whose allocation is reused from one block to the next.
+    pub(crate) fn read_raw_reusing<'a>(
+        &self,
+        start: u64,
+        count: u64,
+        scratch: &'a mut Vec<u8>,
+    ) -> Result<(&'a [u8], bool)>
+    where
+        'f: 'a,
+    {
+        if let Some(bytes) = self.borrowed_range(start, count)? {
+            return Ok((bytes, true));
+        }
+        let n = self.check_selection(&[start], &[count])?;
+        let len = n
+            .checked_mul(self.info.elem as u64)
+            .ok_or_else(|| crate::error::Error::invalid("selection size overflows"))?;
+        self.file.limits.check_alloc("dataset read", len)?;
+        self.check_storage_fits()?;
+        // The gather writes every byte: only growth is zeroed.
+        let len = len as usize;
+        if scratch.len() >= len {
+            scratch.truncate(len);
+        } else {
+            crate::buf::try_reserve(scratch, len - scratch.len(), "dataset read")?;
+            scratch.resize(len, 0);
+        }
+        self.gather(&[(start, count, 0)], scratch)?;
+        Ok((scratch, false))
+    }
+
+    /// Elements `start..start+count` of an unfiltered 1-D dataset as their
+    /// stored bytes in the file, when they are one piece there: contiguous
+    /// storage, or chunks that are all stored and each follows the previous
+    /// one directly (as writers lay out chunks written in order). The range
+    /// is checked against the dataset's length.
+    fn borrowed_range(&self, start: u64, count: u64) -> Result<Option<&'f [u8]>> {
+        if self.info.dims.len() != 1 || !self.info.filters.is_empty() || !self.mapped() {
+            return Ok(None);
+        }
+        self.check_selection(&[start], &[count])?;
+        if count == 0 {
+            return Ok(Some(&[]));
+        }
+        let want = start.saturating_add(count);
+        match self.piece_at(start, want)? {
+            Some((address, end)) if end >= want => {
+                let elem = self.info.elem as u64;
+                self.file
+                    .view()
+                    .slice(address, count.saturating_mul(elem), "dataset range")
+                    .map(Some)
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Where the piece of an unfiltered 1-D dataset that holds element
+    /// `start` ends, looked for up to `until`: a read of `start..end`
+    /// borrows from the file (see [`Dataset::read_raw_reusing`]). `start`
+    /// when nothing from `start` on can be borrowed.
+    pub(crate) fn borrowable_until(&self, start: u64, until: u64) -> Result<u64> {
+        if self.info.dims.len() != 1 || !self.info.filters.is_empty() || !self.mapped() {
+            return Ok(start);
+        }
+        Ok(self
+            .piece_at(start, until)?
+            .map_or(start, |(_, end)| end.min(self.info.dims[0])))
+    }
+
+    /// Whether the file is in memory or mapped: borrowing needs its bytes
+    /// (a file read range by range has none to lend).
+    fn mapped(&self) -> bool {
+        self.file.view().bytes().is_some()
+    }
+
+    /// The file address of element `start` and the end of the piece it
+    /// lies in (contiguous storage, or back-to-back stored chunks), followed
+    /// no further than `until`.
+    fn piece_at(&self, start: u64, until: u64) -> Result<Option<(Address, u64)>> {
+        let elem = self.info.elem as u64;
+        let at = |a: Address, skip: u64| Address(a.0.saturating_add(skip.saturating_mul(elem)));
+        Ok(match &self.info.storage {
+            Storage::Contiguous { address, .. } if !address.is_undefined() => {
+                Some((at(*address, start), self.info.dims[0]))
+            }
+            Storage::Chunked { chunk_dims, .. } => {
+                let c = chunk_dims[0];
+                let first = start / c * c;
+                let records = self.chunk_records()?;
+                let Ok(i) = records.binary_search_by(|r| r.offset[0].cmp(&first)) else {
+                    return Ok(None);
+                };
+                let chunk_bytes = c.saturating_mul(elem);
+                let mut k = i;
+                while records[k].offset[0].saturating_add(c) < until {
+                    let adjacent = records.get(k + 1).is_some_and(|n| {
+                        Some(n.offset[0]) == records[k].offset[0].checked_add(c)
+                            && Some(n.address.0) == records[k].address.0.checked_add(chunk_bytes)
+                    });
+                    if !adjacent {
+                        break;
+                    }
+                    k += 1;
+                }
+                let end = records[k].offset[0].saturating_add(c);
+                Some((at(records[i].address, start - first), end))
+            }
+            _ => None,
+        })
     }
 
     /// Advice about how `part`, a slice borrowed from this dataset (e.g.

@@ -337,6 +337,7 @@ impl<B: Backing> Writer<B> {
             claimed: Vec::new(),
             count_deltas: Vec::new(),
             shadow: false,
+            after_commit: Vec::new(),
         };
         let (root, root_symbol_table) = if latest {
             (group::create_link_group(&mut tx)?, None)
@@ -424,12 +425,16 @@ impl<B: Backing> Writer<B> {
             claimed: Vec::new(),
             count_deltas: Vec::new(),
             shadow: self.shadow.is_some(),
+            after_commit: Vec::new(),
         };
         let out = {
             let bytes = self.sink.contents()?;
             let view = FileView::new(bytes, sb.sizes, sb.base_address);
             plan(&view, &mut tx, &sb)?
         };
+        if let Some(shadow) = &mut self.shadow {
+            shadow.defer(&mut tx);
+        }
         let eoa = tx.eoa;
         self.apply(tx.fresh, tx.publish, eoa)?;
         Ok(out)

@@ -251,11 +251,15 @@ pub(crate) fn write_selection<'d>(
                     // Inside a transaction the root is shared with the
                     // published file: the path is copied whole, root
                     // included, and the copied header's layout names it.
-                    // The kept left neighbours' right-sibling links are not
-                    // fixed (they are shared too): they still name the
-                    // superseded nodes, which stay intact, and readers
-                    // descend from the root.
+                    // The kept left neighbours are shared too: their
+                    // right-sibling links are fixed once the transaction is
+                    // published (libhdf5 follows them when it removes
+                    // emptied nodes; readers descend from the root).
                     let tree = p.apply(tx, &keep, ex.elem as u32, k, RootPlacement::Fresh)?;
+                    for (at, bytes) in tree.sibling_fixes {
+                        let abs = tx.base.saturating_add(at.0);
+                        tx.after_commit.push((abs, bytes));
+                    }
                     let Layout::Chunked {
                         chunk_dims, flags, ..
                     } = &ex.layout

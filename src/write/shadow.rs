@@ -23,8 +23,10 @@
 //! [`Writer::commit`] publishes the new version by rewriting the superblock
 //! (end of file and root group address, one small write). A crash before
 //! that write leaves the file as it was; after it, every reader (libhdf5,
-//! h5py, anndata, ours) sees the whole transaction. [`Writer::rollback`]
-//! forgets the copies. As everywhere in the writer, the space of the
+//! h5py, anndata, ours) sees the whole transaction; then the right-sibling
+//! links of shared B-tree nodes left of a copied path are pointed at the
+//! copies (readers never follow them, but libhdf5 does when it removes
+//! emptied nodes on a shrink). [`Writer::rollback`] forgets the copies. As everywhere in the writer, the space of the
 //! superseded structures is not reused; `h5sparse repack` reclaims it.
 //!
 //! What a copy costs: an object header (its messages re-encoded into one
@@ -63,9 +65,16 @@ pub(crate) struct Shadow {
     /// The transaction's root group: its object header and, for a
     /// symbol-table group, its (B-tree, local heap), once copied.
     root: Option<(Address, Option<(Address, Address)>)>,
+    /// The operations' [`Tx::after_commit`] writes, in order.
+    after_commit: Vec<(u64, Vec<u8>)>,
 }
 
 impl Shadow {
+    /// Keeps `tx`'s writes that wait for the commit.
+    pub(crate) fn defer(&mut self, tx: &mut Tx<'_>) {
+        self.after_commit.append(&mut tx.after_commit);
+    }
+
     /// True when the object header at `addr` was written by this
     /// transaction (a copy or a new object).
     fn owns(&self, base: u64, addr: Address) -> bool {
@@ -193,6 +202,7 @@ impl<B: Backing> Writer<B> {
         self.shadow = Some(Shadow {
             start: self.eoa,
             root: None,
+            after_commit: Vec::new(),
         });
         Ok(())
     }
@@ -237,6 +247,11 @@ impl<B: Backing> Writer<B> {
         let bytes = next.encode()?;
         self.sink.write_at(next.superblock_address, &bytes)?;
         self.sb = next;
+        // Then the shared nodes' sibling links (readers do not follow them;
+        // a crash before these leaves them naming superseded copies).
+        for (at, bytes) in &shadow.after_commit {
+            self.sink.write_at(*at, bytes)?;
+        }
         Ok(())
     }
 

@@ -46,6 +46,11 @@ pub(crate) struct Tx<'d> {
     /// published file must not change in place, so a chunk index root and
     /// contiguous data move instead of being rewritten where they are.
     pub shadow: bool,
+    /// In-place writes to structures the transaction shares with the
+    /// published file, which may only happen once it is published (the
+    /// right-sibling links of kept B-tree nodes left of a copied path):
+    /// absolute position and bytes, in order. Empty outside a transaction.
+    pub after_commit: Vec<(u64, Vec<u8>)>,
 }
 
 impl<'d> Tx<'d> {

@@ -78,3 +78,27 @@ for adata, name in ((a, "a_plain.h5ad"), (b, "b_plain.h5ad")):
     plain = adata.copy()
     plain.obsm.clear()
     write(plain, name)
+
+# gappy: a CSR X whose data/indices chunks do not follow each other in the
+# file (chunks 0-4 written in order, the rest in reverse), so concat's
+# blocks borrowed from the map must end where a run of chunks does.
+rng = np.random.default_rng(5)
+gx = sp.random(300, 9, density=0.4, format="csr", dtype=np.float32, random_state=rng)
+gx.data[:] = np.round(gx.data * 100)
+gappy = anndata.AnnData(
+    X=gx,
+    obs=pd.DataFrame(index=[f"g{i}" for i in range(300)]),
+    var=pd.DataFrame(index=[f"gene_{j:02}" for j in range(9)]),
+)
+write(gappy, "gappy.h5ad")
+import h5py  # noqa: E402
+
+with h5py.File(os.path.join(out, "gappy.h5ad"), "r+") as f:
+    for name in ("data", "indices"):
+        values = f["X"][name][...]
+        del f["X"][name]
+        d = f["X"].create_dataset(name, shape=values.shape, dtype=values.dtype, chunks=(7,),
+                                  maxshape=(None,))
+        n = -(-len(values) // 7)
+        for i in list(range(5)) + list(reversed(range(5, n))):
+            d[i * 7:(i + 1) * 7] = values[i * 7:(i + 1) * 7]

@@ -382,6 +382,16 @@ impl<'f> Stack<'f> {
                 let held = entry + 8 + remapped + self.written_entry();
                 let budget = self.block_rows(held);
                 let window = self.block_rows(8).clamp(1, 1 << 16);
+                // A streaming input's mapped pages are released once a
+                // block borrowed from them is written.
+                let mut through: Vec<_> = if f.is_streaming() {
+                    vec![indices.read_through(), data.read_through()]
+                } else {
+                    Vec::new()
+                };
+                // Blocks not lying in one piece in the file are copied into
+                // these, reused from block to block.
+                let (mut idx_buf, mut val_buf, mut col_buf) = (Vec::new(), Vec::new(), Vec::new());
                 let mut r = 0;
                 while r < shape[0] {
                     let k = window.min(shape[0] - r);
@@ -396,12 +406,43 @@ impl<'f> Stack<'f> {
                     if copy && stored_i32 {
                         // anndata's int32 columns and values as stored (the
                         // same var, the same dtype): the block goes out as
-                        // read; the writer checks each column's range.
-                        let raw = indices.read_raw(&[p0], &[p1 - p0])?;
-                        let vals = data.read_raw(&[p0], &[p1 - p0])?;
-                        let cols: Vec<i32> = bytemuck::pod_collect_to_vec(&raw);
-                        drop(raw);
-                        sink(&ptr[..=end], Cols::Stored32(&cols), &vals)?;
+                        // it lies in the file, borrowed from the map when
+                        // unfiltered (no copy before the writer's, which
+                        // checks each column's range). Where the file's
+                        // chunks stop following each other (libhdf5 put a
+                        // node between them), the block ends at the last
+                        // row before; a row across that gap goes alone,
+                        // copied.
+                        let lim = indices
+                            .borrowable_until(p0, p1)?
+                            .min(data.borrowable_until(p0, p1)?);
+                        if p0 < lim && lim < p1 {
+                            end = ptr[..=end].partition_point(|&p| p <= lim).saturating_sub(1);
+                            end = end.max(1);
+                        }
+                        let p1 = ptr[end];
+                        let (raw, mapped_raw) =
+                            indices.read_raw_reusing(p0, p1 - p0, &mut idx_buf)?;
+                        let (vals, mapped_vals) =
+                            data.read_raw_reusing(p0, p1 - p0, &mut val_buf)?;
+                        let cols: &[i32] = match bytemuck::try_cast_slice(raw) {
+                            Ok(c) if cfg!(target_endian = "little") => c,
+                            _ => {
+                                col_buf.clear();
+                                col_buf.extend(
+                                    raw.chunks_exact(4)
+                                        .map(|b| i32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+                                );
+                                &col_buf
+                            }
+                        };
+                        sink(&ptr[..=end], Cols::Stored32(cols), vals)?;
+                        let parts = [(raw, mapped_raw), (vals, mapped_vals)];
+                        for (t, (part, mapped)) in through.iter_mut().zip(parts) {
+                            if mapped {
+                                t.done(part);
+                            }
+                        }
                         progress((p1 - p0) * entry);
                         r += end as u64;
                         continue;

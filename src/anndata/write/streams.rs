@@ -125,6 +125,35 @@ impl Growing {
     }
 }
 
+impl Growing {
+    /// Appends `rows` rows from `bytes`: once the dataset exists, the whole
+    /// chunks among them are written straight from `bytes` (after the
+    /// buffered partial chunk is completed and written), so only a partial
+    /// chunk's rows are copied into the buffer.
+    fn push_through(&mut self, file: &H5File, bytes: &[u8], rows: u64) -> Result<()> {
+        let Some(c) = self.chunks.as_ref().and_then(|c| c.first().copied()) else {
+            return self.extend(bytes, rows);
+        };
+        let partial = self.buffered_rows % c;
+        let fill = if partial == 0 {
+            0
+        } else {
+            (c - partial).min(rows)
+        };
+        let whole = (rows - fill) / c * c;
+        if whole == 0 {
+            return self.extend(bytes, rows);
+        }
+        let (head, rest) = bytes.split_at(fill as usize * self.row_bytes);
+        let (through, tail) = rest.split_at(whole as usize * self.row_bytes);
+        self.extend(head, fill)?;
+        // Whole chunks only now: all of the buffer goes out first.
+        self.flush(file, self.buffered_rows, false)?;
+        file.write(|w| w.append_raw(&self.path, through))?;
+        self.extend(tail, rows - fill - whole)
+    }
+}
+
 /// A sparse matrix being written along its major axis; see
 /// [`H5adWriter::sparse`]. [`SparseStream::finish`] must be called: it
 /// writes what is buffered and the group's attributes.
@@ -265,8 +294,10 @@ impl<'w> SparseStream<'w> {
 
     /// [`SparseStream::push_raw`] with the indices as int32 values as
     /// stored (what anndata writes): a block copied from another file goes
-    /// out without widening its indices first. Negative indices are
-    /// refused as out of range.
+    /// out without widening its indices first, and when the stream's
+    /// indices are int32 too, the whole chunks of indices and values are
+    /// written straight from the given slices (no copy into the stream's
+    /// buffers). Negative indices are refused as out of range.
     ///
     /// ```
     /// use h5sparse::anndata::{H5adWriter, IndexWidth, WriteOptions};
@@ -282,13 +313,48 @@ impl<'w> SparseStream<'w> {
     /// # Ok::<(), h5sparse::Error>(())
     /// ```
     pub fn push_raw_i32(&mut self, indptr: &[u64], indices: &[i32], data_raw: &[u8]) -> Result<()> {
-        self.push_parts(
-            indptr.len(),
-            |k| indptr[k],
-            indices,
-            |i| i as i64 as u64,
-            data_raw,
-        )
+        let widen = |i: i32| i as i64 as u64;
+        if self.index != IndexWidth::I32 || cfg!(target_endian = "big") {
+            return self.push_parts(indptr.len(), |k| indptr[k], indices, widen, data_raw);
+        }
+        // int32 out as in: the indices are checked where they lie and the
+        // whole chunks of indices and values written straight from the
+        // slices given (which may be borrowed from an input's memory map),
+        // not copied into the stream's buffers first.
+        let ptr = |k: usize| indptr[k];
+        let (rows, entries, total) =
+            self.check_block(indptr.len(), &ptr, indices.len(), data_raw.len())?;
+        // Every index in 0..n_minor (negative ones sign-extend past it), in
+        // one vectorised pass; the first offender for the error.
+        let mut below = Below::new(self.n_minor);
+        for &i in indices {
+            below.add(widen(i));
+        }
+        if !below.all() {
+            let bad = indices.iter().find(|&&i| widen(i) >= self.n_minor);
+            return Err(Error::invalid(format!(
+                "{}: index {} is out of range for the minor dimension {}",
+                self.path,
+                bad.copied().unwrap_or(0),
+                self.n_minor
+            )));
+        }
+        self.indptr.reserve((indptr.len() - 1) * 4)?;
+        let (base, offset) = (indptr[0], self.nnz);
+        let ptrs_at = (0..indptr.len() - 1).map(|k| indptr[k + 1] - base + offset);
+        encode(&mut self.indptr.buf, ptrs_at, Below::ANY, |p| {
+            (p as i32).to_le_bytes()
+        })
+        .map_err(|p| Error::invalid(format!("{}: indptr value {p} overflows", self.path)))?;
+        self.indptr.buffered_rows += rows;
+        let file = &self.w.file;
+        // Little-endian: the values' memory is their stored bytes.
+        self.indices
+            .push_through(file, bytemuck::cast_slice(indices), entries)?;
+        self.data.push_through(file, data_raw, entries)?;
+        self.pushed += rows;
+        self.nnz = total;
+        self.flush(false)
     }
 
     fn push_parts<T: Copy>(
@@ -300,47 +366,9 @@ impl<'w> SparseStream<'w> {
         data: &[u8],
     ) -> Result<()> {
         let n_idx = indices.len();
-        let path = &self.path;
-        if n_ptr == 0 {
-            return Err(Error::invalid(format!(
-                "{path}: indptr needs at least one element"
-            )));
-        }
-        let rows = (n_ptr - 1) as u64;
-        if self.pushed + rows > self.n_major {
-            return Err(Error::invalid(format!(
-                "{path}: {} major rows pushed, {rows} more exceed the {} of shape {:?}",
-                self.pushed, self.n_major, self.shape
-            )));
-        }
+        let (rows, entries, total) = self.check_block(n_ptr, &ptr, n_idx, data.len())?;
         let base = ptr(0);
-        let mut prev = base;
-        for k in 1..n_ptr {
-            let p = ptr(k);
-            if p < prev {
-                return Err(Error::invalid(format!(
-                    "{path}: indptr decreases ({prev} then {p})"
-                )));
-            }
-            prev = p;
-        }
-        let entries = prev - base;
-        let elem = self.data.dtype.size() as u64;
-        if entries != n_idx as u64 || entries.checked_mul(elem) != Some(data.len() as u64) {
-            return Err(Error::invalid(format!(
-                "{path}: indptr spans {entries} entries, {n_idx} indices and {} bytes of \
-                 {}-byte values given",
-                data.len(),
-                elem
-            )));
-        }
-        let total = self.nnz + entries;
-        if total > self.index.max() {
-            return Err(Error::invalid(format!(
-                "{path}: {total} entries do not fit {}-byte indptr (choose IndexWidth::I64)",
-                self.index.bytes()
-            )));
-        }
+        let path = &self.path;
         let width = self.index.bytes();
         let n_minor = self.n_minor;
         let out_of_range = |i: u64| {
@@ -376,6 +404,60 @@ impl<'w> SparseStream<'w> {
         self.pushed += rows;
         self.nnz = total;
         self.flush(false)
+    }
+
+    /// Checks a pushed block against the stream: `n_ptr` indptr entries
+    /// (`ptr(k)`, not decreasing) spanning `n_idx` entries with
+    /// `data_len` bytes of values, within the shape and the index width.
+    /// Returns the block's rows and entries, and the stream's entries
+    /// after it.
+    fn check_block(
+        &self,
+        n_ptr: usize,
+        ptr: &impl Fn(usize) -> u64,
+        n_idx: usize,
+        data_len: usize,
+    ) -> Result<(u64, u64, u64)> {
+        let path = &self.path;
+        if n_ptr == 0 {
+            return Err(Error::invalid(format!(
+                "{path}: indptr needs at least one element"
+            )));
+        }
+        let rows = (n_ptr - 1) as u64;
+        if self.pushed + rows > self.n_major {
+            return Err(Error::invalid(format!(
+                "{path}: {} major rows pushed, {rows} more exceed the {} of shape {:?}",
+                self.pushed, self.n_major, self.shape
+            )));
+        }
+        let base = ptr(0);
+        let mut prev = base;
+        for k in 1..n_ptr {
+            let p = ptr(k);
+            if p < prev {
+                return Err(Error::invalid(format!(
+                    "{path}: indptr decreases ({prev} then {p})"
+                )));
+            }
+            prev = p;
+        }
+        let entries = prev - base;
+        let elem = self.data.dtype.size() as u64;
+        if entries != n_idx as u64 || entries.checked_mul(elem) != Some(data_len as u64) {
+            return Err(Error::invalid(format!(
+                "{path}: indptr spans {entries} entries, {n_idx} indices and {data_len} bytes \
+                 of {elem}-byte values given"
+            )));
+        }
+        let total = self.nnz + entries;
+        if total > self.index.max() {
+            return Err(Error::invalid(format!(
+                "{path}: {total} entries do not fit {}-byte indptr (choose IndexWidth::I64)",
+                self.index.bytes()
+            )));
+        }
+        Ok((rows, entries, total))
     }
 
     fn flush(&mut self, last: bool) -> Result<()> {

@@ -32,6 +32,7 @@ impl Image {
             claimed: Vec::new(),
             count_deltas: Vec::new(),
             shadow: false,
+            after_commit: Vec::new(),
         }
     }
 

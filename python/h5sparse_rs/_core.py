@@ -369,11 +369,13 @@ class File(Group):
         self._native.flush()
 
     def close(self) -> None:
-        """Flushes and drops this file's reference; the file closes (and
-        its lock is released) when no dataset object refers to it."""
+        """Flushes and closes the file: its lock is released once no
+        dataset object taken from it is alive (each holds the file open,
+        and keeps working, until it is dropped)."""
         if not self._closed:
             self._native.flush()
             self._closed = True
+            self._native = _ClosedFile(self._native.filename)
 
     def __enter__(self) -> "File":
         return self
@@ -387,6 +389,21 @@ class File(Group):
     def __repr__(self) -> str:
         state = "closed" if self._closed else f"mode {self._native.mode}"
         return f'<HDF5 file "{os.path.basename(self.filename or "")}" ({state})>'
+
+
+class _ClosedFile:
+    """Stands for the native file after ``close()``: every use is an error."""
+
+    def __init__(self, filename: Optional[str]):
+        self.filename = filename
+        self.writable = False
+        self.mode = "closed"
+
+    def flush(self) -> None:
+        pass
+
+    def __getattr__(self, name: str) -> Any:
+        raise ValueError(f"{self.filename}: the file is closed")
 
 
 def _gzip(compression: Optional[str], opts: Optional[int]) -> Optional[int]:
@@ -507,6 +524,8 @@ class SparseDataset:
 
     def _build(self, data, indices, indptr, shape, fmt: str):
         data = _from_native(data, self.dtype)
+        if data.dtype == np.float16:
+            data = data.astype(np.float32)  # scipy.sparse has no float16
         if self._array:
             cls = sp.csr_array if fmt == "csr" else sp.csc_array
         else:

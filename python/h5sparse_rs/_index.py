@@ -123,11 +123,25 @@ def normalize(key: Any, shape: Tuple[int, int]):
     if len(parts) != 2:
         raise IndexError(f"too many indices for a 2-D matrix: {len(parts)}")
     rk, ck = parts
-    r_arr = not (isinstance(rk, slice) or _is_int(rk)) and np.asarray(rk).dtype != bool
-    c_arr = not (isinstance(ck, slice) or _is_int(ck)) and np.asarray(ck).dtype != bool
+    r_arr = not (isinstance(rk, slice) or _is_int(rk) or rk is None)
+    c_arr = not (isinstance(ck, slice) or _is_int(ck) or ck is None)
     if r_arr and c_arr:
+        # Two index arrays (masks count as their nonzero positions): numpy
+        # broadcasts them together and selects pointwise, unless they form
+        # an open mesh (np.ix_), which is an outer selection.
         ra = _array(rk, nrows, "row")
         ca = _array(ck, ncols, "column")
+        if ra.dtype == bool:
+            ra = np.nonzero(ra)[0].astype(np.int64)
+        if ca.dtype == bool:
+            ca = np.nonzero(ca)[0].astype(np.int64)
+        try:
+            np.broadcast_shapes(ra.shape, ca.shape)
+        except ValueError:
+            raise IndexError(
+                f"shape mismatch: indexing arrays could not be broadcast together "
+                f"with shapes {ra.shape} {ca.shape}"
+            ) from None
         if ra.ndim == 2 and ca.ndim == 2 and ra.shape[1] == 1 and ca.shape[0] == 1:
             return Outer(np.ascontiguousarray(ra.ravel()), np.ascontiguousarray(ca.ravel()))
         if ra.ndim == 2 and ra.shape[1] == 1 and ca.ndim == 1:

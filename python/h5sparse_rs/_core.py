@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import weakref
 from typing import Any, Dict, Iterator, Optional, Tuple, Union
 
 import numpy as np
@@ -344,6 +345,9 @@ class File(Group):
     def __init__(self, name: Union[str, os.PathLike], mode: str = "r", sparse_array: bool = False):
         self._native = NativeFile(os.fspath(name), mode)
         self._closed = False
+        # Dataset objects taken from this file: close() detaches them, so
+        # that the file (and a writer's lock) is released as h5py does.
+        self._children: "weakref.WeakSet[Any]" = weakref.WeakSet()
         self._sparse_array = bool(sparse_array)
         super().__init__(self, "/")
 
@@ -369,13 +373,15 @@ class File(Group):
         self._native.flush()
 
     def close(self) -> None:
-        """Flushes and closes the file: its lock is released once no
-        dataset object taken from it is alive (each holds the file open,
-        and keeps working, until it is dropped)."""
+        """Flushes and closes the file, releasing a writer's lock; dataset
+        objects taken from it stop working, as in h5py."""
         if not self._closed:
             self._native.flush()
             self._closed = True
-            self._native = _ClosedFile(self._native.filename)
+            closed = _ClosedFile(self._native.filename)
+            for child in list(self._children):
+                child._native = closed
+            self._native = closed
 
     def __enter__(self) -> "File":
         return self
@@ -398,6 +404,7 @@ class _ClosedFile:
         self.filename = filename
         self.writable = False
         self.mode = "closed"
+        self.path = "(closed)"
 
     def flush(self) -> None:
         pass
@@ -460,6 +467,7 @@ class SparseDataset:
         self._file = file
         self._native = native
         self._array = file._sparse_array if sparse_array is None else sparse_array
+        file._children.add(self)
 
     # --- metadata -----------------------------------------------------------
 
@@ -632,6 +640,7 @@ class Dataset:
     def __init__(self, file: File, native: NativeDataset):
         self._file = file
         self._native = native
+        file._children.add(self)
 
     @property
     def name(self) -> str:

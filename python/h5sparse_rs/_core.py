@@ -714,7 +714,9 @@ class Dataset:
 
     def __getitem__(self, key: Any) -> Any:
         shape = self.shape
-        if key is Ellipsis or key == () or (isinstance(key, slice) and key == slice(None)):
+        if key is Ellipsis or (isinstance(key, tuple) and key == ()) or (
+            isinstance(key, slice) and key == slice(None)
+        ):
             out = self._all()
             return out[()] if not shape else out
         if not self._native.is_numeric():

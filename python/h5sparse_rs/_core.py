@@ -248,6 +248,7 @@ class Group:
         nf = self._file._writable_native()
         if nf.kind(path) is not None:
             raise ValueError(f"unable to create dataset {path}: the name already exists")
+        _ensure_parents(self, name)
         gzip = _gzip(compression, compression_opts)
         if data is not None and sp.issparse(data):
             m = _as_compressed(data, dtype)
@@ -327,6 +328,14 @@ class Group:
 
     def __hash__(self) -> int:
         return hash((id(self._file), self._path))
+
+
+def _ensure_parents(group: Group, name: str) -> None:
+    """Creates the missing groups on the way to ``name``, as h5py's
+    ``create_dataset('a/b/c')`` does."""
+    g = group
+    for part in [p for p in name.split("/")[:-1] if p]:
+        g = g.require_group(part)
 
 
 class File(Group):

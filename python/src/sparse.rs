@@ -40,7 +40,7 @@ pub fn view<'a, T: H5Type, I: h5sparse::sparse::IndexType>(
 /// Is this index array int64 (else it must be int32)?
 pub fn index_is_i64(indices: &Bound<'_, PyAny>, indptr: &Bound<'_, PyAny>) -> PyResult<bool> {
     let kind = |a: &Bound<'_, PyAny>| -> PyResult<String> {
-        Ok(a.getattr("dtype")?.getattr("str")?.extract::<String>()?)
+        a.getattr("dtype")?.getattr("str")?.extract::<String>()
     };
     match (kind(indices)?.as_str(), kind(indptr)?.as_str()) {
         ("<i8", "<i8") => Ok(true),
@@ -92,9 +92,10 @@ type Arrays<'py> = (
     (usize, usize),
 );
 
-fn raw<'py, T: Plain, I: Plain>(py: Python<'py>, m: CsMatI<T, I>) -> Arrays<'py>
+fn raw<'py, T, I>(py: Python<'py>, m: CsMatI<T, I>) -> Arrays<'py>
 where
-    I: h5sparse::sparse::IndexType,
+    T: Plain,
+    I: Plain + h5sparse::sparse::IndexType,
 {
     let shape = m.shape();
     let (indptr, indices, data) = m.into_raw_storage();

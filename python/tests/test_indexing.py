@@ -161,3 +161,16 @@ def test_reads_of_10x_and_anndata_fixtures_equal_anndata(tmp_path):
             assert_same(x.to_memory(), want)
             n = want.shape[0]
             assert_same(x[n // 3 : n // 2, ::2], want[n // 3 : n // 2, ::2])
+
+
+def test_results_own_no_copy_of_the_rust_vectors(tmp_path, rng):
+    """data/indices/indptr are numpy arrays over the vectors the Rust reader
+    filled (numpy does not own them: no copy was made on the way)."""
+    m = random_matrix(rng, SHAPE, dtype=np.float32)
+    write_ours(tmp_path / "m.h5", m)
+    with h5s.File(tmp_path / "m.h5") as f:
+        got = f["X"][[3, 1, 4]]
+    for a in (got.data, got.indices, got.indptr):
+        assert not a.flags.owndata and a.base is not None
+    assert got.indices.dtype == np.int32 and got.indptr.dtype == np.int32
+    assert_same(got, m[[3, 1, 4]])

@@ -243,7 +243,12 @@ pub fn owned<'py, T: Plain>(py: Python<'py>, v: Vec<T>) -> Bound<'py, PyAny> {
     PyArray1::from_vec(py, v).into_any()
 }
 
-/// Borrows a 1-D contiguous numpy array as `&[T]` (no copy).
+/// Borrows a 1-D contiguous numpy array as `&[T]` (no copy). Writes then
+/// run with the GIL released over this borrow: numpy's borrow flags keep
+/// Rust code from mutating it, but another Python thread that writes into
+/// the same array during the call races with the write (as with any
+/// buffer-protocol consumer that releases the GIL); the Python layer passes
+/// arrays it made or the caller's own.
 pub fn borrow<'a, 'py, T: Plain>(a: &'a PyReadonlyArray1<'py, T::Np>) -> PyResult<&'a [T]> {
     let s = a
         .as_slice()

@@ -40,7 +40,7 @@ def _native_dtype(a: np.ndarray) -> Tuple[np.ndarray, str, str]:
 
 def _from_native(a: np.ndarray, dtype: np.dtype) -> np.ndarray:
     """Views a native result (``u1`` bools, ``u2`` halves) as ``dtype``."""
-    if dtype == bool or dtype == np.float16:
+    if dtype.kind == "b" or (dtype.kind == "f" and dtype.itemsize == 2):
         return a.view(dtype)
     return a
 

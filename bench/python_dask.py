@@ -8,6 +8,9 @@ Each (system, file, workers) runs on a fresh cluster; a worker's peak RSS
 (VmHWM, reset before the runs) is that of its computations; time is the compute() wall time, warm page cache, best of 2.
 The 4x file is written once into the cache directory by h5sparse_rs (CSR,
 both attribute conventions, so anndata reads it too). Prints a markdown table.
+
+Build and install the optimised wheel first: ``scripts/python-package build --release``
+(the test command installs an unoptimised one).
 """
 
 import argparse

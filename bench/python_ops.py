@@ -8,6 +8,9 @@ Files and selections come from bench/gen-data (``H5SPARSE_BENCH_CACHE``,
 default bench/.cache): the operations are those of bench/compare, on the same
 selections. Each cell is the median of --runs runs, page cache warm. Prints a
 markdown table for bench/RESULTS.md.
+
+Build and install the optimised wheel first: ``scripts/python-package build --release``
+(the test command installs an unoptimised one).
 """
 
 import argparse

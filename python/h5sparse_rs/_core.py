@@ -460,7 +460,29 @@ def _matrix_args(m: Any):
     return m.format, tuple(int(n) for n in m.shape), data, idx, ptr, dt, kind
 
 
-class SparseDataset:
+class _DatasetBase:
+    """What sparse and dense datasets share: the file, the native handle
+    (detached by ``File.close``), the path and the attributes."""
+
+    def __init__(self, file: File, native: Any):
+        self._file = file
+        self._native = native
+        file._children.add(self)
+
+    @property
+    def name(self) -> str:
+        return self._native.path
+
+    @property
+    def file(self) -> File:
+        return self._file
+
+    @property
+    def attrs(self) -> AttributeManager:
+        return AttributeManager(self._file, self.name)
+
+
+class SparseDataset(_DatasetBase):
     """A sparse matrix stored in a file (h5sparse's ``f['X']``).
 
     Indexing takes everything numpy takes on a 2-D sparse matrix (slices
@@ -473,20 +495,10 @@ class SparseDataset:
     """
 
     def __init__(self, file: File, native: NativeSparse, sparse_array: Optional[bool] = None):
-        self._file = file
-        self._native = native
+        super().__init__(file, native)
         self._array = file._sparse_array if sparse_array is None else sparse_array
-        file._children.add(self)
 
     # --- metadata -----------------------------------------------------------
-
-    @property
-    def name(self) -> str:
-        return self._native.path
-
-    @property
-    def file(self) -> File:
-        return self._file
 
     @property
     def shape(self) -> Tuple[int, int]:
@@ -519,10 +531,6 @@ class SparseDataset:
     def convention(self) -> str:
         """The convention marking the group: h5sparse, anndata or 10x."""
         return self._native.convention()
-
-    @property
-    def attrs(self) -> AttributeManager:
-        return AttributeManager(self._file, self.name)
 
     def as_sparray(self) -> "SparseDataset":
         """The same dataset, reading ``csr_array``/``csc_array``."""
@@ -641,23 +649,10 @@ class SparseDataset:
         self._native.replace(*_matrix_args(m), gzip=_gzip(compression, compression_opts))
 
 
-class Dataset:
+class Dataset(_DatasetBase):
     """A dense dataset, read like h5py's: ``d[:]``, slices with steps,
     integer and boolean indices, ``d[()]``, ``.shape``, ``.dtype``,
     ``.attrs``. Only the hyperslab bounding the selection is read."""
-
-    def __init__(self, file: File, native: NativeDataset):
-        self._file = file
-        self._native = native
-        file._children.add(self)
-
-    @property
-    def name(self) -> str:
-        return self._native.path
-
-    @property
-    def file(self) -> File:
-        return self._file
 
     @property
     def shape(self) -> Tuple[int, ...]:
@@ -696,10 +691,6 @@ class Dataset:
             if n == "deflate":
                 return int(cd[0]) if cd else None
         return None
-
-    @property
-    def attrs(self) -> AttributeManager:
-        return AttributeManager(self._file, self.name)
 
     def __len__(self) -> int:
         if not self.shape:

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use h5sparse::read::Node;
-use h5sparse::sparse::{SparseDataset, SparseWriteOptions};
+use h5sparse::sparse::SparseDataset;
 use h5sparse::write::DatasetOptions;
 use h5sparse::{H5File, Values};
 use numpy::PyReadonlyArray1;
@@ -232,16 +232,7 @@ impl NativeFile {
         chunk_len: Option<u64>,
         int64_indices: bool,
     ) -> PyResult<NativeSparse> {
-        let mut opts = SparseWriteOptions::default();
-        if let Some(level) = gzip {
-            opts = opts.gzip(level);
-        }
-        if let Some(c) = chunk_len {
-            opts = opts.chunk_len(c);
-        }
-        if int64_indices {
-            opts = opts.int64_indices();
-        }
+        let opts = crate::sparse::write_options(gzip, chunk_len, int64_indices);
         let f = &self.f;
         let h = matrix_args!(format, shape, data, indices, indptr, dtype, kind, |m| {
             py.detach(|| f.create_sparse(path, &m, &opts)).py_err()

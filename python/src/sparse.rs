@@ -37,6 +37,21 @@ pub fn view<'a, T: H5Type, I: h5sparse::sparse::IndexType>(
     })
 }
 
+/// The write options Python passes as keywords.
+pub fn write_options(gzip: Option<u32>, chunk_len: Option<u64>, int64: bool) -> SparseWriteOptions {
+    let mut opts = SparseWriteOptions::default();
+    if let Some(level) = gzip {
+        opts = opts.gzip(level);
+    }
+    if let Some(c) = chunk_len {
+        opts = opts.chunk_len(c);
+    }
+    if int64 {
+        opts = opts.int64_indices();
+    }
+    opts
+}
+
 /// Is this index array int64 (else it must be int32)?
 pub fn index_is_i64(indices: &Bound<'_, PyAny>, indptr: &Bound<'_, PyAny>) -> PyResult<bool> {
     let kind = |a: &Bound<'_, PyAny>| -> PyResult<String> {
@@ -279,13 +294,7 @@ impl NativeSparse {
         gzip: Option<u32>,
         chunk_len: Option<u64>,
     ) -> PyResult<()> {
-        let mut opts = SparseWriteOptions::default();
-        if let Some(level) = gzip {
-            opts = opts.gzip(level);
-        }
-        if let Some(c) = chunk_len {
-            opts = opts.chunk_len(c);
-        }
+        let opts = write_options(gzip, chunk_len, false);
         let h = &self.h;
         matrix_args!(format, shape, data, indices, indptr, dtype, kind, |m| {
             py.detach(|| h.replace(&m, &opts)).py_err()

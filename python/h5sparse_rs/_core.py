@@ -343,7 +343,8 @@ class File(Group):
 
     ``'r'`` reads (memory-mapped), ``'r+'`` reads and writes an existing
     file, ``'a'`` also creates it when absent, ``'w'`` creates or truncates,
-    ``'w-'``/``'x'`` create and fail if it exists. Writers take an exclusive
+    ``'w-'``/``'x'`` create and fail if it exists; ``'r'`` also takes an
+    ``http://`` URL, read by range requests. Writers take an exclusive
     lock (ours and libhdf5's). ``sparse_array=True`` makes sparse reads
     return ``csr_array``/``csc_array`` instead of ``csr_matrix``/
     ``csc_matrix``.
@@ -352,7 +353,8 @@ class File(Group):
     """
 
     def __init__(self, name: Union[str, os.PathLike], mode: str = "r", sparse_array: bool = False):
-        self._native = NativeFile(os.fspath(name), mode)
+        self._name = os.fspath(name)
+        self._native = NativeFile(self._name, mode)
         self._closed = False
         # Dataset objects taken from this file: close() detaches them, so
         # that the file (and a writer's lock) is released as h5py does.
@@ -362,7 +364,8 @@ class File(Group):
 
     @property
     def filename(self) -> str:
-        return self._native.filename
+        """The path (or URL) the file was opened with."""
+        return self._native.filename or self._name
 
     @property
     def mode(self) -> str:

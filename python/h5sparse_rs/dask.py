@@ -67,22 +67,25 @@ def to_dask(dataset, rows_per_block: Optional[int] = None, values_per_block: int
 
     Without ``rows_per_block``, blocks hold about ``values_per_block``
     stored values. The file must stay where it is (tasks open it by its
-    path, on any worker that sees that path). CSC storage works too, each
+    path, on any worker that sees that path, or by its ``http://`` URL). CSC storage works too, each
     block then filtering its rows from every column (slower; store CSR for
     row blocks).
     """
     import dask.array as da
     from dask.base import tokenize
 
-    path = os.path.abspath(dataset.file.filename)
+    path = dataset.file.filename
+    is_url = "://" in path
+    if not is_url:
+        path = os.path.abspath(path)
     n, m = dataset.shape
     if rows_per_block is None:
         nnz = max(dataset.nnz, 1)
         rows_per_block = max(1, int(n * values_per_block // nnz))
     rows_per_block = max(1, min(int(rows_per_block), max(n, 1)))
     source = RowBlocks(path, dataset.name, (n, m), dataset.dtype)
-    st = os.stat(path)
-    name = "h5sparse-rs-" + tokenize(path, dataset.name, st.st_mtime_ns, st.st_size, rows_per_block)
+    version = (0, 0) if is_url else (os.stat(path).st_mtime_ns, os.stat(path).st_size)
+    name = "h5sparse-rs-" + tokenize(path, dataset.name, version, n, dataset.nnz, rows_per_block)
     meta = sp.csr_matrix((0, 0), dtype=dataset.dtype)
     return da.from_array(
         source,

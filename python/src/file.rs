@@ -26,7 +26,8 @@ pub struct NativeFile {
 
 #[pymethods]
 impl NativeFile {
-    /// Opens `path` with h5py's modes: `r` read-only (memory-mapped), `r+`
+    /// Opens `path` with h5py's modes: `r` read-only (memory-mapped; an
+    /// `http://` URL is read by range requests), `r+`
     /// read-write, `a` read-write creating the file if absent, `w` create
     /// (truncating), `w-`/`x` create, failing if the file exists.
     #[new]
@@ -34,7 +35,8 @@ impl NativeFile {
     fn new(py: Python<'_>, path: PathBuf, mode: &str) -> PyResult<Self> {
         let f = py.detach(|| -> PyResult<H5File> {
             Ok(match mode {
-                "r" => H5File::open(&path).py_err()?,
+                // A local path, or an http:// URL read by range requests.
+                "r" => H5File::open_any(&path.to_string_lossy()).py_err()?,
                 "r+" => H5File::open_rw(&path).py_err()?,
                 "a" if path.exists() => H5File::open_rw(&path).py_err()?,
                 "a" | "w" => H5File::create(&path).py_err()?,

@@ -49,3 +49,53 @@ def test_dask_on_a_local_cluster_equals_scipy(tmp_path):
         block = client.compute(x.blocks[1]).result()
         assert isinstance(block, sp.csr_matrix)
         np.testing.assert_array_equal(block.toarray(), m[700:1400].toarray())
+
+
+def test_to_dask_reads_over_http(tmp_path):
+    """A file served over HTTP (range requests) opens by URL, and dask tasks
+    read their rows from the URL."""
+    import functools
+    import http.server
+    import re
+    import threading
+
+    class Ranges(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            path = self.translate_path(self.path)
+            with open(path, "rb") as f:
+                body = f.read()
+            m = re.match(r"bytes=(\d+)-(\d*)", self.headers.get("Range", ""))
+            if m:
+                start = int(m.group(1))
+                stop = int(m.group(2)) + 1 if m.group(2) else len(body)
+                part = body[start:stop]
+                self.send_response(206)
+                self.send_header("Content-Range", f"bytes {start}-{start + len(part) - 1}/{len(body)}")
+            else:
+                part = body
+                self.send_response(200)
+            self.send_header("Content-Length", str(len(part)))
+            self.send_header("Accept-Ranges", "bytes")
+            self.end_headers()
+            self.wfile.write(part)
+
+    rng = np.random.default_rng(8)
+    m = random_matrix(rng, (500, 40), density=0.1, dtype=np.float32)
+    with h5s.File(tmp_path / "served.h5ad", "w") as f:
+        f.create_dataset("X", data=m)
+    handler = functools.partial(Ranges, directory=str(tmp_path))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/served.h5ad"
+        with h5s.File(url) as f:
+            assert f.filename == url
+            np.testing.assert_array_equal(f["X"][10:20].toarray(), m[10:20].toarray())
+            x = h5s.to_dask(f["X"], rows_per_block=120)
+        sums = x.map_blocks(gene_sums, chunks=(1, 40), dtype=np.float64).sum(axis=0)
+        np.testing.assert_allclose(sums.compute(scheduler="threads"), np.asarray(m.sum(axis=0)).ravel(), rtol=1e-5)
+    finally:
+        server.shutdown()

@@ -573,7 +573,14 @@ class SparseDataset(_DatasetBase):
 
     def _read(self, sel: "_index.Outer"):
         data, indices, indptr, shape = self._native.read(sel.rows, sel.cols)
-        return self._build(data, indices, indptr, shape, self.format)
+        m = self._build(data, indices, indptr, shape, self.format)
+        if self._array and (_index._is_int(sel.rows) or _index._is_int(sel.cols)):
+            # scipy's sparse arrays drop an integer-indexed axis: a 1-D coo_array.
+            c = m.tocoo()
+            if _index._is_int(sel.rows):
+                return sp.coo_array((c.data, (c.col,)), shape=(shape[1],))
+            return sp.coo_array((c.data, (c.row,)), shape=(shape[0],))
+        return m
 
     def __getitem__(self, key: Any):
         sel = _index.normalize(key, self.shape)

@@ -120,8 +120,11 @@ def test_sparse_array_results(tmp_path, rng):
     a = sp.csr_array(m)
     rows = rng.integers(0, SHAPE[0], size=8)
     with h5s.File(tmp_path / "m.h5", sparse_array=True) as f:
-        for key in [slice(None), slice(3, 9), list(rows), (slice(None), [2, 0]), np.ix_(rows, [1, 5])]:
-            assert_same(f["X"][key], a[key])
+        for key in [slice(None), slice(3, 9), list(rows), (slice(None), [2, 0]), np.ix_(rows, [1, 5]),
+                    4, -1, (slice(None), 2), (1, slice(2, 9)), ([1, 2], 3), (3, [0, 2]), (-1, slice(None, None, 2))]:
+            got, want = f["X"][key], a[key]
+            assert_same(got, want)
+            assert (got.format, got.ndim) == (want.format, want.ndim), key
         assert_same(f["X"][[1, 2], [3, 4]], a[[1, 2], [3, 4]])
     with h5s.File(tmp_path / "m.h5") as f:
         assert_same(f["X"].as_sparray()[2:5], a[2:5])

@@ -96,11 +96,18 @@ impl WebDensity {
         let indices = <u64 as IndexType>::gather(x.indices(), &[(self.pos, count)])?;
         let (n_rows, n_cols) = (self.shape[0], self.shape[1]);
         let n_minor = if self.csr { n_cols } else { n_rows };
-        let (w, h) = (u64::from(self.width), u64::from(self.height));
+        let (w, h) = (self.width as usize, self.height as usize);
+        // Pixel of a row / column: floor(i * side / n) in f64, as JavaScript computes it
+        // (exact products below 2^53), clamped to the last pixel.
+        let pixel = |i: u64, side: usize, n: u64| -> usize {
+            (((i as f64) * (side as f64) / (n.max(1) as f64)) as usize).min(side - 1)
+        };
+        let mut major_pixel = None;
         for (k, &minor) in indices.iter().enumerate() {
             let at = self.pos + k as u64;
             while self.indptr[self.major + 1] <= at {
                 self.major += 1;
+                major_pixel = None;
             }
             if minor >= n_minor {
                 return Err(Error::invalid(format!(
@@ -108,16 +115,16 @@ impl WebDensity {
                     self.path
                 )));
             }
-            let (row, col) = if self.csr {
-                (self.major as u64, minor)
+            let major = self.major as u64;
+            let cell = if self.csr {
+                let y = *major_pixel.get_or_insert_with(|| pixel(major, h, n_rows));
+                y * w + pixel(minor, w, n_cols)
             } else {
-                (minor, self.major as u64)
+                let x = *major_pixel.get_or_insert_with(|| pixel(major, w, n_cols));
+                pixel(minor, h, n_rows) * w + x
             };
-            // u128: row * height cannot overflow.
-            let y = (u128::from(row) * u128::from(h) / u128::from(n_rows.max(1))) as usize;
-            let x = (u128::from(col) * u128::from(w) / u128::from(n_cols.max(1))) as usize;
-            let cell = &mut self.counts[y * self.width as usize + x];
-            *cell = cell.saturating_add(1);
+            let c = &mut self.counts[cell];
+            *c = c.saturating_add(1);
         }
         self.pos += count;
         Ok(())

@@ -30,6 +30,7 @@ mod tree;
 
 use std::sync::Arc;
 
+use h5sparse::io::source::{CacheOptions, CachedSource};
 use h5sparse::{File, H5File, Limits, Node};
 use wasm_bindgen::prelude::*;
 
@@ -38,6 +39,9 @@ pub use density::WebDensity;
 pub use sparse::WebSparse;
 
 use convert::{attribute_value, Obj};
+
+/// The block of [`WebFile::open`]'s read cache.
+const DEFAULT_BLOCK: usize = 1 << 20;
 
 /// An h5sparse error (or any displayable one) as a thrown JS `Error`.
 pub(crate) fn js_err(e: impl std::fmt::Display) -> JsError {
@@ -74,11 +78,30 @@ impl WebFile {
     /// `ArrayBuffer`) of exactly `length` bytes. Reads the superblock and
     /// the root group only.
     ///
+    /// Reads go through a cache of aligned blocks (1 MiB, 32 MiB of them
+    /// at most): a dataset stored in small chunks is fetched a block per
+    /// call to `read`, not a chunk per call (each call is a `FileReaderSync`
+    /// read or an HTTP request).
+    ///
     /// `options`: `{ strict: true }` applies `Limits::strict()` (for files
-    /// from strangers).
+    /// from strangers); `{ blockSize: bytes }` changes the cache's block
+    /// (0: no cache, every read goes to the reader).
     pub fn open(reader: JsValue, options: JsValue) -> JsResult<WebFile> {
         let source = source::JsReader::new(reader).map_err(js_err)?;
-        let file = File::open_source_with(Box::new(source), limits(&options)).map_err(js_err)?;
+        let block = js_sys::Reflect::get(&options, &"blockSize".into())
+            .ok()
+            .and_then(|v| v.as_f64())
+            .map_or(DEFAULT_BLOCK, |b| b.clamp(0.0, (64 << 20) as f64) as usize);
+        let source: Box<dyn h5sparse::io::ReadAt> = if block == 0 {
+            Box::new(source)
+        } else {
+            let opts = CacheOptions::default()
+                .block_size(block)
+                .capacity(32 << 20)
+                .bypass_at((8 << 20).max(block));
+            Box::new(CachedSource::with_options(source, opts))
+        };
+        let file = File::open_source_with(source, limits(&options)).map_err(js_err)?;
         Ok(WebFile {
             file: H5File::from_file(file),
         })

@@ -13,6 +13,8 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
+import { fileReader } from "./node-reader.mjs";
+
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const require = createRequire(import.meta.url);
 const { H5File } = require(path.join(root, "web/pkg-node/h5sparse_web.js"));
@@ -34,29 +36,6 @@ const oracle = (() => {
   if (r.status !== 0) throw new Error(`oracle.py failed: ${r.stderr || r.error}`);
   return JSON.parse(r.stdout);
 })();
-
-/** A reader over a local file (what a Blob reader is in the browser). */
-export function fileReader(file) {
-  const fd = fs.openSync(file, "r");
-  const reads = { count: 0, bytes: 0 };
-  return {
-    name: file,
-    length: fs.fstatSync(fd).size,
-    reads,
-    read(offset, length) {
-      const buf = new Uint8Array(length);
-      let done = 0;
-      while (done < length) {
-        const n = fs.readSync(fd, buf, done, length - done, offset + done);
-        if (n === 0) throw new Error(`${file}: end of file at ${offset + done}`);
-        done += n;
-      }
-      reads.count += 1;
-      reads.bytes += length;
-      return buf;
-    },
-  };
-}
 
 /** A value as the oracle writes it: BigInts as numbers, NaN and infinities as strings. */
 const num = (v) => {
@@ -218,18 +197,50 @@ test("AnnData: summary, names and obs/var columns match anndata", () => {
   assert.ok(files >= 4, `compared ${files} .h5ad files`);
 });
 
-test("a Blob-sized file is read range by range, bytes from memory give the same results", () => {
-  const file = path.join(fixtureDir, "anndata_gzip.h5ad");
-  const reader = fileReader(file);
-  const f = H5File.open(reader, {});
-  assert.equal(f.length, fs.statSync(file).size);
-  const opened = reader.reads.bytes;
-  assert.ok(opened <= Math.max(65536, 0) * 2, `opening read ${opened} bytes`);
-  const fromBytes = H5File.fromBytes(fs.readFileSync(file), {});
-  const a = f.sparse("/X").read("2:5", null);
-  const b = fromBytes.sparse("/X").read("2:5", null);
-  assert.deepEqual(dense(a), dense(b));
-  assert.deepEqual(f.walk(), fromBytes.walk());
+test("a file is read range by range: opening reads metadata only; every way of opening agrees", () => {
+  // An 8 MB matrix made by h5py (chunked, 1 M stored values), and what h5py reads of rows 7:10.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "h5sparse-web-lazy-"));
+  try {
+    const file = path.join(dir, "big.h5");
+    const script = `
+import sys, json, h5py, numpy as np
+rng = np.random.default_rng(7)
+rows, cols, per = 10000, 5000, 100
+indptr = np.arange(rows + 1, dtype=np.int64) * per
+step = cols // per  # one index in each run of step columns: sorted, no repeats
+indices = (np.arange(per) * step + rng.integers(0, step, size=(rows, per))).astype(np.int32).ravel()
+data = rng.random(rows * per, dtype=np.float32)
+with h5py.File(sys.argv[1], "w") as f:
+    g = f.create_group("X")
+    g.attrs["h5sparse_format"] = "csr"
+    g.attrs["h5sparse_shape"] = (rows, cols)
+    for name, a in (("data", data), ("indices", indices), ("indptr", indptr)):
+        g.create_dataset(name, data=a, chunks=(min(len(a), 65536),))
+print(json.dumps({"indices": indices[700:1000].tolist(), "data": data[700:1000].tolist()}))
+`;
+    const r = spawnSync(python, ["-c", script, file], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+    const want = JSON.parse(r.stdout);
+    const size = fs.statSync(file).size;
+    const direct = fileReader(file);
+    const f = H5File.open(direct, { blockSize: 0 }); // no read cache: the reader sees h5sparse's reads
+    assert.equal(f.length, size);
+    const opened = direct.reads.bytes;
+    assert.ok(opened <= 2 * 65536, `opening read ${opened} of ${size} bytes`);
+    const rows = f.sparse("/X").read("7:10", null);
+    assert.deepEqual(Array.from(rows.indices), want.indices);
+    assert.deepEqual(Array.from(rows.data), want.data);
+    assert.ok(direct.reads.bytes < size / 10, `reading 3 rows read ${direct.reads.bytes} of ${size} bytes in all`);
+    // With the read cache (the default) and from bytes in memory: the same results.
+    const cached = H5File.open(fileReader(file), {});
+    const fromBytes = H5File.fromBytes(fs.readFileSync(file), {});
+    for (const g of [cached, fromBytes]) {
+      assert.deepEqual(g.walk(), f.walk());
+      assert.deepEqual(dense(g.sparse("/X").read("7:10", "0:50")), dense(f.sparse("/X").read("7:10", "0:50")));
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 /** The error text the CLI prints for `info FILE`. */

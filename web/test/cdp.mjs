@@ -78,8 +78,10 @@ export async function launch(binary) {
 
   const api = {
     console: consoleLines,
+    /** Navigates and waits until the new document has loaded. */
     async goto(url) {
       await page("Page.navigate", { url });
+      await api.waitFor(`location.href === ${JSON.stringify(url)} && document.readyState === "complete"`);
     },
     /** The value of a JS expression in the page (awaited when it is a promise). */
     async eval(expression) {
@@ -101,7 +103,7 @@ export async function launch(binary) {
       }
     },
     async setFiles(selector, files) {
-      const { root } = await page("DOM.getDocument", {});
+      const { root } = await page("DOM.getDocument", { depth: -1 });
       const { nodeId } = await page("DOM.querySelector", { nodeId: root.nodeId, selector });
       await page("DOM.setFileInputFiles", { nodeId, files });
     },

@@ -213,8 +213,8 @@ async function renderSparse(detail, path, s) {
   return () => call("density", { path, width, height }, (p) => (progress.value = p))
     .then((r) => {
       progress.value = 1;
-      drawDensity(canvas, r);
-      caption.textContent = `${width} × ${height} blocks of ${(s.shape[0] / height).toFixed(1)} rows × ${(s.shape[1] / width).toFixed(1)} columns; max ${Math.max(...r.counts)} per block; ${r.ms.toFixed(0)} ms`;
+      const max = drawDensity(canvas, r);
+      caption.textContent = `${width} × ${height} blocks of ${(s.shape[0] / height).toFixed(1)} rows × ${(s.shape[1] / width).toFixed(1)} columns; max ${max} per block; ${r.ms.toFixed(0)} ms`;
       canvas.dataset.done = "1";
     })
     .catch((e) => {
@@ -243,6 +243,7 @@ async function readWindow(path, rowSel, colSel, holder) {
   holder.replaceChildren(note, table);
 }
 
+/** Paints the counts (log scale); returns the largest. */
 function drawDensity(canvas, { counts, width, height }) {
   canvas.width = width;
   canvas.height = height;
@@ -260,6 +261,7 @@ function drawDensity(canvas, { counts, width, height }) {
     img.data[4 * i + 3] = 255;
   }
   ctx.putImageData(img, 0, 0);
+  return max;
 }
 
 async function renderAnnData(detail) {

@@ -20,7 +20,10 @@ const python = process.env.H5SPARSE_PYTHON || path.join(root, ".venv/bin/python"
 const cli = process.env.H5SPARSE_BIN || path.join(root, "target/debug/h5sparse");
 const chromium = process.env.CHROMIUM || "chromium";
 const shots = path.join(root, "target/web-screenshots");
-const fixtures = ["seed.h5", "anndata.h5ad", "tenx_v3.h5", "anndata_gzip.h5ad"];
+const fixtures = fs
+  .readdirSync(path.join(root, "fixtures"))
+  .filter((n) => n.endsWith(".h5") || n.endsWith(".h5ad"))
+  .sort();
 
 const oracle = (() => {
   const r = spawnSync(python, [path.join(root, "web/test/oracle.py"), ...fixtures.map((f) => path.join(root, "fixtures", f))], {
@@ -139,6 +142,15 @@ test("a local file through the file picker (a Blob read in the worker with FileR
   expectTree("anndata_gzip.h5ad", await treePaths());
   assert.equal(await browser.eval("document.querySelector('#anndata-summary').textContent"), oracle["anndata_gzip.h5ad"].anndata.repr);
   await browser.screenshot(path.join(shots, "file-picker.png"));
+});
+
+test("every fixture opens in the page, its tree as h5py lists it", async () => {
+  for (const name of fixtures) {
+    const state = await open(`url=/fixtures/${name}`);
+    assert.equal(state, "ready", `${name}: ${await browser.eval("document.querySelector('#error').textContent")}`);
+    const paths = (await browser.eval("[...document.querySelectorAll('#tree li[data-kind=group], #tree li[data-kind=dataset]')].filter((li) => !/same as/.test(li.textContent)).map((li) => li.dataset.path)"));
+    expectTree(name, paths);
+  }
 });
 
 test("a hostile file shows h5sparse's error, as the CLI prints it", async () => {

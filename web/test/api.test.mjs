@@ -80,8 +80,16 @@ test("the tree, shapes, dtypes, attributes and values match h5py on every fixtur
       assert.equal(e.kind, w.kind, `${file}${w.path}: kind`);
       const attrs = f.attributes(w.path).map((a) => a.name).sort();
       assert.deepEqual(attrs, w.attrs, `${file}${w.path}: attribute names`);
-      if (w.kind !== "dataset") continue;
+      if (w.kind !== "dataset") {
+        // A group's members, as h5py's keys().
+        const members = want.tree.filter((x) => x.path.startsWith(`${w.path}/`) && !x.path.slice(w.path.length + 1).includes("/"));
+        const listed = f.list(w.path).filter((m) => m.kind === "group" || m.kind === "dataset").map((m) => m.path);
+        assert.deepEqual(listed.filter((p) => members.some((m) => m.path === p)).sort(), members.map((m) => m.path).sort(), `${file}${w.path}: members`);
+        continue;
+      }
       assert.deepEqual(e.shape, w.shape, `${file}${w.path}: shape`);
+      const info = f.info(w.path);
+      assert.deepEqual([info.layout, info.chunks, info.filters.map((x) => x.id)], [w.layout, w.chunks, w.filters], `${file}${w.path}: storage`);
       if (w.dtype !== null && w.dtype !== "|b1") assert.equal(e.dtype, w.dtype, `${file}${w.path}: dtype`);
       if (w.values === undefined) continue;
       let values;

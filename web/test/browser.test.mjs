@@ -51,6 +51,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
+  server?.closeAllConnections();
   await new Promise((r) => (server ? server.close(r) : r()));
   fs.rmSync(hostileDir, { recursive: true, force: true });
 });
@@ -161,4 +162,11 @@ test("a hostile file shows h5sparse's error, as the CLI prints it", async () => 
   const message = r.stderr.trim().replace(/^h5sparse: error: /, "");
   assert.ok(message.length > 10 && shown.includes(message), `page: ${shown}\nCLI: ${r.stderr}`);
   await browser.screenshot(path.join(shots, "hostile.png"));
+});
+
+test("a server that never answers: the page gives up after its timeout and says so", async () => {
+  assert.equal(await open("url=/stall/never.h5&timeout=1500"), "error");
+  assert.match(await browser.eval("document.querySelector('#error').textContent"), /no answer after 1.5 s/);
+  // The page still works: the next file opens.
+  assert.equal(await open("url=/fixtures/seed.h5&path=/X"), "ready");
 });

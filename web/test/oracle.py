@@ -133,6 +133,10 @@ def main():
                     item = {"path": "/" + name, "kind": "dataset", "attrs": attrs,
                             "shape": list(obj.shape) if obj.shape is not None else None,
                             "dtype": kind_dtype(obj)}
+                    dcpl = obj.id.get_create_plist()
+                    item["layout"] = {0: "compact", 1: "contiguous", 2: "chunked"}.get(dcpl.get_layout())
+                    item["chunks"] = list(obj.chunks) if obj.chunks else None
+                    item["filters"] = [dcpl.get_filter(i)[0] for i in range(dcpl.get_nfilters())]
                     if item["dtype"] is not None and obj.shape is not None and obj.size <= 10000:
                         try:
                             item["values"] = finite(obj[()].ravel().tolist())

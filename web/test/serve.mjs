@@ -1,6 +1,7 @@
 // A static file server for the browser test: answers GET and HEAD with single `Range`
 // requests (206 + Content-Range), as the page's URL reader expects of a real server.
-// Listens on 127.0.0.1 on a free port; `routes` maps URL prefixes to directories.
+// Listens on 127.0.0.1 on a free port; `routes` maps URL prefixes to directories. Requests
+// under /stall/ are never answered (a server that hangs).
 import http from "node:http";
 import fs from "node:fs";
 import path from "node:path";
@@ -10,6 +11,7 @@ const types = { ".html": "text/html", ".js": "text/javascript", ".css": "text/cs
 export function serve(routes) {
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, "http://x");
+    if (url.pathname.startsWith("/stall/")) return;
     const prefix = Object.keys(routes)
       .sort((a, b) => b.length - a.length)
       .find((p) => url.pathname.startsWith(p));

@@ -2,7 +2,8 @@
 // right. All reading happens in worker.js; this file only talks to it and draws.
 //
 // Address parameters: ?url=<file URL>&path=</object> opens a file and selects an object on
-// load; &strict=1 applies h5sparse's strict limits.
+// load; &strict=1 applies h5sparse's strict limits; &timeout=<ms> bounds each request
+// (default 120 s: the worker is stopped and the page says so, it never hangs).
 
 const $ = (sel) => document.querySelector(sel);
 const params = new URLSearchParams(location.search);
@@ -30,11 +31,25 @@ function startWorker() {
   worker.onerror = (e) => showError(`the worker failed: ${e.message}`);
 }
 
-/** One request to the worker. */
+/** How long a request may take before the page gives up on the worker (and stops it). */
+const TIMEOUT_MS = Number(params.get("timeout") || 120000);
+
+/** One request to the worker; the density plot (with its progress) has no time limit. */
 function call(op, args, onProgress) {
   const id = nextId++;
   return new Promise((resolve, reject) => {
-    pending.set(id, { resolve, reject, onProgress });
+    const timer =
+      onProgress === undefined &&
+      setTimeout(() => {
+        pending.delete(id);
+        worker.terminate();
+        reject(new Error(`${op}: no answer after ${TIMEOUT_MS / 1000} s; reading stopped (reopen the file to go on)`));
+      }, TIMEOUT_MS);
+    const done = (f) => (v) => {
+      clearTimeout(timer);
+      f(v);
+    };
+    pending.set(id, { resolve: done(resolve), reject: done(reject), onProgress });
     worker.postMessage({ id, op, args });
   });
 }

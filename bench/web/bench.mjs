@@ -135,6 +135,7 @@ if (process.env.CHROMIUM !== "none") {
       await browser.eval("document.querySelector('#tree li[data-path=\"/X\"]').click()");
       const t1 = performance.now();
       await browser.waitFor("document.querySelector('#density')?.dataset.done", 600000);
+      if (how === "blob") await browser.screenshot(path.join(root, "target/web-screenshots/medium-X.png"));
       page[how] = { openMs: opened, pageToSummaryMs: treeMs, selectXToDensityMs: ms(t1), density: await browser.eval("document.querySelector('#density-caption').textContent") };
     }
   } finally {

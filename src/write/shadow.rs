@@ -75,6 +75,11 @@ impl Shadow {
         self.after_commit.append(&mut tx.after_commit);
     }
 
+    /// Absolute end of allocated space when the transaction began.
+    pub(crate) fn start(&self) -> u64 {
+        self.start
+    }
+
     /// True when the object header at `addr` was written by this
     /// transaction (a copy or a new object).
     fn owns(&self, base: u64, addr: Address) -> bool {

@@ -1,0 +1,196 @@
+//! `Writer::append_values` on variable-length string datasets that h5py
+//! wrote (chunked, `maxshape=(None,)`): the new strings go into new global
+//! heap collections, the old ones keep every byte, and h5py reads every
+//! string back (non-ASCII and empty ones too), then grows the dataset
+//! itself and writes into it; inside a transaction nothing shows before
+//! the commit.
+
+mod support;
+
+use std::path::Path;
+
+use h5sparse::io::sink::MemSink;
+use h5sparse::write::Writer;
+use h5sparse::Values;
+
+/// The stored heap IDs (16 bytes each) of the chunked, unfiltered string
+/// dataset `dataset` of the file `bytes`, read from its chunks.
+fn heap_ids(bytes: &[u8], dataset: &str) -> Vec<u8> {
+    let f = h5sparse::File::from_bytes(bytes.to_vec()).unwrap();
+    let ds = f.dataset(dataset).unwrap();
+    assert!(ds.filters().is_empty(), "{dataset} is filtered");
+    let chunk = ds.chunks().expect("a chunked dataset")[0] as usize * 16;
+    let mut out = vec![0u8; ds.len() as usize * 16];
+    for r in ds.chunk_records().unwrap() {
+        let start = r.offset[0] as usize * 16;
+        if start >= out.len() {
+            continue;
+        }
+        let n = chunk.min(out.len() - start);
+        let at = r.address.0 as usize;
+        out[start..start + n].copy_from_slice(&bytes[at..at + n]);
+    }
+    out
+}
+
+/// Heap IDs of the dataset's elements and the bytes of each collection
+/// they point into.
+fn storage(bytes: &[u8], dataset: &str) -> (Vec<u8>, Vec<(usize, Vec<u8>)>) {
+    let ids = heap_ids(bytes, dataset);
+    let mut at: Vec<usize> = ids
+        .chunks_exact(16)
+        .map(|e| u64::from_le_bytes(e[4..12].try_into().unwrap()))
+        .filter(|&a| a != u64::MAX)
+        .map(|a| a as usize)
+        .collect();
+    at.sort_unstable();
+    at.dedup();
+    let heaps = at
+        .into_iter()
+        .map(|a| {
+            assert_eq!(&bytes[a..a + 4], b"GCOL");
+            let size = u64::from_le_bytes(bytes[a + 8..a + 16].try_into().unwrap()) as usize;
+            (a, bytes[a..a + size].to_vec())
+        })
+        .collect();
+    (ids, heaps)
+}
+
+fn assert_untouched(bytes: &[u8], old: &(Vec<u8>, Vec<(usize, Vec<u8>)>), what: &str) {
+    let (now, _) = storage(bytes, "/s");
+    assert_eq!(
+        &now[..old.0.len()],
+        &old.0[..],
+        "{what}: old heap IDs changed"
+    );
+    for (at, heap) in &old.1 {
+        assert_eq!(
+            &bytes[*at..at + heap.len()],
+            &heap[..],
+            "{what}: collection at {at} changed"
+        );
+    }
+}
+
+/// h5py's reading of `/s` in `path`, as JSON.
+fn h5py_strings(python: &Path, path: &Path) -> Vec<String> {
+    let out = support::run_python(
+        python,
+        "import sys, json, h5py\n\
+         with h5py.File(sys.argv[1], 'r') as f:\n\
+         \x20   print(json.dumps([s.decode('utf-8') for s in f['s'][()]]))\n",
+        [path.as_os_str()],
+    );
+    serde_json::from_slice(&out).unwrap()
+}
+
+#[test]
+fn appended_strings_read_back_in_h5py_and_the_old_heap_is_untouched() {
+    let Some(python) = support::require_python("vlen append").unwrap() else {
+        return;
+    };
+    let dir = support::test_dir("vlen-append");
+    let path = dir.join("strings.h5");
+    let first: Vec<String> = ["AAAC-1", "", "naïve", "日本語", "x"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    support::run_python(
+        &python,
+        "import sys, json, h5py\n\
+         with h5py.File(sys.argv[1], 'w') as f:\n\
+         \x20   f.create_dataset('s', data=json.loads(sys.argv[2]), dtype=h5py.string_dtype(),\n\
+         \x20                    chunks=(4,), maxshape=(None,))\n",
+        [
+            path.as_os_str(),
+            serde_json::to_string(&first).unwrap().as_ref(),
+        ],
+    );
+    assert_eq!(h5py_strings(&python, &path), first);
+    let bytes = std::fs::read(&path).unwrap();
+    let old = storage(&bytes, "/s");
+
+    // Outside a transaction: more strings than one collection holds, an
+    // empty one, a long one, non-ASCII ones.
+    let mut second: Vec<String> = (0..5000).map(|i| format!("cell-{i}-é")).collect();
+    second.extend(["".to_string(), "ÿ".repeat(10_000), "🧬".to_string()]);
+    let mut w = Writer::open_in(MemSink::from_bytes(bytes)).unwrap();
+    w.append_values("/s", &Values::Str(second.clone())).unwrap();
+    let after_one = w.sink().bytes.clone();
+    assert_untouched(&after_one, &old, "plain append");
+
+    // Inside a transaction: nothing shows before the commit, and the
+    // published bytes stay as they were until the one superblock write.
+    let third: Vec<String> = vec!["late".into(), "".into(), "ünï".into()];
+    w.begin().unwrap();
+    w.append_values("/s", &Values::Str(third.clone())).unwrap();
+    let published = h5sparse::File::from_bytes(w.sink().bytes.clone()).unwrap();
+    assert_eq!(
+        published.dataset("/s").unwrap().len(),
+        (first.len() + second.len()) as u64
+    );
+    assert_eq!(
+        &w.sink().bytes[..after_one.len()],
+        &after_one[..],
+        "the transaction changed published bytes before its commit"
+    );
+    w.commit().unwrap();
+    let grown = w.close().unwrap().bytes;
+    assert_untouched(&grown, &old, "transaction");
+    std::fs::write(&path, &grown).unwrap();
+
+    let want: Vec<String> = first.iter().chain(&second).chain(&third).cloned().collect();
+    assert_eq!(h5py_strings(&python, &path), want);
+    let ours = h5sparse::File::open(&path).unwrap();
+    assert_eq!(
+        ours.dataset("/s").unwrap().values().unwrap(),
+        Values::Str(want.clone())
+    );
+
+    // libhdf5 grows the dataset further and writes into it, then shrinks it.
+    support::run_python(
+        &python,
+        "import sys, h5py\n\
+         with h5py.File(sys.argv[1], 'r+') as f:\n\
+         \x20   d = f['s']\n\
+         \x20   n = d.shape[0]\n\
+         \x20   d.resize((n + 2,))\n\
+         \x20   d[n:] = ['h5py-1', 'h5py-ä']\n\
+         \x20   d[1] = 'changed'\n\
+         \x20   d.resize((n + 1,))\n",
+        [path.as_os_str()],
+    );
+    let mut want = want;
+    want[1] = "changed".into();
+    want.push("h5py-1".into());
+    assert_eq!(h5py_strings(&python, &path), want);
+    let ours = h5sparse::File::open(&path).unwrap();
+    assert_eq!(
+        ours.dataset("/s").unwrap().values().unwrap(),
+        Values::Str(want)
+    );
+}
+
+#[test]
+fn appending_values_of_the_wrong_kind_or_to_a_fixed_dataset_fails_and_writes_nothing() {
+    use h5sparse::write::DatasetOptions;
+    use h5sparse::{CharSet, Dtype};
+    let utf8 = Dtype::VarString {
+        charset: CharSet::Utf8,
+    };
+    let mut w = Writer::create_in(MemSink::default()).unwrap();
+    let names = Values::Str(vec!["a".into()]);
+    w.create_dataset_values("/fixed", &utf8, &[1], &names, &DatasetOptions::default())
+        .unwrap();
+    w.create_dataset_values("/grows", &utf8, &[1], &names, &DatasetOptions::growable())
+        .unwrap();
+    let before = w.sink().bytes.clone();
+    let err = w.append_values("/fixed", &names).unwrap_err().to_string();
+    assert!(err.contains("/fixed"), "{err}");
+    let err = w
+        .append_values("/grows", &Values::Int(vec![1]))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("/grows"), "{err}");
+    assert_eq!(w.sink().bytes, before);
+}

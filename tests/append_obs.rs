@@ -219,53 +219,6 @@ fn appended_files_equal_what_anndata_builds() {
     }
 }
 
-/// The stored heap IDs (16 bytes each) of the chunked, unfiltered string
-/// dataset `dataset` of the file `bytes`, read from its chunks.
-fn heap_ids(bytes: &[u8], dataset: &str) -> Vec<u8> {
-    let f = h5sparse::File::from_bytes(bytes.to_vec()).unwrap();
-    let ds = f.dataset(dataset).unwrap();
-    assert!(ds.filters().is_empty(), "{dataset} is filtered");
-    let chunk = ds.chunks().expect("a chunked dataset")[0] as usize * 16;
-    let mut out = vec![0u8; ds.len() as usize * 16];
-    for r in ds.chunk_records().unwrap() {
-        let start = r.offset[0] as usize * 16;
-        if start >= out.len() {
-            continue;
-        }
-        let n = chunk.min(out.len() - start);
-        let at = r.address.0 as usize;
-        out[start..start + n].copy_from_slice(&bytes[at..at + n]);
-    }
-    out
-}
-
-/// The stored heap IDs of a variable-length string dataset, and the bytes
-/// of every global heap collection they point into (by address).
-fn string_storage(path: &Path, dataset: &str) -> (Vec<u8>, Vec<(u64, Vec<u8>)>) {
-    let bytes = std::fs::read(path).unwrap();
-    let ids = heap_ids(&bytes, dataset);
-    let mut collections: Vec<u64> = ids
-        .chunks_exact(16)
-        .map(|e| u64::from_le_bytes(e[4..12].try_into().unwrap()))
-        .collect();
-    collections.sort_unstable();
-    collections.dedup();
-    let heaps = collections
-        .into_iter()
-        .map(|at| {
-            let start = at as usize;
-            assert_eq!(
-                &bytes[start..start + 4],
-                b"GCOL",
-                "{dataset}: no collection at {at}"
-            );
-            let size = u64::from_le_bytes(bytes[start + 8..start + 16].try_into().unwrap());
-            (at, bytes[start..start + size as usize].to_vec())
-        })
-        .collect();
-    (ids, heaps)
-}
-
 #[test]
 fn a_second_append_adds_strings_without_rewriting_the_old_ones() {
     let Some(python) = support::require_python("append-obs strings").unwrap() else {
@@ -297,22 +250,25 @@ fn a_second_append_adds_strings_without_rewriting_the_old_ones() {
             "{p} not rewritten by the first append: {first}"
         );
     }
-    let old: Vec<_> = strings.iter().map(|p| string_storage(&result, p)).collect();
+    let grown = std::fs::read(&result).unwrap();
+    let old: Vec<_> = strings
+        .iter()
+        .map(|p| support::vlen_storage(&grown, p))
+        .collect();
     // ... the second only adds: the old rows keep their heap IDs, and every
     // collection they point into keeps every byte.
     let second = append(&sources[1]);
     for (p, (ids, heaps)) in strings.iter().zip(&old) {
         assert!(!second.contains(p), "{p} rewritten again: {second}");
-        let (now_ids, _) = string_storage(&result, p);
+        let bytes = std::fs::read(&result).unwrap();
+        let (now_ids, _) = support::vlen_storage(&bytes, p);
         assert_eq!(now_ids.len(), ids.len() + 30 * 16, "{p}: 30 rows more");
         assert_eq!(
             &now_ids[..ids.len()],
             &ids[..],
             "{p}: the old rows' heap IDs changed"
         );
-        let bytes = std::fs::read(&result).unwrap();
-        for (at, heap) in heaps {
-            let at = *at as usize;
+        for &(at, ref heap) in heaps {
             assert_eq!(
                 &bytes[at..at + heap.len()],
                 &heap[..],
@@ -320,10 +276,11 @@ fn a_second_append_adds_strings_without_rewriting_the_old_ones() {
             );
         }
         // The new rows' strings are in collections of their own.
-        let new_collections: Vec<u64> = now_ids[ids.len()..]
+        let new_collections: Vec<usize> = now_ids[ids.len()..]
             .chunks_exact(16)
             .map(|e| u64::from_le_bytes(e[4..12].try_into().unwrap()))
             .filter(|&a| a != u64::MAX)
+            .map(|a| a as usize)
             .collect();
         assert!(
             new_collections

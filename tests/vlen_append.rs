@@ -13,51 +13,8 @@ use h5sparse::io::sink::MemSink;
 use h5sparse::write::Writer;
 use h5sparse::Values;
 
-/// The stored heap IDs (16 bytes each) of the chunked, unfiltered string
-/// dataset `dataset` of the file `bytes`, read from its chunks.
-fn heap_ids(bytes: &[u8], dataset: &str) -> Vec<u8> {
-    let f = h5sparse::File::from_bytes(bytes.to_vec()).unwrap();
-    let ds = f.dataset(dataset).unwrap();
-    assert!(ds.filters().is_empty(), "{dataset} is filtered");
-    let chunk = ds.chunks().expect("a chunked dataset")[0] as usize * 16;
-    let mut out = vec![0u8; ds.len() as usize * 16];
-    for r in ds.chunk_records().unwrap() {
-        let start = r.offset[0] as usize * 16;
-        if start >= out.len() {
-            continue;
-        }
-        let n = chunk.min(out.len() - start);
-        let at = r.address.0 as usize;
-        out[start..start + n].copy_from_slice(&bytes[at..at + n]);
-    }
-    out
-}
-
-/// Heap IDs of the dataset's elements and the bytes of each collection
-/// they point into.
-fn storage(bytes: &[u8], dataset: &str) -> (Vec<u8>, Vec<(usize, Vec<u8>)>) {
-    let ids = heap_ids(bytes, dataset);
-    let mut at: Vec<usize> = ids
-        .chunks_exact(16)
-        .map(|e| u64::from_le_bytes(e[4..12].try_into().unwrap()))
-        .filter(|&a| a != u64::MAX)
-        .map(|a| a as usize)
-        .collect();
-    at.sort_unstable();
-    at.dedup();
-    let heaps = at
-        .into_iter()
-        .map(|a| {
-            assert_eq!(&bytes[a..a + 4], b"GCOL");
-            let size = u64::from_le_bytes(bytes[a + 8..a + 16].try_into().unwrap()) as usize;
-            (a, bytes[a..a + size].to_vec())
-        })
-        .collect();
-    (ids, heaps)
-}
-
 fn assert_untouched(bytes: &[u8], old: &(Vec<u8>, Vec<(usize, Vec<u8>)>), what: &str) {
-    let (now, _) = storage(bytes, "/s");
+    let (now, _) = support::vlen_storage(bytes, "/s");
     assert_eq!(
         &now[..old.0.len()],
         &old.0[..],
@@ -108,7 +65,7 @@ fn appended_strings_read_back_in_h5py_and_the_old_heap_is_untouched() {
     );
     assert_eq!(h5py_strings(&python, &path), first);
     let bytes = std::fs::read(&path).unwrap();
-    let old = storage(&bytes, "/s");
+    let old = support::vlen_storage(&bytes, "/s");
 
     // Outside a transaction: more strings than one collection holds, an
     // empty one, a long one, non-ASCII ones.

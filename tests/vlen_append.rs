@@ -104,7 +104,8 @@ fn appended_strings_read_back_in_h5py_and_the_old_heap_is_untouched() {
         Values::Str(want.clone())
     );
 
-    // libhdf5 grows the dataset further and writes into it, then shrinks it.
+    // libhdf5 grows the dataset further, writes into it and over old
+    // elements, then shrinks it.
     support::run_python(
         &python,
         "import sys, h5py\n\
@@ -114,11 +115,18 @@ fn appended_strings_read_back_in_h5py_and_the_old_heap_is_untouched() {
          \x20   d.resize((n + 2,))\n\
          \x20   d[n:] = ['h5py-1', 'h5py-ä']\n\
          \x20   d[1] = 'changed'\n\
+         \x20   d[n - 1] = 'replaced'\n\
+         \x20   d[n - 4] = ''\n\
          \x20   d.resize((n + 1,))\n",
         [path.as_os_str()],
     );
     let mut want = want;
+    // Overwritten: an element h5py wrote, and two of ours (libhdf5 frees
+    // their objects in our collections).
     want[1] = "changed".into();
+    let n = want.len();
+    want[n - 1] = "replaced".into();
+    want[n - 4] = "".into();
     want.push("h5py-1".into());
     assert_eq!(h5py_strings(&python, &path), want);
     let ours = h5sparse::File::open(&path).unwrap();

@@ -48,7 +48,7 @@ fn matrix(rng: &mut Rng) -> sprs::CsMat<f32> {
                 placed += 1;
             }
         }
-        for (c, _) in row.iter().enumerate().filter(|(_, &b)| b) {
+        for (c, _) in row.iter().enumerate().filter(|&(_, &b)| b) {
             indices.push(c);
             data.push(0.5 + (rng.below(1000) as f32) / 1000.0);
         }

@@ -136,15 +136,13 @@ fn appended_files_equal_what_anndata_builds() {
             .lines()
             .find(|l| l.starts_with("rewritten"))
             .unwrap_or("");
-        for again in [
-            "/obs/kind/codes",
-            "/obs/kind/categories",
-            "/obs/score",
-            "/obs/cell_id",
-        ] {
+        for again in ["/obs/kind/codes", "/obs/kind/categories", "/obs/score"] {
             assert!(rewritten.contains(again), "{again} not rewritten: {out}");
         }
         for in_place in [
+            "/obs/cell_id",
+            "/obs/label",
+            "/obs/note/values",
             "/obs/count",
             "/obs/flag",
             "/layers/dense",
@@ -219,6 +217,80 @@ fn appended_files_equal_what_anndata_builds() {
         subset(&fixture(fx), &target, &[]);
         append_and_check(&python, &dir, src, &target, &[at(src)], &[]);
     }
+}
+
+#[test]
+fn a_second_append_adds_strings_without_rewriting_the_old_ones() {
+    let Some(python) = support::require_python("append-obs strings").unwrap() else {
+        return;
+    };
+    let dir = support::test_dir("append-obs-strings");
+    support::generate_inputs(&python, "append_inputs.py", &dir);
+    let result = dir.join("grown.h5ad");
+    let before = dir.join("before.h5ad");
+    std::fs::copy(dir.join("rich_t.h5ad"), &result).unwrap();
+    std::fs::copy(dir.join("rich_t.h5ad"), &before).unwrap();
+    let sources = [dir.join("rich_s.h5ad"), dir.join("rich_s2.h5ad")];
+    let strings = ["/obs/cell_id", "/obs/label", "/obs/note/values"];
+    let append = |src: &Path| {
+        let run = h5sparse(&["append-obs", s(&result), s(src), "-q"]);
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        String::from_utf8_lossy(&run.stdout).into_owned()
+    };
+    // The first append makes the contiguous string datasets anndata wrote
+    // chunked and growable (once)...
+    let first = append(&sources[0]);
+    for p in strings {
+        assert!(
+            first.contains(p),
+            "{p} not rewritten by the first append: {first}"
+        );
+    }
+    let grown = std::fs::read(&result).unwrap();
+    let old: Vec<_> = strings
+        .iter()
+        .map(|p| support::vlen_storage(&grown, p))
+        .collect();
+    // ... the second only adds: the old rows keep their heap IDs, and every
+    // collection they point into keeps every byte.
+    let second = append(&sources[1]);
+    for (p, (ids, heaps)) in strings.iter().zip(&old) {
+        assert!(!second.contains(p), "{p} rewritten again: {second}");
+        let bytes = std::fs::read(&result).unwrap();
+        let (now_ids, _) = support::vlen_storage(&bytes, p);
+        assert_eq!(now_ids.len(), ids.len() + 30 * 16, "{p}: 30 rows more");
+        assert_eq!(
+            &now_ids[..ids.len()],
+            &ids[..],
+            "{p}: the old rows' heap IDs changed"
+        );
+        for &(at, ref heap) in heaps {
+            assert_eq!(
+                &bytes[at..at + heap.len()],
+                &heap[..],
+                "{p}: collection at {at} changed"
+            );
+        }
+        // The new rows' strings are in collections of their own.
+        let new_collections: Vec<usize> = now_ids[ids.len()..]
+            .chunks_exact(16)
+            .map(|e| u64::from_le_bytes(e[4..12].try_into().unwrap()))
+            .filter(|&a| a != u64::MAX)
+            .map(|a| a as usize)
+            .collect();
+        assert!(
+            new_collections
+                .iter()
+                .all(|a| heaps.iter().all(|h| h.0 != *a)),
+            "{p}: new strings in an old collection"
+        );
+    }
+    // anndata reads what pandas' concatenation of the three builds.
+    check(&python, &result, &before, false, &sources);
 }
 
 #[test]
@@ -379,6 +451,20 @@ fn refusals_leave_the_target_untouched_and_say_why() {
 /// `read_h5ad`) read exactly as the target before the append or after it.
 #[test]
 fn a_crash_at_any_write_of_an_append_shows_the_target_before_or_after() {
+    crash_at_every_write("append-obs-crash", false);
+}
+
+/// The same once the string datasets are chunked and growable (a first
+/// append made them so): the new strings are appended in place.
+#[test]
+fn a_crash_at_any_write_of_an_in_place_string_append_shows_the_target_before_or_after() {
+    crash_at_every_write("append-obs-crash-growable", true);
+}
+
+/// Crashes an append of 8 cells to anndata's first 12 cells (with 4 more
+/// appended first when `grown_first`) after each of its writes, and reads
+/// every image with our reader, h5py and anndata.
+fn crash_at_every_write(name: &str, grown_first: bool) {
     use h5sparse::anndata::{append_obs_in, AppendOptions};
     use h5sparse::io::sink::{FaultSink, MemSink};
     use h5sparse::write::Writer;
@@ -386,7 +472,7 @@ fn a_crash_at_any_write_of_an_append_shows_the_target_before_or_after() {
     let Some(python) = support::require_python("append-obs crash").unwrap() else {
         return;
     };
-    let dir = support::test_dir("append-obs-crash");
+    let dir = support::test_dir(name);
     // anndata's first 12 cells (contiguous columns: rewritten and swapped),
     // h5sparse's cut of the other 8.
     let target = dir.join("target.h5ad");
@@ -400,11 +486,26 @@ fn a_crash_at_any_write_of_an_append_shows_the_target_before_or_after() {
         ],
     );
     let source = dir.join("source.h5ad");
+    let cells = if grown_first { "16:" } else { "12:" };
     subset(
         &support::fixture("anndata.h5ad"),
         &source,
-        &["--obs", "12:"],
+        &["--obs", cells],
     );
+    if grown_first {
+        let first = dir.join("first.h5ad");
+        subset(
+            &support::fixture("anndata.h5ad"),
+            &first,
+            &["--obs", "12:16"],
+        );
+        let run = h5sparse(&["append-obs", s(&target), s(&first), "-q"]);
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+    }
     let src = h5sparse::File::open(&source).unwrap();
     let start = std::fs::read(&target).unwrap();
     let opts = AppendOptions::default().block_bytes(4096);
@@ -419,7 +520,15 @@ fn a_crash_at_any_write_of_an_append_shows_the_target_before_or_after() {
         serde_json::from_str::<serde_json::Value>(&h5sparse::dump::dump_json(&f)).unwrap()
     };
     let (w, done) = append(u64::MAX);
-    done.unwrap();
+    let done = done.unwrap();
+    if grown_first {
+        for p in ["/obs/_index", "/obs/cell_type/codes"] {
+            assert!(
+                !done.rewritten.contains(&p.to_string()),
+                "{p} rewritten: {done:?}"
+            );
+        }
+    }
     let after = w.sink().inner().bytes.clone();
     let total = w.sink().writes();
     let states = [dump(&start), dump(&after)];

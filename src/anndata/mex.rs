@@ -247,7 +247,7 @@ impl MexDir {
         let pick = |v: &[String]| -> Vec<String> {
             v.iter()
                 .zip(mask)
-                .filter(|(_, &k)| k)
+                .filter(|&(_, &k)| k)
                 .map(|(x, _)| x.clone())
                 .collect()
         };

@@ -423,7 +423,7 @@ impl TenxMatrix<'_> {
 fn pick<T: Clone>(v: &[T], mask: &[bool]) -> Vec<T> {
     v.iter()
         .zip(mask)
-        .filter(|(_, &k)| k)
+        .filter(|&(_, &k)| k)
         .map(|(x, _)| x.clone())
         .collect()
 }

@@ -189,6 +189,26 @@ impl H5File {
         Ok(Self::read_only(file, None, limits))
     }
 
+    /// A read-only handle on a [`File`] already open, whatever it reads
+    /// from: a [`ReadAt`](crate::io::ReadAt) source through
+    /// [`File::open_source_with`] (a browser `Blob`, a URL), bytes, a map.
+    /// The handle keeps the file's [`Limits`].
+    ///
+    /// ```
+    /// use h5sparse::{File, H5File, Limits};
+    /// let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed.h5"))?;
+    /// let file = File::open_source_with(Box::new(bytes), Limits::strict())?;
+    /// let f = H5File::from_file(file);
+    /// assert_eq!(f.sparse("X")?.shape()?, [6, 3]);
+    /// assert_eq!(f.limits(), &Limits::strict());
+    /// assert!(!f.is_writable());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_file(file: File) -> H5File {
+        let limits = file.limits().clone();
+        Self::read_only(file, None, limits)
+    }
+
     fn read_only(file: File, path: Option<PathBuf>, limits: Limits) -> H5File {
         H5File {
             inner: Arc::new(Inner {

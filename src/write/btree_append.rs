@@ -67,6 +67,8 @@ pub(crate) struct AppendedTree {
 /// One node on the right-most path.
 #[derive(Debug)]
 struct PathNode {
+    /// Where the node is.
+    addr: Address,
     level: u8,
     /// The left key and address of each child, in key order.
     children: Vec<(ChunkKey, Address)>,
@@ -163,6 +165,7 @@ impl RightmostPath {
                 _ => left_node.and_then(|l| l.children.last().copied()),
             };
             nodes.push(PathNode {
+                addr,
                 level: here,
                 children,
                 left,
@@ -276,13 +279,33 @@ impl RightmostPath {
                     sibling_fixes: fixes,
                 });
             }
+            // A full node that the changes leave as it was (they all come
+            // after its children) is kept, shared with the old tree, and
+            // new nodes follow it: only its right link changes, after the
+            // publish. Not an in-place root, whose address the new root
+            // takes.
+            let keep_first = old.filter(|n| {
+                groups.len() > 1
+                    && n.children.len() == fanout
+                    && items.get(..fanout) == Some(&n.children[..])
+                    && !(placement == RootPlacement::InPlace && n.addr == self.root)
+            });
             let addrs = (0..groups.len())
-                .map(|_| tx.alloc(node_len))
+                .map(|i| match (i, keep_first) {
+                    (0, Some(n)) => Ok(n.addr),
+                    _ => tx.alloc(node_len),
+                })
                 .collect::<Result<Vec<_>>>()?;
             // The first new node's left link names a kept node, the real
             // one (not a superseded copy): it was found through the parents.
-            let kept_left = old.and_then(|n| n.left);
+            let kept_left = match keep_first {
+                Some(n) => Some(n.addr),
+                None => old.and_then(|n| n.left),
+            };
             for i in 0..groups.len() {
+                if i == 0 && keep_first.is_some() {
+                    continue;
+                }
                 let (keys, kids) = node_keys(i);
                 let left = match i {
                     0 => kept_left.unwrap_or(Address::UNDEFINED),
@@ -294,10 +317,12 @@ impl RightmostPath {
                     encode_chunk_node(level, left, right, &keys, &kids, k, rank)?,
                 );
             }
-            if let Some(l) = kept_left {
+            // The kept node left of the new ones names the first of them.
+            let first_new = usize::from(keep_first.is_some());
+            if let (Some(l), Some(to)) = (kept_left, addrs.get(first_new)) {
                 let at = Address(l.0.saturating_add(right_link_at));
                 let width = usize::from(tx.sizes.offset).min(8);
-                fixes.push((at, addrs[0].0.to_le_bytes()[..width].to_vec()));
+                fixes.push((at, to.0.to_le_bytes()[..width].to_vec()));
             }
             let new_children = groups
                 .iter()

@@ -279,6 +279,42 @@ impl<B: Backing> Writer<B> {
         })
     }
 
+    /// [`Writer::append`] from decoded values of any type the dataset holds,
+    /// variable-length strings included (a whole number of rows).
+    ///
+    /// The old elements are not rewritten: new variable-length data goes
+    /// into new global heap collections at the end of the file (up to 4096
+    /// objects each, at least 4 KiB as libhdf5 sizes them), and only the new
+    /// rows' heap IDs are written into the dataset's new chunks; the old
+    /// collections keep every byte. Inside a transaction, like every
+    /// other change, nothing shows before the commit.
+    ///
+    /// ```
+    /// use h5sparse::io::sink::MemSink;
+    /// use h5sparse::write::{DatasetOptions, Writer};
+    /// use h5sparse::{CharSet, Dtype, Values};
+    ///
+    /// let mut w = Writer::create_in(MemSink::default())?;
+    /// let utf8 = Dtype::VarString { charset: CharSet::Utf8 };
+    /// let names = Values::Str(vec!["AAAC-1".into(), "AAAG-1".into()]);
+    /// w.create_dataset_values("/names", &utf8, &[2], &names, &DatasetOptions::growable())?;
+    /// w.append_values("/names", &Values::Str(vec!["TTTC-1".into(), "".into()]))?;
+    /// let names = w.reader()?.dataset("/names")?.values()?;
+    /// assert_eq!(names, Values::Str(vec!["AAAC-1".into(), "AAAG-1".into(), "TTTC-1".into(), "".into()]));
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
+    pub fn append_values(&mut self, path: &str, values: &Values) -> Result<()> {
+        let limits = self.limits.clone();
+        self.run_at(path, |view, tx, sb, addr| {
+            let dtype = dataset_dtype(view, tx, addr, path)?;
+            let n = values.len();
+            let mut refs = |r: &ObjectRef| ref_address(view, &limits, sb, r);
+            let raw = encode::encode_values(tx, &dtype, values, n, &mut refs)?;
+            append_bytes(view, tx, sb, addr, path, Cow::Owned(raw), n as u64)
+        })
+        .map_err(|e| e.context(path))
+    }
+
     /// Changes the shape of a chunked dataset within its maximum shape.
     ///
     /// ```

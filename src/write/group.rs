@@ -318,17 +318,81 @@ pub(crate) fn set_member(
         );
     };
     let heap = LocalHeap::parse(view, stm.local_heap)?;
+    let point = |e: &mut SymbolTableEntry| {
+        e.object_header = header;
+        e.cache_type = u32::from(stab.is_some());
+        e.cached_btree = stab.map(|s| s.0);
+        e.cached_heap = stab.map(|s| s.1);
+        e.soft_link_offset = None;
+    };
+    if patch_member(view, tx, &stm, &heap, name, group_k.0, &point)? {
+        return Ok(());
+    }
     let mut entries = stab_entries(view, tx, &stm, &heap)?;
     let e = entries
         .iter_mut()
         .find(|e| e.name == name.as_bytes())
         .ok_or_else(|| Error::invalid(format!("no member named {name:?}")))?;
-    e.entry.object_header = header;
-    e.entry.cache_type = u32::from(stab.is_some());
-    e.entry.cached_btree = stab.map(|s| s.0);
-    e.entry.cached_heap = stab.map(|s| s.1);
-    e.entry.soft_link_offset = None;
+    point(&mut e.entry);
     write_group_tree(tx, &entries, group_k.0, group_k.1, stm.btree)
+}
+
+/// [`set_member`] inside a transaction, without rewriting the group's
+/// whole tree: when the group's B-tree root is the transaction's own copy
+/// and a leaf (its children are the symbol-table nodes), the entry of
+/// `name` is changed by `point` in its symbol-table node, in place when
+/// that node is the transaction's own too, else in a copy of that one node
+/// whose address is patched into the root. False (nothing staged) when
+/// this does not apply.
+fn patch_member(
+    view: &FileView<'_>,
+    tx: &mut Tx<'_>,
+    stm: &SymbolTableMessage,
+    heap: &LocalHeap<'_>,
+    name: &str,
+    leaf_k: u16,
+    point: &dyn Fn(&mut SymbolTableEntry),
+) -> Result<bool> {
+    use crate::format::btree_v1::{BTreeV1Node, NODE_TYPE_GROUP};
+    let Some(private_from) = tx.private_from else {
+        return Ok(false);
+    };
+    // The encoders below write 8-byte offsets and lengths.
+    if tx.sizes != crate::format::Sizes::DEFAULT {
+        return Ok(false);
+    }
+    let own = |a: Address| view.abs_u64(a) >= private_from;
+    let key_size = usize::from(tx.sizes.length);
+    let root = BTreeV1Node::parse(view, stm.btree, NODE_TYPE_GROUP, key_size, &tx.limits)?;
+    if root.level != 0 || !own(stm.btree) {
+        return Ok(false);
+    }
+    let entry_len = SymbolTableEntry::encoded_len(tx.sizes) as u64;
+    for (i, &snod) in root.children.iter().enumerate() {
+        let mut entries = read_symbol_table_node(view, snod, &tx.limits)?;
+        let Some(j) = entries
+            .iter()
+            .position(|e| heap.string_at(e.link_name_offset).ok() == Some(name.as_bytes()))
+        else {
+            continue;
+        };
+        point(&mut entries[j]);
+        if own(snod) {
+            // Entries start 8 bytes into the node.
+            let mut bytes = Vec::with_capacity(entry_len as usize);
+            entries[j].encode(&mut bytes);
+            tx.put_at(Address(snod.0 + 8 + j as u64 * entry_len), bytes);
+        } else {
+            let copy = tx.put(crate::format::symbol_table::encode_snod(&entries, leaf_k)?)?;
+            // Child i follows the signature, type, level, count, both
+            // sibling links and i + 1 keys and i children.
+            let offset = u64::from(tx.sizes.offset);
+            let at = 8 + 2 * offset + i as u64 * (key_size as u64 + offset) + key_size as u64;
+            tx.put_at(Address(stm.btree.0 + at), copy.0.to_le_bytes().to_vec());
+        }
+        return Ok(true);
+    }
+    Ok(false)
 }
 
 /// Makes member `name` point where member `replacement` points and removes

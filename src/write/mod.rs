@@ -337,6 +337,7 @@ impl<B: Backing> Writer<B> {
             claimed: Vec::new(),
             count_deltas: Vec::new(),
             shadow: false,
+            private_from: None,
             after_commit: Vec::new(),
         };
         let (root, root_symbol_table) = if latest {
@@ -425,6 +426,7 @@ impl<B: Backing> Writer<B> {
             claimed: Vec::new(),
             count_deltas: Vec::new(),
             shadow: self.shadow.is_some(),
+            private_from: self.shadow.as_ref().map(|s| s.start()),
             after_commit: Vec::new(),
         };
         let out = {
@@ -499,12 +501,15 @@ impl<B: Backing> Writer<B> {
         for (pos, bytes) in &fresh {
             self.sink.write_at(*pos, bytes)?;
         }
-        if eoa != self.eoa {
+        // Inside a transaction the end of file is published by the commit's
+        // superblock write: nothing published refers to the new space before.
+        if eoa != self.eoa && self.shadow.is_none() {
             self.eoa = eoa;
             self.sb.eof_address = eoa - self.sb.base_address;
             let bytes = self.sb.encode()?;
             self.sink.write_at(self.sb.superblock_address, &bytes)?;
         }
+        self.eoa = eoa;
         for (pos, bytes) in &publish {
             self.sink.write_at(*pos, bytes)?;
         }

@@ -32,7 +32,10 @@
 //! What a copy costs: an object header (its messages re-encoded into one
 //! chunk), and for a symbol-table group its B-tree root node and local heap
 //! header (the heap's names and the symbol-table nodes stay shared until an
-//! edit rewrites them). A dataset's chunk index is not copied: an edit
+//! edit rewrites them; pointing a member at its copy copies only the one
+//! symbol-table node that holds it, once, and patches the entry in place
+//! after that). The superblock is written by the commit only: before it,
+//! nothing the published file reaches lies in the new space. A dataset's chunk index is not copied: an edit
 //! writes its changed nodes fresh and the copy's layout message names the
 //! new root. Contiguous data written inside a transaction is copied whole
 //! (it would otherwise change in place).
@@ -73,6 +76,11 @@ impl Shadow {
     /// Keeps `tx`'s writes that wait for the commit.
     pub(crate) fn defer(&mut self, tx: &mut Tx<'_>) {
         self.after_commit.append(&mut tx.after_commit);
+    }
+
+    /// Absolute end of allocated space when the transaction began.
+    pub(crate) fn start(&self) -> u64 {
+        self.start
     }
 
     /// True when the object header at `addr` was written by this

@@ -46,6 +46,11 @@ pub(crate) struct Tx<'d> {
     /// published file must not change in place, so a chunk index root and
     /// contiguous data move instead of being rewritten where they are.
     pub shadow: bool,
+    /// Inside a transaction: the absolute end of the file when it began.
+    /// Structures at or after it were written by the transaction and are
+    /// reachable only from its unpublished root, so they may be edited in
+    /// place. `None` outside a transaction.
+    pub private_from: Option<u64>,
     /// In-place writes to structures the transaction shares with the
     /// published file, which may only happen once it is published (the
     /// right-sibling links of kept B-tree nodes left of a copied path):

@@ -303,3 +303,41 @@ pub fn dump_value(bytes: &[u8]) -> serde_json::Value {
     let f = h5sparse::File::from_bytes(bytes.to_vec()).expect("our reader opens the file");
     serde_json::from_str(&h5sparse::dump::dump_json(&f)).expect("dump is JSON")
 }
+
+/// The stored heap IDs (16 bytes each) of the chunked, unfiltered
+/// variable-length string dataset `dataset` of the file `bytes`, read from
+/// its chunks, and the bytes of every global heap collection they point
+/// into, by address.
+pub fn vlen_storage(bytes: &[u8], dataset: &str) -> (Vec<u8>, Vec<(usize, Vec<u8>)>) {
+    let f = h5sparse::File::from_bytes(bytes.to_vec()).unwrap();
+    let ds = f.dataset(dataset).unwrap();
+    assert!(ds.filters().is_empty(), "{dataset} is filtered");
+    let chunk = ds.chunks().expect("a chunked dataset")[0] as usize * 16;
+    let mut ids = vec![0u8; ds.len() as usize * 16];
+    for r in ds.chunk_records().unwrap() {
+        let start = r.offset[0] as usize * 16;
+        if start >= ids.len() {
+            continue;
+        }
+        let n = chunk.min(ids.len() - start);
+        let at = r.address.0 as usize;
+        ids[start..start + n].copy_from_slice(&bytes[at..at + n]);
+    }
+    let mut at: Vec<usize> = ids
+        .chunks_exact(16)
+        .map(|e| u64::from_le_bytes(e[4..12].try_into().unwrap()))
+        .filter(|&a| a != u64::MAX)
+        .map(|a| a as usize)
+        .collect();
+    at.sort_unstable();
+    at.dedup();
+    let heaps = at
+        .into_iter()
+        .map(|a| {
+            assert_eq!(&bytes[a..a + 4], b"GCOL", "{dataset}: no collection at {a}");
+            let size = u64::from_le_bytes(bytes[a + 8..a + 16].try_into().unwrap()) as usize;
+            (a, bytes[a..a + size].to_vec())
+        })
+        .collect();
+    (ids, heaps)
+}

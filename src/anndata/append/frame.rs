@@ -4,8 +4,12 @@
 //! * numbers and bools: converted to the column's type when that holds
 //!   them without loss, else the column widens to numpy's common type (as
 //!   `pd.concat` makes it); bools and numbers do not mix;
-//! * strings (the index, `string-array` columns): rewritten whole, old
-//!   values then new;
+//! * strings (the index, `string-array` columns, nullable strings'
+//!   values): appended in place when the dataset is chunked and growable
+//!   (new global heap collections hold the new strings, the old ones keep
+//!   every byte); a contiguous one (as anndata writes them) is rewritten
+//!   once, old values then new, as a chunked growable dataset, so the next
+//!   append is in place;
 //! * categoricals: the source's values are looked up among the
 //!   categories; new ones extend the categories array at its end (in the
 //!   source's order, or naturally sorted when the source holds plain
@@ -21,7 +25,7 @@
 
 use std::collections::HashMap;
 
-use super::grow::{little, rewrite_whole, Grower, Growth, Reads};
+use super::grow::{little, rewrite_whole, Grower, Growth, Old, Reads};
 use super::matrix::lossless;
 use super::source::{source_column, SrcColumn, SrcValues};
 use crate::anndata::concat::dtype::{result_type, Converter};
@@ -29,8 +33,8 @@ use crate::anndata::dataframe::Storage;
 use crate::anndata::write::{codes_width, natural_cmp};
 use crate::anndata::{ColumnKind, DataFrame};
 use crate::error::{Error, Result};
-use crate::read::{ByteOrder, Dtype, File, Node, Values};
-use crate::write::{Backing, Writer};
+use crate::read::{ByteOrder, Dtype, File, LayoutKind, Node, Values};
+use crate::write::{guess_chunks, Backing, DatasetOptions, Writer};
 
 /// How the source's codes become the target's.
 #[derive(Debug, Clone)]
@@ -47,10 +51,7 @@ enum ColumnPlan {
     Numbers {
         growth: Growth,
     },
-    Strings {
-        path: String,
-        dtype: Dtype,
-    },
+    Strings(StringsPlan),
     Categorical {
         codes: Growth,
         map: CodeMap,
@@ -62,10 +63,84 @@ enum ColumnPlan {
         mask: Growth,
     },
     NullableStrings {
-        path: String,
-        dtype: Dtype,
+        values: StringsPlan,
         mask: Growth,
     },
+}
+
+/// A string dataset to grow (the index, a `string-array` column, a
+/// nullable string column's values).
+#[derive(Debug, Clone)]
+struct StringsPlan {
+    path: String,
+    dtype: Dtype,
+    /// Rows it holds now (more than the frame's after an interrupted
+    /// append: those are cut off first).
+    len: u64,
+    /// Chunked with room to grow: the new strings are appended; else the
+    /// dataset is rewritten whole, chunked and growable.
+    in_place: bool,
+}
+
+impl StringsPlan {
+    /// Plans growing the string dataset at `path` of `t` from `n_old` to
+    /// `n_old + n_new` rows.
+    fn plan(t: &File, path: &str, n_old: u64, n_new: u64) -> Result<StringsPlan> {
+        let ds = t.dataset(path)?;
+        let len = match ds.shape() {
+            Some([n]) => *n,
+            _ => {
+                return Err(Error::invalid(format!(
+                    "{path}: strings of a dataframe must be one-dimensional"
+                )))
+            }
+        };
+        let total = n_old
+            .checked_add(n_new)
+            .ok_or_else(|| Error::invalid(format!("{path}: its length overflows")))?;
+        let room = ds
+            .maxshape()
+            .and_then(|m| m.first().copied())
+            .is_some_and(|m| m.is_none_or(|m| m >= total));
+        let in_place = ds.layout() == LayoutKind::Chunked && room && len >= n_old;
+        Ok(StringsPlan {
+            path: path.to_string(),
+            dtype: ds.dtype().clone(),
+            len,
+            in_place,
+        })
+    }
+
+    /// Appends `texts` (missing ones as empty strings) after the first
+    /// `n_old` rows: in place, or by rewriting the dataset whole.
+    fn write<B: Backing>(
+        &self,
+        w: &mut Writer<B>,
+        old: &Old<'_>,
+        n_old: u64,
+        texts: Vec<Option<String>>,
+    ) -> Result<()> {
+        let new = Values::Str(texts.into_iter().map(Option::unwrap_or_default).collect());
+        let path = &self.path;
+        if self.in_place {
+            if self.len != n_old {
+                w.resize(path, &[n_old])?;
+            }
+            return w.append_values(path, &new);
+        }
+        let mut all = match old.dataset(path)?.values()? {
+            Values::Str(v) => v,
+            _ => return Err(Error::invalid(format!("{path}: expected strings"))),
+        };
+        all.truncate(usize::try_from(n_old).unwrap_or(usize::MAX));
+        if let Values::Str(new) = new {
+            all.extend(new);
+        }
+        let all = Values::Str(all);
+        let chunks = guess_chunks(&[all.len().max(1) as u64], self.dtype.size());
+        let opts = DatasetOptions::growable().chunks(&chunks);
+        rewrite_whole(w, old, path, &self.dtype, &all, &opts)
+    }
 }
 
 /// One column (or the index) to grow.
@@ -323,8 +398,8 @@ fn plan_column(t: &File, s: &File, spec: &FrameSpec<'_>, name: Option<&str>) -> 
                 return Err(refuse(&source, "strings"));
             }
             no_missing(&source, "strings")?;
-            let dtype = t.dataset(&path)?.dtype().clone();
-            Ok(step(ColumnPlan::Strings { path, dtype }, source))
+            let plan = StringsPlan::plan(t, &path, spec.n_old, spec.n_new)?;
+            Ok(step(ColumnPlan::Strings(plan), source))
         }
         ColumnKind::Categorical => match t.get(&path)? {
             Node::Group(g) => {
@@ -352,16 +427,9 @@ fn plan_column(t: &File, s: &File, spec: &FrameSpec<'_>, name: Option<&str>) -> 
                 if !source.is_text() {
                     return Err(refuse(&source, "nullable strings"));
                 }
-                let dtype = t.dataset(&values)?.dtype().clone();
+                let values = StringsPlan::plan(t, &values, spec.n_old, spec.n_new)?;
                 let mask = mask(&mask_path)?;
-                Ok(step(
-                    ColumnPlan::NullableStrings {
-                        path: values,
-                        dtype,
-                        mask,
-                    },
-                    source,
-                ))
+                Ok(step(ColumnPlan::NullableStrings { values, mask }, source))
             } else {
                 let values = numbers(&values, &source)?;
                 let mask = mask(&mask_path)?;
@@ -563,8 +631,10 @@ impl ColumnStep {
             .map(|g| g.path.clone())
             .collect();
         match &self.plan {
-            ColumnPlan::Strings { path, .. } | ColumnPlan::NullableStrings { path, .. } => {
-                out.push(path.clone())
+            ColumnPlan::Strings(p) | ColumnPlan::NullableStrings { values: p, .. }
+                if !p.in_place =>
+            {
+                out.push(p.path.clone())
             }
             ColumnPlan::Categorical {
                 categories: Some((path, ..)),
@@ -577,7 +647,9 @@ impl ColumnStep {
 
     fn bytes(&self) -> u64 {
         let strings = match &self.plan {
-            ColumnPlan::Strings { .. } | ColumnPlan::NullableStrings { .. } => {
+            ColumnPlan::Strings(p) | ColumnPlan::NullableStrings { values: p, .. }
+                if !p.in_place =>
+            {
                 self.old_rows.saturating_mul(16)
             }
             _ => 0,
@@ -597,15 +669,6 @@ impl ColumnStep {
         let (t, s, opts) = (r.old, r.source, r.opts);
         let (flush, block) = (opts.flush_bytes(), opts.reading_bytes());
         let n = self.source.len();
-        let strings = |path: &str, texts: Vec<Option<String>>| -> Result<Values> {
-            let mut all = match t.dataset(path)?.values()? {
-                Values::Str(v) => v,
-                _ => return Err(Error::invalid(format!("{path}: expected strings"))),
-            };
-            all.reserve(texts.len());
-            all.extend(texts.into_iter().map(Option::unwrap_or_default));
-            Ok(Values::Str(all))
-        };
         match &self.plan {
             ColumnPlan::Numbers { growth } | ColumnPlan::NullableNumbers { values: growth, .. } => {
                 let mut g = Grower::start(growth, w, flush)?;
@@ -620,14 +683,9 @@ impl ColumnStep {
                     self.write_mask(w, r, mask, progress)?;
                 }
             }
-            ColumnPlan::Strings { path, dtype } => {
-                let values = strings(path, self.source.texts(s)?)?;
-                rewrite_whole(w, t, path, dtype, &values)?;
-            }
-            ColumnPlan::NullableStrings { path, dtype, mask } => {
-                let values = strings(path, self.source.texts(s)?)?;
-                rewrite_whole(w, t, path, dtype, &values)?;
-                drop(values);
+            ColumnPlan::Strings(p) => p.write(w, t, self.old_rows, self.source.texts(s)?)?,
+            ColumnPlan::NullableStrings { values, mask } => {
+                values.write(w, t, self.old_rows, self.source.texts(s)?)?;
                 self.write_mask(w, r, mask, progress)?;
             }
             ColumnPlan::Categorical {
@@ -688,7 +746,7 @@ impl ColumnStep {
                 }
                 g.finish(w, t)?;
                 if let Some((path, dtype, values)) = categories {
-                    rewrite_whole(w, t, path, dtype, values)?;
+                    rewrite_whole(w, t, path, dtype, values, &DatasetOptions::default())?;
                 }
             }
         }

@@ -462,25 +462,21 @@ pub(super) fn copy_attributes<B: Backing>(
 }
 
 /// Rewrites the dataset at `path` (of `old`) as `values` of `dtype`
-/// (strings, categories: what is rewritten whole), contiguous as anndata
-/// writes them, attributes kept, swapped in.
+/// (strings, categories: what is rewritten whole), stored as `opts` says
+/// (contiguous as anndata writes them, or chunked to grow in place next
+/// time), attributes kept, swapped in.
 pub(super) fn rewrite_whole<B: Backing>(
     w: &mut Writer<B>,
     old: &Old<'_>,
     path: &str,
     dtype: &Dtype,
     values: &crate::read::Values,
+    opts: &DatasetOptions,
 ) -> Result<()> {
     let ds = old.dataset(path)?;
     let tmp = temporary_name(path);
-    w.create_dataset_values(
-        &tmp,
-        dtype,
-        &[values.len() as u64],
-        values,
-        &DatasetOptions::default(),
-    )
-    .map_err(|e| e.context(path))?;
+    w.create_dataset_values(&tmp, dtype, &[values.len() as u64], values, opts)
+        .map_err(|e| e.context(path))?;
     copy_attributes(w, &ds.attributes()?, &tmp)?;
     w.replace_member(path, &tmp)
 }

@@ -51,14 +51,19 @@
 //! them in place. So are a dense `obsp` (every row gets longer), a column
 //! whose type widens, a big-endian dataset, and an int32 `indptr` that the
 //! new entries would overflow (it becomes int64, which scipy and anndata
-//! read). [`AppendSummary::rewritten`] lists them. Space the old datasets
-//! took is not reused; `h5sparse repack` reclaims it.
+//! read). [`AppendSummary::rewritten`] lists them. Strings (the obs
+//! names, `string-array` columns, nullable strings' values) grow the same
+//! way: rewritten once into a chunked, growable dataset, later appended
+//! in place ([`Writer::append_values`]: the new strings go into new global
+//! heap collections, the old rows and their collections are not touched).
+//! Space the old datasets took is not reused; `h5sparse repack` reclaims
+//! it.
 //!
 //! # Memory
 //! Matrices, arrays and numeric columns stream through blocks of about
 //! [`AppendOptions::block_bytes`], whatever their size. Strings are the
-//! exception: a string column (the obs names among them) is rewritten
-//! whole, so one column's strings are in memory at a time. Sources in
+//! exception: one column's new strings are in memory at a time (and its
+//! old ones too the one time it is rewritten). Sources in
 //! anndata ≤ 0.7's encodings (record arrays, referenced categories) are
 //! read a column at a time too.
 //!

@@ -32,6 +32,7 @@ impl Image {
             claimed: Vec::new(),
             count_deltas: Vec::new(),
             shadow: false,
+            private_from: None,
             after_commit: Vec::new(),
         }
     }

@@ -1,0 +1,44 @@
+// A static file server for the browser test: answers GET and HEAD with single `Range`
+// requests (206 + Content-Range), as the page's URL reader expects of a real server.
+// Listens on 127.0.0.1 on a free port; `routes` maps URL prefixes to directories. Requests
+// under /stall/ are never answered (a server that hangs).
+import http from "node:http";
+import fs from "node:fs";
+import path from "node:path";
+
+const types = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".wasm": "application/wasm", ".png": "image/png" };
+
+export function serve(routes) {
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url, "http://x");
+    if (url.pathname.startsWith("/stall/")) return;
+    const prefix = Object.keys(routes)
+      .sort((a, b) => b.length - a.length)
+      .find((p) => url.pathname.startsWith(p));
+    let file = prefix && path.join(routes[prefix], decodeURIComponent(url.pathname.slice(prefix.length)));
+    if (file && fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, "index.html");
+    if (!file || !file.startsWith(routes[prefix]) || !fs.existsSync(file)) {
+      res.writeHead(404).end("not found");
+      return;
+    }
+    const size = fs.statSync(file).size;
+    const headers = { "Content-Type": types[path.extname(file)] || "application/octet-stream", "Accept-Ranges": "bytes", "Cache-Control": "no-store" };
+    const m = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range || "");
+    let [start, end, status] = [0, size - 1, 200];
+    if (m) {
+      start = Number(m[1]);
+      end = m[2] === "" ? size - 1 : Math.min(Number(m[2]), size - 1);
+      if (start > end || start >= size) {
+        res.writeHead(416, { "Content-Range": `bytes */${size}` }).end();
+        return;
+      }
+      status = 206;
+      headers["Content-Range"] = `bytes ${start}-${end}/${size}`;
+    }
+    headers["Content-Length"] = end - start + 1;
+    res.writeHead(status, headers);
+    if (req.method === "HEAD") return res.end();
+    fs.createReadStream(file, { start, end }).pipe(res);
+  });
+  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
+}

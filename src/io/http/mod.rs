@@ -440,4 +440,8 @@ impl ReadAt for HttpSource {
     fn describe(&self) -> String {
         self.name.clone()
     }
+
+    fn prefers_batches(&self) -> bool {
+        true
+    }
 }

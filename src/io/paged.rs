@@ -28,6 +28,29 @@ use crate::io::source::ReadAt;
 /// pull in much else.
 pub const DEFAULT_BLOCK: usize = 64 * 1024;
 
+/// Metadata block for remote sources ([`ReadAt::prefers_batches`]): a
+/// request costs a round trip whatever its size, but metadata far from the
+/// start of a file (the headers and chunk-index nodes of a dataset written
+/// after its data) is a few KiB each, and 64 KiB blocks would fetch mostly
+/// data. The start of a file comes in one larger first request (an HTTP
+/// source's probe).
+pub const REMOTE_BLOCK: usize = 16 * 1024;
+
+/// The metadata block [`crate::File::open_source`] uses for `src`:
+/// [`REMOTE_BLOCK`] for remote sources, [`DEFAULT_BLOCK`] otherwise.
+///
+/// ```
+/// use h5sparse::io::paged::{block_for, DEFAULT_BLOCK};
+/// assert_eq!(block_for(&vec![0u8; 10]), DEFAULT_BLOCK);
+/// ```
+pub fn block_for(src: &dyn ReadAt) -> usize {
+    if src.prefers_batches() {
+        REMOTE_BLOCK
+    } else {
+        DEFAULT_BLOCK
+    }
+}
+
 /// How many bytes of announced data a [`PagedFile`] holds at most; readers
 /// announce at most [`PREFETCH_WINDOW`] at a time, so this only bounds
 /// announcements that are never read.

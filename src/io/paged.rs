@@ -335,6 +335,11 @@ impl Pages for PagedFile {
                 .filter(|r| st.holding(r.start, r.end).is_none())
                 .collect()
         };
+        // One range is read as well straight into its place (a remote
+        // source cuts a long read into concurrent parts itself).
+        if want.len() <= 1 {
+            return;
+        }
         want.sort_unstable_by_key(|r| r.start);
         // Overlapping and touching ranges merged (the source merges across
         // gaps itself), with the bytes announced in each, up to the bound.

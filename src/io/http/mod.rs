@@ -33,7 +33,10 @@
 //!   most [`HttpOptions::merge_gap`] bytes apart) merged into one, long ones
 //!   cut into parts of [`HttpOptions::max_part`] bytes, each byte fetched
 //!   once, up to [`HttpOptions::concurrency`] requests at a time on scoped
-//!   threads.
+//!   threads. A part that is one range's bytes alone is read straight into
+//!   that range's buffer; the bytes of merged gaps pass through a scratch
+//!   buffer and are dropped, never held. Readers over a `File` use it
+//!   through [`crate::format::FileView::prefetch`].
 //!
 //! ## HTTPS and C
 //! `https://` URLs need the non-default feature **`tls`**: rustls with the

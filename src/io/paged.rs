@@ -171,7 +171,7 @@ impl PagedFile {
 
     /// Copies `buf.len()` bytes at `pos` out of the announced data, when
     /// one fetched part holds them all.
-    fn from_staged(&self, pos: u64, buf: &mut [u8]) -> bool {
+    fn copy_staged(&self, pos: u64, buf: &mut [u8]) -> bool {
         let Ok(mut st) = self.staged.lock() else {
             return false;
         };
@@ -302,14 +302,14 @@ impl Pages for PagedFile {
             return Ok(bytes);
         }
         let mut buf = crate::buf::try_zeroed_vec(len, "data read")?;
-        if !self.from_staged(pos, &mut buf) {
+        if !self.copy_staged(pos, &mut buf) {
             self.src.read_at(pos, &mut buf)?;
         }
         Ok(buf)
     }
 
     fn read_into(&self, pos: u64, buf: &mut [u8]) -> Result<()> {
-        if self.batches && self.from_staged(pos, buf) {
+        if self.batches && self.copy_staged(pos, buf) {
             return Ok(());
         }
         self.src.read_at(pos, buf)

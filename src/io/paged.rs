@@ -388,3 +388,87 @@ impl Pages for PagedFile {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::source::Counting;
+    use std::sync::Arc;
+
+    fn file(batches: bool) -> (PagedFile, Arc<Counting<Vec<u8>>>, Vec<u8>) {
+        let bytes: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let src = Arc::new(Counting::new(bytes.clone()).prefer_batches(batches));
+        let paged = PagedFile::new(Box::new(src.clone()), 4096, 1 << 20).unwrap();
+        (paged, src, bytes)
+    }
+
+    #[test]
+    fn announced_ranges_come_from_one_planned_read_each_byte_once() {
+        let (p, src, bytes) = file(true);
+        let ranges = [
+            (1000u64, 500u64),
+            (200_000, 3000),
+            (1500, 100),
+            (250_000, 10),
+        ];
+        p.prefetch(&ranges);
+        let st = src.stats();
+        assert_eq!((st.range_calls, st.reads), (1, 0));
+        // 1000..1500 and 1500..1600 touch: one range of 600 bytes.
+        assert_eq!((st.ranges, st.bytes), (3, 600 + 3000 + 10));
+        // Announcing them again fetches nothing more.
+        p.prefetch(&ranges);
+        assert_eq!(src.stats().range_calls, 1);
+        for &(pos, n) in ranges.iter().rev() {
+            let mut buf = vec![0u8; n as usize];
+            p.read_into(pos, &mut buf).unwrap();
+            assert_eq!(buf, bytes[pos as usize..(pos + n) as usize]);
+        }
+        assert_eq!(
+            src.stats().reads,
+            0,
+            "every read served from the fetched ranges"
+        );
+        assert_eq!(p.staged_bytes(), 0, "nothing held once all was read");
+        assert_eq!(p.kept_bytes(), 0, "data never enters the metadata blocks");
+        // A whole announced range is handed over without a copy; a read
+        // nobody announced goes to the source.
+        p.prefetch(&[(5000, 64), (9000, 64)]);
+        assert_eq!(p.copy(5000, 64).unwrap(), bytes[5000..5064]);
+        assert_eq!(p.copy(9001, 10).unwrap(), bytes[9001..9011]);
+        assert_eq!(p.copy(20_000, 10).unwrap(), bytes[20_000..20_010]);
+        assert_eq!(src.stats().reads, 1);
+    }
+
+    #[test]
+    fn held_data_stays_bounded_and_local_sources_are_not_asked() {
+        let (p, src, _) = file(true);
+        // Out of the file, empty, or a single range: nothing fetched ahead.
+        p.prefetch(&[(299_990, 20), (10, 0)]);
+        p.prefetch(&[(10, 20)]);
+        assert_eq!(src.stats().range_calls, 0);
+        let (p, src, bytes) = file(false);
+        p.prefetch(&[(0, 100), (1000, 100)]);
+        assert_eq!(src.stats().range_calls, 0);
+        let mut buf = vec![0u8; 100];
+        p.read_into(1000, &mut buf).unwrap();
+        assert_eq!(buf, bytes[1000..1100]);
+        let mut st = Staged::default();
+        for (i, n) in [10u64, 20, 30].into_iter().enumerate() {
+            st.make_room(n, 45);
+            st.seq += 1;
+            st.bytes += n;
+            let part = Part {
+                bytes: vec![0; n as usize],
+                left: n,
+                seq: st.seq,
+            };
+            st.parts.insert(i as u64 * 100, part);
+        }
+        // The oldest parts went to make room for the last.
+        assert_eq!(st.parts.keys().copied().collect::<Vec<_>>(), [200]);
+        assert_eq!(st.bytes, 30);
+        assert_eq!(st.holding(205, 230), Some(200));
+        assert_eq!(st.holding(205, 231), None);
+    }
+}

@@ -20,6 +20,11 @@
 //! `N-memcpy` copies the bytes of `data`/`indices`/`indptr` that operation N
 //! touches, from memory into fresh vectors: the floor for a copying read.
 //!
+//! `--open pread` reads the file through positional reads
+//! (`File::open_source` with a `FileSource`: no memory map, the path for
+//! network file systems) instead of the memory map; its lines say
+//! `"system": "h5sparse-pread"`.
+//!
 //! `peak_rss_mb` is the growth of the process's peak resident set during the
 //! operation's runs (`/proc/self/clear_refs` resets the peak first), so it
 //! includes file pages the operation maps in.
@@ -44,6 +49,8 @@ struct Args {
     group: String,
     /// A run that takes longer than this ends the repetitions early.
     budget: Duration,
+    /// Read through positional reads instead of the memory map.
+    pread: bool,
 }
 
 fn parse_args() -> Result<Args, BoxError> {
@@ -55,6 +62,7 @@ fn parse_args() -> Result<Args, BoxError> {
         tmp: std::env::temp_dir(),
         group: "/X".into(),
         budget: Duration::from_secs(120),
+        pread: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -67,11 +75,18 @@ fn parse_args() -> Result<Args, BoxError> {
             "--tmp" => a.tmp = val()?.into(),
             "--group" => a.group = val()?,
             "--budget-s" => a.budget = Duration::from_secs_f64(val()?.parse()?),
+            "--open" => {
+                a.pread = match val()?.as_str() {
+                    "mmap" => false,
+                    "pread" => true,
+                    other => return Err(format!("--open {other}: mmap or pread").into()),
+                }
+            }
             other => return Err(format!("unknown argument {other}").into()),
         }
     }
     if a.file.as_os_str().is_empty() || a.sel.as_os_str().is_empty() || a.ops.is_empty() {
-        return Err("usage: bench --file F --sel selections.json --ops 1,2,.. [--runs N] [--tmp DIR] [--group /X] [--budget-s S]".into());
+        return Err("usage: bench --file F --sel selections.json --ops 1,2,.. [--runs N] [--tmp DIR] [--group /X] [--budget-s S] [--open mmap|pread]".into());
     }
     Ok(a)
 }
@@ -151,6 +166,7 @@ fn measure<S>(
 }
 
 fn emit(
+    system: &str,
     op: &str,
     file: &str,
     m: &Measured,
@@ -159,7 +175,7 @@ fn emit(
     rss_split: Option<(f64, f64)>,
 ) {
     let mut v = serde_json::json!({
-        "system": if op.ends_with("-memcpy") { "memcpy" } else { "h5sparse" },
+        "system": if op.ends_with("-memcpy") { "memcpy" } else { system },
         "op": op.trim_end_matches("-memcpy"),
         "file": file,
         "median_s": m.median_s,
@@ -186,7 +202,12 @@ fn ints(v: &Value) -> Vec<i64> {
 fn main() -> Result<(), BoxError> {
     let args = parse_args()?;
     let sel: Value = serde_json::from_str(&std::fs::read_to_string(&args.sel)?)?;
-    let file = h5sparse::File::open(&args.file)?;
+    let file = if args.pread {
+        let source = h5sparse::io::source::FileSource::open(&args.file)?;
+        h5sparse::File::open_source(Box::new(source))?
+    } else {
+        h5sparse::File::open(&args.file)?
+    };
     let x = SparseDataset::open(&file, &args.group)?;
     match x.dtype().numpy_str().as_str() {
         "<f4" => run::<f32>(&args, &sel, &x),
@@ -410,7 +431,12 @@ fn run<T: H5Type>(args: &Args, sel: &Value, x: &SparseDataset<'_>) -> Result<(),
             }
             other => return Err(format!("unknown op {other}").into()),
         };
-        emit(op, &name, &m, check, note.as_deref(), extra);
+        let system = if args.pread {
+            "h5sparse-pread"
+        } else {
+            "h5sparse"
+        };
+        emit(system, op, &name, &m, check, note.as_deref(), extra);
     }
     let _ = std::fs::remove_dir_all(&tmp_dir);
     Ok(())

@@ -215,29 +215,47 @@ fn from_bytes_dumps_the_same_as_open() {
 
 /// Files read range by range (blocks from 7 bytes, so that every structure
 /// spans several, to the default 64 KiB), from a source that answers 7
-/// bytes at a time, dump exactly what the memory map does.
+/// bytes at a time, dump exactly what the memory map does; so do they from
+/// a source that asks readers to announce their data (as remote ones do),
+/// which then comes from planned range reads.
 #[test]
 fn paged_sources_dump_the_same_as_open() {
     use h5sparse::io::paged::PagedFile;
+    use h5sparse::io::source::{Counting, Piecewise};
     let mut checked = 0;
+    let mut planned = 0;
     for (h5, _) in fixture_pairs() {
         let Ok(mapped) = dump(&h5) else { continue };
         let bytes: std::sync::Arc<[u8]> = std::fs::read(&h5).expect("fixture readable").into();
-        for block in [7, 1000, h5sparse::io::paged::DEFAULT_BLOCK] {
-            let src = h5sparse::io::source::Piecewise::new(bytes.clone(), 7);
-            let paged = PagedFile::new(Box::new(src), block, u64::MAX).unwrap();
+        for (block, batches) in [
+            (7, false),
+            (1000, false),
+            (h5sparse::io::paged::DEFAULT_BLOCK, false),
+            (1000, true),
+        ] {
+            let src = Counting::new(Piecewise::new(bytes.clone(), 7)).prefer_batches(batches);
+            let src = std::sync::Arc::new(src);
+            let paged = PagedFile::new(Box::new(src.clone()), block, u64::MAX).unwrap();
             let file = h5sparse::File::from_paged(paged, h5sparse::Limits::default())
                 .unwrap_or_else(|e| panic!("{}: paged open (block {block}): {e}", h5.display()));
             assert_eq!(
                 h5sparse::dump::dump_json(&file),
                 mapped,
-                "{}: paged (block {block}) and open disagree",
+                "{}: paged (block {block}, batches {batches}) and open disagree",
                 h5.display()
             );
             checked += 1;
+            let calls = src.stats().range_calls;
+            assert!(
+                batches || calls == 0,
+                "{}: {calls} range reads",
+                h5.display()
+            );
+            planned += calls;
         }
     }
-    assert!(checked >= 3 * 40, "only {checked} paged dumps compared");
+    assert!(checked >= 4 * 40, "only {checked} paged dumps compared");
+    assert!(planned >= 40, "only {planned} planned range reads");
 }
 
 /// The same through positional reads of the file itself (`pread`, no map),

@@ -87,9 +87,23 @@ pub trait Pages: Send + Sync {
     fn pinned(&self, pos: u64, len: usize) -> Result<&[u8]>;
     /// Exactly `len` bytes from `pos`, copied out and not kept.
     fn copy(&self, pos: u64, len: usize) -> Result<Vec<u8>>;
-    /// Hints that these (position, length) ranges will be read soon, so
-    /// that a remote source can fetch them together.
+    /// Fills `buf` with the bytes at `pos` (bulk data, not kept): straight
+    /// into the caller's buffer, with no copy in between where the source
+    /// allows.
+    fn read_into(&self, pos: u64, buf: &mut [u8]) -> Result<()> {
+        buf.copy_from_slice(&self.copy(pos, buf.len())?);
+        Ok(())
+    }
+    /// Announces the (position, length) ranges of data that the next reads
+    /// will ask for, so that a remote source fetches them together (merged,
+    /// concurrently, each byte once) instead of one request per read. A
+    /// hint: errors surface when the data is read.
     fn prefetch(&self, _ranges: &[(u64, u64)]) {}
+    /// Whether [`Pages::prefetch`] does anything: readers skip collecting
+    /// ranges when it does not (local files).
+    fn wants_prefetch(&self) -> bool {
+        false
+    }
 }
 
 /// Where a [`FileView`]'s bytes come from.
@@ -229,11 +243,45 @@ impl<'a> FileView<'a> {
         }
     }
 
-    /// Tells a paged source which (address, length) ranges come next.
+    /// Fills `out` with the data at `addr` (chunks, contiguous storage):
+    /// copied from a file in memory, read straight into `out` from a paged
+    /// source (from what [`FileView::prefetch`] fetched, when it covers it).
+    pub fn read_data_into(&self, addr: Address, out: &mut [u8], what: &str) -> Result<()> {
+        let len = out.len() as u64;
+        let start = self.check_range(addr, len, what)?;
+        match self.src {
+            Src::Bytes(b) => {
+                out.copy_from_slice(&b[start as usize..(start + len) as usize]);
+                Ok(())
+            }
+            Src::Pages(p) => p.read_into(start, out),
+        }
+    }
+
+    /// Whether [`FileView::prefetch`] does anything: a paged source that
+    /// fetches announced ranges together (remote ones). Never for a file in
+    /// memory or mapped, whose reads stay zero-copy.
+    pub fn wants_prefetch(&self) -> bool {
+        match self.src {
+            Src::Bytes(_) => false,
+            Src::Pages(p) => p.wants_prefetch(),
+        }
+    }
+
+    /// Announces the (address, length) ranges of data the next reads ask
+    /// for: a remote source fetches them with one planned
+    /// [`read_ranges`](crate::io::source::ReadAt::read_ranges) (neighbours
+    /// merged, independent ranges concurrently, each byte once) and serves
+    /// the reads from them. Ranges outside the file are left to the reads,
+    /// which report them. A no-op for files in memory or mapped.
     pub fn prefetch(&self, ranges: &[(Address, u64)]) {
         if let Src::Pages(p) = self.src {
+            if !p.wants_prefetch() {
+                return;
+            }
             let abs: Vec<(u64, u64)> = ranges
                 .iter()
+                .filter(|&&(a, n)| self.check_range(a, n, "prefetch").is_ok())
                 .map(|&(a, n)| (self.base.saturating_add(a.0), n))
                 .collect();
             p.prefetch(&abs);

@@ -753,14 +753,31 @@ impl<'f> Dataset<'f> {
                 self.file.limits.check_alloc("chunk", chunk_bytes)?;
                 fill_everything(out);
                 let mut through = self.file.streaming_through();
-                for r in self.chunk_records()? {
+                let touched = |r: &&ChunkRecord| {
                     let block = Block {
                         offset: &r.offset,
                         dims: chunk_dims,
                     };
-                    if super::hyperslab::intersect(block, sel).is_none() {
-                        continue;
-                    }
+                    super::hyperslab::intersect(block, sel).is_some()
+                };
+                let records = self.chunk_records()?;
+                let stored_size = |r: &ChunkRecord| match info.filters.is_empty() {
+                    true => chunk_bytes,
+                    false => r.size,
+                };
+                let mut ahead = super::ahead::Ahead::new(view, || {
+                    records
+                        .iter()
+                        .filter(touched)
+                        .map(|r| (r.address, stored_size(r)))
+                        .collect()
+                });
+                for (k, r) in records.iter().filter(touched).enumerate() {
+                    ahead.reach(k);
+                    let block = Block {
+                        offset: &r.offset,
+                        dims: chunk_dims,
+                    };
                     if info.filters.is_empty() {
                         let data = view.data(r.address, chunk_bytes, "chunk")?;
                         copy_intersection(&data, block, out, sel, elem);

@@ -57,9 +57,12 @@ impl File {
     /// Reads a file range by range from `source` (a plain file without a
     /// memory map, bytes served in pieces, and, through [`crate::io`]'s
     /// sources, HTTP and object stores). Metadata is fetched in blocks of
-    /// [`crate::io::paged::DEFAULT_BLOCK`] bytes and kept while the file is
+    /// [`crate::io::paged::block_for`] the source (64 KiB locally, 16 KiB
+    /// from remote sources) and kept while the file is
     /// open (at most [`Limits::max_metadata_cache`]); data is read as
-    /// needed. Results are the same as from [`File::open`]; zero-copy
+    /// needed, straight into the result, and from remote sources the byte
+    /// ranges a read needs are fetched together (merged, concurrently; see
+    /// [`crate::format::FileView::prefetch`]). Results are the same as from [`File::open`]; zero-copy
     /// views, which borrow from a map, are refused.
     ///
     /// ```
@@ -78,11 +81,8 @@ impl File {
 
     /// [`File::open_source`] with custom limits.
     pub fn open_source_with(source: Box<dyn crate::io::ReadAt>, limits: Limits) -> Result<File> {
-        let paged = crate::io::paged::PagedFile::new(
-            source,
-            crate::io::paged::DEFAULT_BLOCK,
-            limits.max_metadata_cache,
-        )?;
+        let block = crate::io::paged::block_for(&*source);
+        let paged = crate::io::paged::PagedFile::new(source, block, limits.max_metadata_cache)?;
         Self::from_paged(paged, limits)
     }
 

@@ -1,5 +1,6 @@
 //! The navigable object model: [`File`], [`Group`], [`Dataset`], [`Attribute`].
 
+mod ahead;
 mod blocks;
 mod borrow;
 mod dataset;

@@ -1,12 +1,14 @@
 //! Gathering many ranges of a 1-D dataset in one pass: the primitive
 //! behind sparse-matrix reads (`data`/`indices` ranges of selected rows).
 
+use super::ahead::{copy_data, Ahead};
 use super::dataset::Storage;
 use super::decode::to_native;
 use super::{Dataset, H5Type};
 use crate::error::{Error, Result};
 use crate::format::chunk_index::ChunkRecord;
 use crate::format::Address;
+use crate::io::paged::PREFETCH_WINDOW;
 
 impl<'f> Dataset<'f> {
     /// Gathers several ranges `(start, count)` of a 1-D dataset into one
@@ -144,17 +146,22 @@ impl<'f> Dataset<'f> {
                     return Ok(());
                 }
                 let mut through = self.file.streaming_through();
-                for &(s, c, o) in runs {
+                let at = |s: u64| Address(address.0.saturating_add(s * elem as u64));
+                let mut ahead = Ahead::new(view, || {
+                    runs.iter()
+                        .map(|&(s, c, _)| (at(s), c * elem as u64))
+                        .collect()
+                });
+                for (i, &(s, c, o)) in runs.iter().enumerate() {
+                    ahead.reach(i);
                     let n = c as usize * elem;
-                    let src = view.data(
-                        Address(address.0.saturating_add(s * elem as u64)),
-                        n as u64,
+                    copy_data(
+                        &view,
+                        at(s),
+                        &mut out[o..o + n],
+                        &mut through,
                         "dataset range",
                     )?;
-                    out[o..o + n].copy_from_slice(&src);
-                    if let (Some(t), std::borrow::Cow::Borrowed(part)) = (&mut through, &src) {
-                        t.done(part);
-                    }
                 }
                 Ok(())
             }
@@ -186,23 +193,29 @@ impl<'f> Dataset<'f> {
                 let find = |first: u64| records.binary_search_by(|r| r.offset[0].cmp(&first)).ok();
                 if info.filters.is_empty() {
                     let mut through = self.file.streaming_through();
-                    for &(first, within, n, dst) in &pieces {
+                    let at = |r: &ChunkRecord, within: usize| {
+                        Address(r.address.0.saturating_add(within as u64))
+                    };
+                    let mut ahead = Ahead::new(view, || {
+                        pieces
+                            .iter()
+                            .map(|&(first, within, n, _)| match find(first) {
+                                Some(i) => (at(&records[i], within), n as u64),
+                                None => (Address::UNDEFINED, 0),
+                            })
+                            .collect()
+                    });
+                    for (k, &(first, within, n, dst)) in pieces.iter().enumerate() {
+                        ahead.reach(k);
                         match find(first) {
                             None => fill_bytes(&mut out[dst..dst + n], &info.fill),
-                            Some(i) => {
-                                let r = &records[i];
-                                let src = view.data(
-                                    Address(r.address.0.saturating_add(within as u64)),
-                                    n as u64,
-                                    "chunk",
-                                )?;
-                                out[dst..dst + n].copy_from_slice(&src);
-                                if let (Some(t), std::borrow::Cow::Borrowed(part)) =
-                                    (&mut through, &src)
-                                {
-                                    t.done(part);
-                                }
-                            }
+                            Some(i) => copy_data(
+                                &view,
+                                at(&records[i], within),
+                                &mut out[dst..dst + n],
+                                &mut through,
+                                "chunk",
+                            )?,
                         }
                     }
                     return Ok(());
@@ -248,7 +261,17 @@ impl<'f> Dataset<'f> {
                 // Pieces are in chunk order: each group's pieces are the
                 // next run of them (a cursor, not a scan per group).
                 let mut next = 0usize;
-                for group in needed.chunks(batch) {
+                let mut ahead = Ahead::new(view, || {
+                    needed
+                        .iter()
+                        .map(|&(first, _)| match find(first) {
+                            Some(i) => (records[i].address, records[i].size),
+                            None => (Address::UNDEFINED, 0),
+                        })
+                        .collect()
+                });
+                for (g, group) in needed.chunks(batch).enumerate() {
+                    ahead.reach_all(g * batch..g * batch + group.len());
                     let decode = |(first, reach): (u64, usize)| -> Result<Option<DecodedChunk>> {
                         let Some(i) = find(first) else {
                             return Ok(None);
@@ -432,7 +455,32 @@ impl Dataset<'_> {
             jobs.push((&records[i], place));
             (rest, at) = (tail, dst + chunk_bytes);
         }
-        crate::par::map(jobs, |(r, place)| self.decode_chunk_into(r, place))?;
+        let view = self.file.view();
+        if view.wants_prefetch() {
+            // A remote source fetches a window of chunks at once, then
+            // they are inflated in parallel.
+            let mut ahead = Ahead::new(view, || {
+                jobs.iter().map(|(r, _)| (r.address, r.size)).collect()
+            });
+            let mut jobs = jobs.into_iter().enumerate().peekable();
+            while jobs.peek().is_some() {
+                let mut window: Vec<(&ChunkRecord, &mut [u8])> = Vec::new();
+                let mut bytes = 0u64;
+                while let Some((k, (r, _))) = jobs.peek() {
+                    if !window.is_empty() && bytes + r.size > PREFETCH_WINDOW {
+                        break;
+                    }
+                    ahead.reach(*k);
+                    bytes += r.size;
+                    if let Some((_, job)) = jobs.next() {
+                        window.push(job);
+                    }
+                }
+                crate::par::map(window, |(r, place)| self.decode_chunk_into(r, place))?;
+            }
+        } else {
+            crate::par::map(jobs, |(r, place)| self.decode_chunk_into(r, place))?;
+        }
         let mut done: Vec<u64> = whole.iter().map(|&(_, i)| records[i].offset[0]).collect();
         done.sort_unstable();
         pieces.retain(|p| done.binary_search(&p.0).is_err());

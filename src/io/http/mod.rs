@@ -33,7 +33,10 @@
 //!   most [`HttpOptions::merge_gap`] bytes apart) merged into one, long ones
 //!   cut into parts of [`HttpOptions::max_part`] bytes, each byte fetched
 //!   once, up to [`HttpOptions::concurrency`] requests at a time on scoped
-//!   threads.
+//!   threads. A part that is one range's bytes alone is read straight into
+//!   that range's buffer; the bytes of merged gaps pass through a scratch
+//!   buffer and are dropped, never held. Readers over a `File` use it
+//!   through [`crate::format::FileView::prefetch`].
 //!
 //! ## HTTPS and C
 //! `https://` URLs need the non-default feature **`tls`**: rustls with the
@@ -335,21 +338,29 @@ impl HttpSource {
     /// [`HttpOptions::concurrency`] at a time; the first error wins and
     /// stops the rest.
     fn fetch_all(&self, jobs: Vec<(u64, &mut [u8])>) -> Result<()> {
+        self.run_all(jobs, |(offset, buf)| self.get(offset, buf))
+    }
+
+    /// One range request filling `buf` from `offset`.
+    fn get(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
+        self.client.get_range(&self.url, offset, buf, &self.expect)
+    }
+
+    /// Runs `work` on each job, up to [`HttpOptions::concurrency`] at a
+    /// time on scoped threads; the first error wins and stops the rest.
+    fn run_all<J: Send>(&self, jobs: Vec<J>, work: impl Fn(J) -> Result<()> + Sync) -> Result<()> {
         let workers = self.client.opts.concurrency.min(jobs.len());
-        let get = |offset: u64, buf: &mut [u8]| {
-            self.client.get_range(&self.url, offset, buf, &self.expect)
-        };
         if workers <= 1 {
-            return jobs.into_iter().try_for_each(|(o, b)| get(o, b));
+            return jobs.into_iter().try_for_each(work);
         }
         let queue = Mutex::new(jobs.into_iter());
         let next = || queue.lock().unwrap_or_else(|e| e.into_inner()).next();
         let failed: Mutex<Option<Error>> = Mutex::new(None);
         let stop = AtomicBool::new(false);
-        let work = || {
+        let worker = || {
             while !stop.load(Ordering::Relaxed) {
-                let Some((offset, buf)) = next() else { break };
-                if let Err(e) = get(offset, buf) {
+                let Some(job) = next() else { break };
+                if let Err(e) = work(job) {
                     stop.store(true, Ordering::Relaxed);
                     failed
                         .lock()
@@ -361,16 +372,84 @@ impl HttpSource {
         std::thread::scope(|s| {
             for _ in 0..workers {
                 // Without a thread, the jobs left are done below.
-                if std::thread::Builder::new().spawn_scoped(s, work).is_err() {
+                if std::thread::Builder::new().spawn_scoped(s, worker).is_err() {
                     break;
                 }
             }
         });
-        work();
+        worker();
         match failed.into_inner().unwrap_or_else(|e| e.into_inner()) {
             Some(e) => Err(e),
             None => Ok(()),
         }
+    }
+
+    /// Fetches `parts` (made by [`plan::plan`] for `remote`) and fills
+    /// `bufs`, one per range of `remote`: a part that is one range's bytes
+    /// alone goes straight into its buffer; the others go through a scratch
+    /// buffer (one per thread, at most [`HttpOptions::max_part`] bytes) and
+    /// only the bytes ranges want are kept: the gaps that merging fetched
+    /// are dropped, never held.
+    fn fetch_into(
+        &self,
+        remote: &[Range<u64>],
+        parts: Vec<Range<u64>>,
+        bufs: &mut [Vec<u8>],
+    ) -> Result<()> {
+        type Targets<'b> = Vec<(u64, &'b mut [u8])>;
+        let mut targets: Vec<Targets<'_>> = parts.iter().map(|_| Vec::new()).collect();
+        for (r, buf) in remote.iter().zip(bufs.iter_mut()) {
+            let (mut rest, mut at) = (buf.as_mut_slice(), r.start);
+            let mut i = parts.partition_point(|p| p.end <= r.start);
+            while !rest.is_empty() {
+                // Cannot fail for parts made by `plan`: an error, not wrong data.
+                let Some(p) = parts.get(i).filter(|p| p.start <= at) else {
+                    return Err(Error::Io(std::io::Error::other(format!(
+                        "range planning: bytes {at}..{} were not planned",
+                        r.end
+                    ))));
+                };
+                let n = (p.end.min(r.end) - at) as usize;
+                let (head, tail) = std::mem::take(&mut rest).split_at_mut(n);
+                targets[i].push((at, head));
+                (rest, at, i) = (tail, at + n as u64, i + 1);
+            }
+        }
+        let jobs: Vec<(Range<u64>, Targets<'_>)> = parts
+            .into_iter()
+            .zip(targets)
+            .filter(|(_, t)| !t.is_empty())
+            .collect();
+        thread_local! {
+            static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        self.run_all(jobs, |(p, mut t)| {
+            let n = (p.end - p.start) as usize;
+            if let [(at, whole)] = &mut t[..] {
+                if *at == p.start && whole.len() == n {
+                    return self.get(p.start, whole);
+                }
+            }
+            SCRATCH.with(|scratch| {
+                let mut scratch = scratch.borrow_mut();
+                if scratch.len() < n {
+                    scratch.clear();
+                    scratch
+                        .try_reserve_exact(n)
+                        .map_err(|_| Error::OutOfMemory {
+                            what: "HTTP ranges",
+                            bytes: n as u64,
+                        })?;
+                    scratch.resize(n, 0);
+                }
+                self.get(p.start, &mut scratch[..n])?;
+                for (at, dst) in t {
+                    let from = (at - p.start) as usize;
+                    dst.copy_from_slice(&scratch[from..from + dst.len()]);
+                }
+                Ok(())
+            })
+        })
     }
 }
 
@@ -411,20 +490,15 @@ impl ReadAt for HttpSource {
         let remote: Vec<Range<u64>> = ranges.iter().filter(|r| !in_prefix(r)).cloned().collect();
         let opts = &self.client.opts;
         let parts = plan::plan(&remote, opts.merge_gap, opts.max_part);
-        let mut data: Vec<Vec<u8>> = crate::buf::try_with_capacity(parts.len(), "HTTP ranges")?;
-        for p in &parts {
-            data.push(crate::buf::try_zeroed_vec(
-                (p.end - p.start) as usize,
+        let mut bufs: Vec<Vec<u8>> = crate::buf::try_with_capacity(remote.len(), "HTTP ranges")?;
+        for r in &remote {
+            bufs.push(crate::buf::try_zeroed_vec(
+                (r.end - r.start) as usize,
                 "HTTP ranges",
             )?);
         }
-        let jobs = parts
-            .iter()
-            .zip(data.iter_mut())
-            .map(|(p, d)| (p.start, d.as_mut_slice()))
-            .collect();
-        self.fetch_all(jobs)?;
-        let mut fetched = plan::assemble(&remote, &parts, &data)?.into_iter();
+        self.fetch_into(&remote, parts, &mut bufs)?;
+        let mut fetched = bufs.into_iter();
         let mut out = crate::buf::try_with_capacity(ranges.len(), "HTTP ranges")?;
         for r in ranges {
             if in_prefix(r) {
@@ -439,5 +513,9 @@ impl ReadAt for HttpSource {
 
     fn describe(&self) -> String {
         self.name.clone()
+    }
+
+    fn prefers_batches(&self) -> bool {
+        true
     }
 }

@@ -454,6 +454,10 @@ impl<S: ReadAt> ReadAt for CachedSource<S> {
         self.inner.describe()
     }
 
+    fn prefers_batches(&self) -> bool {
+        self.inner.prefers_batches()
+    }
+
     fn as_bytes(&self) -> Option<&[u8]> {
         self.inner.as_bytes()
     }

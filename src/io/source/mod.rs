@@ -119,6 +119,16 @@ pub trait ReadAt: Send + Sync + fmt::Debug {
     /// query, `"N bytes in memory"`.
     fn describe(&self) -> String;
 
+    /// Whether one [`read_ranges`](ReadAt::read_ranges) call for many
+    /// ranges is much cheaper than reading them one by one: true for remote
+    /// sources (a round trip each, which planning merges and overlaps).
+    /// Readers over such a source announce the data a read needs and fetch
+    /// it in one call; over others (the default, `false`) they read each
+    /// piece straight into its place.
+    fn prefers_batches(&self) -> bool {
+        false
+    }
+
     /// Every byte of the source, when it holds them in memory (a memory map,
     /// a buffer): callers may borrow from it instead of copying.
     fn as_bytes(&self) -> Option<&[u8]> {
@@ -179,6 +189,9 @@ macro_rules! forward_read_at {
             }
             fn describe(&self) -> String {
                 (**self).describe()
+            }
+            fn prefers_batches(&self) -> bool {
+                (**self).prefers_batches()
             }
             fn as_bytes(&self) -> Option<&[u8]> {
                 (**self).as_bytes()

@@ -224,4 +224,8 @@ impl ReadAt for ObjectStoreSource {
     fn describe(&self) -> String {
         self.name.clone()
     }
+
+    fn prefers_batches(&self) -> bool {
+        true
+    }
 }

@@ -83,6 +83,10 @@ impl<S: ReadAt> ReadAt for Piecewise<S> {
             self.piece
         )
     }
+
+    fn prefers_batches(&self) -> bool {
+        self.inner.prefers_batches()
+    }
 }
 
 /// What a [`Counting`] source has been asked for.
@@ -120,6 +124,7 @@ pub struct Counting<S> {
     range_calls: AtomicU64,
     ranges: AtomicU64,
     bytes: AtomicU64,
+    batches: Option<bool>,
 }
 
 impl<S: ReadAt> Counting<S> {
@@ -131,7 +136,22 @@ impl<S: ReadAt> Counting<S> {
             range_calls: AtomicU64::new(0),
             ranges: AtomicU64::new(0),
             bytes: AtomicU64::new(0),
+            batches: None,
         }
+    }
+
+    /// Answers [`ReadAt::prefers_batches`] with `yes` instead of asking the
+    /// inner source: a local file then stands in for a remote one, and
+    /// readers announce their ranges to it (tests).
+    ///
+    /// ```
+    /// use h5sparse::io::source::{Counting, ReadAt};
+    /// let remote_like = Counting::new(vec![0u8; 16]).prefer_batches(true);
+    /// assert!(remote_like.prefers_batches());
+    /// ```
+    pub fn prefer_batches(mut self, yes: bool) -> Counting<S> {
+        self.batches = Some(yes);
+        self
     }
 
     /// The counts so far.
@@ -182,6 +202,10 @@ impl<S: ReadAt> ReadAt for Counting<S> {
 
     fn describe(&self) -> String {
         self.inner.describe()
+    }
+
+    fn prefers_batches(&self) -> bool {
+        self.batches.unwrap_or_else(|| self.inner.prefers_batches())
     }
 
     fn as_bytes(&self) -> Option<&[u8]> {

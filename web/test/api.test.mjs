@@ -200,6 +200,29 @@ test("AnnData: summary, names and obs/var columns match anndata", () => {
         }
       }
     }
+    // Pages of the tables (rows start..stop read alone) equal the same rows of anndata's.
+    for (const [key, n, names, column] of [
+      ["obs", want.n_obs, (s, e) => a.obsNames(s, e), (c, s, e) => a.obsColumn(c, s, e)],
+      ["var", want.n_vars, (s, e) => a.varNames(s, e), (c, s, e) => a.varColumn(c, s, e)],
+    ]) {
+      for (const [s, e] of [[0, Math.min(n, 3)], [Math.floor(n / 3), n], [n, n]]) {
+        assert.deepEqual(names(s, e), want[`${key}_names`].slice(s, e), `${file}: ${key} names ${s}:${e}`);
+        for (const [name, w] of Object.entries(want[key])) {
+          const got = column(name, s, e);
+          if (w.kind === "categorical") {
+            assert.deepEqual(plain(got.codes), w.codes.slice(s, e), `${file}: ${key}.${name} codes ${s}:${e}`);
+            assert.deepEqual(plain(got.categories), w.categories, `${file}: ${key}.${name} categories ${s}:${e}`);
+          } else {
+            const values = Array.from(got.values, (v, i) =>
+              got.kind === "nullable" && got.mask[i] ? null : Number.isNaN(v) ? null : num(v),
+            );
+            assert.deepEqual(values, w.values.slice(s, e), `${file}: ${key}.${name} ${s}:${e}`);
+          }
+        }
+      }
+      assert.throws(() => names(0, n + 1), /rows 0\.\.\d+ are not within its \d+ rows/);
+      assert.throws(() => names(1.5), /expected whole numbers/);
+    }
     files += 1;
   }
   assert.ok(files >= 4, `compared ${files} .h5ad files`);

@@ -126,6 +126,30 @@ test("an .h5ad: the AnnData summary and obs/var tables", async () => {
   await browser.screenshot(path.join(shots, "anndata-X.png"));
 });
 
+test("an .h5ad's obs table pages through its rows (next/prev)", async () => {
+  assert.equal(await open("url=/fixtures/anndata_full.h5ad"), "ready");
+  const want = oracle["anndata_full.h5ad"].anndata;
+  assert.ok(want.n_obs > 20, `${want.n_obs} obs: more than one page`);
+  const page = () => browser.eval("[...document.querySelectorAll('#obs-table tr')].slice(1).map((tr) => tr.firstChild.textContent)");
+  const disabled = () => browser.eval("[document.querySelector('#obs-prev').disabled, document.querySelector('#obs-next').disabled]");
+  assert.deepEqual(await page(), want.obs_names.slice(0, 20));
+  assert.deepEqual(await disabled(), [true, false]);
+  await browser.eval("document.querySelector('#obs-next').click()");
+  await browser.waitFor("document.querySelector('#obs-table').dataset.start === '20' && document.body.dataset.state === 'ready'");
+  assert.deepEqual(await page(), want.obs_names.slice(20, 40));
+  assert.deepEqual(await disabled(), [false, want.n_obs <= 40]);
+  // The columns of the page are the same rows of anndata's.
+  const col = Object.keys(want.obs)[0];
+  const w = want.obs[col];
+  const cells = await browser.eval("[...document.querySelectorAll('#obs-table tr')].slice(1).map((tr) => tr.children[1].textContent)");
+  assert.equal(w.kind, "categorical", `obs.${col}`);
+  assert.deepEqual(cells, w.codes.slice(20, 40).map((k) => (k < 0 ? "NaN" : String(w.categories[k]))));
+  await browser.screenshot(path.join(shots, "anndata-obs-page2.png"));
+  await browser.eval("document.querySelector('#obs-prev').click()");
+  await browser.waitFor("document.querySelector('#obs-table').dataset.start === '0' && document.body.dataset.state === 'ready'");
+  assert.deepEqual(await page(), want.obs_names.slice(0, 20));
+});
+
 test("a 10x file: the csc matrix under /matrix", async () => {
   assert.equal(await open("url=/fixtures/tenx_v3.h5&path=/matrix"), "ready");
   expectTree("tenx_v3.h5", await treePaths());

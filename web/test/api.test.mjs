@@ -254,7 +254,7 @@ print(json.dumps({"indices": indices[700:1000].tolist(), "data": data[700:1000].
     const want = JSON.parse(r.stdout);
     const size = fs.statSync(file).size;
     const direct = fileReader(file);
-    const f = H5File.open(direct, { blockSize: 0 }); // no read cache: the reader sees h5sparse's reads
+    const f = H5File.open(direct, { blockSize: 0, readAhead: 0 }); // the reader sees h5sparse's reads
     assert.equal(f.length, size);
     const opened = direct.reads.bytes;
     assert.ok(opened <= 2 * 65536, `opening read ${opened} of ${size} bytes`);
@@ -262,6 +262,19 @@ print(json.dumps({"indices": indices[700:1000].tolist(), "data": data[700:1000].
     assert.deepEqual(Array.from(rows.indices), want.indices);
     assert.deepEqual(Array.from(rows.data), want.data);
     assert.ok(direct.reads.bytes < size / 10, `reading 3 rows read ${direct.reads.bytes} of ${size} bytes in all`);
+    // The defaults: opening fetches a few 64 KiB blocks; the density plot streams indices
+    // (16 chunks of 256 KiB) through growing read-ahead windows, in a few reads.
+    const streamed = fileReader(file);
+    const s = H5File.open(streamed, {});
+    assert.ok(streamed.reads.bytes <= 4 * 65536, `opening read ${streamed.reads.bytes} bytes`);
+    const [reads0, bytes0] = [streamed.reads.count, streamed.reads.bytes];
+    const plot = s.density("/X", 64, 64);
+    while (!plot.done) plot.step(1 << 20);
+    assert.equal(plot.counts().reduce((a, b) => a + b, 0), 1000000);
+    const [reads, bytes] = [streamed.reads.count - reads0, streamed.reads.bytes - bytes0];
+    const needed = 4 * 1000000 + 8 * 10001; // indices and indptr
+    assert.ok(reads <= 12, `the density plot took ${reads} reads`);
+    assert.ok(bytes >= needed && bytes < 1.25 * needed, `the density plot read ${bytes} bytes for ${needed}`);
     // With the read cache (the default) and from bytes in memory: the same results.
     const cached = H5File.open(fileReader(file), {});
     const fromBytes = H5File.fromBytes(fs.readFileSync(file), {});

@@ -1,7 +1,8 @@
 // A static file server for the browser test: answers GET and HEAD with single `Range`
 // requests (206 + Content-Range), as the page's URL reader expects of a real server.
 // Listens on 127.0.0.1 on a free port; `routes` maps URL prefixes to directories. Requests
-// under /stall/ are never answered (a server that hangs).
+// under /stall/ are never answered (a server that hangs). `server.stats[prefix]` counts the
+// requests answered under each prefix and the bytes of their bodies (for the benchmark).
 import http from "node:http";
 import fs from "node:fs";
 import path from "node:path";
@@ -9,6 +10,7 @@ import path from "node:path";
 const types = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".wasm": "application/wasm", ".png": "image/png" };
 
 export function serve(routes) {
+  const stats = Object.fromEntries(Object.keys(routes).map((p) => [p, { requests: 0, bytes: 0 }]));
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, "http://x");
     if (url.pathname.startsWith("/stall/")) return;
@@ -36,9 +38,12 @@ export function serve(routes) {
       headers["Content-Range"] = `bytes ${start}-${end}/${size}`;
     }
     headers["Content-Length"] = end - start + 1;
+    stats[prefix].requests += 1;
+    if (req.method !== "HEAD") stats[prefix].bytes += end - start + 1;
     res.writeHead(status, headers);
     if (req.method === "HEAD") return res.end();
     fs.createReadStream(file, { start, end }).pipe(res);
   });
+  server.stats = stats;
   return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
 }

@@ -124,8 +124,69 @@ fn every_h5ad_fixture_reads_as_anndata_reads_it() {
                 }
             }
         }
+        ranges_read_as_anndata_slices(&adata, want, &name, &mut failures);
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Rows `a..b` of anndata's JSON column: a list sliced, a categorical's
+/// codes sliced (its categories whole).
+fn slice_json(v: &Value, rows: std::ops::Range<u64>) -> Value {
+    let (a, b) = (rows.start as usize, rows.end as usize);
+    match v {
+        Value::Array(x) => Value::Array(x[a..b].to_vec()),
+        Value::Object(o) => {
+            let mut o = o.clone();
+            o["codes"] = slice_json(&o["codes"], rows);
+            Value::Object(o)
+        }
+        other => other.clone(),
+    }
+}
+
+/// `DataFrame::index_range` and `column_range` (the viewer's pages of a
+/// table) against the same rows of what anndata reads; a range past the
+/// end is an error naming the frame.
+fn ranges_read_as_anndata_slices(
+    adata: &AnnData,
+    want: &Value,
+    name: &str,
+    failures: &mut Vec<String>,
+) {
+    let file = adata.file().snapshot().unwrap();
+    for (frame, df) in [("obs", adata.obs()), ("var", adata.var())] {
+        let n = df.len();
+        for rows in [0..n.min(3), n / 3..n, n / 2..n / 2 + 1.min(n - n / 2), n..n] {
+            let names = df.index_range(&file, rows.clone()).unwrap();
+            let expected = slice_json(&want[format!("{frame}_names")], rows.clone());
+            if json!(names) != expected {
+                failures.push(format!(
+                    "{name}: {frame} names {rows:?}: ours {names:?}, anndata {expected}"
+                ));
+            }
+            for col in df.column_names() {
+                let got = df
+                    .column_range(&file, col, rows.clone())
+                    .map(|c| column_json(&c))
+                    .unwrap_or_else(|e| json!(e.to_string()));
+                let expected = slice_json(&want[frame][col], rows.clone());
+                if !same(&got, &expected) {
+                    failures.push(format!(
+                        "{name}: {frame}[{col:?}][{rows:?}]: ours {got}, anndata {expected}"
+                    ));
+                }
+            }
+        }
+        let err = df.index_range(&file, 0..n + 1).unwrap_err().to_string();
+        if !err.contains(df.path()) || !err.contains(&format!("{n} rows")) {
+            failures.push(format!("{name}: {frame} rows 0..{}: {err}", n + 1));
+        }
+        if let Some(col) = df.column_names().first() {
+            if df.column_range(&file, col, n..n + 1).is_ok() {
+                failures.push(format!("{name}: {frame}[{col:?}] rows past the end read"));
+            }
+        }
+    }
 }
 
 /// An element this crate does not read (an `awkward-array` in `obsm`, an

@@ -37,6 +37,7 @@ const out = { file: path.basename(file), fileBytes: fs.statSync(file).size };
   r.openAndTreeMs = ms(t0);
   r.objects = tree.length;
   r.bytesReadToOpen = reader.reads.bytes;
+  r.readsToOpen = reader.reads.count;
   t0 = performance.now();
   try {
     const a = f.anndata();
@@ -51,11 +52,13 @@ const out = { file: path.basename(file), fileBytes: fs.statSync(file).size };
   r.rows100Ms = ms(t0);
   r.rows100Nnz = m.indptr[100];
   const before = reader.reads.bytes;
+  const beforeCount = reader.reads.count;
   t0 = performance.now();
   const plot = f.density("/X", W, H);
   while (!plot.done) plot.step(1 << 20);
   r.densityMs = ms(t0);
   r.densityBytesRead = reader.reads.bytes - before;
+  r.densityReads = reader.reads.count - beforeCount;
   r.rssMB = rss();
   out.h5sparse = r;
   out.h5sparseCounts = plot.counts();
@@ -123,13 +126,18 @@ delete out.h5sparseCounts;
 if (process.env.CHROMIUM !== "none") {
   const { serve } = await import("../../web/test/serve.mjs");
   const { launch } = await import("../../web/test/cdp.mjs");
-  const server = await serve({ "/data/": path.dirname(file), "/": path.join(root, "web/www") });
+  // H5SPARSE_WEB_WWW: another build's page (to compare its reads with this one's).
+  const www = process.env.H5SPARSE_WEB_WWW || path.join(root, "web/www");
+  const server = await serve({ "/data/": path.dirname(file), "/": www });
+  const served = () => ({ ...server.stats["/data/"] });
+  const since = (a) => { const b = served(); return { requests: b.requests - a.requests, bytes: b.bytes - a.bytes }; };
   const base = `http://127.0.0.1:${server.address().port}/`;
   const browser = await launch(process.env.CHROMIUM || "chromium");
   const page = {};
   try {
     for (const how of ["blob", "url"]) {
       const t0 = performance.now();
+      const s0 = served();
       if (how === "blob") {
         await browser.goto(`${base}index.html`);
         await browser.waitFor("document.body.dataset.state === 'empty'");
@@ -140,6 +148,8 @@ if (process.env.CHROMIUM !== "none") {
       await browser.waitFor("document.body.dataset.state === 'ready' && document.querySelectorAll('#tree li').length > 1", 120000);
       const opened = await browser.eval("Number(/opened in (\\d+) ms/.exec(document.querySelector('#status').textContent)[1])");
       const treeMs = ms(t0);
+      const openReads = since(s0);
+      const s1 = served();
       await browser.eval("document.querySelector('#tree li[data-path=\"/X\"]').click()");
       const t1 = performance.now();
       await browser.waitFor("document.querySelector('#density')?.dataset.done", 600000);
@@ -150,6 +160,8 @@ if (process.env.CHROMIUM !== "none") {
         openMs: opened,
         navigationToTreeMs: treeMs,
         selectXToDensityMs: ms(t1),
+        // By URL: the requests for the file and their bytes (the server's count).
+        ...(how === "url" ? { openReads, selectXToDensityReads: since(s1) } : {}),
         density: await browser.eval("document.querySelector('#density-caption').textContent"),
       };
     }

@@ -5,9 +5,11 @@
 //! `uns/<column>_categories`). Metadata is read when the frame is opened;
 //! column values when asked for.
 
+use std::ops::Range;
+
 use super::element::attr_str;
 use crate::error::{Error, Result};
-use crate::read::{Dtype, File, Node, Value, Values};
+use crate::read::{Dataset, Dtype, File, Node, Value, Values};
 
 /// How one column is stored.
 #[derive(Debug, Clone, PartialEq)]
@@ -228,11 +230,33 @@ impl DataFrame {
 
     /// The index: obs or var names.
     pub fn index(&self, file: &File) -> Result<Vec<String>> {
+        self.index_rows(file, None)
+    }
+
+    /// The names of rows `rows` of the index (`start..end`), reading only
+    /// those rows where the storage allows (anndata ≤ 0.6's record arrays
+    /// are read whole): a page of a big table without its whole index.
+    /// A range beyond [`len`](DataFrame::len) is an error.
+    ///
+    /// ```
+    /// use h5sparse::anndata::AnnData;
+    /// let f = h5sparse::H5File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/anndata.h5ad"))?;
+    /// let adata = AnnData::open(&f)?;
+    /// let names = adata.obs().index_range(&*f.snapshot()?, 1..3)?;
+    /// assert_eq!(names, adata.obs_names()?[1..3]);
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
+    pub fn index_range(&self, file: &File, rows: Range<u64>) -> Result<Vec<String>> {
+        self.check_rows(&rows)?;
+        self.index_rows(file, Some(rows))
+    }
+
+    fn index_rows(&self, file: &File, rows: Option<Range<u64>>) -> Result<Vec<String>> {
         let values = match &self.storage {
             Storage::Group { index } => {
-                file.dataset(&format!("{}/{index}", self.path))?.values()?
+                rows_of(&file.dataset(&format!("{}/{index}", self.path))?, rows)?
             }
-            Storage::Records { .. } => record_field(file, &self.path, "index")?,
+            Storage::Records { .. } => record_field(file, &self.path, "index", rows)?,
         };
         match values {
             Values::Str(v) => Ok(v),
@@ -247,6 +271,41 @@ impl DataFrame {
 
     /// The values of column `name`.
     pub fn column(&self, file: &File, name: &str) -> Result<ColumnData> {
+        self.column_rows(file, name, None)
+    }
+
+    /// The values of rows `rows` (`start..end`) of column `name`, reading
+    /// only those rows where the storage allows (anndata ≤ 0.6's record
+    /// arrays are read whole); a categorical column's categories are read
+    /// whole. A range beyond [`len`](DataFrame::len) is an error.
+    ///
+    /// ```
+    /// use h5sparse::anndata::{AnnData, ColumnData};
+    /// let f = h5sparse::H5File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/anndata.h5ad"))?;
+    /// let adata = AnnData::open(&f)?;
+    /// let page = adata.obs().column_range(&*f.snapshot()?, "cell_type", 2..4)?;
+    /// let ColumnData::Categorical { codes, .. } = adata.obs_column("cell_type")? else { panic!() };
+    /// assert!(matches!(page, ColumnData::Categorical { codes: c, .. } if c == codes[2..4]));
+    /// assert!(adata.obs().column_range(&*f.snapshot()?, "cell_type", 0..1_000_000).is_err());
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
+    pub fn column_range(&self, file: &File, name: &str, rows: Range<u64>) -> Result<ColumnData> {
+        self.check_rows(&rows)?;
+        self.column_rows(file, name, Some(rows))
+    }
+
+    /// Refuses a range of rows that is not within the frame.
+    fn check_rows(&self, rows: &Range<u64>) -> Result<()> {
+        if rows.start > rows.end || rows.end > self.len {
+            return Err(Error::invalid(format!(
+                "{}: rows {}..{} are not within its {} rows",
+                self.path, rows.start, rows.end, self.len
+            )));
+        }
+        Ok(())
+    }
+
+    fn column_rows(&self, file: &File, name: &str, rows: Option<Range<u64>>) -> Result<ColumnData> {
         let col = self
             .columns
             .iter()
@@ -261,7 +320,7 @@ impl DataFrame {
         let at = format!("{}/{name}", self.path);
         match (&self.storage, &col.kind) {
             (Storage::Records { uns }, kind) => {
-                let values = record_field(file, &self.path, name)?;
+                let values = record_field(file, &self.path, name, rows)?;
                 if *kind != ColumnKind::Categorical {
                     return Ok(ColumnData::Values(values));
                 }
@@ -277,7 +336,7 @@ impl DataFrame {
             }
             (Storage::Group { .. }, ColumnKind::Categorical) => match file.get(&at)? {
                 Node::Group(g) => {
-                    let codes = file.dataset(&format!("{at}/codes"))?.values()?;
+                    let codes = rows_of(&file.dataset(&format!("{at}/codes"))?, rows)?;
                     let categories = file.dataset(&format!("{at}/categories"))?.values()?;
                     let ordered = attr_bool(g.attribute("ordered")?);
                     Ok(ColumnData::Categorical {
@@ -301,7 +360,7 @@ impl DataFrame {
                     let cats = file.dataset(&target)?;
                     let ordered = attr_bool(cats.attribute("ordered")?);
                     Ok(ColumnData::Categorical {
-                        codes: ints(d.values()?, &at)?,
+                        codes: ints(rows_of(&d, rows)?, &at)?,
                         categories: cats.values()?,
                         ordered,
                     })
@@ -309,8 +368,8 @@ impl DataFrame {
                 Node::Datatype { .. } => Err(Error::invalid(format!("{at} is a datatype"))),
             },
             (Storage::Group { .. }, ColumnKind::Nullable) => {
-                let values = file.dataset(&format!("{at}/values"))?.values()?;
-                let mask = match file.dataset(&format!("{at}/mask"))?.values()? {
+                let values = rows_of(&file.dataset(&format!("{at}/values"))?, rows.clone())?;
+                let mask = match rows_of(&file.dataset(&format!("{at}/mask"))?, rows)? {
                     Values::Bool(m) => m,
                     _ => return Err(Error::invalid(format!("{at}/mask is not bool"))),
                 };
@@ -319,7 +378,9 @@ impl DataFrame {
             (Storage::Group { .. }, ColumnKind::Other(encoding)) => Err(Error::unsupported(
                 format!("{at}: a column of encoding {encoding:?}"),
             )),
-            (Storage::Group { .. }, _) => Ok(ColumnData::Values(file.dataset(&at)?.values()?)),
+            (Storage::Group { .. }, _) => {
+                Ok(ColumnData::Values(rows_of(&file.dataset(&at)?, rows)?))
+            }
         }
     }
 }
@@ -343,11 +404,42 @@ fn ints(values: Values, at: &str) -> Result<Vec<i64>> {
     }
 }
 
-/// One field of a record array, as flat values.
-fn record_field(file: &File, path: &str, name: &str) -> Result<Values> {
+/// The values of a column's dataset: whole, or rows `rows` of a 1-D one
+/// (a range the frame has checked; a dataset shorter than its frame fails
+/// in the read, naming it).
+fn rows_of(d: &Dataset<'_>, rows: Option<Range<u64>>) -> Result<Values> {
+    match rows {
+        None => d.values(),
+        Some(r) => match d.shape() {
+            Some([_]) => d.values_slab(&[r.start], &[r.end - r.start]),
+            _ => Err(Error::invalid(format!(
+                "{}: expected a 1-D column, found shape {:?}",
+                d.path(),
+                d.shape()
+            ))),
+        },
+    }
+}
+
+/// One field of a record array (rows `rows`, or all), as flat values. The
+/// records are read whole.
+fn record_field(file: &File, path: &str, name: &str, rows: Option<Range<u64>>) -> Result<Values> {
     let records = file.dataset(path)?.read_records()?;
+    let records = match rows {
+        None => &records[..],
+        Some(r) => records
+            .get(r.start as usize..r.end as usize)
+            .ok_or_else(|| {
+                Error::invalid(format!(
+                    "{path}: rows {}..{} are not within its {} records",
+                    r.start,
+                    r.end,
+                    records.len()
+                ))
+            })?,
+    };
     let mut items = Vec::with_capacity(records.len());
-    for r in &records {
+    for r in records {
         items.push(
             r.field(name)
                 .cloned()

@@ -1,5 +1,7 @@
 //! `AnnData`: an `.h5ad` file's summary and its obs/var dataframes.
 
+use std::ops::Range;
+
 use h5sparse::anndata::{AnnData, ColumnData, ColumnKind, DataFrame};
 use h5sparse::H5File;
 use js_sys::Array;
@@ -57,30 +59,43 @@ impl WebAnnData {
         columns(self.adata.var())
     }
 
-    /// The obs names (obs's index).
+    /// The obs names (obs's index); with `start` (and `stop`, default the
+    /// end), only rows `start..stop`, read alone (a page of a big table).
     #[wasm_bindgen(js_name = obsNames)]
-    pub fn obs_names(&self) -> JsResult<JsValue> {
-        Ok(convert::strings(&self.adata.obs_names().map_err(js_err)?))
+    pub fn obs_names(&self, start: Option<f64>, stop: Option<f64>) -> JsResult<JsValue> {
+        self.names(self.adata.obs(), start, stop)
     }
 
-    /// The var names (var's index).
+    /// The var names, as [`obsNames`](WebAnnData::obs_names).
     #[wasm_bindgen(js_name = varNames)]
-    pub fn var_names(&self) -> JsResult<JsValue> {
-        Ok(convert::strings(&self.adata.var_names().map_err(js_err)?))
+    pub fn var_names(&self, start: Option<f64>, stop: Option<f64>) -> JsResult<JsValue> {
+        self.names(self.adata.var(), start, stop)
     }
 
     /// One obs column: `{ kind: "values", values }`, `{ kind:
     /// "categorical", codes, categories, ordered }` (code -1: missing) or
-    /// `{ kind: "nullable", values, mask }` (`true`: missing).
+    /// `{ kind: "nullable", values, mask }` (`true`: missing). With `start`
+    /// (and `stop`), only rows `start..stop` are read (a categorical's
+    /// categories whole).
     #[wasm_bindgen(js_name = obsColumn)]
-    pub fn obs_column(&self, name: &str) -> JsResult<JsValue> {
-        Ok(column(&self.adata.obs_column(name).map_err(js_err)?))
+    pub fn obs_column(
+        &self,
+        name: &str,
+        start: Option<f64>,
+        stop: Option<f64>,
+    ) -> JsResult<JsValue> {
+        self.column(self.adata.obs(), name, start, stop)
     }
 
     /// One var column, as [`obsColumn`](WebAnnData::obs_column).
     #[wasm_bindgen(js_name = varColumn)]
-    pub fn var_column(&self, name: &str) -> JsResult<JsValue> {
-        Ok(column(&self.adata.var_column(name).map_err(js_err)?))
+    pub fn var_column(
+        &self,
+        name: &str,
+        start: Option<f64>,
+        stop: Option<f64>,
+    ) -> JsResult<JsValue> {
+        self.column(self.adata.var(), name, start, stop)
     }
 
     /// The path of X when it is a sparse matrix (for `H5File.sparse`),
@@ -93,6 +108,47 @@ impl WebAnnData {
             .map_err(js_err)?
             .map(|x| x.path().to_string()))
     }
+}
+
+impl WebAnnData {
+    fn names(&self, frame: &DataFrame, start: Option<f64>, stop: Option<f64>) -> JsResult<JsValue> {
+        let file = self.adata.file().snapshot().map_err(js_err)?;
+        let names = match rows(frame, start, stop)? {
+            None => frame.index(&file),
+            Some(r) => frame.index_range(&file, r),
+        };
+        Ok(convert::strings(&names.map_err(js_err)?))
+    }
+
+    fn column(
+        &self,
+        frame: &DataFrame,
+        name: &str,
+        start: Option<f64>,
+        stop: Option<f64>,
+    ) -> JsResult<JsValue> {
+        let file = self.adata.file().snapshot().map_err(js_err)?;
+        let data = match rows(frame, start, stop)? {
+            None => frame.column(&file, name),
+            Some(r) => frame.column_range(&file, name, r),
+        };
+        Ok(column(&data.map_err(js_err)?))
+    }
+}
+
+/// The rows `start..stop` of `frame` (`stop` default its length), `None`
+/// without `start`; fractions and negatives refused (a range past the end
+/// is the frame's error).
+fn rows(frame: &DataFrame, start: Option<f64>, stop: Option<f64>) -> JsResult<Option<Range<u64>>> {
+    let Some(start) = start else {
+        return Ok(None);
+    };
+    let start = crate::to_u64s(&[start], "start")?[0];
+    let stop = match stop {
+        Some(s) => crate::to_u64s(&[s], "stop")?[0],
+        None => frame.len(),
+    };
+    Ok(Some(start..stop))
 }
 
 fn columns(frame: &DataFrame) -> Array {

@@ -40,8 +40,11 @@ pub use sparse::WebSparse;
 
 use convert::{attribute_value, Obj};
 
-/// The block of [`WebFile::open`]'s read cache.
-const DEFAULT_BLOCK: usize = 1 << 20;
+/// The block of [`WebFile::open`]'s read cache: metadata is scattered, and
+/// each block is a request; streams of data are read ahead by the source.
+const DEFAULT_BLOCK: usize = 64 << 10;
+/// The largest read-ahead window of [`WebFile::open`]'s source.
+const DEFAULT_READ_AHEAD: u64 = 4 << 20;
 
 /// An h5sparse error (or any displayable one) as a thrown JS `Error`.
 pub(crate) fn js_err(e: impl std::fmt::Display) -> JsError {
@@ -78,27 +81,37 @@ impl WebFile {
     /// `ArrayBuffer`) of exactly `length` bytes. Reads the superblock and
     /// the root group only.
     ///
-    /// Reads go through a cache of aligned blocks (1 MiB, 32 MiB of them
-    /// at most): a dataset stored in small chunks is fetched a block per
-    /// call to `read`, not a chunk per call (each call is a `FileReaderSync`
-    /// read or an HTTP request).
+    /// Reads go through a cache of aligned blocks (64 KiB, 32 MiB of them
+    /// at most; reads of 1 MiB or more pass by it), and the reader is read
+    /// ahead on streams: a read that continues an earlier one fetches a
+    /// growing window (256 KiB doubling up to 4 MiB), so the chunks of a
+    /// dataset streamed in order (a density plot) take a few calls to
+    /// `read` (a `FileReaderSync` read or an HTTP request each), while
+    /// scattered metadata is fetched a block at a time. A reader with
+    /// `readRanges([[offset, length], ...])` gets a batch of ranges in one
+    /// call.
     ///
     /// `options`: `{ strict: true }` applies `Limits::strict()` (for files
     /// from strangers); `{ blockSize: bytes }` changes the cache's block
-    /// (0: no cache, every read goes to the reader).
+    /// (0: no cache); `{ readAhead: bytes }` the largest read-ahead window
+    /// (0: none; with both 0 every read goes to the reader as asked).
     pub fn open(reader: JsValue, options: JsValue) -> JsResult<WebFile> {
-        let source = source::JsReader::new(reader).map_err(js_err)?;
-        let block = js_sys::Reflect::get(&options, &"blockSize".into())
-            .ok()
-            .and_then(|v| v.as_f64())
-            .map_or(DEFAULT_BLOCK, |b| b.clamp(0.0, (64 << 20) as f64) as usize);
+        let number = |name: &str| {
+            js_sys::Reflect::get(&options, &name.into())
+                .ok()
+                .and_then(|v| v.as_f64())
+                .map(|b| b.clamp(0.0, (64 << 20) as f64))
+        };
+        let block = number("blockSize").map_or(DEFAULT_BLOCK, |b| b as usize);
+        let ahead = number("readAhead").map_or(DEFAULT_READ_AHEAD, |b| b as u64);
+        let source = source::JsReader::new(reader, ahead).map_err(js_err)?;
         let source: Box<dyn h5sparse::io::ReadAt> = if block == 0 {
             Box::new(source)
         } else {
             let opts = CacheOptions::default()
                 .block_size(block)
                 .capacity(32 << 20)
-                .bypass_at((8 << 20).max(block));
+                .bypass_at((1 << 20).max(2 * block));
             Box::new(CachedSource::with_options(source, opts))
         };
         let file = File::open_source_with(source, limits(&options)).map_err(js_err)?;

@@ -200,6 +200,29 @@ test("AnnData: summary, names and obs/var columns match anndata", () => {
         }
       }
     }
+    // Pages of the tables (rows start..stop read alone) equal the same rows of anndata's.
+    for (const [key, n, names, column] of [
+      ["obs", want.n_obs, (s, e) => a.obsNames(s, e), (c, s, e) => a.obsColumn(c, s, e)],
+      ["var", want.n_vars, (s, e) => a.varNames(s, e), (c, s, e) => a.varColumn(c, s, e)],
+    ]) {
+      for (const [s, e] of [[0, Math.min(n, 3)], [Math.floor(n / 3), n], [n, n]]) {
+        assert.deepEqual(names(s, e), want[`${key}_names`].slice(s, e), `${file}: ${key} names ${s}:${e}`);
+        for (const [name, w] of Object.entries(want[key])) {
+          const got = column(name, s, e);
+          if (w.kind === "categorical") {
+            assert.deepEqual(plain(got.codes), w.codes.slice(s, e), `${file}: ${key}.${name} codes ${s}:${e}`);
+            assert.deepEqual(plain(got.categories), w.categories, `${file}: ${key}.${name} categories ${s}:${e}`);
+          } else {
+            const values = Array.from(got.values, (v, i) =>
+              got.kind === "nullable" && got.mask[i] ? null : Number.isNaN(v) ? null : num(v),
+            );
+            assert.deepEqual(values, w.values.slice(s, e), `${file}: ${key}.${name} ${s}:${e}`);
+          }
+        }
+      }
+      assert.throws(() => names(0, n + 1), /rows 0\.\.\d+ are not within its \d+ rows/);
+      assert.throws(() => names(1.5), /expected whole numbers/);
+    }
     files += 1;
   }
   assert.ok(files >= 4, `compared ${files} .h5ad files`);
@@ -231,7 +254,7 @@ print(json.dumps({"indices": indices[700:1000].tolist(), "data": data[700:1000].
     const want = JSON.parse(r.stdout);
     const size = fs.statSync(file).size;
     const direct = fileReader(file);
-    const f = H5File.open(direct, { blockSize: 0 }); // no read cache: the reader sees h5sparse's reads
+    const f = H5File.open(direct, { blockSize: 0, readAhead: 0 }); // the reader sees h5sparse's reads
     assert.equal(f.length, size);
     const opened = direct.reads.bytes;
     assert.ok(opened <= 2 * 65536, `opening read ${opened} of ${size} bytes`);
@@ -239,6 +262,19 @@ print(json.dumps({"indices": indices[700:1000].tolist(), "data": data[700:1000].
     assert.deepEqual(Array.from(rows.indices), want.indices);
     assert.deepEqual(Array.from(rows.data), want.data);
     assert.ok(direct.reads.bytes < size / 10, `reading 3 rows read ${direct.reads.bytes} of ${size} bytes in all`);
+    // The defaults: opening fetches a few 64 KiB blocks; the density plot streams indices
+    // (16 chunks of 256 KiB) through growing read-ahead windows, in a few reads.
+    const streamed = fileReader(file);
+    const s = H5File.open(streamed, {});
+    assert.ok(streamed.reads.bytes <= 4 * 65536, `opening read ${streamed.reads.bytes} bytes`);
+    const [reads0, bytes0] = [streamed.reads.count, streamed.reads.bytes];
+    const plot = s.density("/X", 64, 64);
+    while (!plot.done) plot.step(1 << 20);
+    assert.equal(plot.counts().reduce((a, b) => a + b, 0), 1000000);
+    const [reads, bytes] = [streamed.reads.count - reads0, streamed.reads.bytes - bytes0];
+    const needed = 4 * 1000000 + 8 * 10001; // indices and indptr
+    assert.ok(reads <= 12, `the density plot took ${reads} reads`);
+    assert.ok(bytes >= needed && bytes < 1.25 * needed, `the density plot read ${bytes} bytes for ${needed}`);
     // With the read cache (the default) and from bytes in memory: the same results.
     const cached = H5File.open(fileReader(file), {});
     const fromBytes = H5File.fromBytes(fs.readFileSync(file), {});

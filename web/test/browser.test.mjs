@@ -126,6 +126,56 @@ test("an .h5ad: the AnnData summary and obs/var tables", async () => {
   await browser.screenshot(path.join(shots, "anndata-X.png"));
 });
 
+test("an .h5ad's obs table pages through its rows (next/prev)", async () => {
+  assert.equal(await open("url=/fixtures/anndata_full.h5ad"), "ready");
+  const want = oracle["anndata_full.h5ad"].anndata;
+  assert.ok(want.n_obs > 20, `${want.n_obs} obs: more than one page`);
+  const page = () => browser.eval("[...document.querySelectorAll('#obs-table tr')].slice(1).map((tr) => tr.firstChild.textContent)");
+  const disabled = () => browser.eval("[document.querySelector('#obs-prev').disabled, document.querySelector('#obs-next').disabled]");
+  assert.deepEqual(await page(), want.obs_names.slice(0, 20));
+  assert.deepEqual(await disabled(), [true, false]);
+  await browser.eval("document.querySelector('#obs-next').click()");
+  await browser.waitFor("document.querySelector('#obs-table').dataset.start === '20' && document.body.dataset.state === 'ready'");
+  assert.deepEqual(await page(), want.obs_names.slice(20, 40));
+  assert.deepEqual(await disabled(), [false, want.n_obs <= 40]);
+  // The columns of the page are the same rows of anndata's.
+  const col = Object.keys(want.obs)[0];
+  const w = want.obs[col];
+  const cells = await browser.eval("[...document.querySelectorAll('#obs-table tr')].slice(1).map((tr) => tr.children[1].textContent)");
+  assert.equal(w.kind, "categorical", `obs.${col}`);
+  assert.deepEqual(cells, w.codes.slice(20, 40).map((k) => (k < 0 ? "NaN" : String(w.categories[k]))));
+  await browser.screenshot(path.join(shots, "anndata-obs-page2.png"));
+  await browser.eval("document.querySelector('#obs-prev').click()");
+  await browser.waitFor("document.querySelector('#obs-table').dataset.start === '0' && document.body.dataset.state === 'ready'");
+  assert.deepEqual(await page(), want.obs_names.slice(0, 20));
+});
+
+test("the URL reader's readRanges: nearby ranges merged, or all in one multi-range request", async () => {
+  await browser.goto(`${base}index.html`);
+  const name = "anndata_full.h5ad";
+  const bytes = fs.readFileSync(path.join(root, "fixtures", name));
+  // Two spans: 0..105 (two ranges 90 bytes apart), 90000..131100 (two ranges, 41 KB apart);
+  // one empty range; out of order.
+  const ranges = [[131000, 100], [0, 10], [50000, 0], [90000, 20], [100, 5]];
+  const run = (opts) =>
+    browser.eval(`new Promise((resolve) => {
+      const src = "import { urlReader } from '${base}readers.js';" +
+        "onmessage = ({ data }) => { try { const r = urlReader(data.url, data.opts); const before = r.stats.requests;" +
+        " const parts = r.readRanges(data.ranges); postMessage({ parts: parts.map((p) => Array.from(p)), requests: r.stats.requests - before }); }" +
+        " catch (e) { postMessage({ error: e.message }); } };";
+      const w = new Worker(URL.createObjectURL(new Blob([src], { type: "text/javascript" })), { type: "module" });
+      w.onmessage = ({ data }) => { w.terminate(); resolve(data); };
+      w.postMessage({ url: "${base}fixtures/${name}", opts: ${JSON.stringify(opts)}, ranges: ${JSON.stringify(ranges)} });
+    })`);
+  const want = ranges.map(([o, n]) => Array.from(bytes.subarray(o, o + n)));
+  for (const [opts, requests] of [[{}, 2], [{ multiRange: true }, 1]]) {
+    const got = await run(opts);
+    assert.equal(got.error, undefined, `${JSON.stringify(opts)}: ${got.error}`);
+    assert.deepEqual(got.parts, want, JSON.stringify(opts));
+    assert.equal(got.requests, requests, `${JSON.stringify(opts)}: requests`);
+  }
+});
+
 test("a 10x file: the csc matrix under /matrix", async () => {
   assert.equal(await open("url=/fixtures/tenx_v3.h5&path=/matrix"), "ready");
   expectTree("tenx_v3.h5", await treePaths());

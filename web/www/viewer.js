@@ -279,15 +279,41 @@ function drawDensity(canvas, { counts, width, height }) {
   return max;
 }
 
+/** Rows per page of the obs/var tables. */
+const FRAME_ROWS = 20;
+
 async function renderAnnData(detail) {
   detail.append(el("h3", {}, "AnnData"), el("pre", { class: "summary", id: "anndata-summary" }, anndata.summary));
   for (const axis of ["obs", "var"]) {
-    const f = await call("frame", { axis, rows: 20 });
-    const table = el("table", { id: `${axis}-table` });
-    table.append(el("tr", {}, el("th", {}, `${axis}_names`), ...f.columns.map((c) => el("th", { title: c.kind }, c.name))));
-    f.names.forEach((name, i) => table.append(el("tr", {}, el("td", { class: "text" }, name), ...f.values.map((col) => el("td", { class: "text" }, col[i])))));
-    detail.append(el("h3", {}, `${axis} (first ${f.names.length} of ${f.total})`), table);
+    const holder = el("div", { id: `${axis}-frame` });
+    detail.append(holder);
+    await renderFrame(holder, axis, 0);
   }
+}
+
+/** One page of obs or var (rows start..start + FRAME_ROWS, read alone), with prev/next. */
+async function renderFrame(holder, axis, start) {
+  const f = await call("frame", { axis, start, rows: FRAME_ROWS });
+  const table = el("table", { id: `${axis}-table`, "data-start": f.start });
+  table.append(el("tr", {}, el("th", {}, `${axis}_names`), ...f.columns.map((c) => el("th", { title: c.kind }, c.name))));
+  f.names.forEach((name, i) => table.append(el("tr", {}, el("td", { class: "text" }, name), ...f.values.map((col) => el("td", { class: "text" }, col[i])))));
+  const page = (to) => async () => {
+    setState("loading");
+    try {
+      await renderFrame(holder, axis, to);
+      setState("ready");
+    } catch (e) {
+      showError(e.message);
+    }
+  };
+  const prev = el("button", { id: `${axis}-prev`, type: "button" }, "◀ prev");
+  const next = el("button", { id: `${axis}-next`, type: "button" }, "next ▶");
+  prev.disabled = f.start === 0;
+  next.disabled = f.start + f.names.length >= f.total;
+  prev.onclick = page(Math.max(0, f.start - FRAME_ROWS));
+  next.onclick = page(f.start + FRAME_ROWS);
+  const shown = f.names.length ? `rows ${f.start}–${f.start + f.names.length - 1} of ${f.total}` : `0 of ${f.total} rows`;
+  holder.replaceChildren(el("h3", {}, `${axis} (${shown}) `, prev, " ", next), table);
 }
 
 // Opening: the file picker, drag and drop, the URL box, and ?url= on load.

@@ -37,23 +37,27 @@ const ops = {
       x.free();
     }
   },
-  frame({ axis, rows }) {
+  /** Rows start..start + rows of obs or var: only those rows are read. */
+  frame({ axis, start = 0, rows }) {
     const a = file.anndata();
     try {
-      const names = (axis === "obs" ? a.obsNames() : a.varNames()).slice(0, rows);
+      const total = axis === "obs" ? a.nObs : a.nVars;
+      start = Math.max(0, Math.min(start, total));
+      const stop = Math.min(total, start + rows);
+      const names = axis === "obs" ? a.obsNames(start, stop) : a.varNames(start, stop);
       const columns = axis === "obs" ? a.obsColumns() : a.varColumns();
       const values = columns.map((c) => {
         try {
-          const d = axis === "obs" ? a.obsColumn(c.name) : a.varColumn(c.name);
+          const d = axis === "obs" ? a.obsColumn(c.name, start, stop) : a.varColumn(c.name, start, stop);
           if (d.kind === "categorical") {
-            return d.codes.slice(0, rows).map((k) => (k < 0 ? "NaN" : String(d.categories[k])));
+            return d.codes.map((k) => (k < 0 ? "NaN" : String(d.categories[k])));
           }
-          return Array.from(d.values.slice(0, rows), (v, i) => (d.mask && d.mask[i] ? "<NA>" : String(v)));
+          return Array.from(d.values, (v, i) => (d.mask && d.mask[i] ? "<NA>" : String(v)));
         } catch (e) {
           return names.map(() => `error: ${e.message}`);
         }
       });
-      return { names, columns, values, total: axis === "obs" ? a.nObs : a.nVars };
+      return { names, columns, values, start, total };
     } finally {
       a.free();
     }

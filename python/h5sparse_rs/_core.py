@@ -349,12 +349,26 @@ class File(Group):
     return ``csr_array``/``csc_array`` instead of ``csr_matrix``/
     ``csc_matrix``.
 
+    ``driver`` (mode ``'r'``, h5py's names) chooses how a local file is
+    read: ``None`` maps it; ``'sec2'`` (alias ``'pread'``) uses positional
+    reads, no map, so a process's memory (RSS) holds only the metadata
+    blocks and what it read, never mapped pages (what Dask workers and
+    network file systems want); ``'core'`` reads the whole file into
+    memory first. Results are the same with every driver.
+
     Reads and writes release the GIL, so threads read in parallel.
     """
 
-    def __init__(self, name: Union[str, os.PathLike], mode: str = "r", sparse_array: bool = False):
+    def __init__(
+        self,
+        name: Union[str, os.PathLike],
+        mode: str = "r",
+        sparse_array: bool = False,
+        driver: Optional[str] = None,
+    ):
         self._name = os.fspath(name)
-        self._native = NativeFile(self._name, mode)
+        self._native = NativeFile(self._name, mode, driver)
+        self._driver = driver
         self._closed = False
         # Dataset objects taken from this file: close() detaches them, so
         # that the file (and a writer's lock) is released as h5py does.
@@ -370,6 +384,12 @@ class File(Group):
     @property
     def mode(self) -> str:
         return "r" if not self._native.writable else "r+"
+
+    @property
+    def driver(self) -> Optional[str]:
+        """How the file is read: ``None`` (memory map), ``'sec2'``/``'pread'``
+        (positional reads) or ``'core'`` (in memory)."""
+        return self._driver
 
     def _writable_native(self) -> NativeFile:
         if self._closed:

@@ -634,13 +634,17 @@ class SparseDataset(_DatasetBase):
     def __setitem__(self, key: Any, value: Any) -> None:
         """``X[key] = value`` where only values already stored change: a
         sparse ``value`` whose nonzeros all land on stored entries (stored
-        entries it leaves empty become 0), or a scalar for one element. A
-        change to the sparsity structure is a ``ValueError`` and nothing is
+        entries it leaves empty become 0), or a scalar for one element; with
+        two index arrays, pointwise as in scipy (``X[[0, 3], [1, 2]] = [5,
+        6]`` sets two elements, which must be stored unless the value is 0).
+        A change to the sparsity structure is a ``ValueError`` and nothing is
         written."""
         self._file._writable_native()
-        sel = _index.normalize(key, self.shape)
+        shape = self.shape
+        sel = _index.normalize(key, shape)
         if isinstance(sel, _index.Pointwise):
-            raise ValueError("pointwise assignment (two index arrays) is not supported; use np.ix_")
+            self._set_points(sel, value, shape)
+            return
         if sp.issparse(value):
             m = value
         else:
@@ -658,6 +662,23 @@ class SparseDataset(_DatasetBase):
             m = m.asformat(self.format)
         fmt, shape, data, idx, ptr, dt, kind = _matrix_args(m)
         self._native.set(sel.rows, sel.cols, fmt, shape, data, idx, ptr, dt, kind)
+
+    def _set_points(self, sel: "_index.Pointwise", value: Any, shape: Tuple[int, int]) -> None:
+        """``X[rows, cols] = values`` with numpy's pointwise (broadcast)
+        semantics, as scipy does: ``values`` broadcast to the points' shape,
+        cast to the stored dtype, a repeated point taking its last value.
+        Every nonzero must land on a stored entry (a zero where nothing is
+        stored changes nothing); otherwise a ``ValueError`` and nothing is
+        written. One atomic write."""
+        if sp.issparse(value):
+            value = value.toarray()
+        vals = np.broadcast_to(np.asarray(value, dtype=self.dtype), sel.shape).reshape(-1)
+        rows = np.asarray(sel.rows, dtype=np.int64).reshape(-1)
+        cols = np.asarray(sel.cols, dtype=np.int64).reshape(-1)
+        rows = np.where(rows < 0, rows + shape[0], rows)
+        cols = np.where(cols < 0, cols + shape[1], cols)
+        arr, dt, kind = _native_dtype(vals)
+        self._native.set_points(np.ascontiguousarray(rows), np.ascontiguousarray(cols), arr, dt, kind)
 
     def append(self, m: Any) -> None:
         """Appends the rows of ``m`` (CSR storage) or its columns (CSC),

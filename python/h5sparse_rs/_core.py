@@ -95,15 +95,24 @@ class AttributeManager:
 
     def __setitem__(self, name: str, value: Any) -> None:
         nf = self._file._writable_native()
-        if isinstance(value, (str, bytes)):
-            nf.set_attr_str(self._path, name, value if isinstance(value, str) else value.decode())
+        if isinstance(value, str):
+            nf.set_attr_str(self._path, name, value)
             return
         a = np.asarray(value)
+        if a.dtype.kind == "O" and all(isinstance(v, (str, bytes)) for v in a.flat):
+            a = a.astype(str)
+        if a.dtype.kind == "S" and a.dtype.itemsize > 0:
+            # bytes: fixed-length, null-padded strings, as h5py stores them.
+            raw = np.ascontiguousarray(a).tobytes()
+            nf.set_attr_fixed_strings(self._path, name, raw, a.dtype.itemsize, list(a.shape))
+            return
         if a.dtype.kind in "US":
             if a.ndim == 0:
-                nf.set_attr_str(self._path, name, str(a))
+                nf.set_attr_str(self._path, name, _text(a[()]))
                 return
-            raise TypeError("string array attributes are not supported; set one string")
+            # Variable-length UTF-8 strings, as h5py stores a list of str.
+            nf.set_attr_strings(self._path, name, [_text(v) for v in a.flat], list(a.shape))
+            return
         a = np.atleast_1d(a)
         if a.ndim != 1:
             raise TypeError(f"attribute {name!r}: only scalars and 1-D arrays are supported")
@@ -119,12 +128,27 @@ class AttributeManager:
         return f"<Attributes of HDF5 object at {self._path!r}>"
 
 
+def _text(v: Any) -> str:
+    return v.decode() if isinstance(v, bytes) else str(v)
+
+
+def _bytes(v: Any) -> bytes:
+    return v if isinstance(v, bytes) else str(v).encode()
+
+
 def _attr_value(values: Any, dtype: str, shape: Optional[Tuple[int, ...]]) -> Any:
     if shape is None:
         return None
     if isinstance(values, list):
+        if dtype.startswith("|S"):
+            # Fixed-length strings: bytes, as h5py gives them (``S`` arrays).
+            arr = np.array([_bytes(v) for v in values], dtype=dtype)
+            if len(shape) == 0:
+                return arr[0] if arr.size else None
+            return arr.reshape(shape)
         if len(shape) == 0:
             return values[0] if values else None
+        # Variable-length strings: an object array of str, as h5py.
         arr = np.empty(len(values), dtype=object)
         arr[:] = values
         return arr.reshape(shape)

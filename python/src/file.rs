@@ -6,7 +6,7 @@ use h5sparse::io::source::FileSource;
 use h5sparse::read::Node;
 use h5sparse::sparse::SparseDataset;
 use h5sparse::write::DatasetOptions;
-use h5sparse::{H5File, Values};
+use h5sparse::{CharSet, Dtype, H5File, StringPadding, Values};
 use numpy::PyReadonlyArray1;
 use pyo3::exceptions::{PyFileExistsError, PyValueError};
 use pyo3::prelude::*;
@@ -173,6 +173,62 @@ impl NativeFile {
     fn set_attr_str(&self, py: Python<'_>, path: &str, name: &str, value: &str) -> PyResult<()> {
         py.detach(|| self.f.set_attr_str(path, name, value))
             .py_err()
+    }
+
+    /// Sets an attribute holding an array of `shape` of variable-length
+    /// UTF-8 strings (C order), as h5py stores `attrs[name] = ["a", "b"]`
+    /// and anndata its `column-order`.
+    fn set_attr_strings(
+        &self,
+        py: Python<'_>,
+        path: &str,
+        name: &str,
+        values: Vec<String>,
+        shape: Vec<u64>,
+    ) -> PyResult<()> {
+        let path = if path.starts_with('/') {
+            path.to_string()
+        } else {
+            format!("/{path}")
+        };
+        let dtype = Dtype::VarString {
+            charset: CharSet::Utf8,
+        };
+        py.detach(|| {
+            self.f.transaction(|w| {
+                w.set_attr(&path, name, &dtype, Some(&shape), &Values::Str(values))
+            })
+        })
+        .py_err()
+    }
+
+    /// Sets an attribute holding an array of `shape` of fixed-length
+    /// strings of `size` bytes, null-padded, from numpy's `S` bytes (C
+    /// order), as h5py stores `attrs[name] = np.array([b"a", b"bc"])`.
+    fn set_attr_fixed_strings(
+        &self,
+        py: Python<'_>,
+        path: &str,
+        name: &str,
+        raw: &[u8],
+        size: usize,
+        shape: Vec<u64>,
+    ) -> PyResult<()> {
+        let path = if path.starts_with('/') {
+            path.to_string()
+        } else {
+            format!("/{path}")
+        };
+        let dtype = Dtype::FixedString {
+            size,
+            padding: StringPadding::NullPadded,
+            charset: CharSet::Ascii,
+        };
+        py.detach(|| {
+            self.f
+                .transaction(|w| w.set_attr_raw(&path, name, &dtype, Some(&shape), raw))
+        })
+        .py_err()
     }
 
     /// Sets a 1-D numeric attribute from a contiguous array of dtype

@@ -102,3 +102,35 @@ def test_uns_obsm_varm_equal_anndata(name):
         assert isinstance(full.obsm["meta"], pd.DataFrame)
     finally:
         full.close()
+
+
+def test_uns_of_every_kind_written_by_anndata(tmp_path):
+    """What the fixtures lack: categorical, nullable and sparse values, a
+    dataframe in varm, deeper nesting, empty dicts."""
+    rng = np.random.default_rng(3)
+    a = anndata.AnnData(
+        X=sp.random(6, 4, density=0.5, format="csr", random_state=rng, dtype=np.float32),
+        uns={
+            "cat": pd.Categorical(["a", "b", "a"], categories=["b", "a"], ordered=True),
+            "ints": pd.array([1, None, 3], dtype="Int64"),
+            "bools": pd.array([True, None, False], dtype="boolean"),
+            "sparse": sp.random(3, 5, density=0.4, format="csc", random_state=rng),
+            "deep": {"a": {"b": {"c": np.arange(4, dtype=np.int16), "s": "x"}}, "empty": {}},
+            "float": 1.5,
+            "int": 7,
+            "matrix": np.arange(6.0).reshape(2, 3),
+        },
+    )
+    a.varm["frame"] = pd.DataFrame({"g": np.arange(4.0)}, index=a.var_names)
+    path = tmp_path / "kinds.h5ad"
+    a.write_h5ad(path)
+    want = anndata.read_h5ad(path)
+    with read_h5ad(path) as got:
+        assert list(got.uns) == list(want.uns)
+        for k in ["sparse", "deep", "float", "int", "matrix"]:
+            assert_uns_equal(got.uns[k], want.uns[k], k)
+        for k in ["cat", "ints", "bools"]:
+            assert type(got.uns[k]) is type(want.uns[k]), k
+            assert str(got.uns[k].dtype) == str(want.uns[k].dtype), k
+            pd.testing.assert_extension_array_equal(got.uns[k], want.uns[k])
+        assert_uns_equal(got.varm["frame"], want.varm["frame"], "varm/frame")

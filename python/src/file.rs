@@ -186,11 +186,7 @@ impl NativeFile {
         values: Vec<String>,
         shape: Vec<u64>,
     ) -> PyResult<()> {
-        let path = if path.starts_with('/') {
-            path.to_string()
-        } else {
-            format!("/{path}")
-        };
+        let path = absolute(path);
         let dtype = Dtype::VarString {
             charset: CharSet::Utf8,
         };
@@ -214,11 +210,7 @@ impl NativeFile {
         size: usize,
         shape: Vec<u64>,
     ) -> PyResult<()> {
-        let path = if path.starts_with('/') {
-            path.to_string()
-        } else {
-            format!("/{path}")
-        };
+        let path = absolute(path);
         let dtype = Dtype::FixedString {
             size,
             padding: StringPadding::NullPadded,
@@ -352,6 +344,15 @@ impl NativeFile {
             py.detach(|| f.create_dataset(path, &shape, v, &opts)).py_err()?
         });
         Ok(NativeDataset { h })
+    }
+}
+
+/// `path` from the root, as the writer takes paths.
+fn absolute(path: &str) -> String {
+    if path.starts_with('/') {
+        path.to_string()
+    } else {
+        format!("/{path}")
     }
 }
 

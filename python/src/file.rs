@@ -364,6 +364,11 @@ fn open_with_driver(path: &Path, mode: &str, driver: &str) -> PyResult<H5File> {
             path.display()
         )));
     }
+    if let Some(scheme) = h5sparse::io::source::url_scheme(&path.to_string_lossy()) {
+        return Err(PyValueError::new_err(format!(
+            "driver {driver:?} reads local files; a {scheme}:// URL is read by range requests (open it without a driver)"
+        )));
+    }
     let file = match driver {
         "sec2" | "pread" => {
             let source = FileSource::open(path).py_err()?;

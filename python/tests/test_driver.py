@@ -69,6 +69,8 @@ def test_driver_errors(tmp_path):
         h5s.File(tmp_path / "new.h5", "w", driver="sec2")
     with pytest.raises(ValueError, match='driver "mpio"'):
         h5s.File(FIXTURES / "anndata.h5ad", driver="mpio")
+    with pytest.raises(ValueError, match="range requests"):
+        h5s.File("http://127.0.0.1:9/x.h5ad", driver="sec2")
     with pytest.raises(FileNotFoundError, match="missing.h5"):
         h5s.File(tmp_path / "missing.h5", driver="sec2")
     with pytest.raises(FileNotFoundError, match="missing.h5"):

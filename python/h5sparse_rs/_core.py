@@ -95,15 +95,24 @@ class AttributeManager:
 
     def __setitem__(self, name: str, value: Any) -> None:
         nf = self._file._writable_native()
-        if isinstance(value, (str, bytes)):
-            nf.set_attr_str(self._path, name, value if isinstance(value, str) else value.decode())
+        if isinstance(value, str):
+            nf.set_attr_str(self._path, name, value)
             return
         a = np.asarray(value)
+        if a.dtype.kind == "O" and all(isinstance(v, (str, bytes)) for v in a.flat):
+            a = a.astype(str)
+        if a.dtype.kind == "S" and a.dtype.itemsize > 0:
+            # bytes: fixed-length, null-padded strings, as h5py stores them.
+            raw = np.ascontiguousarray(a).tobytes()
+            nf.set_attr_fixed_strings(self._path, name, raw, a.dtype.itemsize, list(a.shape))
+            return
         if a.dtype.kind in "US":
             if a.ndim == 0:
-                nf.set_attr_str(self._path, name, str(a))
+                nf.set_attr_str(self._path, name, _text(a[()]))
                 return
-            raise TypeError("string array attributes are not supported; set one string")
+            # Variable-length UTF-8 strings, as h5py stores a list of str.
+            nf.set_attr_strings(self._path, name, [_text(v) for v in a.flat], list(a.shape))
+            return
         a = np.atleast_1d(a)
         if a.ndim != 1:
             raise TypeError(f"attribute {name!r}: only scalars and 1-D arrays are supported")
@@ -119,12 +128,27 @@ class AttributeManager:
         return f"<Attributes of HDF5 object at {self._path!r}>"
 
 
+def _text(v: Any) -> str:
+    return v.decode() if isinstance(v, bytes) else str(v)
+
+
+def _bytes(v: Any) -> bytes:
+    return v if isinstance(v, bytes) else str(v).encode()
+
+
 def _attr_value(values: Any, dtype: str, shape: Optional[Tuple[int, ...]]) -> Any:
     if shape is None:
         return None
     if isinstance(values, list):
+        if dtype.startswith("|S"):
+            # Fixed-length strings: bytes, as h5py gives them (``S`` arrays).
+            arr = np.array([_bytes(v) for v in values], dtype=dtype)
+            if len(shape) == 0:
+                return arr[0] if arr.size else None
+            return arr.reshape(shape)
         if len(shape) == 0:
             return values[0] if values else None
+        # Variable-length strings: an object array of str, as h5py.
         arr = np.empty(len(values), dtype=object)
         arr[:] = values
         return arr.reshape(shape)
@@ -349,12 +373,26 @@ class File(Group):
     return ``csr_array``/``csc_array`` instead of ``csr_matrix``/
     ``csc_matrix``.
 
+    ``driver`` (mode ``'r'``, h5py's names) chooses how a local file is
+    read: ``None`` maps it; ``'sec2'`` (alias ``'pread'``) uses positional
+    reads, no map, so a process's memory (RSS) holds only the metadata
+    blocks and what it read, never mapped pages (what Dask workers and
+    network file systems want); ``'core'`` reads the whole file into
+    memory first. Results are the same with every driver.
+
     Reads and writes release the GIL, so threads read in parallel.
     """
 
-    def __init__(self, name: Union[str, os.PathLike], mode: str = "r", sparse_array: bool = False):
+    def __init__(
+        self,
+        name: Union[str, os.PathLike],
+        mode: str = "r",
+        sparse_array: bool = False,
+        driver: Optional[str] = None,
+    ):
         self._name = os.fspath(name)
-        self._native = NativeFile(self._name, mode)
+        self._native = NativeFile(self._name, mode, driver)
+        self._driver = driver
         self._closed = False
         # Dataset objects taken from this file: close() detaches them, so
         # that the file (and a writer's lock) is released as h5py does.
@@ -370,6 +408,12 @@ class File(Group):
     @property
     def mode(self) -> str:
         return "r" if not self._native.writable else "r+"
+
+    @property
+    def driver(self) -> Optional[str]:
+        """How the file is read: ``None`` (memory map), ``'sec2'``/``'pread'``
+        (positional reads) or ``'core'`` (in memory)."""
+        return self._driver
 
     def _writable_native(self) -> NativeFile:
         if self._closed:
@@ -614,13 +658,17 @@ class SparseDataset(_DatasetBase):
     def __setitem__(self, key: Any, value: Any) -> None:
         """``X[key] = value`` where only values already stored change: a
         sparse ``value`` whose nonzeros all land on stored entries (stored
-        entries it leaves empty become 0), or a scalar for one element. A
-        change to the sparsity structure is a ``ValueError`` and nothing is
+        entries it leaves empty become 0), or a scalar for one element; with
+        two index arrays, pointwise as in scipy (``X[[0, 3], [1, 2]] = [5,
+        6]`` sets two elements, which must be stored unless the value is 0).
+        A change to the sparsity structure is a ``ValueError`` and nothing is
         written."""
         self._file._writable_native()
-        sel = _index.normalize(key, self.shape)
+        shape = self.shape
+        sel = _index.normalize(key, shape)
         if isinstance(sel, _index.Pointwise):
-            raise ValueError("pointwise assignment (two index arrays) is not supported; use np.ix_")
+            self._set_points(sel, value, shape)
+            return
         if sp.issparse(value):
             m = value
         else:
@@ -638,6 +686,23 @@ class SparseDataset(_DatasetBase):
             m = m.asformat(self.format)
         fmt, shape, data, idx, ptr, dt, kind = _matrix_args(m)
         self._native.set(sel.rows, sel.cols, fmt, shape, data, idx, ptr, dt, kind)
+
+    def _set_points(self, sel: "_index.Pointwise", value: Any, shape: Tuple[int, int]) -> None:
+        """``X[rows, cols] = values`` with numpy's pointwise (broadcast)
+        semantics, as scipy does: ``values`` broadcast to the points' shape,
+        cast to the stored dtype, a repeated point taking its last value.
+        Every nonzero must land on a stored entry (a zero where nothing is
+        stored changes nothing); otherwise a ``ValueError`` and nothing is
+        written. One atomic write."""
+        if sp.issparse(value):
+            value = value.toarray()
+        vals = np.broadcast_to(np.asarray(value, dtype=self.dtype), sel.shape).reshape(-1)
+        rows = np.asarray(sel.rows, dtype=np.int64).reshape(-1)
+        cols = np.asarray(sel.cols, dtype=np.int64).reshape(-1)
+        rows = np.where(rows < 0, rows + shape[0], rows)
+        cols = np.where(cols < 0, cols + shape[1], cols)
+        arr, dt, kind = _native_dtype(vals)
+        self._native.set_points(np.ascontiguousarray(rows), np.ascontiguousarray(cols), arr, dt, kind)
 
     def append(self, m: Any) -> None:
         """Appends the rows of ``m`` (CSR storage) or its columns (CSC),

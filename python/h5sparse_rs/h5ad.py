@@ -1,7 +1,8 @@
 """``.h5ad`` files, ``read_h5ad(path, backed='r')``-style: obs and var as
-pandas DataFrames, read now; X, layers, obsm, obsp and raw's X stay on disk
-behind :class:`h5sparse_rs.SparseDataset` / :class:`h5sparse_rs.Dataset`
-handles that read slices on demand.
+pandas DataFrames and ``uns`` as nested dicts, read now; X, layers, obsm,
+obsp and raw's X stay on disk behind :class:`h5sparse_rs.SparseDataset` /
+:class:`h5sparse_rs.Dataset` handles that read slices on demand (obsm/varm
+dataframes are read now, as DataFrames).
 
 Reads anndata's encodings from 0.12 back to 0.7's referenced categories
 (``__categories``); anndata ≤ 0.6 record-array obs/var are read as records.
@@ -89,6 +90,78 @@ def _dataframe(f: _core.File, path: str):
     return df
 
 
+_COLUMN_ENCODINGS = ("categorical", "nullable-integer", "nullable-boolean", "nullable-string-array")
+
+
+def _encoding(obj: Any) -> str:
+    return _attr_str(obj.attrs.get("encoding-type", ""))
+
+
+def _uns_value(ds: _core.Dataset) -> Any:
+    """A dataset of ``uns`` as anndata reads it: ``str`` for a string,
+    a Python number for a numeric scalar, object arrays of ``str`` for
+    strings, numpy arrays."""
+    v = ds[()]
+    enc = _encoding(ds)
+    if isinstance(v, bytes):
+        return v.decode()
+    if isinstance(v, np.generic) and enc == "numeric-scalar":
+        return v.item()  # a Python bool/int/float, as anndata gives
+    if not isinstance(v, np.ndarray):
+        return v  # str, or a numpy scalar
+    if v.dtype.kind in "OS":
+        strings = _strings(v).reshape(v.shape)
+        if not enc and strings.shape == (1,):
+            # anndata <= 0.6 stored a string as a one-element array.
+            return np.str_(strings[0])
+        return strings
+    return v
+
+
+def _uns(f: _core.File, path: str) -> Any:
+    """The element at ``path`` of ``uns``, read whole (as anndata does):
+    dicts for groups, DataFrames, scipy matrices, pandas arrays for
+    categorical and nullable columns, numpy for the rest. An encoding this
+    reader does not know stays a lazy :class:`h5sparse_rs.Group`."""
+    obj = f[path]
+    if isinstance(obj, _core.SparseDataset):
+        return obj.to_memory()
+    if isinstance(obj, _core.Dataset):
+        return _uns_value(obj)
+    enc = _encoding(obj)
+    if enc == "dataframe":
+        return _dataframe(f, path)
+    if enc in _COLUMN_ENCODINGS:
+        return _column(f, obj, {})
+    if enc in ("", "dict"):
+        return {k: _uns(f, f"{path}/{k}") for k in obj.keys()}
+    return obj
+
+
+def _mapping(f: _core.File, name: str) -> Dict[str, Any]:
+    """obsm/varm-style members: dataframes read as DataFrames, matrices
+    and arrays lazily; anndata <= 0.6's record array as one array per
+    field."""
+    if name not in f:
+        return {}
+    g = f[name]
+    if isinstance(g, _core.Dataset):
+        records = g[()]
+        if len(records) == 0:
+            return {}
+        return {k: np.array([r[k] for r in records]) for k in records[0]}
+    if not isinstance(g, _core.Group):
+        return {}
+    out: Dict[str, Any] = {}
+    for k in g.keys():
+        obj = g[k]
+        if isinstance(obj, _core.Group) and _encoding(obj) == "dataframe":
+            out[k] = _dataframe(f, obj.name)
+        else:
+            out[k] = obj
+    return out
+
+
 class LazyAnnData:
     """An ``.h5ad`` opened for reading: ``obs``/``var`` in memory, matrices
     on disk. Use it as a context manager or call :meth:`close`."""
@@ -99,9 +172,16 @@ class LazyAnnData:
         self.obs = _dataframe(f, "obs")
         self.var = _dataframe(f, "var")
         self.X = f["X"] if "X" in f else None
+        self.uns = _uns(f, "uns") if "uns" in f else {}
+        if isinstance(f["obs"], _core.Dataset):
+            # anndata <= 0.6 kept a column's categories in uns; they were
+            # read into obs/var above.
+            cols = set(self.obs.columns) | set(self.var.columns)
+            for k in [k for k in self.uns if k.endswith("_categories") and k[: -len("_categories")] in cols]:
+                del self.uns[k]
         self.layers = self._members("layers")
-        self.obsm = self._members("obsm")
-        self.varm = self._members("varm")
+        self.obsm = _mapping(f, "obsm")
+        self.varm = _mapping(f, "varm")
         self.obsp = self._members("obsp")
         self.varp = self._members("varp")
         self.raw_X = f["raw/X"] if "raw" in f and "X" in f["raw"] else None
@@ -147,7 +227,7 @@ class LazyAnnData:
             cols = list(getattr(self, name).columns)
             if cols:
                 lines.append(f"    {name}: " + ", ".join(repr(c) for c in cols))
-        for name in ("obsm", "varm", "layers", "obsp", "varp"):
+        for name in ("uns", "obsm", "varm", "layers", "obsp", "varp"):
             keys = list(getattr(self, name))
             if keys:
                 lines.append(f"    {name}: " + ", ".join(repr(k) for k in keys))

@@ -1,11 +1,12 @@
 //! `NativeFile`: an open file, its groups and attributes.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use h5sparse::io::source::FileSource;
 use h5sparse::read::Node;
 use h5sparse::sparse::SparseDataset;
 use h5sparse::write::DatasetOptions;
-use h5sparse::{H5File, Values};
+use h5sparse::{CharSet, Dtype, H5File, StringPadding, Values};
 use numpy::PyReadonlyArray1;
 use pyo3::exceptions::{PyFileExistsError, PyValueError};
 use pyo3::prelude::*;
@@ -30,9 +31,21 @@ impl NativeFile {
     /// `http://` URL is read by range requests), `r+`
     /// read-write, `a` read-write creating the file if absent, `w` create
     /// (truncating), `w-`/`x` create, failing if the file exists.
+    ///
+    /// `driver` (mode `r` only) chooses how a local file is read, with
+    /// h5py's names: `None` maps it; `"sec2"` (alias `"pread"`) reads it
+    /// with positional reads through the paged reader (no map: memory
+    /// holds the metadata blocks and what each read returns, not the
+    /// mapped pages); `"core"` reads the whole file into memory first.
     #[new]
-    #[pyo3(signature = (path, mode = "r"))]
-    fn new(py: Python<'_>, path: PathBuf, mode: &str) -> PyResult<Self> {
+    #[pyo3(signature = (path, mode = "r", driver = None))]
+    fn new(py: Python<'_>, path: PathBuf, mode: &str, driver: Option<&str>) -> PyResult<Self> {
+        if let Some(d) = driver {
+            return Ok(NativeFile {
+                f: py.detach(|| open_with_driver(&path, mode, d))?,
+                mode: mode.to_string(),
+            });
+        }
         let f = py.detach(|| -> PyResult<H5File> {
             Ok(match mode {
                 // A local path, or an http:// URL read by range requests.
@@ -162,6 +175,54 @@ impl NativeFile {
             .py_err()
     }
 
+    /// Sets an attribute holding an array of `shape` of variable-length
+    /// UTF-8 strings (C order), as h5py stores `attrs[name] = ["a", "b"]`
+    /// and anndata its `column-order`.
+    fn set_attr_strings(
+        &self,
+        py: Python<'_>,
+        path: &str,
+        name: &str,
+        values: Vec<String>,
+        shape: Vec<u64>,
+    ) -> PyResult<()> {
+        let path = absolute(path);
+        let dtype = Dtype::VarString {
+            charset: CharSet::Utf8,
+        };
+        py.detach(|| {
+            self.f.transaction(|w| {
+                w.set_attr(&path, name, &dtype, Some(&shape), &Values::Str(values))
+            })
+        })
+        .py_err()
+    }
+
+    /// Sets an attribute holding an array of `shape` of fixed-length
+    /// strings of `size` bytes, null-padded, from numpy's `S` bytes (C
+    /// order), as h5py stores `attrs[name] = np.array([b"a", b"bc"])`.
+    fn set_attr_fixed_strings(
+        &self,
+        py: Python<'_>,
+        path: &str,
+        name: &str,
+        raw: &[u8],
+        size: usize,
+        shape: Vec<u64>,
+    ) -> PyResult<()> {
+        let path = absolute(path);
+        let dtype = Dtype::FixedString {
+            size,
+            padding: StringPadding::NullPadded,
+            charset: CharSet::Ascii,
+        };
+        py.detach(|| {
+            self.f
+                .transaction(|w| w.set_attr_raw(&path, name, &dtype, Some(&shape), raw))
+        })
+        .py_err()
+    }
+
     /// Sets a 1-D numeric attribute from a contiguous array of dtype
     /// `dtype` (numpy `str`; bools as `u1` with `kind="bool"`).
     #[pyo3(signature = (path, name, values, dtype, kind = ""))]
@@ -284,6 +345,48 @@ impl NativeFile {
         });
         Ok(NativeDataset { h })
     }
+}
+
+/// `path` from the root, as the writer takes paths.
+fn absolute(path: &str) -> String {
+    if path.starts_with('/') {
+        path.to_string()
+    } else {
+        format!("/{path}")
+    }
+}
+
+/// Opens `path` read-only through `driver` (see `NativeFile::new`).
+fn open_with_driver(path: &Path, mode: &str, driver: &str) -> PyResult<H5File> {
+    if mode != "r" {
+        return Err(PyValueError::new_err(format!(
+            "driver {driver:?} reads only: open {} with mode 'r', not {mode:?} (writes use the memory map)",
+            path.display()
+        )));
+    }
+    if let Some(scheme) = h5sparse::io::source::url_scheme(&path.to_string_lossy()) {
+        return Err(PyValueError::new_err(format!(
+            "driver {driver:?} reads local files; a {scheme}:// URL is read by range requests (open it without a driver)"
+        )));
+    }
+    let file = match driver {
+        "sec2" | "pread" => {
+            let source = FileSource::open(path).py_err()?;
+            h5sparse::File::open_source(Box::new(source)).py_err()?
+        }
+        "core" => {
+            let bytes = std::fs::read(path)
+                .map_err(|e| h5sparse::Error::Io(std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))))
+                .py_err()?;
+            h5sparse::File::from_bytes(bytes).py_err()?
+        }
+        other => {
+            return Err(PyValueError::new_err(format!(
+                "driver {other:?}: expected None (memory map), 'sec2' (or 'pread': positional reads) or 'core' (read into memory)"
+            )))
+        }
+    };
+    Ok(H5File::from_file(file))
 }
 
 /// Whether `path` names something: its parent group is readable and links

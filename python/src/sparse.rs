@@ -1,6 +1,8 @@
 //! `NativeSparse`: a sparse matrix in a file (`h5sparse::SparseHandle`).
 
-use h5sparse::sparse::{Sel, SparseFormat, SparseWriteOptions};
+use std::collections::BTreeMap;
+
+use h5sparse::sparse::{Sel, SparseDataset, SparseFormat, SparseWriteOptions};
 use h5sparse::{H5Type, SparseHandle};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -134,6 +136,59 @@ fn repeats(s: &Sel, n: u64) -> (u64, u64) {
     }
 }
 
+/// The distinct values of `v`, sorted.
+fn distinct(v: &[i64]) -> Vec<i64> {
+    let mut u = v.to_vec();
+    u.sort_unstable();
+    u.dedup();
+    u
+}
+
+/// `NativeSparse::set_points`: reads the block of the points' distinct rows
+/// and columns, puts the points' values into it, and sets the block back,
+/// all in one transaction (so nothing else writes in between).
+fn set_points<T: H5Type>(
+    h: &SparseHandle,
+    rows: &[i64],
+    cols: &[i64],
+    values: &[T],
+) -> h5sparse::Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let (ru, cu) = (distinct(rows), distinct(cols));
+    let at = |u: &[i64], i: i64| u.binary_search(&i).unwrap_or_default();
+    let path = h.path().to_string();
+    let (rsel, csel) = (Sel::Indices(ru.clone()), Sel::Indices(cu.clone()));
+    h.file().transaction(|w| {
+        let block: sprs::CsMat<T> = {
+            let file = w.reader()?;
+            SparseDataset::open(&file, &path)?.read::<T>(&rsel, &csel)?
+        };
+        // The block's entries, then the points (later ones win), by position.
+        let mut cells: BTreeMap<(usize, usize), T> = BTreeMap::new();
+        for (&val, ij) in block.iter() {
+            cells.insert(ij, val); // (row, col) whatever the storage
+        }
+        for ((&i, &j), &val) in rows.iter().zip(cols).zip(values) {
+            cells.insert((at(&ru, i), at(&cu, j)), val);
+        }
+        let mut indptr = vec![0usize; ru.len() + 1];
+        let mut indices = Vec::with_capacity(cells.len());
+        let mut data = Vec::with_capacity(cells.len());
+        for (&(i, j), &val) in &cells {
+            indptr[i + 1] += 1;
+            indices.push(j);
+            data.push(val);
+        }
+        for k in 0..ru.len() {
+            indptr[k + 1] += indptr[k];
+        }
+        let m = sprs::CsMat::new((ru.len(), cu.len()), indptr, indices, data);
+        h5sparse::sparse::set(w, &path, &rsel, &csel, &m)
+    })
+}
+
 #[pymethods]
 impl NativeSparse {
     /// The group's path.
@@ -255,6 +310,38 @@ impl NativeSparse {
             // selection's worth, small next to the file.
             let owned = m.to_other_types::<usize, T, usize>();
             py.detach(|| h.set(rows, cols, &owned)).py_err()
+        })
+    }
+
+    /// Pointwise `X[rows[k], cols[k]] = values[k]` (non-negative indices in
+    /// bounds, values of the stored dtype; a repeated point takes its last
+    /// value, as numpy and scipy do). Every nonzero value must land on a
+    /// stored entry, else a `ValueError` and nothing is written. One atomic
+    /// write: the block of the points' rows and columns is read and written
+    /// back inside one transaction, so a concurrent write is never lost.
+    #[pyo3(signature = (rows, cols, values, dtype, kind = ""))]
+    fn set_points(
+        &self,
+        py: Python<'_>,
+        rows: numpy::PyReadonlyArray1<'_, i64>,
+        cols: numpy::PyReadonlyArray1<'_, i64>,
+        values: &Bound<'_, PyAny>,
+        dtype: &str,
+        kind: &str,
+    ) -> PyResult<()> {
+        let (r, c) = (rows.as_array().to_vec(), cols.as_array().to_vec());
+        let elem = Elem::from_numpy(dtype, kind)?;
+        let h = &self.h;
+        with_elem!(elem, T => {
+            let a = crate::convert::array::<T>(values, "values")?;
+            let v: &[T] = crate::convert::borrow::<T>(&a)?;
+            if r.len() != c.len() || r.len() != v.len() {
+                return Err(PyValueError::new_err(format!(
+                    "{} row indices, {} column indices and {} values: expected one of each per point",
+                    r.len(), c.len(), v.len()
+                )));
+            }
+            py.detach(|| set_points(h, &r, &c, v)).py_err()
         })
     }
 

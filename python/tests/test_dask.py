@@ -15,6 +15,19 @@ def gene_sums(block):
     return np.asarray(block.sum(axis=0))
 
 
+def mapped(path):
+    """Is ``path`` mapped into this (worker) process?"""
+    with open("/proc/self/maps") as maps:
+        return any(line.rstrip().endswith(path) for line in maps)
+
+
+def opened_here():
+    """The files to_dask's tasks opened in this (worker) process."""
+    from h5sparse_rs import dask as hd
+
+    return sorted(hd._OPEN)
+
+
 def filtered_gene_sums(block, threshold):
     keep = np.asarray(block.sum(axis=1)).ravel() > threshold
     return np.asarray(block[keep].sum(axis=0))
@@ -31,9 +44,21 @@ def test_dask_on_a_local_cluster_equals_scipy(tmp_path):
     assert x.shape == m.shape and x.chunks[0] == (700, 700, 700, 700, 200)
     assert isinstance(x._meta, sp.csr_matrix)
 
+    with h5s.File(path, driver="sec2") as f:
+        x_pread = h5s.to_dask(f["X"], rows_per_block=700)  # the file's driver
+    assert x_pread.name != x.name
+
     with distributed.LocalCluster(
         n_workers=2, threads_per_worker=2, processes=True, dashboard_address=None
     ) as cluster, distributed.Client(cluster) as client:
+        # Positional reads first: the same sums, and no worker maps the file
+        # (its pages never count in a worker's memory).
+        sums = x_pread.map_blocks(gene_sums, chunks=(1, m.shape[1]), dtype=np.float64)
+        per_gene = client.compute(sums.sum(axis=0)).result()
+        np.testing.assert_allclose(per_gene, np.asarray(m.sum(axis=0)).ravel(), rtol=1e-5)
+        assert any(client.run(opened_here).values()), "no worker opened the file"
+        assert not any(client.run(mapped, str(path)).values())
+
         sums = x.map_blocks(gene_sums, chunks=(1, m.shape[1]), dtype=np.float64)
         per_gene = client.compute(sums.sum(axis=0)).result()
         np.testing.assert_allclose(per_gene, np.asarray(m.sum(axis=0)).ravel(), rtol=1e-5)
@@ -44,6 +69,9 @@ def test_dask_on_a_local_cluster_equals_scipy(tmp_path):
         got = client.compute(kept.sum(axis=0)).result()
         keep = np.asarray(m.sum(axis=1)).ravel() > threshold
         np.testing.assert_allclose(got, np.asarray(m[keep].sum(axis=0)).ravel(), rtol=1e-5)
+
+        # The default driver maps it: the check above can fail.
+        assert any(client.run(mapped, str(path)).values())
 
         # Whole blocks come back as csr_matrix, as anndata's dask path has them.
         block = client.compute(x.blocks[1]).result()

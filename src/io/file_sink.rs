@@ -80,6 +80,8 @@ pub struct FileSink {
     /// Bytes written since writeback was last started (see
     /// [`start_writeback`]).
     unstarted: u64,
+    /// Whether `sync` reaches the disk ([`Sink::set_durable`]).
+    durable: bool,
 }
 
 impl FileSink {
@@ -148,6 +150,7 @@ impl FileSink {
             capacity: DEFAULT_WRITE_BUFFER,
             dir_sync_pending: false,
             unstarted: 0,
+            durable: true,
         }
     }
 
@@ -215,7 +218,7 @@ impl FileSink {
     /// [`WRITEBACK_EVERY`] bytes.
     fn wrote(&mut self, bytes: usize) -> io::Result<()> {
         self.unstarted += bytes as u64;
-        if self.unstarted >= WRITEBACK_EVERY {
+        if self.durable && self.unstarted >= WRITEBACK_EVERY {
             self.unstarted = 0;
             start_writeback(self.file()?);
         }
@@ -298,6 +301,9 @@ impl Sink for FileSink {
 
     fn sync(&mut self) -> io::Result<()> {
         self.flush()?;
+        if !self.durable {
+            return Ok(());
+        }
         self.file()?
             .sync_data()
             .map_err(|e| with_path(e, &self.path, "cannot sync"))?;
@@ -315,6 +321,13 @@ impl Sink for FileSink {
             .map_err(|e| with_path(e, &self.path, "cannot resize"))?;
         self.file_len = len;
         Ok(())
+    }
+
+    /// `false`: `sync` writes out the buffer only (no `fdatasync`, no sync
+    /// of the directory of a new file) and writeback is no longer started
+    /// every 16 MiB; the kernel writes the pages back when it likes.
+    fn set_durable(&mut self, durable: bool) {
+        self.durable = durable;
     }
 }
 

@@ -110,6 +110,9 @@ impl Sink for MappedFile {
         self.map = None;
         self.sink.set_len(len)
     }
+    fn set_durable(&mut self, durable: bool) {
+        self.sink.set_durable(durable)
+    }
 }
 
 #[cfg(feature = "mmap")]

@@ -710,6 +710,17 @@ impl H5File {
         Ok(())
     }
 
+    /// Lets writes of slices of another file's memory map be copied file
+    /// to file in the kernel ([`CopySource`](crate::io::sink::CopySource);
+    /// e.g. chunks copied unchanged from an input). No effect on a file in
+    /// memory or read-only.
+    pub fn add_copy_source(&self, source: crate::io::sink::CopySource) -> Result<()> {
+        if let Some(w) = &self.inner.writer {
+            w.lock().map_err(|_| poisoned())?.add_copy_source(source);
+        }
+        Ok(())
+    }
+
     /// Flushes; the file closes (and its lock is released) when the last
     /// clone and handle are dropped, as in h5py.
     ///

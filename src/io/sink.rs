@@ -62,7 +62,7 @@
 
 use std::io;
 
-pub use super::file_sink::{FileLocking, FileSink, DEFAULT_WRITE_BUFFER};
+pub use super::file_sink::{CopySource, FileLocking, FileSink, DEFAULT_WRITE_BUFFER};
 
 /// A random-access byte sink: a file being written, or bytes in memory.
 ///
@@ -102,6 +102,12 @@ pub trait Sink {
     fn set_durable(&mut self, durable: bool) {
         let _ = durable;
     }
+    /// Registers a file whose in-memory bytes may be written through this
+    /// sink: a file sink then copies such slices in the kernel (see
+    /// [`CopySource`]). Other sinks write them as any slice.
+    fn add_copy_source(&mut self, source: CopySource) {
+        let _ = source;
+    }
     /// Whether [`len`](Sink::len) is zero.
     fn is_empty(&self) -> io::Result<bool> {
         Ok(self.len()? == 0)
@@ -127,6 +133,9 @@ impl<S: Sink + ?Sized> Sink for &mut S {
     fn set_durable(&mut self, durable: bool) {
         (**self).set_durable(durable)
     }
+    fn add_copy_source(&mut self, source: CopySource) {
+        (**self).add_copy_source(source)
+    }
 }
 
 impl<S: Sink + ?Sized> Sink for Box<S> {
@@ -147,6 +156,9 @@ impl<S: Sink + ?Sized> Sink for Box<S> {
     }
     fn set_durable(&mut self, durable: bool) {
         (**self).set_durable(durable)
+    }
+    fn add_copy_source(&mut self, source: CopySource) {
+        (**self).add_copy_source(source)
     }
 }
 

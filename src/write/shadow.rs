@@ -315,6 +315,13 @@ impl<B: Backing> Writer<B> {
         self.sink.set_durable(durable);
     }
 
+    /// Registers a file whose mapped bytes may be written through this
+    /// writer, to be copied in the kernel
+    /// ([`Sink::add_copy_source`](crate::io::sink::Sink::add_copy_source)).
+    pub fn add_copy_source(&mut self, source: crate::io::sink::CopySource) {
+        self.sink.add_copy_source(source);
+    }
+
     /// Abandons the open transaction: the file stays as readers saw it
     /// (the space written so far is not reused).
     ///

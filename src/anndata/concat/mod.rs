@@ -262,6 +262,13 @@ pub fn concat_with_progress(
     let (var, var_maps) = join_names(&var_frames, &snaps, opts.join, "var")?;
 
     let mut w = H5adWriter::create_at(out, write.clone())?;
+    // Chunks copied unchanged from an input's map go file to file in the
+    // kernel where it can (copy_file_range), not through this process.
+    for snap in &snaps {
+        if let Some(source) = copy_source(snap) {
+            w.file().add_copy_source(source)?;
+        }
+    }
     w.write_dataframe("obs", &obs)?;
     w.write_dataframe("var", &var)?;
     drop(obs);
@@ -512,4 +519,15 @@ fn input<'f>(
         part,
         columns,
     })
+}
+
+/// The input's file as a [`CopySource`](crate::io::sink::CopySource): its
+/// path opened again, when it still has the mapped length.
+fn copy_source(snap: &Arc<File>) -> Option<crate::io::sink::CopySource> {
+    let (path, bytes) = (snap.path()?, snap.bytes()?);
+    let file = std::fs::File::open(path).ok()?;
+    if file.metadata().ok()?.len() != bytes.len() as u64 {
+        return None;
+    }
+    Some(crate::io::sink::CopySource::new(file, bytes, snap.clone()))
 }

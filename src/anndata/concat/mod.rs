@@ -262,13 +262,10 @@ pub fn concat_with_progress(
     let (var, var_maps) = join_names(&var_frames, &snaps, opts.join, "var")?;
 
     let mut w = H5adWriter::create_at(out, write.clone())?;
-    // Chunks copied unchanged from an input's map go file to file in the
-    // kernel where it can (copy_file_range), not through this process.
-    for snap in &snaps {
-        if let Some(source) = copy_source(snap) {
-            w.file().add_copy_source(source)?;
-        }
-    }
+    // The inputs are not registered as `CopySource`s: copy_file_range of
+    // the chunk runs copied unchanged was no faster than pwrite from the
+    // map on ext4 (slower when synced) nor on XFS while output offsets are
+    // not congruent to the input's mod 4096 (bench/RESULTS.md, issue 12).
     w.write_dataframe("obs", &obs)?;
     w.write_dataframe("var", &var)?;
     drop(obs);
@@ -519,15 +516,4 @@ fn input<'f>(
         part,
         columns,
     })
-}
-
-/// The input's file as a [`CopySource`](crate::io::sink::CopySource): its
-/// path opened again, when it still has the mapped length.
-fn copy_source(snap: &Arc<File>) -> Option<crate::io::sink::CopySource> {
-    let (path, bytes) = (snap.path()?, snap.bytes()?);
-    let file = std::fs::File::open(path).ok()?;
-    if file.metadata().ok()?.len() != bytes.len() as u64 {
-        return None;
-    }
-    Some(crate::io::sink::CopySource::new(file, bytes, snap.clone()))
 }

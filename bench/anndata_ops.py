@@ -4,6 +4,11 @@ each a whole process timed from spawn to exit with its peak resident set
 (GNU time's %M), on the 50,000 x 20,000 medium matrix (bench/gen_data.py).
 
     python bench/anndata_ops.py --bin target/release/h5sparse [--runs 3] [--ops subset,concat,convert]
+        [--variant 'no-sync=target/release/h5sparse --no-sync'] [--variant 'old=/tmp/old-h5sparse']
+
+Each `--variant NAME=BIN [ARGS]` runs the same h5sparse commands with
+another binary and/or extra arguments after the subcommand's own, in the
+same run (side by side with `--bin` and the peer), as a row of its own.
 
 Inputs (built once into the bench cache, reused while their parameters hold):
 - medium_annotated.h5ad: the medium X with obs (cell_type: 10 categories,
@@ -26,6 +31,7 @@ its time counts. One JSON line per (system, op), then a markdown table.
 
 import argparse
 import json
+import shlex
 import os
 import statistics
 import subprocess
@@ -140,6 +146,8 @@ def main():
     ap.add_argument("--bin", required=True)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--ops", default="subset,concat,convert")
+    ap.add_argument("--variant", action="append", default=[],
+                    help="NAME=BIN [ARGS]: also run h5sparse as BIN with ARGS appended")
     args = ap.parse_args()
     d = gen_data.cache_dir()
     py = sys.executable
@@ -169,6 +177,23 @@ def main():
             "scanpy": [py, "-c", PY_CONVERT, str(ten), str(out)],
         },
     }
+    # Variants: the h5sparse command with another binary and/or extra
+    # arguments, run right after it (before the peer).
+    variants = []
+    for v in args.variant:
+        name, _, rest = v.partition("=")
+        words = shlex.split(rest)
+        if not name or not words:
+            raise SystemExit(f"--variant {v!r}: expected NAME=BIN [ARGS]")
+        variants.append((name, words[0], words[1:]))
+    for op, systems in ops.items():
+        ours = systems.pop("h5sparse")
+        peer = list(systems.items())
+        systems.clear()
+        systems["h5sparse"] = ours
+        for name, binary, extra in variants:
+            systems[f"h5sparse {name}"] = [binary] + ours[1:] + extra
+        systems.update(peer)
     results = []
     for op in args.ops.split(","):
         checks = {}
@@ -191,11 +216,12 @@ def main():
     print("| operation | h5sparse s | peer s | speed-up | h5sparse peak RSS MB | peer peak RSS MB |")
     print("|---|---|---|---|---|---|")
     for op in args.ops.split(","):
-        ours = next(r for r in results if r["op"] == op and r["system"] == "h5sparse")
-        peer = next(r for r in results if r["op"] == op and r["system"] != "h5sparse")
-        print(f"| {op} (vs {peer['system']}) | {ours['median_s']:.2f} | {peer['median_s']:.2f} | "
-              f"{peer['median_s'] / ours['median_s']:.1f}x | {ours['peak_rss_mb']:.0f} | "
-              f"{peer['peak_rss_mb']:.0f} |")
+        peer = next(r for r in results if r["op"] == op and not r["system"].startswith("h5sparse"))
+        for ours in (r for r in results if r["op"] == op and r["system"].startswith("h5sparse")):
+            label = op if ours["system"] == "h5sparse" else f"{op}, {ours['system']}"
+            print(f"| {label} (vs {peer['system']}) | {ours['median_s']:.2f} | "
+                  f"{peer['median_s']:.2f} | {peer['median_s'] / ours['median_s']:.1f}x | "
+                  f"{ours['peak_rss_mb']:.0f} | {peer['peak_rss_mb']:.0f} |")
     subprocess.run(["rm", "-rf", str(work)])
 
 

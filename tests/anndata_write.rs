@@ -644,6 +644,7 @@ fn a_streamed_compressed_matrix_larger_than_the_buffer_reads_back() {
     let opts = WriteOptions {
         compression: Some(4),
         block_bytes: 1 << 20,
+        ..WriteOptions::default()
     };
     let mut w = H5adWriter::create(&path, opts).unwrap();
     w.write_dataframe("obs", &DataFrameData::with_index(strings("c", rows)))
@@ -724,6 +725,7 @@ fn blocks_pushed_as_stored_int32_read_back_in_h5py() {
             compression,
             // 8 KiB of buffer: most blocks below span several chunks.
             block_bytes: 64 << 10,
+            ..WriteOptions::default()
         };
         let cols = 300u64;
         let mut w = H5adWriter::create(&path, opts).unwrap();

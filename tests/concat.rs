@@ -160,6 +160,10 @@ fn concat_equals_anndata_concat() {
                 args.extend([flag.to_string(), v.to_string()]);
             }
         }
+        // Every other case without the durability syncs: the same result.
+        if n % 2 == 1 {
+            args.push("--no-sync".into());
+        }
         let argv: Vec<&str> = args.iter().map(String::as_str).collect();
         let run = h5sparse(&argv);
         assert!(
@@ -213,5 +217,75 @@ fn concat_refuses_bad_arguments_in_one_line() {
         assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
         assert!(err.contains(expect), "{args:?}: {err}");
         assert!(!Path::new(out).exists(), "{args:?} left {out}");
+    }
+}
+
+/// `--no-sync` skips only the syncs: the file written is the same, byte
+/// for byte, for concat, subset and convert.
+#[test]
+fn no_sync_writes_the_same_file() {
+    let a = support::fixture("anndata.h5ad");
+    let a = a.to_str().unwrap();
+    let dir = support::test_dir("concat-no-sync");
+    let mtx = dir.join("m.mtx");
+    std::fs::write(
+        &mtx,
+        "%%MatrixMarket matrix coordinate real general\n3 4 3\n1 1 1.5\n2 4 -2\n3 2 7\n",
+    )
+    .unwrap();
+    let mtx = mtx.to_str().unwrap();
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_h5sparse"))
+            .args(args)
+            .output()
+            .expect("run h5sparse");
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let (synced, unsynced) = (dir.join("synced.h5ad"), dir.join("unsynced.h5ad"));
+    let (s, u) = (synced.to_str().unwrap(), unsynced.to_str().unwrap());
+    let commands: [&[&str]; 3] = [
+        &[
+            "concat",
+            a,
+            a,
+            "-o",
+            "OUT",
+            "--index-unique",
+            "-",
+            "--block-size",
+            "4K",
+        ],
+        &["subset", a, "OUT", "--obs", "0:40:3"],
+        &["convert", mtx, "OUT"],
+    ];
+    for argv in commands {
+        fn with<'a>(argv: &[&'a str], out: &'a str) -> Vec<&'a str> {
+            argv.iter()
+                .map(|&x| if x == "OUT" { out } else { x })
+                .collect()
+        }
+        run(&with(argv, s));
+        let mut args = with(argv, u);
+        args.push("--no-sync");
+        run(&args);
+        let (x, y) = (
+            std::fs::read(&synced).unwrap(),
+            std::fs::read(&unsynced).unwrap(),
+        );
+        assert!(x.len() > 1000, "{argv:?}: {} bytes", x.len());
+        assert!(
+            x == y,
+            "{argv:?}: the files differ ({} and {} bytes)",
+            x.len(),
+            y.len()
+        );
+        assert!(h5sparse::H5File::open(&unsynced)
+            .unwrap()
+            .sparse("X")
+            .is_ok());
     }
 }

@@ -686,6 +686,41 @@ impl H5File {
         }
     }
 
+    /// Whether writes to the file are made durable (default `true`; see
+    /// [`Writer::set_durable`](crate::write::Writer::set_durable)): `false`
+    /// for scratch outputs skips every `fdatasync`, at the risk of losing
+    /// or tearing the file in a power loss. A read-only file ignores it.
+    ///
+    /// ```
+    /// # let dir = std::env::temp_dir().join(format!("h5sparse-doc-{}-h5file-durable", std::process::id()));
+    /// # std::fs::create_dir_all(&dir)?;
+    /// # let path = dir.join("scratch.h5");
+    /// let f = h5sparse::H5File::create(&path)?;
+    /// f.set_durable(false)?;
+    /// f.create_dataset("Y", &[2], &[1i64, 2], &Default::default())?;
+    /// f.close()?;                                          // written out, not synced
+    /// assert_eq!(h5sparse::File::open(&path)?.dataset("Y")?.read::<i64>()?, vec![1, 2]);
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
+    pub fn set_durable(&self, durable: bool) -> Result<()> {
+        if let Some(w) = &self.inner.writer {
+            w.lock().map_err(|_| poisoned())?.set_durable(durable);
+        }
+        Ok(())
+    }
+
+    /// Lets writes of slices of another file's memory map be copied file
+    /// to file in the kernel ([`CopySource`](crate::io::sink::CopySource);
+    /// e.g. chunks copied unchanged from an input). No effect on a file in
+    /// memory or read-only.
+    pub fn add_copy_source(&self, source: crate::io::sink::CopySource) -> Result<()> {
+        if let Some(w) = &self.inner.writer {
+            w.lock().map_err(|_| poisoned())?.add_copy_source(source);
+        }
+        Ok(())
+    }
+
     /// Flushes; the file closes (and its lock is released) when the last
     /// clone and handle are dropped, as in h5py.
     ///

@@ -5,6 +5,7 @@
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::sink::{end_of, past_end, Sink};
 
@@ -38,6 +39,70 @@ impl FileLocking {
             Some("TRUE") | Some("1") => FileLocking::Required,
             _ => FileLocking::BestEffort,
         }
+    }
+}
+
+/// A file another part of the process holds in memory whole (its memory
+/// map): a [`FileSink`] given it ([`Sink::add_copy_source`]) writes a
+/// large slice lying in that memory by copying the file's bytes in the
+/// kernel (Linux `copy_file_range(2)`: no page of them mapped or copied
+/// through the process; on XFS or btrfs the file system may share the
+/// blocks) instead of writing the slice, and falls back to writing it
+/// where the kernel refuses (another file system, an old kernel, other
+/// platforms).
+///
+/// ```
+/// use h5sparse::io::sink::{CopySource, FileSink, Sink};
+/// # let dir = std::env::temp_dir().join(format!("h5sparse-doc-{}-copy-source", std::process::id()));
+/// # std::fs::create_dir_all(&dir)?;
+/// let input = dir.join("in.bin");
+/// std::fs::write(&input, vec![7u8; 1 << 20])?;
+/// let bytes: std::sync::Arc<Vec<u8>> = std::sync::Arc::new(std::fs::read(&input)?);  // stands for a map
+/// let mut out = FileSink::create(dir.join("out.bin"))?;
+/// out.add_copy_source(CopySource::new(std::fs::File::open(&input)?, &bytes[..], bytes.clone()));
+/// out.write_at(10, &bytes[4096..])?;                   // copied file to file where possible
+/// out.sync()?;
+/// assert_eq!(std::fs::read(dir.join("out.bin"))?[10..], bytes[4096..]);
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct CopySource {
+    file: Arc<File>,
+    /// Address and length of the memory holding the file's bytes.
+    start: usize,
+    len: usize,
+    /// Keeps that memory alive (and so its addresses unused by anything
+    /// else) while the sink may compare slices against it.
+    _owner: Arc<dyn Send + Sync>,
+}
+
+impl std::fmt::Debug for CopySource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CopySource")
+            .field("len", &self.len)
+            .finish()
+    }
+}
+
+impl CopySource {
+    /// `file`, whose bytes from offset 0 are `bytes` (its whole memory map,
+    /// say), kept alive by `owner`. If `bytes` is not what the file holds,
+    /// slices of it are written as the file holds them: the caller vouches
+    /// for the two agreeing (a map of the same file does).
+    pub fn new(file: File, bytes: &[u8], owner: Arc<dyn Send + Sync>) -> CopySource {
+        CopySource {
+            file: Arc::new(file),
+            start: bytes.as_ptr() as usize,
+            len: bytes.len(),
+            _owner: owner,
+        }
+    }
+
+    /// The file offset of `data` when it lies within the source's memory.
+    fn offset_of(&self, data: &[u8]) -> Option<u64> {
+        let at = (data.as_ptr() as usize).checked_sub(self.start)?;
+        (at.checked_add(data.len())? <= self.len).then_some(at as u64)
     }
 }
 
@@ -80,6 +145,11 @@ pub struct FileSink {
     /// Bytes written since writeback was last started (see
     /// [`start_writeback`]).
     unstarted: u64,
+    /// Whether `sync` reaches the disk ([`Sink::set_durable`]).
+    durable: bool,
+    /// Files whose in-memory slices are copied in the kernel
+    /// ([`CopySource`]); emptied when the kernel refuses.
+    sources: Vec<CopySource>,
 }
 
 impl FileSink {
@@ -148,6 +218,8 @@ impl FileSink {
             capacity: DEFAULT_WRITE_BUFFER,
             dir_sync_pending: false,
             unstarted: 0,
+            durable: true,
+            sources: Vec::new(),
         }
     }
 
@@ -211,11 +283,48 @@ impl FileSink {
         Ok(())
     }
 
+    /// Copies the first bytes of `data` to `pos` from a [`CopySource`]
+    /// holding them, in the kernel; returns how many (0 when no source
+    /// holds `data` or the kernel cannot copy: the caller writes the rest).
+    fn copy_in_kernel(&mut self, pos: u64, data: &[u8]) -> io::Result<usize> {
+        let Some((src, at)) = self
+            .sources
+            .iter()
+            .find_map(|s| Some((s.file.clone(), s.offset_of(data)?)))
+        else {
+            return Ok(0);
+        };
+        let mut done = 0usize;
+        while done < data.len() {
+            match copy_range(
+                &src,
+                at + done as u64,
+                self.file()?,
+                pos + done as u64,
+                data.len() - done,
+            ) {
+                Ok(0) => break, // the source ended early (shrunk): write the rest
+                Ok(n) => done += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if copy_unsupported(&e) => {
+                    self.sources.clear(); // refused for this pair: write from now on
+                    break;
+                }
+                Err(e) => return Err(with_path(e, &self.path, "cannot copy into")),
+            }
+        }
+        if done > 0 {
+            let end = pos + done as u64;
+            self.file_len = self.file_len.max(end);
+        }
+        Ok(done)
+    }
+
     /// Counts `bytes` written to the file, starting writeback every
     /// [`WRITEBACK_EVERY`] bytes.
     fn wrote(&mut self, bytes: usize) -> io::Result<()> {
         self.unstarted += bytes as u64;
-        if self.unstarted >= WRITEBACK_EVERY {
+        if self.durable && self.unstarted >= WRITEBACK_EVERY {
             self.unstarted = 0;
             start_writeback(self.file()?);
         }
@@ -246,7 +355,8 @@ impl Sink for FileSink {
             self.flush()?;
         }
         if direct {
-            write_all_at(self.file()?, data, pos)
+            let copied = self.copy_in_kernel(pos, data)?;
+            write_all_at(self.file()?, &data[copied..], pos + copied as u64)
                 .map_err(|e| with_path(e, &self.path, "cannot write"))?;
             self.file_len = self.file_len.max(end);
             self.wrote(data.len())?;
@@ -298,6 +408,9 @@ impl Sink for FileSink {
 
     fn sync(&mut self) -> io::Result<()> {
         self.flush()?;
+        if !self.durable {
+            return Ok(());
+        }
         self.file()?
             .sync_data()
             .map_err(|e| with_path(e, &self.path, "cannot sync"))?;
@@ -315,6 +428,17 @@ impl Sink for FileSink {
             .map_err(|e| with_path(e, &self.path, "cannot resize"))?;
         self.file_len = len;
         Ok(())
+    }
+
+    /// `false`: `sync` writes out the buffer only (no `fdatasync`, no sync
+    /// of the directory of a new file) and writeback is no longer started
+    /// every 16 MiB; the kernel writes the pages back when it likes.
+    fn set_durable(&mut self, durable: bool) {
+        self.durable = durable;
+    }
+
+    fn add_copy_source(&mut self, source: CopySource) {
+        self.sources.push(source);
     }
 }
 
@@ -346,6 +470,65 @@ fn start_writeback(file: &File) {
 
 #[cfg(not(target_os = "linux"))]
 fn start_writeback(_file: &File) {}
+
+/// `copy_file_range(2)`: up to `len` bytes of `src` at `from` to `dst` at
+/// `to`, in the kernel. Returns the bytes copied (0: `src` ends at `from`).
+#[cfg(target_os = "linux")]
+fn copy_range(src: &File, from: u64, dst: &File, to: u64, len: usize) -> io::Result<usize> {
+    use std::os::fd::AsRawFd;
+    let (mut off_in, mut off_out) = (
+        i64::try_from(from).map_err(io::Error::other)?,
+        i64::try_from(to).map_err(io::Error::other)?,
+    );
+    // One call copies at most 1 GiB (the kernel caps it below 2 GiB anyway).
+    let len = len.min(1 << 30);
+    // SAFETY: both descriptors are open for the call; the kernel reads and
+    // writes only the two offsets, which live on this stack frame.
+    let n = unsafe {
+        libc::copy_file_range(
+            src.as_raw_fd(),
+            &mut off_in,
+            dst.as_raw_fd(),
+            &mut off_out,
+            len,
+            0,
+        )
+    };
+    if n < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(n as usize)
+    }
+}
+
+/// No in-kernel copy elsewhere: every slice is written.
+#[cfg(not(target_os = "linux"))]
+fn copy_range(_src: &File, _from: u64, _dst: &File, _to: u64, _len: usize) -> io::Result<usize> {
+    Err(io::ErrorKind::Unsupported.into())
+}
+
+/// Errors saying the kernel cannot copy between these two files (another
+/// file system on old kernels, a system call it lacks, a file kind it
+/// cannot copy): writing the bytes instead works.
+fn copy_unsupported(e: &io::Error) -> bool {
+    if e.kind() == io::ErrorKind::Unsupported {
+        return true;
+    }
+    #[cfg(target_os = "linux")]
+    if let Some(code) = e.raw_os_error() {
+        return [
+            libc::EXDEV,
+            libc::EINVAL,
+            libc::ENOSYS,
+            libc::EOPNOTSUPP,
+            libc::EBADF,
+            libc::EPERM,
+            libc::ETXTBSY,
+        ]
+        .contains(&code);
+    }
+    false
+}
 
 fn with_path(e: io::Error, path: &Path, what: &str) -> io::Error {
     io::Error::new(e.kind(), format!("{}: {what}: {e}", path.display()))

@@ -62,7 +62,7 @@
 
 use std::io;
 
-pub use super::file_sink::{FileLocking, FileSink, DEFAULT_WRITE_BUFFER};
+pub use super::file_sink::{CopySource, FileLocking, FileSink, DEFAULT_WRITE_BUFFER};
 
 /// A random-access byte sink: a file being written, or bytes in memory.
 ///
@@ -82,6 +82,32 @@ pub trait Sink {
     fn sync(&mut self) -> io::Result<()>;
     /// Truncates or extends (with zeros) to `len` bytes.
     fn set_len(&mut self, len: u64) -> io::Result<()>;
+    /// Whether [`sync`](Sink::sync) makes writes durable (the default).
+    /// `false` is for scratch files that are worth nothing after a crash
+    /// of the machine: `sync` then only writes out buffered bytes, which
+    /// other readers of the file see all the same, and a file sink stops
+    /// starting writeback early. A power loss may then lose or tear what
+    /// was written; a crash of the process alone loses nothing written.
+    /// Sinks with nothing to sync ignore it.
+    ///
+    /// ```
+    /// use h5sparse::io::sink::{MemSink, Sink};
+    /// let mut s = MemSink::default();
+    /// s.set_durable(false);                       // nothing to sync in memory
+    /// s.write_at(0, b"abc")?;
+    /// s.sync()?;
+    /// assert_eq!(s.bytes, b"abc");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    fn set_durable(&mut self, durable: bool) {
+        let _ = durable;
+    }
+    /// Registers a file whose in-memory bytes may be written through this
+    /// sink: a file sink then copies such slices in the kernel (see
+    /// [`CopySource`]). Other sinks write them as any slice.
+    fn add_copy_source(&mut self, source: CopySource) {
+        let _ = source;
+    }
     /// Whether [`len`](Sink::len) is zero.
     fn is_empty(&self) -> io::Result<bool> {
         Ok(self.len()? == 0)
@@ -104,6 +130,12 @@ impl<S: Sink + ?Sized> Sink for &mut S {
     fn set_len(&mut self, len: u64) -> io::Result<()> {
         (**self).set_len(len)
     }
+    fn set_durable(&mut self, durable: bool) {
+        (**self).set_durable(durable)
+    }
+    fn add_copy_source(&mut self, source: CopySource) {
+        (**self).add_copy_source(source)
+    }
 }
 
 impl<S: Sink + ?Sized> Sink for Box<S> {
@@ -121,6 +153,12 @@ impl<S: Sink + ?Sized> Sink for Box<S> {
     }
     fn set_len(&mut self, len: u64) -> io::Result<()> {
         (**self).set_len(len)
+    }
+    fn set_durable(&mut self, durable: bool) {
+        (**self).set_durable(durable)
+    }
+    fn add_copy_source(&mut self, source: CopySource) {
+        (**self).add_copy_source(source)
     }
 }
 
@@ -381,6 +419,10 @@ impl<S: Sink> Sink for FaultSink<S> {
         }
     }
 
+    fn set_durable(&mut self, durable: bool) {
+        self.inner.set_durable(durable)
+    }
+
     fn set_len(&mut self, len: u64) -> io::Result<()> {
         if self.past_crash() {
             self.lost.push(Lost::SetLen(len));
@@ -483,6 +525,10 @@ impl<S: Sink> Sink for CountingSink<S> {
     fn sync(&mut self) -> io::Result<()> {
         self.syncs += 1;
         self.inner.sync()
+    }
+
+    fn set_durable(&mut self, durable: bool) {
+        self.inner.set_durable(durable)
     }
 
     fn set_len(&mut self, len: u64) -> io::Result<()> {

@@ -110,6 +110,12 @@ impl Sink for MappedFile {
         self.map = None;
         self.sink.set_len(len)
     }
+    fn set_durable(&mut self, durable: bool) {
+        self.sink.set_durable(durable)
+    }
+    fn add_copy_source(&mut self, source: crate::io::sink::CopySource) {
+        self.sink.add_copy_source(source)
+    }
 }
 
 #[cfg(feature = "mmap")]

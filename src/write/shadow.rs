@@ -289,6 +289,39 @@ impl<B: Backing> Writer<B> {
         self.commit_sync = sync;
     }
 
+    /// Whether the file's writes are made durable at all (default `true`).
+    /// `false` is for scratch outputs: [`Writer::set_commit_sync`] is
+    /// turned off and [`Writer::flush`] only writes out buffered bytes
+    /// (no `fdatasync`), so a power loss or kernel crash may lose or tear
+    /// the file; every reader and a crash of the process still see a
+    /// complete file, as with any other write. `true` turns both back on.
+    ///
+    /// ```
+    /// use h5sparse::write::{DatasetOptions, Writer};
+    ///
+    /// # let dir = std::env::temp_dir().join(format!("h5sparse-doc-{}-writer-durable", std::process::id()));
+    /// # std::fs::create_dir_all(&dir)?;
+    /// # let path = dir.join("scratch.h5");
+    /// let mut w = Writer::create(&path)?;
+    /// w.set_durable(false);                               // no fdatasync
+    /// w.create_dataset("/x", &[2], &[1u8, 2], &DatasetOptions::default())?;
+    /// w.close()?;                                          // written out, not synced
+    /// assert_eq!(h5sparse::File::open(&path)?.dataset("/x")?.read::<u8>()?, vec![1, 2]);
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
+    pub fn set_durable(&mut self, durable: bool) {
+        self.commit_sync = durable;
+        self.sink.set_durable(durable);
+    }
+
+    /// Registers a file whose mapped bytes may be written through this
+    /// writer, to be copied in the kernel
+    /// ([`Sink::add_copy_source`](crate::io::sink::Sink::add_copy_source)).
+    pub fn add_copy_source(&mut self, source: crate::io::sink::CopySource) {
+        self.sink.add_copy_source(source);
+    }
+
     /// Abandons the open transaction: the file stays as readers saw it
     /// (the space written so far is not reused).
     ///

@@ -140,6 +140,7 @@ impl AppendOptions {
         WriteOptions {
             compression: None,
             block_bytes: self.block_bytes.max(1),
+            ..WriteOptions::default()
         }
     }
 }

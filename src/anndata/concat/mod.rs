@@ -262,6 +262,10 @@ pub fn concat_with_progress(
     let (var, var_maps) = join_names(&var_frames, &snaps, opts.join, "var")?;
 
     let mut w = H5adWriter::create_at(out, write.clone())?;
+    // The inputs are not registered as `CopySource`s: copy_file_range of
+    // the chunk runs copied unchanged was no faster than pwrite from the
+    // map on ext4 (slower when synced) nor on XFS while output offsets are
+    // not congruent to the input's mod 4096 (bench/RESULTS.md, issue 12).
     w.write_dataframe("obs", &obs)?;
     w.write_dataframe("var", &var)?;
     drop(obs);

@@ -73,6 +73,12 @@ pub struct WriteOptions {
     /// remapped and written, the writer's own buffers included (it buffers
     /// an eighth of it, at most 64 MiB, per matrix before writing).
     pub block_bytes: usize,
+    /// Whether the written file is made durable (`fdatasync` before
+    /// transactions publish and at [`H5adWriter::finish`]; default `true`).
+    /// `false` is for scratch outputs: faster on large files, but a power
+    /// loss or kernel crash may leave the file lost or torn
+    /// ([`H5File::set_durable`]).
+    pub durable: bool,
 }
 
 impl Default for WriteOptions {
@@ -80,6 +86,7 @@ impl Default for WriteOptions {
         WriteOptions {
             compression: None,
             block_bytes: 256 << 20,
+            durable: true,
         }
     }
 }
@@ -261,6 +268,9 @@ impl H5adWriter {
     /// # Ok::<(), h5sparse::Error>(())
     /// ```
     pub fn new(file: H5File, opts: WriteOptions) -> Result<H5adWriter> {
+        if !opts.durable {
+            file.set_durable(false)?;
+        }
         let mut w = H5adWriter {
             file,
             opts,

@@ -542,7 +542,21 @@ fn lock(file: &File, path: &Path, locking: FileLocking) -> io::Result<()> {
     if locking == FileLocking::Disabled {
         return Ok(());
     }
-    match file.try_lock() {
+    // A lock can be held for a moment by no one who wants it: while another
+    // thread of this process spawns a child, the child holds a copy of every
+    // descriptor (and so of the lock) until its exec closes them. A writer
+    // opened just after another closed the file would fail at random in a
+    // process that also runs commands, so a held lock is tried again for
+    // about 0.1 s before it is reported.
+    let mut result = file.try_lock();
+    for wait_ms in [1, 2, 4, 8, 16, 32, 64] {
+        if !matches!(result, Err(std::fs::TryLockError::WouldBlock)) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(wait_ms));
+        result = file.try_lock();
+    }
+    match result {
         Ok(()) => Ok(()),
         Err(std::fs::TryLockError::WouldBlock) => Err(io::Error::new(
             io::ErrorKind::WouldBlock,

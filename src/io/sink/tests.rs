@@ -301,6 +301,26 @@ fn positions_that_overflow_are_invalid_input() {
     );
 }
 
+/// A lock released a moment after a writer asks for it (as when a child
+/// process spawned by another thread held a copy of the descriptor until its
+/// exec) is taken, not refused.
+#[test]
+fn a_lock_released_within_the_retry_window_is_taken() {
+    let dir = TempDir::new("lock-retry");
+    let path = dir.file("f.h5");
+    let first = FileSink::create_with_locking(&path, FileLocking::Required).unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let holder = std::thread::spawn(move || {
+        rx.recv().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        drop(first);
+    });
+    tx.send(()).unwrap();
+    let second = FileSink::open_rw_with_locking(&path, FileLocking::Required);
+    holder.join().unwrap();
+    assert!(second.is_ok(), "{:?}", second.err());
+}
+
 #[test]
 fn a_second_writer_is_refused_while_the_first_holds_the_lock() {
     let dir = TempDir::new("lock");

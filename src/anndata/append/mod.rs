@@ -76,6 +76,7 @@
 //! was (its length may have grown by the space written, which nothing
 //! refers to).
 
+mod categorical;
 mod frame;
 mod grow;
 mod matrix;

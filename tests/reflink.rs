@@ -29,9 +29,12 @@ enum Outcome {
     Skipped(String),
 }
 
+/// A test: its name and what runs it.
+type Test = (&'static str, fn() -> Outcome);
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let tests: [(&str, fn() -> Outcome); 2] = [
+    let tests: [Test; 2] = [
         (
             "concat_places_copied_runs_congruent",
             concat_places_copied_runs_congruent,

@@ -478,7 +478,7 @@ impl Sink for FileSink {
     /// offsets; none once the kernel refused to copy.
     fn placement(&self) -> Placement {
         let regions = self.sources.iter().map(|s| (s.start, s.len)).collect();
-        Placement::new(regions, self.capacity.min(DIRECT_WRITE).max(1))
+        Placement::new(regions, self.capacity.clamp(1, DIRECT_WRITE))
     }
 }
 

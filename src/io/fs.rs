@@ -1,5 +1,6 @@
 //! File-system helpers for writers: a new file that appears under its final
-//! name only when it is complete.
+//! name only when it is complete, and whether two files' file system can
+//! share blocks between them ([`shares_extents`]).
 //!
 //! `h5sparse copy` and `repack` must leave no destination behind when they
 //! fail. [`PendingFile`] writes to a temporary name in the destination's

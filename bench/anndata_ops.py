@@ -5,10 +5,17 @@ each a whole process timed from spawn to exit with its peak resident set
 
     python bench/anndata_ops.py --bin target/release/h5sparse [--runs 3] [--ops subset,concat,convert]
         [--variant 'no-sync=target/release/h5sparse --no-sync'] [--variant 'old=/tmp/old-h5sparse']
+        [--workdir NAME=DIR] [--xfs 4G]
 
 Each `--variant NAME=BIN [ARGS]` runs the same h5sparse commands with
 another binary and/or extra arguments after the subcommand's own, in the
 same run (side by side with `--bin` and the peer), as a row of its own.
+
+`--workdir NAME=DIR` runs everything again with the inputs (hard-linked, or
+copied from another file system) and outputs in DIR, rows marked [NAME];
+`--xfs SIZE` does so on an XFS image with reflink that bench/xfs-image makes
+on a loop device and removes at the end (root, xfsprogs), where concat
+shares its inputs' blocks instead of copying them.
 
 Inputs (built once into the bench cache, reused while their parameters hold):
 - medium_annotated.h5ad: the medium X with obs (cell_type: 10 categories,
@@ -141,6 +148,30 @@ sc.read_10x_h5(sys.argv[1]).write_h5ad(sys.argv[2])
 """
 
 
+def place_inputs(work: Path, src: Path, ten: Path, with_ten: bool):
+    """The inputs under `work`: `src` once (hard-linked where it lies on
+    the same file system, copied otherwise) and under four names for
+    concat, `ten` when convert runs."""
+    def link(a: Path, b: Path):
+        try:
+            os.link(a, b)  # the same bytes under another name
+        except OSError:
+            subprocess.run(["cp", str(a), str(b)], check=True)
+
+    local = work / src.name
+    link(src, local)
+    copies = []
+    for k in "abcd":
+        c = work / f"part_{k}.h5ad"
+        link(local, c)
+        copies.append(str(c))
+    local_ten = ten
+    if with_ten:
+        local_ten = work / ten.name
+        link(ten, local_ten)
+    return local, local_ten, copies
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", required=True)
@@ -148,20 +179,66 @@ def main():
     ap.add_argument("--ops", default="subset,concat,convert")
     ap.add_argument("--variant", action="append", default=[],
                     help="NAME=BIN [ARGS]: also run h5sparse as BIN with ARGS appended")
+    ap.add_argument("--workdir", action="append", default=[],
+                    help="NAME=DIR: also run every op with its inputs and outputs in DIR "
+                         "(another file system), rows marked [NAME]")
+    ap.add_argument("--xfs", metavar="SIZE",
+                    help="also run on an XFS image with reflink of SIZE (e.g. 4G) that "
+                         "bench/xfs-image makes on a loop device (root), rows marked [xfs]")
     args = ap.parse_args()
     d = gen_data.cache_dir()
     py = sys.executable
     src = annotated(d)
     ten = tenx(d)
-    work = Path(tempfile.mkdtemp(prefix="h5sparse-anndata-ops-", dir=d))
-    copies = []
-    for k in "abcd":
-        c = work / f"part_{k}.h5ad"
-        try:
-            os.link(src, c)  # the same bytes under four names
-        except OSError:
-            subprocess.run(["cp", str(src), str(c)], check=True)
-        copies.append(str(c))
+    places = [("", d)]
+    for w in args.workdir:
+        name, _, path = w.partition("=")
+        if not name or not path:
+            raise SystemExit(f"--workdir {w!r}: expected NAME=DIR")
+        places.append((name, Path(path)))
+    xfs_dir = None
+    if args.xfs:
+        xfs_dir = Path(tempfile.mkdtemp(prefix="h5sparse-xfs-", dir=d))
+        script = Path(__file__).resolve().parent / "xfs-image"
+        mnt = subprocess.run([str(script), "up", str(xfs_dir), args.xfs], check=True,
+                             stdout=subprocess.PIPE, text=True).stdout.strip()
+        places.append(("xfs", Path(mnt)))
+    try:
+        results = []
+        for place, root in places:
+            results += run_place(args, py, src, ten, place, root)
+    finally:
+        if xfs_dir is not None:
+            subprocess.run([str(Path(__file__).resolve().parent / "xfs-image"), "down",
+                            str(xfs_dir)])
+            subprocess.run(["rm", "-rf", str(xfs_dir)])
+    print()
+    print("| operation | h5sparse s | peer s | speed-up | h5sparse peak RSS MB | peer peak RSS MB |")
+    print("|---|---|---|---|---|---|")
+    for place, _ in places:
+        mark = f" [{place}]" if place else ""
+        for op in args.ops.split(","):
+            rows = [r for r in results if r["op"] == op and r["place"] == place]
+            peer = next(r for r in rows if not r["system"].startswith("h5sparse"))
+            for ours in (r for r in rows if r["system"].startswith("h5sparse")):
+                label = op if ours["system"] == "h5sparse" else f"{op}, {ours['system']}"
+                print(f"| {label}{mark} (vs {peer['system']}) | {ours['median_s']:.2f} | "
+                      f"{peer['median_s']:.2f} | {peer['median_s'] / ours['median_s']:.1f}x | "
+                      f"{ours['peak_rss_mb']:.0f} | {peer['peak_rss_mb']:.0f} |")
+
+
+def run_place(args, py, src: Path, ten: Path, place: str, root: Path):
+    """Every op with its inputs and outputs under `root`; one result per
+    (op, system)."""
+    work = Path(tempfile.mkdtemp(prefix="h5sparse-anndata-ops-", dir=root))
+    try:
+        src, ten, copies = place_inputs(work, src, ten, "convert" in args.ops.split(","))
+        return run_ops(args, py, src, ten, copies, work, place)
+    finally:
+        subprocess.run(["rm", "-rf", str(work)])
+
+
+def run_ops(args, py, src: Path, ten: Path, copies, work: Path, place: str):
     out = work / "out.h5ad"
     ops = {
         "subset": {
@@ -206,23 +283,16 @@ def main():
                 times.append(dt)
                 peaks.append(peak)
                 checks[system] = x_summary(out)
-            r = {"op": op, "system": system, "median_s": statistics.median(times),
-                 "times_s": times, "peak_rss_mb": max(peaks), "x": checks[system]}
+            r = {"op": op, "place": place, "system": system,
+                 "median_s": statistics.median(times), "times_s": times,
+                 "peak_rss_mb": max(peaks), "x": checks[system]}
             print(json.dumps(r), flush=True)
             results.append(r)
         if len(set(map(str, checks.values()))) != 1:
             raise SystemExit(f"{op}: results differ: {checks}")
-    print()
-    print("| operation | h5sparse s | peer s | speed-up | h5sparse peak RSS MB | peer peak RSS MB |")
-    print("|---|---|---|---|---|---|")
-    for op in args.ops.split(","):
-        peer = next(r for r in results if r["op"] == op and not r["system"].startswith("h5sparse"))
-        for ours in (r for r in results if r["op"] == op and r["system"].startswith("h5sparse")):
-            label = op if ours["system"] == "h5sparse" else f"{op}, {ours['system']}"
-            print(f"| {label} (vs {peer['system']}) | {ours['median_s']:.2f} | "
-                  f"{peer['median_s']:.2f} | {peer['median_s'] / ours['median_s']:.1f}x | "
-                  f"{ours['peak_rss_mb']:.0f} | {peer['peak_rss_mb']:.0f} |")
-    subprocess.run(["rm", "-rf", str(work)])
+    if out.exists():
+        out.unlink()
+    return results
 
 
 if __name__ == "__main__":

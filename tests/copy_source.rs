@@ -8,7 +8,7 @@ use std::fs::{File, OpenOptions};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use h5sparse::io::sink::{CopySource, FileSink, Sink};
+use h5sparse::io::sink::{CopySource, FileSink, Placement, Sink};
 
 fn dir(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!(
@@ -111,5 +111,43 @@ fn slices_outside_the_source_and_small_writes_are_written() {
     // Half the slice lies past the registered memory: all of it is written.
     let got = write_through(&d, src, &mem, 256 << 10, 0);
     assert!(got == mem[256 << 10..]);
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn a_congruent_slice_has_its_whole_blocks_copied_and_its_ends_written() {
+    let d = dir("congruent");
+    let (path, on_disk, mem) = source(&d, (1 << 20) + 1000);
+    let src = CopySource::new(File::open(&path).unwrap(), &mem[..], mem.clone());
+    // The slice starts 100 bytes into block 3 of the source and is placed
+    // 100 bytes into block 5 of the output (what the writer does for
+    // Sink::placement): the whole blocks between go in the kernel (shared
+    // on XFS and btrfs), the partial ones at either end are written.
+    let block = Placement::BLOCK as usize;
+    let (from, at) = (3 * block + 100, 5 * block as u64 + 100);
+    assert_eq!(
+        FileSink::create(d.join("probe.bin"))
+            .map(|mut s| {
+                s.add_copy_source(src.clone());
+                s.placement().residue(&mem[from..])
+            })
+            .unwrap(),
+        Some(100)
+    );
+    let got = write_through(&d, src, &mem, from, at);
+    let head = block - 100;
+    let middle = (mem.len() - from - head) / block * block;
+    let tail = head + middle;
+    if cfg!(target_os = "linux") {
+        assert!(got[..head] == mem[from..from + head], "the head is written");
+        assert!(
+            got[head..tail] == on_disk[from + head..from + tail],
+            "the whole blocks are copied from the file"
+        );
+        assert!(got[tail..] == mem[from + tail..], "the tail is written");
+        assert!(tail < got.len(), "the slice should end inside a block");
+    } else {
+        assert!(got == mem[from..]);
+    }
     std::fs::remove_dir_all(&d).unwrap();
 }

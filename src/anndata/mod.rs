@@ -48,7 +48,7 @@ pub use frame_data::DataFrameData;
 pub use select::{Axis, CompareOp, Selection};
 pub use storage::{sparse_storage, DatasetStorage, SparseStorage, Storage};
 pub use subset::{subset, subset_with_progress, Take};
-pub use write::{DenseStream, H5adWriter, IndexWidth, SparseStream, WriteOptions};
+pub use write::{DenseStream, H5adWriter, IndexWidth, KernelCopy, SparseStream, WriteOptions};
 
 use crate::error::{Error, Result};
 use crate::read::{Dtype, File, Node};

@@ -7,7 +7,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::sink::{end_of, past_end, Sink};
+use super::sink::{end_of, past_end, Placement, Sink};
 
 /// How [`FileSink`] locks the file it writes (see the [`sink`](super::sink) module docs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -283,6 +283,40 @@ impl FileSink {
         Ok(())
     }
 
+    /// Writes `data` at `pos` unbuffered: from a [`CopySource`] holding
+    /// it, in the kernel where it can. When `pos` is congruent to the
+    /// slice's offset in the source modulo [`Placement::BLOCK`] (the
+    /// writer placed it so), only the whole blocks in the middle are
+    /// copied in the kernel, which a file system sharing extents turns
+    /// into shared blocks; the partial blocks at either end are written
+    /// (a range that starts inside a block would make XFS copy all of it).
+    fn write_direct(&mut self, pos: u64, data: &[u8]) -> io::Result<()> {
+        let block = Placement::BLOCK;
+        let (head, middle) = match self.sources.iter().find_map(|s| s.offset_of(data)) {
+            Some(at) if at % block == pos % block => {
+                let head = ((block - at % block) % block).min(data.len() as u64) as usize;
+                let middle = (data.len() - head) as u64 / block * block;
+                (head, middle as usize)
+            }
+            Some(_) => (0, data.len()),
+            None => (0, 0),
+        };
+        let write = |sink: &Self, from: usize, to: usize| {
+            if from >= to {
+                return Ok(());
+            }
+            write_all_at(sink.file()?, &data[from..to], pos + from as u64)
+                .map_err(|e| with_path(e, &sink.path, "cannot write"))
+        };
+        write(self, 0, head)?;
+        let copied = if middle > 0 {
+            self.copy_in_kernel(pos + head as u64, &data[head..head + middle])?
+        } else {
+            0
+        };
+        write(self, head + copied, data.len())
+    }
+
     /// Copies the first bytes of `data` to `pos` from a [`CopySource`]
     /// holding them, in the kernel; returns how many (0 when no source
     /// holds `data` or the kernel cannot copy: the caller writes the rest).
@@ -355,9 +389,7 @@ impl Sink for FileSink {
             self.flush()?;
         }
         if direct {
-            let copied = self.copy_in_kernel(pos, data)?;
-            write_all_at(self.file()?, &data[copied..], pos + copied as u64)
-                .map_err(|e| with_path(e, &self.path, "cannot write"))?;
+            self.write_direct(pos, data)?;
             self.file_len = self.file_len.max(end);
             self.wrote(data.len())?;
         } else {
@@ -439,6 +471,14 @@ impl Sink for FileSink {
 
     fn add_copy_source(&mut self, source: CopySource) {
         self.sources.push(source);
+    }
+
+    /// Slices of the registered sources that go straight to the file
+    /// (not through the buffer) at positions congruent to their source
+    /// offsets; none once the kernel refused to copy.
+    fn placement(&self) -> Placement {
+        let regions = self.sources.iter().map(|s| (s.start, s.len)).collect();
+        Placement::new(regions, self.capacity.clamp(1, DIRECT_WRITE))
     }
 }
 

@@ -1,5 +1,6 @@
 //! File-system helpers for writers: a new file that appears under its final
-//! name only when it is complete.
+//! name only when it is complete, and whether two files' file system can
+//! share blocks between them ([`shares_extents`]).
 //!
 //! `h5sparse copy` and `repack` must leave no destination behind when they
 //! fail. [`PendingFile`] writes to a temporary name in the destination's
@@ -160,6 +161,68 @@ fn sync_dir_of(_path: &Path) -> io::Result<()> {
     Ok(())
 }
 
+/// Whether `output` and `input` (existing files or directories) lie on one
+/// file system that can share blocks between files (reflink): XFS or
+/// btrfs, told by `statfs(2)`'s file-system type, and the same device.
+/// Then slices of `input` written to `output` are worth placing at
+/// congruent positions and copying with `copy_file_range`, which shares
+/// their blocks instead of copying them ([`Placement`](super::sink::Placement),
+/// [`CopySource`](super::sink::CopySource)); elsewhere (ext4, tmpfs, other
+/// platforms) copying in the kernel is no faster than writing, so `false`.
+/// An XFS made without reflink (`mkfs.xfs -m reflink=0`, the default
+/// before xfsprogs 5.1) answers `true` and copies in the kernel.
+///
+/// ```
+/// let here = std::env::temp_dir();
+/// // true on XFS or btrfs, false on ext4 or tmpfs
+/// let _ = h5sparse::io::fs::shares_extents(&here, &here);
+/// assert!(!h5sparse::io::fs::shares_extents(&here, std::path::Path::new("/no/such/file")));
+/// ```
+pub fn shares_extents(output: &Path, input: &Path) -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let same_device = match (std::fs::metadata(output), std::fs::metadata(input)) {
+            (Ok(o), Ok(i)) => o.dev() == i.dev(),
+            _ => false,
+        };
+        same_device && fs_type(output).is_some_and(reflink_type)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (output, input);
+        false
+    }
+}
+
+/// XFS (`XFS_SUPER_MAGIC`) and btrfs (`BTRFS_SUPER_MAGIC`), the file
+/// systems whose `copy_file_range` shares aligned blocks.
+#[cfg(target_os = "linux")]
+fn reflink_type(f_type: u64) -> bool {
+    const XFS: u64 = 0x5846_5342;
+    const BTRFS: u64 = 0x9123_683E;
+    f_type == XFS || f_type == BTRFS
+}
+
+/// The `f_type` of the file system holding `path`.
+#[cfg(target_os = "linux")]
+fn fs_type(path: &Path) -> Option<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
+    let mut st = std::mem::MaybeUninit::<libc::statfs>::zeroed();
+    // SAFETY: `c` is a NUL-terminated path and `st` a buffer of the size
+    // statfs(2) fills; it is read only after the call succeeded.
+    let rc = unsafe { libc::statfs(c.as_ptr(), st.as_mut_ptr()) };
+    if rc != 0 {
+        return None;
+    }
+    // SAFETY: statfs succeeded, so it initialised the whole struct.
+    let st = unsafe { st.assume_init() };
+    // f_type is a signed long on glibc, unsigned on musl: keep its 32 bits.
+    #[allow(clippy::unnecessary_cast)]
+    Some(st.f_type as u64 & 0xFFFF_FFFF)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,6 +271,18 @@ mod tests {
             assert_eq!(entries(&dir).len(), 1);
         }
         assert!(entries(&dir).is_empty());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn reflink_file_systems_are_xfs_and_btrfs_only() {
+        // The magic numbers of statfs(2): XFS, btrfs; ext4, tmpfs.
+        assert!(reflink_type(0x5846_5342) && reflink_type(0x9123_683E));
+        assert!(!reflink_type(0xEF53) && !reflink_type(0x0102_1994));
+        let dir = temp_dir("fs-type");
+        assert!(fs_type(&dir).is_some());
+        assert_eq!(fs_type(&dir.join("missing")), None);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

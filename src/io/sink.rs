@@ -108,6 +108,19 @@ pub trait Sink {
     fn add_copy_source(&mut self, source: CopySource) {
         let _ = source;
     }
+    /// Where this sink would rather have large slices placed in the file
+    /// (see [`Placement`]): a file sink with registered [`CopySource`]s
+    /// asks for their slices at positions congruent to where they lie in
+    /// their source, so the file system can share the blocks. Other sinks
+    /// have no preference.
+    ///
+    /// ```
+    /// use h5sparse::io::sink::{MemSink, Sink};
+    /// assert_eq!(MemSink::default().placement().residue(&[0u8; 1 << 20]), None);
+    /// ```
+    fn placement(&self) -> Placement {
+        Placement::default()
+    }
     /// Whether [`len`](Sink::len) is zero.
     fn is_empty(&self) -> io::Result<bool> {
         Ok(self.len()? == 0)
@@ -136,6 +149,9 @@ impl<S: Sink + ?Sized> Sink for &mut S {
     fn add_copy_source(&mut self, source: CopySource) {
         (**self).add_copy_source(source)
     }
+    fn placement(&self) -> Placement {
+        (**self).placement()
+    }
 }
 
 impl<S: Sink + ?Sized> Sink for Box<S> {
@@ -159,6 +175,83 @@ impl<S: Sink + ?Sized> Sink for Box<S> {
     }
     fn add_copy_source(&mut self, source: CopySource) {
         (**self).add_copy_source(source)
+    }
+    fn placement(&self) -> Placement {
+        (**self).placement()
+    }
+}
+
+/// Where a sink would rather have slices of memory placed in its file: for
+/// a large slice of a registered [`CopySource`]'s memory, at a position
+/// congruent to the slice's offset in that source modulo
+/// [`Placement::BLOCK`]. Then the file's blocks and the source's line up,
+/// and a file system that shares extents (XFS with reflink, btrfs) makes
+/// the aligned middle of the slice point at the source's blocks instead of
+/// copying them. The writer asks for it when it allocates space for
+/// chunks it writes unchanged from such memory, padding the allocation by
+/// less than a block (unused space, which HDF5 allows).
+///
+/// ```
+/// use h5sparse::io::sink::{CopySource, FileSink, Placement, Sink};
+/// # let dir = std::env::temp_dir().join(format!("h5sparse-doc-{}-placement", std::process::id()));
+/// # std::fs::create_dir_all(&dir)?;
+/// let input = dir.join("in.bin");
+/// std::fs::write(&input, vec![7u8; 1 << 20])?;
+/// let bytes = std::sync::Arc::new(std::fs::read(&input)?);     // stands for a map
+/// let mut out = FileSink::create(dir.join("out.bin"))?;
+/// assert_eq!(out.placement().residue(&bytes[5000..]), None);   // no source yet
+/// out.add_copy_source(CopySource::new(std::fs::File::open(&input)?, &bytes[..], bytes.clone()));
+/// assert_eq!(out.placement().residue(&bytes[5000..]), Some(5000 % Placement::BLOCK));
+/// assert_eq!(out.placement().residue(&[0u8; 1 << 20]), None);  // not the source's memory
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Placement {
+    /// Address and length of each source's memory (file offset 0 at the
+    /// address).
+    regions: Vec<(usize, usize)>,
+    /// Slices shorter than this get no preference (the sink writes them
+    /// through its buffer, not from the source).
+    min_len: usize,
+}
+
+impl Placement {
+    /// The block size positions are made congruent modulo: 4096 bytes,
+    /// the block of XFS and btrfs on common systems.
+    pub const BLOCK: u64 = 4096;
+
+    /// A preference for slices of the memory ranges `regions` (address,
+    /// length; file offset 0 at the address) of at least `min_len` bytes.
+    pub(super) fn new(regions: Vec<(usize, usize)>, min_len: usize) -> Placement {
+        Placement { regions, min_len }
+    }
+
+    /// The residue modulo [`Placement::BLOCK`] of the file position where
+    /// `data` would best start, or `None` when any position will do.
+    ///
+    /// ```
+    /// let none = h5sparse::io::sink::Placement::default();
+    /// assert_eq!(none.residue(b"anything"), None);
+    /// ```
+    pub fn residue(&self, data: &[u8]) -> Option<u64> {
+        if data.len() < self.min_len.max(1) {
+            return None;
+        }
+        let addr = data.as_ptr() as usize;
+        self.regions.iter().find_map(|&(start, len)| {
+            let at = addr.checked_sub(start)?;
+            (at.checked_add(data.len())? <= len).then_some(at as u64 % Placement::BLOCK)
+        })
+    }
+
+    /// Whether no slice gets a preference.
+    ///
+    /// ```
+    /// assert!(h5sparse::io::sink::Placement::default().is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.regions.is_empty()
     }
 }
 

@@ -116,6 +116,9 @@ impl Sink for MappedFile {
     fn add_copy_source(&mut self, source: crate::io::sink::CopySource) {
         self.sink.add_copy_source(source)
     }
+    fn placement(&self) -> crate::io::sink::Placement {
+        self.sink.placement()
+    }
 }
 
 #[cfg(feature = "mmap")]

@@ -58,17 +58,47 @@ pub(crate) fn fill_with(buf: &mut [u8], fill: &[u8]) {
 
 /// Encodes chunk buffers (in parallel), stages them in fresh space and adds
 /// their entries to `entries`, which ends up sorted by offset.
+///
+/// `whole` is the caller's borrowed data that chunks borrowed from it
+/// (unfiltered) are slices of. Consecutive such chunks that follow each
+/// other in `whole` are staged as one run, for one write, at the position
+/// the sink prefers for it ([`Tx::alloc_placed`]: congruent to the run's
+/// offset in a file whose blocks the sink can share), the chunks back to
+/// back within it.
 pub(crate) fn store_chunks<'d>(
     tx: &mut Tx<'d>,
     bufs: Vec<(Vec<u64>, Cow<'d, [u8]>)>,
     filters: &[FilterSpec],
     elem: usize,
     entries: &mut Vec<ChunkEntry>,
+    whole: Option<&'d [u8]>,
 ) -> Result<()> {
-    for (offset, bytes, mask) in encode_chunks(bufs, filters, elem)? {
+    let encoded = encode_chunks(bufs, filters, elem)?;
+    let mut runs = placed_runs(&encoded, whole, tx).into_iter().peekable();
+    // The run being placed: index of the chunk after it, next address.
+    let mut placed: Option<(usize, u64)> = None;
+    for (i, (offset, bytes, mask)) in encoded.into_iter().enumerate() {
+        if placed.is_some_and(|(end, _)| i >= end) {
+            placed = None;
+        }
+        if let (None, Some(&(first, end, run))) = (placed, runs.peek()) {
+            if first == i {
+                runs.next();
+                let base = tx.alloc_placed(run)?;
+                tx.fresh.push((tx.base + base.0, Cow::Borrowed(run)));
+                placed = Some((end, base.0));
+            }
+        }
         let size = u32::try_from(bytes.len())
             .map_err(|_| Error::invalid("a chunk may not exceed 4 GiB"))?;
-        let address = tx.put_cow(bytes)?;
+        let address = match &mut placed {
+            Some((_, next)) => {
+                let at = Address(*next);
+                *next += bytes.len() as u64;
+                at
+            }
+            None => tx.put_cow(bytes)?,
+        };
         entries.push(ChunkEntry {
             offset,
             address,
@@ -78,6 +108,50 @@ pub(crate) fn store_chunks<'d>(
     }
     entries.sort_by(|a, b| a.offset.cmp(&b.offset));
     Ok(())
+}
+
+/// The runs of consecutive chunks in `chunks` that are consecutive
+/// slices of `whole` and that the sink would rather have at a position
+/// of its choosing: (first chunk, the chunk after the last, the run's
+/// bytes).
+fn placed_runs<'d>(
+    chunks: &[EncodedChunk<'d>],
+    whole: Option<&'d [u8]>,
+    tx: &Tx<'_>,
+) -> Vec<(usize, usize, &'d [u8])> {
+    let Some(whole) = whole.filter(|_| !tx.placement.is_empty()) else {
+        return Vec::new();
+    };
+    // Where a borrowed chunk lies in `whole`.
+    let within = |c: &EncodedChunk<'d>| match &c.1 {
+        Cow::Borrowed(b) => {
+            let at = (b.as_ptr() as usize).checked_sub(whole.as_ptr() as usize)?;
+            (at.checked_add(b.len())? <= whole.len()).then_some((at, b.len()))
+        }
+        Cow::Owned(_) => None,
+    };
+    let mut runs = Vec::new();
+    let mut i = 0;
+    while i < chunks.len() {
+        let Some((start, len)) = within(&chunks[i]) else {
+            i += 1;
+            continue;
+        };
+        let (mut end, mut next) = (start + len, i + 1);
+        while let Some((at, len)) = chunks.get(next).and_then(within) {
+            if at != end {
+                break;
+            }
+            end += len;
+            next += 1;
+        }
+        let run = &whole[start..end];
+        if tx.placement.residue(run).is_some() {
+            runs.push((i, next, run));
+        }
+        i = next;
+    }
+    runs
 }
 
 /// A chunk after the filter pipeline: offset, stored bytes, filter mask.
@@ -151,8 +225,12 @@ pub(crate) fn write_chunks<'d>(
         );
         bufs.push((off, Cow::Owned(buf)));
     }
+    let whole = match src {
+        Cow::Borrowed(b) if filters.is_empty() => Some(b),
+        _ => None,
+    };
     let mut entries = Vec::new();
-    store_chunks(tx, bufs, filters, elem, &mut entries)?;
+    store_chunks(tx, bufs, filters, elem, &mut entries, whole)?;
     Ok(entries)
 }
 

@@ -342,6 +342,7 @@ impl<B: Backing> Writer<B> {
             shadow: false,
             private_from: None,
             after_commit: Vec::new(),
+            placement: Default::default(),
         };
         let (root, root_symbol_table) = if latest {
             (group::create_link_group(&mut tx)?, None)
@@ -431,6 +432,7 @@ impl<B: Backing> Writer<B> {
             shadow: self.shadow.is_some(),
             private_from: self.shadow.as_ref().map(|s| s.start()),
             after_commit: Vec::new(),
+            placement: self.sink.placement(),
         };
         let out = {
             let bytes = self.sink.contents()?;

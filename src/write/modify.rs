@@ -243,7 +243,7 @@ pub(crate) fn write_selection<'d>(
                 );
                 bufs.push((off, Cow::Owned(buf)));
             }
-            store_chunks(tx, bufs, &ex.filters, ex.elem, &mut keep)?;
+            store_chunks(tx, bufs, &ex.filters, ex.elem, &mut keep, borrowed)?;
             layout_msg = match &path {
                 // Nothing written (an append of no rows): the tree stays.
                 Some(_) if keep.is_empty() => None,
@@ -524,7 +524,7 @@ pub(crate) fn resize(
             }
         }
         if !scrubbed.is_empty() {
-            store_chunks(tx, scrubbed, &ex.filters, ex.elem, &mut entries)?;
+            store_chunks(tx, scrubbed, &ex.filters, ex.elem, &mut entries, None)?;
             if let Some(msg) = publish_chunks(tx, &ex, entries, k)? {
                 edits.push(header::Edit::Replace(ex.layout_slot, msg));
             }
@@ -637,7 +637,7 @@ pub(crate) fn write_points(
                 }
                 bufs.push((vec![first], Cow::Owned(buf)));
             }
-            store_chunks(tx, bufs, &ex.filters, ex.elem, &mut keep)?;
+            store_chunks(tx, bufs, &ex.filters, ex.elem, &mut keep, None)?;
             if let Some(msg) = publish_chunks(tx, &ex, keep, k)? {
                 header::edit(
                     view,

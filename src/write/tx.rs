@@ -19,6 +19,7 @@ use std::borrow::Cow;
 
 use crate::error::{Error, Result};
 use crate::format::{Address, Sizes};
+use crate::io::sink::Placement;
 use crate::limits::Limits;
 
 /// Staged writes of one operation. `'d` is the lifetime of caller data
@@ -56,6 +57,9 @@ pub(crate) struct Tx<'d> {
     /// right-sibling links of kept B-tree nodes left of a copied path):
     /// absolute position and bytes, in order. Empty outside a transaction.
     pub after_commit: Vec<(u64, Vec<u8>)>,
+    /// Where the sink would rather have borrowed slices placed (see
+    /// [`Tx::alloc_placed`]).
+    pub placement: Placement,
 }
 
 impl<'d> Tx<'d> {
@@ -64,6 +68,28 @@ impl<'d> Tx<'d> {
         let start = eoa_align(self.eoa);
         let end = start
             .checked_add(len)
+            .ok_or_else(|| Error::invalid("file would exceed 2^64 bytes"))?;
+        self.eoa = end;
+        Ok(Address(start - self.base))
+    }
+
+    /// Allocates `len` bytes at the end of the file for `bytes`, a slice
+    /// the sink would rather have at a position congruent to some residue
+    /// ([`Placement`]: a slice of a file the sink can share blocks with):
+    /// the space is padded by less than [`Placement::BLOCK`] bytes (left
+    /// unused) to start there. Without a preference, as [`Tx::alloc`].
+    pub fn alloc_placed(&mut self, bytes: &[u8]) -> Result<Address> {
+        let Some(residue) = self.placement.residue(bytes) else {
+            return self.alloc(bytes.len() as u64);
+        };
+        let block = Placement::BLOCK;
+        let pad = (residue + block - self.eoa % block) % block;
+        let start = self
+            .eoa
+            .checked_add(pad)
+            .ok_or_else(|| Error::invalid("file would exceed 2^64 bytes"))?;
+        let end = start
+            .checked_add(bytes.len() as u64)
             .ok_or_else(|| Error::invalid("file would exceed 2^64 bytes"))?;
         self.eoa = end;
         Ok(Address(start - self.base))

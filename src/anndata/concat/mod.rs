@@ -66,7 +66,7 @@ use self::frame::concat_frames;
 use self::index::{check_unique, intersection, positions, union};
 use self::matrix::{ColumnMap, Input, Part, Stack};
 use super::dataframe::Storage;
-use super::write::{H5adWriter, WriteOptions};
+use super::write::{H5adWriter, KernelCopy, WriteOptions};
 use super::{AnnData, ColumnData, DataFrame, DataFrameData, Element};
 use crate::error::{Error, Result};
 use crate::read::{File, Values};
@@ -261,11 +261,19 @@ pub fn concat_with_progress(
     let var_frames: Vec<&DataFrame> = inputs.iter().map(|a| a.var()).collect();
     let (var, var_maps) = join_names(&var_frames, &snaps, opts.join, "var")?;
 
+    let out = out.as_ref();
     let mut w = H5adWriter::create_at(out, write.clone())?;
-    // The inputs are not registered as `CopySource`s: copy_file_range of
-    // the chunk runs copied unchanged was no faster than pwrite from the
-    // map on ext4 (slower when synced) nor on XFS while output offsets are
-    // not congruent to the input's mod 4096 (bench/RESULTS.md, issue 12).
+    // Where the output's file system can share blocks with an input (XFS
+    // with reflink, btrfs), the chunk runs copied unchanged from the input
+    // are placed congruent to their input offsets mod 4096 and copied with
+    // copy_file_range: their whole blocks are shared, not copied. Elsewhere
+    // (ext4) copy_file_range was no faster than pwrite from the map, and
+    // slower when synced (bench/RESULTS.md, issue 12): nothing registered.
+    for snap in &snaps {
+        if let Some(source) = copy_source(snap, out, write.kernel_copy) {
+            w.file().add_copy_source(source)?;
+        }
+    }
     w.write_dataframe("obs", &obs)?;
     w.write_dataframe("var", &var)?;
     drop(obs);
@@ -516,4 +524,30 @@ fn input<'f>(
         part,
         columns,
     })
+}
+
+/// The input's file as a [`CopySource`](crate::io::sink::CopySource) for
+/// the output `out`, when `when` says so (by default where they share a
+/// file system that shares blocks:
+/// [`shares_extents`](crate::io::fs::shares_extents)) and the input still
+/// has its mapped length.
+fn copy_source(
+    snap: &Arc<File>,
+    out: &Path,
+    when: KernelCopy,
+) -> Option<crate::io::sink::CopySource> {
+    let (path, bytes) = (snap.path()?, snap.bytes()?);
+    let wanted = match when {
+        KernelCopy::Auto => crate::io::fs::shares_extents(out, path),
+        KernelCopy::Always => true,
+        KernelCopy::Never => false,
+    };
+    if !wanted {
+        return None;
+    }
+    let file = std::fs::File::open(path).ok()?;
+    if file.metadata().ok()?.len() != bytes.len() as u64 {
+        return None;
+    }
+    Some(crate::io::sink::CopySource::new(file, bytes, snap.clone()))
 }

@@ -79,6 +79,36 @@ pub struct WriteOptions {
     /// loss or kernel crash may leave the file lost or torn
     /// ([`H5File::set_durable`]).
     pub durable: bool,
+    /// When `concat` copies the chunks it takes unchanged from an input
+    /// file to file in the kernel (`copy_file_range`), placed at offsets
+    /// congruent to the input's modulo 4096 so that XFS (with reflink)
+    /// and btrfs share the input's blocks instead of copying them.
+    pub kernel_copy: KernelCopy,
+}
+
+/// When chunks taken unchanged from an input are copied file to file in
+/// the kernel ([`WriteOptions::kernel_copy`]).
+///
+/// ```
+/// use h5sparse::anndata::{KernelCopy, WriteOptions};
+/// assert_eq!(WriteOptions::default().kernel_copy, KernelCopy::Auto);
+/// let o = WriteOptions::default().kernel_copy(KernelCopy::Never);   // always pwrite
+/// assert_eq!(o.kernel_copy, KernelCopy::Never);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum KernelCopy {
+    /// Where the output and the input lie on one file system that shares
+    /// blocks between files (XFS, btrfs:
+    /// [`shares_extents`](crate::io::fs::shares_extents)); elsewhere
+    /// (ext4) copying in the kernel is no faster than writing from the
+    /// input's map, and slower when synced.
+    #[default]
+    Auto,
+    /// Whenever the input is a mapped file (the kernel copies where it
+    /// cannot share; writing takes over where it refuses).
+    Always,
+    /// Never: every byte is written from the input's map.
+    Never,
 }
 
 impl Default for WriteOptions {
@@ -87,6 +117,7 @@ impl Default for WriteOptions {
             compression: None,
             block_bytes: 256 << 20,
             durable: true,
+            kernel_copy: KernelCopy::Auto,
         }
     }
 }
@@ -99,6 +130,19 @@ impl WriteOptions {
     /// ```
     pub fn gzip(mut self, level: u32) -> Self {
         self.compression = Some(level.min(9));
+        self
+    }
+
+    /// Sets when chunks taken unchanged from an input are copied in the
+    /// kernel.
+    ///
+    /// ```
+    /// use h5sparse::anndata::{KernelCopy, WriteOptions};
+    /// let o = WriteOptions::default().kernel_copy(KernelCopy::Always);
+    /// assert_eq!(o.kernel_copy, KernelCopy::Always);
+    /// ```
+    pub fn kernel_copy(mut self, when: KernelCopy) -> Self {
+        self.kernel_copy = when;
         self
     }
 

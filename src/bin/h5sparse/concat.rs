@@ -6,7 +6,9 @@
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
-use h5sparse::anndata::{concat_with_progress, AnnData, ConcatOptions, Join, WriteOptions};
+use h5sparse::anndata::{
+    concat_with_progress, AnnData, ConcatOptions, Join, KernelCopy, WriteOptions,
+};
 
 use crate::common::{open_error, parse_block_size, parse_compression, write_replacing};
 use crate::progress::Progress;
@@ -21,6 +23,18 @@ enum JoinArg {
     /// The var names any input has (missing values: zeros in sparse
     /// matrices, NaN in dense ones).
     Outer,
+}
+
+/// `--kernel-copy`.
+#[derive(Clone, Copy, ValueEnum)]
+enum KernelCopyArg {
+    /// Where the output's file system shares blocks with the input (XFS
+    /// with reflink, btrfs).
+    Auto,
+    /// Whenever an input is a mapped file.
+    Always,
+    /// Never (write every byte from the input's map).
+    Never,
 }
 
 /// Arguments of `concat`.
@@ -61,6 +75,11 @@ pub struct ConcatArgs {
     /// OUT only once it is complete.
     #[arg(long)]
     no_sync: bool,
+    /// When the chunks taken unchanged from an input are copied file to
+    /// file in the kernel (copy_file_range), placed so that XFS and btrfs
+    /// share the input's blocks instead of copying them.
+    #[arg(long, value_enum, default_value = "auto")]
+    kernel_copy: KernelCopyArg,
 }
 
 /// Runs `concat`.
@@ -68,6 +87,11 @@ pub fn run(args: &ConcatArgs) -> Result<(), CliError> {
     let mut write = WriteOptions {
         block_bytes: parse_block_size(&args.block_size)?,
         durable: !args.no_sync,
+        kernel_copy: match args.kernel_copy {
+            KernelCopyArg::Auto => KernelCopy::Auto,
+            KernelCopyArg::Always => KernelCopy::Always,
+            KernelCopyArg::Never => KernelCopy::Never,
+        },
         ..WriteOptions::default()
     };
     if let Some(c) = &args.compression {

@@ -144,6 +144,7 @@ pub fn run(args: &ConvertArgs) -> Result<(), CliError> {
         compression: level,
         block_bytes,
         durable: !args.no_sync,
+        ..WriteOptions::default()
     };
     match input {
         Input::Tenx => write_h5ad(&args.output, opts, |w| tenx_to_h5ad(args, w)),

@@ -34,6 +34,7 @@ impl Image {
             shadow: false,
             private_from: None,
             after_commit: Vec::new(),
+            placement: Default::default(),
         }
     }
 

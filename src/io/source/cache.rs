@@ -432,6 +432,13 @@ impl<S: ReadAt> ReadAt for CachedSource<S> {
         self.fill(&mut [(offset, buf)])
     }
 
+    fn read_at_many(&self, reads: &mut [(u64, &mut [u8])]) -> Result<()> {
+        for (offset, buf) in reads.iter() {
+            super::check_range(self, *offset, buf.len())?;
+        }
+        self.fill(reads)
+    }
+
     fn read_ranges(&self, ranges: &[Range<u64>]) -> Result<Vec<Vec<u8>>> {
         super::check_ranges(self, ranges)?;
         let mut out: Vec<Vec<u8>> = crate::buf::try_with_capacity(ranges.len(), "ranges read")?;

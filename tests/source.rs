@@ -603,6 +603,146 @@ fn faults_that_a_retry_recovers_from() {
     assert_eq!(server.seen().last().unwrap().path, "/moved.h5");
 }
 
+/// Many small ranges far apart (what `X[:, 100:200]` asks of `data`):
+/// multi-range requests fetch about their bytes, in the few requests their
+/// `Range` headers need, where merged requests fetch nearly everything.
+#[test]
+fn nginx_multi_range_requests_fetch_only_the_ranges() {
+    let server = start_nginx("multi-range");
+    let expected = pattern(BIG, 1);
+    // 2500 ranges of 20-400 bytes, 4000 apart; one inside another, two
+    // touching; asked out of order.
+    let mut ranges: Vec<Range<u64>> = (0..2500u64)
+        .map(|i| {
+            let at = 100_000 + i * 4000;
+            at..at + 20 + (i * 37) % 381
+        })
+        .collect();
+    ranges.push(100_005..100_010);
+    ranges.push(ranges[7].end..ranges[7].end + 30);
+    ranges.reverse();
+    let data: u64 = ranges.iter().map(|r| r.end - r.start).sum();
+    let mut results = Vec::new();
+    for multi in [true, false] {
+        let opts = HttpOptions::default().multi_range(multi);
+        let s = HttpSource::open_with(&server.url("big.bin"), opts).unwrap();
+        let seen = &mut 0;
+        counts(&server, &s, seen);
+        let got = s.read_ranges(&ranges).unwrap();
+        for (r, g) in ranges.iter().zip(&got) {
+            assert!(
+                g[..] == expected[r.start as usize..r.end as usize],
+                "multi-range {multi}: bytes differ for {r:?}"
+            );
+        }
+        let (n, bytes, asked) = counts(&server, &s, seen);
+        assert_eq!(s.multi_range_refused(), None);
+        assert!(
+            asked
+                .iter()
+                .all(|a| a.contains(',') == multi && a.len() <= 7000),
+            "multi-range {multi}: {:?}",
+            asked.iter().map(|a| a.len()).collect::<Vec<_>>()
+        );
+        results.push((n, bytes, s.stats().bytes_received - 65536));
+    }
+    let (multi, merged) = (results[0], results[1]);
+    // About 16 characters a range: 2500 need at least 6 headers of 7000
+    // bytes; a few more to run several at once.
+    assert!((6..=16).contains(&multi.0), "{multi:?}");
+    // The data, plus each part's boundary and headers (about 100 bytes).
+    assert!(multi.1 >= data && multi.1 < data + 2502 * 130, "{multi:?}");
+    assert_eq!(multi.2, data - 5 /* the range inside another */);
+    assert!(merged.1 > 9_000_000 && merged.0 <= 4, "{merged:?}");
+}
+
+/// Multi-range requests against a server that answers them badly: a
+/// `200`, a single range or a refusal turn them off (the ranges come the
+/// ordinary way); parts in any order or joined are placed by their
+/// offsets; a short body is retried; a wrong part or a malformed body is an
+/// error naming the URL and the ranges.
+#[test]
+fn multi_range_faults() {
+    let data = pattern(300 << 10, 5);
+    let ranges: Vec<Range<u64>> = (0..60u64)
+        .map(|i| 20_000 + i * 4000..20_020 + i * 4000)
+        .collect();
+    let read = |script: Vec<Step>, opts: HttpOptions| {
+        let (server, s) = faulty(&data, [vec![Step::Serve], script].concat(), opts);
+        let s = s.unwrap();
+        let got = s.read_ranges(&ranges);
+        if let Ok(got) = &got {
+            for (r, g) in ranges.iter().zip(got) {
+                assert_eq!(g[..], data[r.start as usize..r.end as usize], "{r:?}");
+            }
+        }
+        let asked: Vec<String> = server.seen()[1..]
+            .iter()
+            .map(|x| x.range.clone().unwrap_or_default())
+            .collect();
+        (s, got.map(drop), asked, server)
+    };
+    let commas = |asked: &[String]| asked.iter().map(|a| a.contains(',')).collect::<Vec<_>>();
+    for step in [Step::Serve, Step::Shuffled] {
+        let (s, got, asked, _server) = read(vec![step.clone()], quick());
+        got.unwrap();
+        assert_eq!(commas(&asked), [true], "{step:?}");
+        assert!(s.multi_range_active() && s.multi_range_refused().is_none());
+    }
+    // Answers that are not multipart: the ranges again as one merged
+    // request, and no multi-range request after that.
+    for (step, why) in [
+        (Step::IgnoreRange, "200 OK"),
+        (Step::FirstRangeOnly, "a single range"),
+        (Step::Status(400), "400"),
+    ] {
+        let (s, got, asked, _server) = read(vec![step.clone()], quick());
+        got.unwrap();
+        assert_eq!(commas(&asked), [true, false], "{step:?}");
+        let refused = s.multi_range_refused().unwrap_or_default();
+        assert!(refused.contains(why), "{step:?}: {refused}");
+        assert!(!s.multi_range_active());
+        s.read_ranges(&ranges[..10]).unwrap();
+    }
+    // Off by option: never asked.
+    let (_, got, asked, _server) = read(vec![], quick().multi_range(false));
+    got.unwrap();
+    assert_eq!(commas(&asked), [false]);
+    // A short body is tried again.
+    let (s, got, asked, _server) = read(vec![Step::ShortBody], quick());
+    got.unwrap();
+    assert_eq!((commas(&asked), s.stats().retries), (vec![true, true], 1));
+    // Errors, not wrong data.
+    for (script, kind, words) in [
+        (
+            vec![Step::ShortBody, Step::ShortBody],
+            ErrorKind::UnexpectedEof,
+            &["body bytes still to come", "gave up after 2 attempts"][..],
+        ),
+        (
+            vec![Step::WrongRange],
+            ErrorKind::InvalidData,
+            &["bytes 20001-20020", "where asked ranges do"][..],
+        ),
+        (
+            vec![Step::BadBoundary],
+            ErrorKind::InvalidData,
+            &["malformed multipart/byteranges", "--another-boundary--"][..],
+        ),
+    ] {
+        let (_, got, _, _server) = read(script.clone(), quick().retries(1));
+        let err = got.unwrap_err();
+        let msg = err.to_string();
+        assert_eq!(io_kind(&err), Some(kind), "{script:?}: {msg}");
+        for w in words
+            .iter()
+            .chain(&["/file.h5", "60 ranges within bytes 20000-256019"])
+        {
+            assert!(msg.contains(w), "{script:?}: {msg:?} lacks {w:?}");
+        }
+    }
+}
+
 #[test]
 fn faults_that_give_a_clear_error() {
     let data = pattern(300 << 10, 4);

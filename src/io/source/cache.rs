@@ -440,21 +440,7 @@ impl<S: ReadAt> ReadAt for CachedSource<S> {
     }
 
     fn read_ranges(&self, ranges: &[Range<u64>]) -> Result<Vec<Vec<u8>>> {
-        super::check_ranges(self, ranges)?;
-        let mut out: Vec<Vec<u8>> = crate::buf::try_with_capacity(ranges.len(), "ranges read")?;
-        for r in ranges {
-            out.push(crate::buf::try_zeroed_vec(
-                (r.end - r.start) as usize,
-                "ranges read",
-            )?);
-        }
-        let mut requests: Vec<(u64, &mut [u8])> = ranges
-            .iter()
-            .zip(out.iter_mut())
-            .map(|(r, v)| (r.start, v.as_mut_slice()))
-            .collect();
-        self.fill(&mut requests)?;
-        Ok(out)
+        super::ranges_in_one_call(self, ranges)
     }
 
     fn describe(&self) -> String {

@@ -364,6 +364,29 @@ pub(crate) fn check_ranges<S: ReadAt + ?Sized>(source: &S, ranges: &[Range<u64>]
         .try_for_each(|r| range_len(source, r).map(drop))
 }
 
+/// [`ReadAt::read_ranges`] as one [`ReadAt::read_at_many`] call: a new
+/// vector for each range (ranges checked first), all filled at once.
+pub(crate) fn ranges_in_one_call<S: ReadAt + ?Sized>(
+    source: &S,
+    ranges: &[Range<u64>],
+) -> Result<Vec<Vec<u8>>> {
+    check_ranges(source, ranges)?;
+    let mut out: Vec<Vec<u8>> = crate::buf::try_with_capacity(ranges.len(), "ranges read")?;
+    for r in ranges {
+        out.push(crate::buf::try_zeroed_vec(
+            (r.end - r.start) as usize,
+            "ranges read",
+        )?);
+    }
+    let mut reads: Vec<(u64, &mut [u8])> = ranges
+        .iter()
+        .zip(out.iter_mut())
+        .map(|(r, v)| (r.start, v.as_mut_slice()))
+        .collect();
+    source.read_at_many(&mut reads)?;
+    Ok(out)
+}
+
 /// `n` bytes of `bytes` at `offset`, or the past-the-end error for `source`.
 pub(crate) fn slice_at<'a, S: ReadAt + ?Sized>(
     source: &S,

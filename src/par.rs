@@ -10,6 +10,48 @@ pub(crate) fn workers() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
+thread_local! {
+    /// Whether this thread is one of the workers started here.
+    static WORKER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether the calling thread is a worker of [`map`], [`pipeline`] or
+/// [`on_threads`]: work it would spread further stays on it instead (the
+/// cores are already busy).
+pub(crate) fn in_worker() -> bool {
+    WORKER.with(|w| w.get())
+}
+
+/// Marks the calling thread as a worker, then runs `f`.
+fn as_worker<R>(f: impl FnOnce() -> R) -> R {
+    WORKER.with(|w| w.set(true));
+    f()
+}
+
+/// Runs `work` on `threads` threads at once (the calling thread and
+/// `threads - 1` more), each calling it once; `work` shares what is to be
+/// done through its own state (a queue). The first error is returned.
+pub(crate) fn on_threads(threads: usize, work: &(dyn Fn() -> Result<()> + Sync)) -> Result<()> {
+    if threads <= 1 {
+        return work();
+    }
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (1..threads)
+            .map(|_| s.spawn(move || as_worker(work)))
+            .collect();
+        let mut outcome = work();
+        for h in handles {
+            let r = h
+                .join()
+                .unwrap_or_else(|_| Err(Error::invalid("a worker thread panicked")));
+            if outcome.is_ok() {
+                outcome = r;
+            }
+        }
+        outcome
+    })
+}
+
 /// `f` applied to every item, in order, on up to [`workers`] threads, each
 /// taking a contiguous share. The first error (in item order) is returned.
 pub(crate) fn map<T: Send, R: Send>(
@@ -34,7 +76,9 @@ pub(crate) fn map<T: Send, R: Send>(
     let results: Vec<Result<Vec<R>>> = std::thread::scope(|s| {
         let handles: Vec<_> = shares
             .into_iter()
-            .map(|share| s.spawn(move || share.into_iter().map(f).collect::<Result<Vec<R>>>()))
+            .map(|share| {
+                s.spawn(move || as_worker(|| share.into_iter().map(f).collect::<Result<Vec<R>>>()))
+            })
             .collect();
         handles
             .into_iter()
@@ -79,12 +123,14 @@ pub(crate) fn pipeline<T: Send>(
         let (tx, rx) = std::sync::mpsc::sync_channel::<Result<T>>(0);
         let (back_tx, back_rx) = std::sync::mpsc::sync_channel::<T>(1);
         let producer = s.spawn(move || {
-            while let Some(item) = produce(back_rx.try_recv().ok()) {
-                let failed = item.is_err();
-                if tx.send(item).is_err() || failed {
-                    break;
+            as_worker(|| {
+                while let Some(item) = produce(back_rx.try_recv().ok()) {
+                    let failed = item.is_err();
+                    if tx.send(item).is_err() || failed {
+                        break;
+                    }
                 }
-            }
+            })
         });
         let mut outcome = Ok(());
         while let Ok(item) = rx.recv() {

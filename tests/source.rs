@@ -195,6 +195,132 @@ fn every_source_reads_the_files_bytes() {
     }
 }
 
+/// Many reads at once and single large reads, which a `FileSource` spreads
+/// over threads in pieces: the file's bytes wherever the pieces fall, the
+/// same through `read_at`, `read_at_many` and `read_ranges`, and an error
+/// (never stale or zero bytes) for a range past the end or a file that
+/// shrank while open.
+#[test]
+fn file_source_reads_many_ranges_and_large_ones_concurrently() {
+    let path = www().join("big.bin");
+    let expected = std::fs::read(&path).unwrap();
+    let file = FileSource::open(&path).unwrap();
+    let len = expected.len() as u64;
+    let mut runner = TestRunner::new(Config::with_cases(12));
+    let picks = proptest::collection::vec((0..len, 0u64..70_000), 1..400);
+    runner
+        .run(
+            &(picks, 0..len, 0u64..(6 << 20)),
+            |(picks, big_at, big_n)| {
+                let mut wanted: Vec<Range<u64>> =
+                    picks.iter().map(|&(o, n)| o..(o + n).min(len)).collect();
+                wanted.push(big_at..(big_at + big_n).min(len));
+                let got = file
+                    .read_ranges(&wanted)
+                    .map_err(|e| TestCaseError::fail(e.to_string()))?;
+                let mut bufs: Vec<Vec<u8>> = wanted
+                    .iter()
+                    .map(|r| vec![0u8; (r.end - r.start) as usize])
+                    .collect();
+                let mut reads: Vec<(u64, &mut [u8])> = wanted
+                    .iter()
+                    .zip(bufs.iter_mut())
+                    .map(|(r, b)| (r.start, b.as_mut_slice()))
+                    .collect();
+                file.read_at_many(&mut reads)
+                    .map_err(|e| TestCaseError::fail(e.to_string()))?;
+                for ((r, g), b) in wanted.iter().zip(&got).zip(&bufs) {
+                    let want = &expected[r.start as usize..r.end as usize];
+                    prop_assert!(g[..] == *want, "read_ranges differs for {:?}", r);
+                    prop_assert!(b[..] == *want, "read_at_many differs for {:?}", r);
+                }
+                let r = wanted.last().unwrap();
+                let mut one = vec![0u8; (r.end - r.start) as usize];
+                file.read_at(r.start, &mut one)
+                    .map_err(|e| TestCaseError::fail(e.to_string()))?;
+                prop_assert!(one[..] == expected[r.start as usize..r.end as usize]);
+                Ok(())
+            },
+        )
+        .unwrap();
+    let mut whole = vec![0u8; expected.len()];
+    file.read_at(0, &mut whole).unwrap();
+    assert!(whole == expected);
+
+    // One range past the end among many: refused before anything is read.
+    let mut past: Vec<Range<u64>> = (0..200).map(|i| i * 50_000..i * 50_000 + 4000).collect();
+    past.push(len - 10..len + 1);
+    let err = file.read_ranges(&past).unwrap_err();
+    assert_eq!(io_kind(&err), Some(ErrorKind::UnexpectedEof), "{err}");
+    assert!(err.to_string().contains("big.bin"), "{err}");
+
+    // A copy truncated to half after it was opened: the pieces past the new
+    // end fail, and the call fails with them.
+    let copy = www().join(format!(".shrinking.{}", std::process::id()));
+    std::fs::write(&copy, &expected).unwrap();
+    let shrinking = FileSource::open(&copy).unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&copy)
+        .unwrap()
+        .set_len(len / 2)
+        .unwrap();
+    let mut whole = vec![0u8; expected.len()];
+    let err = shrinking.read_at(0, &mut whole).unwrap_err();
+    assert_eq!(io_kind(&err), Some(ErrorKind::UnexpectedEof), "{err}");
+    assert!(err.to_string().contains("truncated"), "{err}");
+    let tail: Vec<Range<u64>> = (0..64)
+        .map(|i| i * (len / 64)..(i + 1) * (len / 64))
+        .collect();
+    let err = shrinking.read_ranges(&tail).unwrap_err();
+    assert_eq!(io_kind(&err), Some(ErrorKind::UnexpectedEof), "{err}");
+    std::fs::remove_file(&copy).unwrap();
+}
+
+/// A dataset read through positional reads (`File::open_source` with a
+/// `FileSource`, no map) gathers thousands of runs in one batch of reads
+/// spread over threads: every run holds the values written, in the order
+/// asked, contiguous or chunked.
+#[test]
+fn positional_reads_gather_many_runs_of_written_values() {
+    use h5sparse::write::{DatasetOptions, Writer};
+    let n = 700_000u64;
+    let values: Vec<i64> = (0..n as i64).map(|v| v * 7 - 3).collect();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/source-tests");
+    std::fs::create_dir_all(&dir).unwrap();
+    for (name, opts) in [
+        ("contiguous", DatasetOptions::default()),
+        ("chunked", DatasetOptions::growable().chunks(&[10_000])),
+    ] {
+        let path = dir.join(format!("gather-{name}.{}.h5", std::process::id()));
+        let mut w = Writer::create(&path).unwrap();
+        w.create_dataset("/d", &[n], &values, &opts).unwrap();
+        w.close().unwrap();
+        let file = h5sparse::File::open_source(Box::new(FileSource::open(&path).unwrap())).unwrap();
+        assert!(file.bytes().is_none(), "read range by range, not mapped");
+        let d = file.dataset("/d").unwrap();
+        let mut seed = 99u64;
+        let mut runs: Vec<(u64, u64)> = (0..3000)
+            .map(|_| {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let len = 1 + (seed >> 50) % 400;
+                ((seed >> 20) % (n - len), len)
+            })
+            .collect();
+        runs.push((1000, 300_000));
+        let got = d.read_runs::<i64>(&runs).unwrap();
+        let want: Vec<i64> = runs
+            .iter()
+            .flat_map(|&(s, c)| values[s as usize..(s + c) as usize].iter().copied())
+            .collect();
+        assert!(got == want, "{name}: runs read through pread differ");
+        assert_eq!(d.read_runs::<i64>(&[(0, n)]).unwrap(), values, "{name}");
+        std::fs::remove_file(&path).unwrap();
+    }
+}
+
 #[test]
 fn nginx_serves_every_fixture_identically() {
     let server = start_nginx("fixtures");
@@ -475,6 +601,146 @@ fn faults_that_a_retry_recovers_from() {
     assert_eq!(s.read_vec(want).unwrap(), slice);
     assert!(s.url().ends_with("/moved.h5"));
     assert_eq!(server.seen().last().unwrap().path, "/moved.h5");
+}
+
+/// Many small ranges far apart (what `X[:, 100:200]` asks of `data`):
+/// multi-range requests fetch about their bytes, in the few requests their
+/// `Range` headers need, where merged requests fetch nearly everything.
+#[test]
+fn nginx_multi_range_requests_fetch_only_the_ranges() {
+    let server = start_nginx("multi-range");
+    let expected = pattern(BIG, 1);
+    // 2500 ranges of 20-400 bytes, 4000 apart; one inside another, two
+    // touching; asked out of order.
+    let mut ranges: Vec<Range<u64>> = (0..2500u64)
+        .map(|i| {
+            let at = 100_000 + i * 4000;
+            at..at + 20 + (i * 37) % 381
+        })
+        .collect();
+    ranges.push(100_005..100_010);
+    ranges.push(ranges[7].end..ranges[7].end + 30);
+    ranges.reverse();
+    let data: u64 = ranges.iter().map(|r| r.end - r.start).sum();
+    let mut results = Vec::new();
+    for multi in [true, false] {
+        let opts = HttpOptions::default().multi_range(multi);
+        let s = HttpSource::open_with(&server.url("big.bin"), opts).unwrap();
+        let seen = &mut 0;
+        counts(&server, &s, seen);
+        let got = s.read_ranges(&ranges).unwrap();
+        for (r, g) in ranges.iter().zip(&got) {
+            assert!(
+                g[..] == expected[r.start as usize..r.end as usize],
+                "multi-range {multi}: bytes differ for {r:?}"
+            );
+        }
+        let (n, bytes, asked) = counts(&server, &s, seen);
+        assert_eq!(s.multi_range_refused(), None);
+        assert!(
+            asked
+                .iter()
+                .all(|a| a.contains(',') == multi && a.len() <= 7000),
+            "multi-range {multi}: {:?}",
+            asked.iter().map(|a| a.len()).collect::<Vec<_>>()
+        );
+        results.push((n, bytes, s.stats().bytes_received - 65536));
+    }
+    let (multi, merged) = (results[0], results[1]);
+    // About 16 characters a range: 2500 need at least 6 headers of 7000
+    // bytes; a few more to run several at once.
+    assert!((6..=16).contains(&multi.0), "{multi:?}");
+    // The data, plus each part's boundary and headers (about 100 bytes).
+    assert!(multi.1 >= data && multi.1 < data + 2502 * 130, "{multi:?}");
+    assert_eq!(multi.2, data - 5 /* the range inside another */);
+    assert!(merged.1 > 9_000_000 && merged.0 <= 4, "{merged:?}");
+}
+
+/// Multi-range requests against a server that answers them badly: a
+/// `200`, a single range or a refusal turn them off (the ranges come the
+/// ordinary way); parts in any order or joined are placed by their
+/// offsets; a short body is retried; a wrong part or a malformed body is an
+/// error naming the URL and the ranges.
+#[test]
+fn multi_range_faults() {
+    let data = pattern(300 << 10, 5);
+    let ranges: Vec<Range<u64>> = (0..60u64)
+        .map(|i| 20_000 + i * 4000..20_020 + i * 4000)
+        .collect();
+    let read = |script: Vec<Step>, opts: HttpOptions| {
+        let (server, s) = faulty(&data, [vec![Step::Serve], script].concat(), opts);
+        let s = s.unwrap();
+        let got = s.read_ranges(&ranges);
+        if let Ok(got) = &got {
+            for (r, g) in ranges.iter().zip(got) {
+                assert_eq!(g[..], data[r.start as usize..r.end as usize], "{r:?}");
+            }
+        }
+        let asked: Vec<String> = server.seen()[1..]
+            .iter()
+            .map(|x| x.range.clone().unwrap_or_default())
+            .collect();
+        (s, got.map(drop), asked, server)
+    };
+    let commas = |asked: &[String]| asked.iter().map(|a| a.contains(',')).collect::<Vec<_>>();
+    for step in [Step::Serve, Step::Shuffled] {
+        let (s, got, asked, _server) = read(vec![step.clone()], quick());
+        got.unwrap();
+        assert_eq!(commas(&asked), [true], "{step:?}");
+        assert!(s.multi_range_active() && s.multi_range_refused().is_none());
+    }
+    // Answers that are not multipart: the ranges again as one merged
+    // request, and no multi-range request after that.
+    for (step, why) in [
+        (Step::IgnoreRange, "200 OK"),
+        (Step::FirstRangeOnly, "a single range"),
+        (Step::Status(400), "400"),
+    ] {
+        let (s, got, asked, _server) = read(vec![step.clone()], quick());
+        got.unwrap();
+        assert_eq!(commas(&asked), [true, false], "{step:?}");
+        let refused = s.multi_range_refused().unwrap_or_default();
+        assert!(refused.contains(why), "{step:?}: {refused}");
+        assert!(!s.multi_range_active());
+        s.read_ranges(&ranges[..10]).unwrap();
+    }
+    // Off by option: never asked.
+    let (_, got, asked, _server) = read(vec![], quick().multi_range(false));
+    got.unwrap();
+    assert_eq!(commas(&asked), [false]);
+    // A short body is tried again.
+    let (s, got, asked, _server) = read(vec![Step::ShortBody], quick());
+    got.unwrap();
+    assert_eq!((commas(&asked), s.stats().retries), (vec![true, true], 1));
+    // Errors, not wrong data.
+    for (script, kind, words) in [
+        (
+            vec![Step::ShortBody, Step::ShortBody],
+            ErrorKind::UnexpectedEof,
+            &["body bytes still to come", "gave up after 2 attempts"][..],
+        ),
+        (
+            vec![Step::WrongRange],
+            ErrorKind::InvalidData,
+            &["bytes 20001-20020", "where asked ranges do"][..],
+        ),
+        (
+            vec![Step::BadBoundary],
+            ErrorKind::InvalidData,
+            &["malformed multipart/byteranges", "--another-boundary--"][..],
+        ),
+    ] {
+        let (_, got, _, _server) = read(script.clone(), quick().retries(1));
+        let err = got.unwrap_err();
+        let msg = err.to_string();
+        assert_eq!(io_kind(&err), Some(kind), "{script:?}: {msg}");
+        for w in words
+            .iter()
+            .chain(&["/file.h5", "60 ranges within bytes 20000-256019"])
+        {
+            assert!(msg.contains(w), "{script:?}: {msg:?} lacks {w:?}");
+        }
+    }
 }
 
 #[test]

@@ -94,6 +94,14 @@ pub trait Pages: Send + Sync {
         buf.copy_from_slice(&self.copy(pos, buf.len())?);
         Ok(())
     }
+    /// Fills each buffer with the bytes at its position (bulk data, not
+    /// kept): many reads at once, which a source may serve concurrently.
+    /// Every range lies within the file (callers check).
+    fn read_many_into(&self, reads: &mut [(u64, &mut [u8])]) -> Result<()> {
+        reads
+            .iter_mut()
+            .try_for_each(|(pos, buf)| self.read_into(*pos, buf))
+    }
     /// Announces the (position, length) ranges of data that the next reads
     /// will ask for, so that a remote source fetches them together (merged,
     /// concurrently, each byte once) instead of one request per read. A
@@ -255,6 +263,27 @@ impl<'a> FileView<'a> {
                 Ok(())
             }
             Src::Pages(p) => p.read_into(start, out),
+        }
+    }
+
+    /// Fills each buffer with the data at its address, like
+    /// [`FileView::read_data_into`] for each, but given at once: a local
+    /// file without a map reads them on several threads. Every range is
+    /// checked before anything is read.
+    pub fn read_data_many(&self, reads: &mut [(Address, &mut [u8])], what: &str) -> Result<()> {
+        let mut abs: Vec<(u64, &mut [u8])> = crate::buf::try_with_capacity(reads.len(), "reads")?;
+        for (addr, out) in reads.iter_mut() {
+            abs.push((self.check_range(*addr, out.len() as u64, what)?, &mut **out));
+        }
+        match self.src {
+            Src::Bytes(b) => {
+                for (start, out) in abs {
+                    let start = start as usize;
+                    out.copy_from_slice(&b[start..start + out.len()]);
+                }
+                Ok(())
+            }
+            Src::Pages(p) => p.read_many_into(&mut abs),
         }
     }
 

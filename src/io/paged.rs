@@ -315,6 +315,15 @@ impl Pages for PagedFile {
         self.src.read_at(pos, buf)
     }
 
+    fn read_many_into(&self, reads: &mut [(u64, &mut [u8])]) -> Result<()> {
+        if self.batches {
+            return reads
+                .iter_mut()
+                .try_for_each(|(pos, buf)| self.read_into(*pos, buf));
+        }
+        self.src.read_at_many(reads)
+    }
+
     fn wants_prefetch(&self) -> bool {
         self.batches
     }

@@ -84,3 +84,41 @@ pub(crate) fn copy_data(
     }
     Ok(())
 }
+
+/// Reads `(address, output offset, length)` pieces of data into `out` with
+/// one [`FileView::read_data_many`] call, when `view` is a paged source
+/// that announces nothing (a local file without a map: its reads go out
+/// together, on several threads); `Ok(false)`, with nothing read, for other
+/// views and when pieces overlap in `out`.
+pub(crate) fn read_pieces_local(
+    view: &FileView<'_>,
+    out: &mut [u8],
+    pieces: &[(Address, usize, usize)],
+    what: &str,
+) -> Result<bool> {
+    if view.bytes().is_some() || view.wants_prefetch() || pieces.len() < 2 {
+        return Ok(false);
+    }
+    // Pieces by output offset, cut out of `out` one after another.
+    let mut order: Vec<usize> = (0..pieces.len()).collect();
+    order.sort_unstable_by_key(|&k| pieces[k].1);
+    let mut places: Vec<Option<&mut [u8]>> = (0..pieces.len()).map(|_| None).collect();
+    let (mut rest, mut at) = (out, 0usize);
+    for k in order {
+        let (_, dst, n) = pieces[k];
+        if dst < at || dst - at > rest.len() || n > rest.len() - (dst - at) {
+            return Ok(false);
+        }
+        let (_, tail) = std::mem::take(&mut rest).split_at_mut(dst - at);
+        let (place, tail) = tail.split_at_mut(n);
+        places[k] = Some(place);
+        (rest, at) = (tail, dst + n);
+    }
+    let mut reads: Vec<(Address, &mut [u8])> = pieces
+        .iter()
+        .zip(places)
+        .filter_map(|(&(addr, _, _), place)| Some((addr, place?)))
+        .collect();
+    view.read_data_many(&mut reads, what)?;
+    Ok(true)
+}

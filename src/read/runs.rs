@@ -1,7 +1,7 @@
 //! Gathering many ranges of a 1-D dataset in one pass: the primitive
 //! behind sparse-matrix reads (`data`/`indices` ranges of selected rows).
 
-use super::ahead::{copy_data, Ahead};
+use super::ahead::{copy_data, read_pieces_local, Ahead};
 use super::dataset::Storage;
 use super::decode::to_native;
 use super::{Dataset, H5Type};
@@ -145,8 +145,19 @@ impl<'f> Dataset<'f> {
                     }
                     return Ok(());
                 }
-                let mut through = self.file.streaming_through();
                 let at = |s: u64| Address(address.0.saturating_add(s * elem as u64));
+                let local: Vec<(Address, usize, usize)> =
+                    if view.bytes().is_none() && !view.wants_prefetch() {
+                        runs.iter()
+                            .map(|&(s, c, o)| (at(s), o, c as usize * elem))
+                            .collect()
+                    } else {
+                        Vec::new()
+                    };
+                if read_pieces_local(&view, out, &local, "dataset range")? {
+                    return Ok(());
+                }
+                let mut through = self.file.streaming_through();
                 let mut ahead = Ahead::new(view, || {
                     runs.iter()
                         .map(|&(s, c, _)| (at(s), c * elem as u64))
@@ -192,10 +203,24 @@ impl<'f> Dataset<'f> {
                 let records = self.chunk_records_for(span)?;
                 let find = |first: u64| records.binary_search_by(|r| r.offset[0].cmp(&first)).ok();
                 if info.filters.is_empty() {
-                    let mut through = self.file.streaming_through();
                     let at = |r: &ChunkRecord, within: usize| {
                         Address(r.address.0.saturating_add(within as u64))
                     };
+                    if view.bytes().is_none() && !view.wants_prefetch() {
+                        // Chunks never written hold the fill value; the
+                        // others are read together.
+                        let mut local: Vec<(Address, usize, usize)> = Vec::new();
+                        for &(first, within, n, dst) in &pieces {
+                            match find(first) {
+                                Some(i) => local.push((at(&records[i], within), dst, n)),
+                                None => fill_bytes(&mut out[dst..dst + n], &info.fill),
+                            }
+                        }
+                        if read_pieces_local(&view, out, &local, "chunk")? {
+                            return Ok(());
+                        }
+                    }
+                    let mut through = self.file.streaming_through();
                     let mut ahead = Ahead::new(view, || {
                         pieces
                             .iter()

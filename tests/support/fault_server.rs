@@ -49,6 +49,14 @@ pub enum Step {
     Redirect(String),
     /// Answers with a `Content-Range` of another complete length.
     OtherLength,
+    /// A multi-range request answered with one `206` of its first range
+    /// (a server that ignores the others).
+    FirstRangeOnly,
+    /// A multi-range request answered with its parts in reverse order, the
+    /// first two ranges joined into one part with the bytes between them.
+    Shuffled,
+    /// A multipart body whose closing boundary is wrong.
+    BadBoundary,
 }
 
 /// One request as the server saw it.
@@ -217,9 +225,99 @@ fn parse_range(range: &str, len: u64) -> Option<(u64, u64)> {
     Some((a, b.min(len - 1)))
 }
 
+/// Parses a multi-range `bytes=a-b,c-d,...` (at least two ranges), each
+/// satisfiable.
+fn parse_ranges(range: &str, len: u64) -> Option<Vec<(u64, u64)>> {
+    let list = range.strip_prefix("bytes=")?;
+    if !list.contains(',') {
+        return None;
+    }
+    list.split(',')
+        .map(|r| parse_range(&format!("bytes={}", r.trim()), len))
+        .collect()
+}
+
+/// Answers a multi-range request with a `multipart/byteranges` body (or as
+/// `step` says); `false` when the connection must close.
+fn respond_multi(s: &Shared, out: &mut TcpStream, ranges: &[(u64, u64)], step: &Step) -> bool {
+    let len = s.data.len() as u64;
+    let bytes = |a: u64, b: u64| &s.data[a as usize..=b as usize];
+    if *step == Step::FirstRangeOnly {
+        let (a, b) = ranges[0];
+        let head = format!(
+            "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes {a}-{b}/{len}\r\n\
+             Content-Length: {}\r\nETag: \"v1\"\r\n\r\n",
+            b - a + 1
+        );
+        return out
+            .write_all(head.as_bytes())
+            .and_then(|()| out.write_all(bytes(a, b)))
+            .is_ok();
+    }
+    let mut parts: Vec<(u64, u64)> = ranges.to_vec();
+    if *step == Step::Shuffled && parts.len() >= 2 {
+        let (a, _) = parts[0];
+        let (_, b) = parts.remove(1);
+        parts[0] = (a, b);
+        parts.reverse();
+    }
+    let boundary = "fault-boundary-0001";
+    let mut body = Vec::new();
+    for (k, &(a, b)) in parts.iter().enumerate() {
+        let (cr_a, cr_b) = if *step == Step::WrongRange && k == 0 {
+            (a + 1, b + 1)
+        } else {
+            (a, b)
+        };
+        body.extend_from_slice(
+            format!(
+                "\r\n--{boundary}\r\nContent-Type: application/octet-stream\r\n\
+                 Content-Range: bytes {cr_a}-{cr_b}/{len}\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes(a, b));
+    }
+    let end = if *step == Step::BadBoundary {
+        "--another-boundary--"
+    } else {
+        "--fault-boundary-0001--"
+    };
+    body.extend_from_slice(format!("\r\n{end}\r\n").as_bytes());
+    let head = format!(
+        "HTTP/1.1 206 Partial Content\r\nContent-Type: multipart/byteranges; \
+         boundary={boundary}\r\nContent-Length: {}\r\nETag: \"v1\"\r\n\
+         Connection: keep-alive\r\n\r\n",
+        body.len()
+    );
+    if *step == Step::ShortBody {
+        let _ = out
+            .write_all(head.as_bytes())
+            .and_then(|()| out.write_all(&body[..body.len() / 2]));
+        return false;
+    }
+    out.write_all(head.as_bytes())
+        .and_then(|()| out.write_all(&body))
+        .is_ok()
+}
+
 /// Answers one request; `false` when the connection must close.
 fn respond(s: &Shared, out: &mut TcpStream, path: &str, range: Option<&str>, step: &Step) -> bool {
     let len = s.data.len() as u64;
+    let multi = range.and_then(|r| parse_ranges(r, len));
+    if let Some(ranges) = &multi {
+        if matches!(
+            step,
+            Step::Serve
+                | Step::FirstRangeOnly
+                | Step::Shuffled
+                | Step::BadBoundary
+                | Step::WrongRange
+                | Step::ShortBody
+        ) {
+            return respond_multi(s, out, ranges, step);
+        }
+    }
     if path.starts_with("/missing") {
         let _ = out.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nno such\r\n");
         return true;

@@ -66,12 +66,13 @@ pub(crate) struct Client {
     origin: ConnKey,
 }
 
-/// `"GET url (bytes=a-b)"`, the start of every message.
-fn context(url: &Url, first: u64, last: u64) -> String {
-    format!("GET {} (bytes={first}-{last})", url.redacted())
+/// `"GET url (bytes=a-b)"`, the start of every message; `what` is the
+/// range asked for (`bytes=a-b`), or a summary of many.
+pub(super) fn context(url: &Url, what: &str) -> String {
+    format!("GET {} ({what})", url.redacted())
 }
 
-fn io_error(kind: io::ErrorKind, ctx: &str, what: impl std::fmt::Display) -> Error {
+pub(super) fn io_error(kind: io::ErrorKind, ctx: &str, what: impl std::fmt::Display) -> Error {
     Error::Io(io::Error::new(kind, format!("{ctx}: {what}")))
 }
 
@@ -90,6 +91,16 @@ impl Client {
         }
     }
 
+    /// Counts `n` body bytes received into the file's data.
+    pub(super) fn received(&self, n: u64) {
+        self.counters.bytes.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Keeps `conn` for a later request.
+    pub(super) fn keep(&self, conn: Conn) {
+        self.pool.put(conn);
+    }
+
     pub fn stats(&self) -> HttpStats {
         let c = &self.counters;
         HttpStats {
@@ -104,7 +115,10 @@ impl Client {
 
     /// Runs `attempt` until it succeeds, fails for good, or the retries
     /// are spent (pausing `backoff`, doubled each time, at most 8 s).
-    fn with_retries<T>(&self, mut attempt: impl FnMut() -> Result<T, Failure>) -> Result<T> {
+    pub(super) fn with_retries<T>(
+        &self,
+        mut attempt: impl FnMut() -> Result<T, Failure>,
+    ) -> Result<T> {
         let (mut retries, mut stale) = (0u32, 0u32);
         loop {
             match attempt() {
@@ -135,13 +149,19 @@ impl Client {
         }
     }
 
-    /// Sends `GET url` for bytes `first..=last` and reads the response
-    /// head, following redirects. The connection is left at the body.
-    fn exchange(&self, url: &Url, first: u64, last: u64) -> Result<(Conn, Head, Url), Failure> {
+    /// Sends `GET url` with `Range: bytes={spec}` (`a-b`, or `a-b,c-d,...`;
+    /// `what` names it in messages) and reads the response head, following
+    /// redirects. The connection is left at the body.
+    pub(super) fn exchange(
+        &self,
+        url: &Url,
+        spec: &str,
+        what: &str,
+    ) -> Result<(Conn, Head, Url), Failure> {
         let mut url = url.clone();
         let mut redirects = 0;
         loop {
-            let ctx = context(&url, first, last);
+            let ctx = context(&url, what);
             let key = ConnKey::of(&url);
             let mut conn = match self.pool.take(&key) {
                 Some(c) => {
@@ -165,7 +185,7 @@ impl Client {
                 .get_mut()
                 .set_deadline(Instant::now() + self.opts.request_timeout);
             let mut request = format!(
-                "GET {} HTTP/1.1\r\nHost: {}\r\nRange: bytes={first}-{last}\r\n\
+                "GET {} HTTP/1.1\r\nHost: {}\r\nRange: bytes={spec}\r\n\
                  User-Agent: h5sparse/{}\r\nAccept-Encoding: identity\r\n",
                 url.target,
                 url.authority(),
@@ -247,7 +267,13 @@ impl Client {
 
     /// The failure for a response that is neither what was asked nor a
     /// redirect: what was expected, what came, a little of the body.
-    fn status_failure(&self, ctx: &str, expected: &str, mut conn: Conn, head: &Head) -> Failure {
+    pub(super) fn status_failure(
+        &self,
+        ctx: &str,
+        expected: &str,
+        mut conn: Conn,
+        head: &Head,
+    ) -> Failure {
         let mut snippet = Vec::new();
         if let Ok(framing) = head.framing() {
             let _ = Body::new(&mut conn.io, framing)
@@ -344,9 +370,11 @@ impl Client {
             return Ok(());
         }
         let last = first + buf.len() as u64 - 1;
+        let spec = format!("{first}-{last}");
+        let what = format!("bytes={spec}");
         self.with_retries(|| {
-            let (conn, head, at) = self.exchange(url, first, last)?;
-            let ctx = context(&at, first, last);
+            let (conn, head, at) = self.exchange(url, &spec, &what)?;
+            let ctx = context(&at, &what);
             let fatal = |kind, what: String| Failure::Fatal(io_error(kind, &ctx, what));
             match head.status {
                 206 => {}
@@ -420,9 +448,11 @@ impl Client {
     /// in `n` bytes (then nothing else is ever asked of it).
     pub fn probe(&self, url: &Url, n: u64) -> Result<Probe> {
         let n = n.max(1);
+        let spec = format!("0-{}", n - 1);
+        let what = format!("bytes={spec}");
         self.with_retries(|| {
-            let (mut conn, head, at) = self.exchange(url, 0, n - 1)?;
-            let ctx = context(&at, 0, n - 1);
+            let (mut conn, head, at) = self.exchange(url, &spec, &what)?;
+            let ctx = context(&at, &what);
             let fatal = |kind, what: String| Failure::Fatal(io_error(kind, &ctx, what));
             let etag = head.header("etag").map(str::to_string);
             let framing = head

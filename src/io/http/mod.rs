@@ -37,6 +37,19 @@
 //!   that range's buffer; the bytes of merged gaps pass through a scratch
 //!   buffer and are dropped, never held. Readers over a `File` use it
 //!   through [`crate::format::FileView::prefetch`].
+//! * **Multi-range requests.** Where a merged request would fetch mostly
+//!   gaps (many small ranges far apart, such as the values of a column
+//!   range in every row), the ranges are asked for in one request,
+//!   `Range: bytes=a-b,c-d,...` (headers of at most 7000 bytes, so that
+//!   nginx's default 8 KiB header buffer takes them; several requests in
+//!   flight), and the `multipart/byteranges` answer is parsed part by part:
+//!   each part's `Content-Range` must start and end where asked ranges do
+//!   (a server may join neighbours, and send parts in any order), every
+//!   range must come, and a malformed body is an error naming the URL and
+//!   the ranges (a short one is retried). A server that answers `200`, a
+//!   single range or a refusal is left at once and asked the ordinary way
+//!   from then on ([`HttpSource::multi_range_refused`]);
+//!   [`HttpOptions::multi_range`] turns them off.
 //!
 //! ## HTTPS and C
 //! `https://` URLs need the non-default feature **`tls`**: rustls with the
@@ -68,6 +81,7 @@
 
 mod client;
 mod conn;
+mod multi;
 mod response;
 mod url;
 
@@ -80,6 +94,7 @@ use crate::error::{Error, Result};
 use crate::io::source::{self, plan, ReadAt};
 
 use client::{Client, Expect};
+use multi::{Answer, Targets};
 use url::Url;
 
 /// How an [`HttpSource`] connects, waits, retries and plans requests.
@@ -106,6 +121,7 @@ pub struct HttpOptions {
     pub(crate) concurrency: usize,
     pub(crate) merge_gap: u64,
     pub(crate) max_part: u64,
+    pub(crate) multi_range: bool,
     pub(crate) max_idle: usize,
     pub(crate) probe_bytes: u64,
     pub(crate) headers: Vec<(String, String)>,
@@ -116,8 +132,9 @@ pub struct HttpOptions {
 impl Default for HttpOptions {
     /// Connect within 10 s, at most 30 s without data, 300 s a request; 3
     /// retries from 250 ms; 8 redirects; 8 requests at a time; ranges up to
-    /// 128 KiB apart merged, requests of at most 8 MiB; 8 idle connections;
-    /// a 64 KiB probe.
+    /// 128 KiB apart merged, requests of at most 8 MiB; multi-range
+    /// requests for many small ranges far apart; 8 idle connections; a
+    /// 64 KiB probe.
     fn default() -> Self {
         HttpOptions {
             connect_timeout: Duration::from_secs(10),
@@ -129,6 +146,7 @@ impl Default for HttpOptions {
             concurrency: 8,
             merge_gap: 128 << 10,
             max_part: 8 << 20,
+            multi_range: true,
             max_idle: 8,
             probe_bytes: 64 << 10,
             headers: Vec::new(),
@@ -195,6 +213,28 @@ impl HttpOptions {
     pub fn max_part(mut self, bytes: u64) -> Self {
         self.max_part = bytes.max(1);
         self
+    }
+
+    /// Whether [`ReadAt::read_ranges`] may ask for many ranges in one
+    /// request (`Range: bytes=a-b,c-d,...`, answered with a
+    /// `multipart/byteranges` body) where that fetches fewer bytes than
+    /// merged requests (on by default). A server that does not answer such
+    /// requests with multipart bodies is asked the ordinary way from then
+    /// on.
+    ///
+    /// ```
+    /// use h5sparse::io::http::HttpOptions;
+    /// let opts = HttpOptions::default().multi_range(false);
+    /// assert!(!opts.get_multi_range());
+    /// ```
+    pub fn multi_range(mut self, on: bool) -> Self {
+        self.multi_range = on;
+        self
+    }
+
+    /// Whether multi-range requests are allowed.
+    pub fn get_multi_range(&self) -> bool {
+        self.multi_range
     }
 
     /// How many idle connections are kept for later requests.
@@ -295,6 +335,11 @@ pub struct HttpSource {
     expect: Expect,
     /// The first bytes of the file, from the probe.
     prefix: Vec<u8>,
+    /// Set once the server answered a multi-range request with anything
+    /// but a multipart body: ordinary requests from then on.
+    multi_off: AtomicBool,
+    /// What the server answered then.
+    multi_refusal: Mutex<Option<String>>,
 }
 
 impl HttpSource {
@@ -320,7 +365,26 @@ impl HttpSource {
                 etag: probe.etag,
             },
             prefix: probe.prefix,
+            multi_off: AtomicBool::new(false),
+            multi_refusal: Mutex::new(None),
         })
+    }
+
+    /// What the server answered to a multi-range request instead of a
+    /// multipart body (`"200 OK"`, a single range, a refusal), which
+    /// turned them off for this source; `None` while it serves them (or
+    /// none was made).
+    pub fn multi_range_refused(&self) -> Option<String> {
+        self.multi_refusal
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Whether multi-range requests are still tried: allowed by the
+    /// options and not refused by the server so far.
+    pub fn multi_range_active(&self) -> bool {
+        self.client.opts.multi_range && !self.multi_off.load(Ordering::Relaxed)
     }
 
     /// The counters so far.
@@ -384,73 +448,169 @@ impl HttpSource {
         }
     }
 
-    /// Fetches `parts` (made by [`plan::plan`] for `remote`) and fills
-    /// `bufs`, one per range of `remote`: a part that is one range's bytes
-    /// alone goes straight into its buffer; the others go through a scratch
+    /// Fills `bufs`, one per range of `remote`: planned into requests
+    /// (neighbours merged, long ones cut), of which those that fetch mostly
+    /// gaps become multi-range requests while the server serves them
+    /// ([`multi::split`]). A request that is one range's bytes alone goes
+    /// straight into that range's buffer; the others go through a scratch
     /// buffer (one per thread, at most [`HttpOptions::max_part`] bytes) and
-    /// only the bytes ranges want are kept: the gaps that merging fetched
-    /// are dropped, never held.
-    fn fetch_into(
-        &self,
-        remote: &[Range<u64>],
-        parts: Vec<Range<u64>>,
-        bufs: &mut [Vec<u8>],
-    ) -> Result<()> {
-        type Targets<'b> = Vec<(u64, &'b mut [u8])>;
-        let mut targets: Vec<Targets<'_>> = parts.iter().map(|_| Vec::new()).collect();
-        for (r, buf) in remote.iter().zip(bufs.iter_mut()) {
-            let (mut rest, mut at) = (buf.as_mut_slice(), r.start);
-            let mut i = parts.partition_point(|p| p.end <= r.start);
-            while !rest.is_empty() {
-                // Cannot fail for parts made by `plan`: an error, not wrong data.
-                let Some(p) = parts.get(i).filter(|p| p.start <= at) else {
-                    return Err(Error::Io(std::io::Error::other(format!(
-                        "range planning: bytes {at}..{} were not planned",
-                        r.end
-                    ))));
-                };
-                let n = (p.end.min(r.end) - at) as usize;
-                let (head, tail) = std::mem::take(&mut rest).split_at_mut(n);
-                targets[i].push((at, head));
-                (rest, at, i) = (tail, at + n as u64, i + 1);
+    /// only the bytes ranges want are kept: the gaps are dropped, never held.
+    fn fetch_into(&self, remote: &[Range<u64>], bufs: &mut [Vec<u8>]) -> Result<()> {
+        let opts = &self.client.opts;
+        let parts = plan::plan(remote, opts.merge_gap, opts.max_part);
+        let (whole, groups) = if self.multi_range_active() {
+            let total: u64 = remote.iter().map(|r| r.end - r.start).sum();
+            // Several multi-range requests at once when there is enough.
+            let payload = (total / opts.concurrency as u64)
+                .max(256 << 10)
+                .min(opts.max_part);
+            multi::split(remote, parts, opts.merge_gap, payload)
+        } else {
+            (parts, Vec::new())
+        };
+        // Every request's range, sorted, tagged with its group (or none).
+        let mut units: Vec<(Range<u64>, Option<usize>)> =
+            whole.into_iter().map(|r| (r, None)).collect();
+        for (g, group) in groups.iter().enumerate() {
+            units.extend(group.iter().map(|r| (r.clone(), Some(g))));
+        }
+        units.sort_unstable_by_key(|u| u.0.start);
+        let ranges: Vec<Range<u64>> = units.iter().map(|u| u.0.clone()).collect();
+        let items = remote
+            .iter()
+            .zip(bufs.iter_mut())
+            .map(|(r, b)| (r.start, b.as_mut_slice()));
+        let targets = assign(&ranges, items)?;
+        let mut singles: Vec<(Range<u64>, Targets<'_>)> = Vec::new();
+        let mut multis: Vec<Vec<(Range<u64>, Targets<'_>)>> =
+            groups.iter().map(|_| Vec::new()).collect();
+        for ((r, g), t) in units.into_iter().zip(targets) {
+            match g {
+                _ if t.is_empty() => {}
+                Some(g) => multis[g].push((r, t)),
+                None => singles.push((r, t)),
             }
         }
+        let jobs: Vec<Job<'_>> = multis
+            .into_iter()
+            .filter(|m| !m.is_empty())
+            .map(Job::Multi)
+            .chain(singles.into_iter().map(|(r, t)| Job::Single(r, t)))
+            .collect();
+        // Ranges of multi-range requests the server did not serve as such.
+        let redo: Mutex<Vec<(Range<u64>, Targets<'_>)>> = Mutex::new(Vec::new());
+        self.run_all(jobs, |job| match job {
+            Job::Single(r, t) => self.fetch_part(r, t),
+            Job::Multi(mut units) => {
+                if self.multi_range_active() {
+                    let answer = SCRATCH.with(|scratch| {
+                        let mut scratch = scratch.borrow_mut();
+                        self.client
+                            .get_multi(&self.url, &self.expect, &mut units, &mut scratch)
+                    })?;
+                    match answer {
+                        Answer::Done => return Ok(()),
+                        Answer::Fallback(why) => {
+                            self.multi_off.store(true, Ordering::Relaxed);
+                            self.multi_refusal
+                                .lock()
+                                .unwrap_or_else(|e| e.into_inner())
+                                .get_or_insert(why);
+                        }
+                    }
+                }
+                redo.lock().unwrap_or_else(|e| e.into_inner()).extend(units);
+                Ok(())
+            }
+        })?;
+        let redo = redo.into_inner().unwrap_or_else(|e| e.into_inner());
+        if redo.is_empty() {
+            return Ok(());
+        }
+        // The ordinary way: merged and cut as planned without multi-range.
+        let ranges: Vec<Range<u64>> = redo.iter().map(|(r, _)| r.clone()).collect();
+        let parts = plan::plan(&ranges, opts.merge_gap, opts.max_part);
+        let items = redo.into_iter().flat_map(|(_, t)| t);
+        let targets = assign(&parts, items)?;
         let jobs: Vec<(Range<u64>, Targets<'_>)> = parts
             .into_iter()
             .zip(targets)
             .filter(|(_, t)| !t.is_empty())
             .collect();
-        thread_local! {
-            static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-        }
-        self.run_all(jobs, |(p, mut t)| {
-            let n = (p.end - p.start) as usize;
-            if let [(at, whole)] = &mut t[..] {
-                if *at == p.start && whole.len() == n {
-                    return self.get(p.start, whole);
-                }
+        self.run_all(jobs, |(r, t)| self.fetch_part(r, t))
+    }
+
+    /// Fetches `p` with one range request into its targets: straight into
+    /// a buffer that is exactly `p`, else through the thread's scratch.
+    fn fetch_part(&self, p: Range<u64>, mut t: Targets<'_>) -> Result<()> {
+        let n = (p.end - p.start) as usize;
+        if let [(at, whole)] = &mut t[..] {
+            if *at == p.start && whole.len() == n {
+                return self.get(p.start, whole);
             }
-            SCRATCH.with(|scratch| {
-                let mut scratch = scratch.borrow_mut();
-                if scratch.len() < n {
-                    scratch.clear();
-                    scratch
-                        .try_reserve_exact(n)
-                        .map_err(|_| Error::OutOfMemory {
-                            what: "HTTP ranges",
-                            bytes: n as u64,
-                        })?;
-                    scratch.resize(n, 0);
-                }
-                self.get(p.start, &mut scratch[..n])?;
-                for (at, dst) in t {
-                    let from = (at - p.start) as usize;
-                    dst.copy_from_slice(&scratch[from..from + dst.len()]);
-                }
-                Ok(())
-            })
+        }
+        SCRATCH.with(|scratch| {
+            let mut scratch = scratch.borrow_mut();
+            if scratch.len() < n {
+                scratch.clear();
+                scratch
+                    .try_reserve_exact(n)
+                    .map_err(|_| Error::OutOfMemory {
+                        what: "HTTP ranges",
+                        bytes: n as u64,
+                    })?;
+                scratch.resize(n, 0);
+            }
+            self.get(p.start, &mut scratch[..n])?;
+            for (at, dst) in t {
+                let from = (at - p.start) as usize;
+                dst.copy_from_slice(&scratch[from..from + dst.len()]);
+            }
+            Ok(())
         })
     }
+}
+
+thread_local! {
+    /// A thread's buffer for requests whose bytes go to several places.
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// One request of a planned [`ReadAt::read_ranges`].
+enum Job<'b> {
+    /// An ordinary range request.
+    Single(Range<u64>, Targets<'b>),
+    /// A multi-range request for these ranges.
+    Multi(Vec<(Range<u64>, Targets<'b>)>),
+}
+
+/// Cuts each `(offset, buffer)` item into the pieces that each of `units`
+/// (sorted, disjoint, covering every item's bytes) holds: the targets of
+/// each unit, in the order of `units`.
+fn assign<'b>(
+    units: &[Range<u64>],
+    items: impl Iterator<Item = (u64, &'b mut [u8])>,
+) -> Result<Vec<Targets<'b>>> {
+    let mut targets: Vec<Targets<'b>> = units.iter().map(|_| Vec::new()).collect();
+    for (start, buf) in items {
+        let end = start + buf.len() as u64;
+        let (mut rest, mut at) = (buf, start);
+        let mut i = units.partition_point(|p| p.end <= start);
+        while !rest.is_empty() {
+            // Cannot fail for units made by the planning: an error, not
+            // wrong data.
+            let Some(p) = units.get(i).filter(|p| p.start <= at) else {
+                return Err(Error::Io(std::io::Error::other(format!(
+                    "range planning: bytes {at}..{end} were not planned"
+                ))));
+            };
+            let n = (p.end.min(end) - at) as usize;
+            let (head, tail) = std::mem::take(&mut rest).split_at_mut(n);
+            targets[i].push((at, head));
+            (rest, at, i) = (tail, at + n as u64, i + 1);
+        }
+    }
+    Ok(targets)
 }
 
 impl ReadAt for HttpSource {
@@ -488,8 +648,6 @@ impl ReadAt for HttpSource {
         source::check_ranges(self, ranges)?;
         let in_prefix = |r: &Range<u64>| r.end <= self.prefix.len() as u64;
         let remote: Vec<Range<u64>> = ranges.iter().filter(|r| !in_prefix(r)).cloned().collect();
-        let opts = &self.client.opts;
-        let parts = plan::plan(&remote, opts.merge_gap, opts.max_part);
         let mut bufs: Vec<Vec<u8>> = crate::buf::try_with_capacity(remote.len(), "HTTP ranges")?;
         for r in &remote {
             bufs.push(crate::buf::try_zeroed_vec(
@@ -497,7 +655,7 @@ impl ReadAt for HttpSource {
                 "HTTP ranges",
             )?);
         }
-        self.fetch_into(&remote, parts, &mut bufs)?;
+        self.fetch_into(&remote, &mut bufs)?;
         let mut fetched = bufs.into_iter();
         let mut out = crate::buf::try_with_capacity(ranges.len(), "HTTP ranges")?;
         for r in ranges {

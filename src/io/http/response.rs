@@ -96,7 +96,7 @@ pub(crate) fn invalid(what: String) -> io::Error {
 
 /// Reads one line ending in `\n` (its `\r\n` or `\n` removed), of at most
 /// `max` bytes. `Ok(None)` when the stream ends before any byte.
-fn read_line<R: BufRead>(r: &mut R, max: usize) -> io::Result<Option<Vec<u8>>> {
+pub(crate) fn read_line<R: BufRead>(r: &mut R, max: usize) -> io::Result<Option<Vec<u8>>> {
     let mut line = Vec::new();
     loop {
         let available = match r.fill_buf() {

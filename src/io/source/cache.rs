@@ -432,22 +432,15 @@ impl<S: ReadAt> ReadAt for CachedSource<S> {
         self.fill(&mut [(offset, buf)])
     }
 
-    fn read_ranges(&self, ranges: &[Range<u64>]) -> Result<Vec<Vec<u8>>> {
-        super::check_ranges(self, ranges)?;
-        let mut out: Vec<Vec<u8>> = crate::buf::try_with_capacity(ranges.len(), "ranges read")?;
-        for r in ranges {
-            out.push(crate::buf::try_zeroed_vec(
-                (r.end - r.start) as usize,
-                "ranges read",
-            )?);
+    fn read_at_many(&self, reads: &mut [(u64, &mut [u8])]) -> Result<()> {
+        for (offset, buf) in reads.iter() {
+            super::check_range(self, *offset, buf.len())?;
         }
-        let mut requests: Vec<(u64, &mut [u8])> = ranges
-            .iter()
-            .zip(out.iter_mut())
-            .map(|(r, v)| (r.start, v.as_mut_slice()))
-            .collect();
-        self.fill(&mut requests)?;
-        Ok(out)
+        self.fill(reads)
+    }
+
+    fn read_ranges(&self, ranges: &[Range<u64>]) -> Result<Vec<Vec<u8>>> {
+        super::ranges_in_one_call(self, ranges)
     }
 
     fn describe(&self) -> String {

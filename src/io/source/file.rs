@@ -2,7 +2,13 @@
 //! ([`MmapSource`]).
 
 #[cfg(any(unix, windows))]
+use std::ops::Range;
+#[cfg(any(unix, windows))]
 use std::path::Path;
+#[cfg(any(unix, windows))]
+use std::sync::atomic::{AtomicBool, Ordering};
+#[cfg(any(unix, windows))]
+use std::sync::Mutex;
 
 use super::ReadAt;
 use crate::error::Result;
@@ -13,7 +19,10 @@ use crate::error::Result;
 /// (some network file systems, `/proc`-like files).
 ///
 /// The length is the file's size when it was opened; reads never move a
-/// shared cursor, so threads read concurrently.
+/// shared cursor, so threads read concurrently. Many reads given at once
+/// ([`ReadAt::read_at_many`], [`ReadAt::read_ranges`]) and single reads of
+/// several MiB are spread over a thread per core (at most 8): a network file system gets independent requests in flight,
+/// and on a local disk each core copies its share out of the page cache.
 ///
 /// ```
 /// use h5sparse::io::source::{FileSource, ReadAt};
@@ -77,13 +86,113 @@ impl ReadAt for FileSource {
 
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
         super::check_range(self, offset, buf.len())?;
+        if buf.len() >= CONCURRENT_SINGLE {
+            return self.read_concurrently(&mut [(offset, buf)]);
+        }
+        self.read_exact(offset, buf)
+    }
+
+    fn read_ranges(&self, ranges: &[Range<u64>]) -> Result<Vec<Vec<u8>>> {
+        super::ranges_in_one_call(self, ranges)
+    }
+
+    fn read_at_many(&self, reads: &mut [(u64, &mut [u8])]) -> Result<()> {
+        for (offset, buf) in reads.iter() {
+            super::check_range(self, *offset, buf.len())?;
+        }
+        self.read_concurrently(reads)
+    }
+
+    fn describe(&self) -> String {
+        self.name.clone()
+    }
+}
+
+/// Concurrent reads are cut into pieces of at most this many bytes, and of
+/// about a quarter of each thread's share when there is less (so that a
+/// thread slowed by a busy core leaves its remaining pieces to the others).
+#[cfg(any(unix, windows))]
+const PIECE: usize = 2 << 20;
+
+/// Pieces are at least this large (a 64 KiB read costs about ten times a
+/// system call's overhead).
+#[cfg(any(unix, windows))]
+const MIN_PIECE: usize = 64 << 10;
+
+/// A single read of at least this many bytes is cut into pieces read
+/// concurrently.
+#[cfg(any(unix, windows))]
+const CONCURRENT_SINGLE: usize = 1 << 20;
+
+/// Reads of fewer bytes than this in all stay on the calling thread: a
+/// thread costs tens of microseconds to start, the time of copying about
+/// this much out of the page cache.
+#[cfg(any(unix, windows))]
+const CONCURRENT_MIN: usize = 256 << 10;
+
+/// At most this many threads read for one call (a network file system
+/// serves more requests in flight; a local disk gains little past two).
+#[cfg(any(unix, windows))]
+const MAX_READERS: usize = 8;
+
+#[cfg(any(unix, windows))]
+impl FileSource {
+    /// Fills `buf` from `offset` (checked by the caller) on this thread.
+    fn read_exact(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
         super::fill_exact(&|| self.name.clone(), offset, buf, |at, part| {
             self.read_some(at, part)
         })
     }
 
-    fn describe(&self) -> String {
-        self.name.clone()
+    /// Fills every buffer (ranges checked by the caller): on this thread
+    /// when there is little to read, one core or the caller is already one
+    /// of several workers; otherwise cut into pieces of at most [`PIECE`]
+    /// bytes that up to [`MAX_READERS`] threads take in the order given,
+    /// each the next piece not taken (so a thread that a busy core slows
+    /// down takes fewer). The first error stops the others at their next
+    /// piece.
+    fn read_concurrently(&self, reads: &mut [(u64, &mut [u8])]) -> Result<()> {
+        let total = reads
+            .iter()
+            .map(|(_, b)| b.len())
+            .fold(0usize, usize::saturating_add);
+        let threads = crate::par::workers()
+            .min(MAX_READERS)
+            .min(reads.len().max(total / MIN_PIECE));
+        if threads <= 1 || total < CONCURRENT_MIN || crate::par::in_worker() {
+            return reads
+                .iter_mut()
+                .try_for_each(|(offset, buf)| self.read_exact(*offset, buf));
+        }
+        let piece = (total / (threads * 4)).clamp(MIN_PIECE, PIECE);
+        let mut pieces: Vec<(u64, &mut [u8])> =
+            crate::buf::try_with_capacity(reads.len() + total / piece, "read pieces")?;
+        for (offset, buf) in reads.iter_mut() {
+            let mut at = *offset;
+            for piece in buf.chunks_mut(piece) {
+                let n = piece.len() as u64;
+                pieces.push((at, piece));
+                at += n;
+            }
+        }
+        let queue = Mutex::new(pieces.into_iter());
+        let failed = AtomicBool::new(false);
+        let work = || -> Result<()> {
+            loop {
+                if failed.load(Ordering::Relaxed) {
+                    return Ok(());
+                }
+                let next = queue.lock().ok().and_then(|mut q| q.next());
+                let Some((at, piece)) = next else {
+                    return Ok(());
+                };
+                if let Err(e) = self.read_exact(at, piece) {
+                    failed.store(true, Ordering::Relaxed);
+                    return Err(e);
+                }
+            }
+        };
+        crate::par::on_threads(threads, &work)
     }
 }
 

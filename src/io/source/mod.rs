@@ -115,6 +115,33 @@ pub trait ReadAt: Send + Sync + fmt::Debug {
         Ok(out)
     }
 
+    /// Fills each buffer with the bytes at its offset: many reads given at
+    /// once, which a source may serve concurrently (a local file's
+    /// positional reads on several threads) instead of one after another.
+    ///
+    /// The default reads them one by one with [`read_at`](ReadAt::read_at).
+    /// Every range is checked before anything is read; on an error the
+    /// buffers hold unspecified bytes.
+    ///
+    /// ```
+    /// use h5sparse::io::source::ReadAt;
+    ///
+    /// let source: Vec<u8> = (0..100).collect();
+    /// let (mut a, mut b) = ([0u8; 3], [0u8; 2]);
+    /// source.read_at_many(&mut [(90, &mut a[..]), (5, &mut b[..])])?;
+    /// assert_eq!((a, b), ([90, 91, 92], [5, 6]));
+    /// assert!(source.read_at_many(&mut [(99, &mut a[..])]).is_err());
+    /// # Ok::<(), h5sparse::Error>(())
+    /// ```
+    fn read_at_many(&self, reads: &mut [(u64, &mut [u8])]) -> Result<()> {
+        for (offset, buf) in reads.iter() {
+            check_range(self, *offset, buf.len())?;
+        }
+        reads
+            .iter_mut()
+            .try_for_each(|(offset, buf)| self.read_at(*offset, buf))
+    }
+
     /// What the source reads, for messages: a path, a URL without its
     /// query, `"N bytes in memory"`.
     fn describe(&self) -> String;
@@ -186,6 +213,9 @@ macro_rules! forward_read_at {
             }
             fn read_ranges(&self, ranges: &[Range<u64>]) -> Result<Vec<Vec<u8>>> {
                 (**self).read_ranges(ranges)
+            }
+            fn read_at_many(&self, reads: &mut [(u64, &mut [u8])]) -> Result<()> {
+                (**self).read_at_many(reads)
             }
             fn describe(&self) -> String {
                 (**self).describe()
@@ -332,6 +362,29 @@ pub(crate) fn check_ranges<S: ReadAt + ?Sized>(source: &S, ranges: &[Range<u64>]
     ranges
         .iter()
         .try_for_each(|r| range_len(source, r).map(drop))
+}
+
+/// [`ReadAt::read_ranges`] as one [`ReadAt::read_at_many`] call: a new
+/// vector for each range (ranges checked first), all filled at once.
+pub(crate) fn ranges_in_one_call<S: ReadAt + ?Sized>(
+    source: &S,
+    ranges: &[Range<u64>],
+) -> Result<Vec<Vec<u8>>> {
+    check_ranges(source, ranges)?;
+    let mut out: Vec<Vec<u8>> = crate::buf::try_with_capacity(ranges.len(), "ranges read")?;
+    for r in ranges {
+        out.push(crate::buf::try_zeroed_vec(
+            (r.end - r.start) as usize,
+            "ranges read",
+        )?);
+    }
+    let mut reads: Vec<(u64, &mut [u8])> = ranges
+        .iter()
+        .zip(out.iter_mut())
+        .map(|(r, v)| (r.start, v.as_mut_slice()))
+        .collect();
+    source.read_at_many(&mut reads)?;
+    Ok(out)
 }
 
 /// `n` bytes of `bytes` at `offset`, or the past-the-end error for `source`.

@@ -92,7 +92,8 @@ impl<S: ReadAt> ReadAt for Piecewise<S> {
 /// What a [`Counting`] source has been asked for.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CountingStats {
-    /// Calls of [`ReadAt::read_at`] (and [`ReadAt::read_vec`]).
+    /// Calls of [`ReadAt::read_at`] (and [`ReadAt::read_vec`]), plus the
+    /// buffers of [`ReadAt::read_at_many`] calls.
     pub reads: u64,
     /// Calls of [`ReadAt::read_ranges`].
     pub range_calls: u64,
@@ -198,6 +199,16 @@ impl<S: ReadAt> ReadAt for Counting<S> {
             .fold(0u64, u64::saturating_add);
         self.bytes.fetch_add(total, Ordering::Relaxed);
         self.inner.read_ranges(ranges)
+    }
+
+    fn read_at_many(&self, reads: &mut [(u64, &mut [u8])]) -> Result<()> {
+        self.reads.fetch_add(reads.len() as u64, Ordering::Relaxed);
+        let total = reads
+            .iter()
+            .map(|(_, b)| b.len() as u64)
+            .fold(0u64, u64::saturating_add);
+        self.bytes.fetch_add(total, Ordering::Relaxed);
+        self.inner.read_at_many(reads)
     }
 
     fn describe(&self) -> String {

@@ -278,7 +278,14 @@ pub(super) fn prove_and_find<S: Stored>(
         let mut marks = Vec::with_capacity(s1 - s0);
         for &i in &order[s0..s1] {
             let (lo, hi) = bounds[i];
-            let row = &idx[(lo - e0) as usize..(hi - e0) as usize];
+            // Inside the block by construction (rows and `bounds` come
+            // from the same `indptr`); anything else goes the general way.
+            let Some(row) = lo
+                .checked_sub(e0)
+                .and_then(|s| idx.get(s as usize..(hi - e0) as usize))
+            else {
+                return Ok(None);
+            };
             let (k0, k1) = search(row, a128, b128);
             let start = hits.len();
             hits.extend(

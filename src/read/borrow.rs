@@ -148,6 +148,14 @@ impl<'f> Dataset<'f> {
         self.file.advise(bytemuck::cast_slice(part), access);
     }
 
+    /// Whether the file is read from a source that serves many ranges best
+    /// in one call ([`crate::io::ReadAt::prefers_batches`]: a remote one):
+    /// readers of many small ranges then ask for them all at once (one
+    /// [`Dataset::read_runs`]) rather than spreading them over threads.
+    pub(crate) fn fetches_in_batches(&self) -> bool {
+        self.file.view().wants_prefetch()
+    }
+
     /// A tracker releasing the mapped pages a large read of this dataset
     /// has finished with.
     pub(crate) fn read_through(&self) -> super::file::ReadThrough<'f> {

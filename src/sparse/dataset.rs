@@ -485,20 +485,8 @@ impl<'f> SparseDataset<'f> {
             let out_val = match super::sorted::gather(&self.data, hits.iter().map(|h| h.0))? {
                 Some(values) => values,
                 None => {
-                    let mut wanted: Vec<u64> = hits.iter().map(|h| h.0).collect();
-                    wanted.sort_unstable();
-                    wanted.dedup();
-                    let mut value_runs: Vec<(u64, u64)> = Vec::new();
-                    for &w in &wanted {
-                        match value_runs.last_mut() {
-                            Some((s0, c)) if *s0 + *c == w => *c += 1,
-                            _ => value_runs.push((w, 1)),
-                        }
-                    }
-                    let values = self.data.read_runs::<T>(&value_runs)?;
-                    hits.iter()
-                        .map(|&(file_pos, _)| values[wanted.partition_point(|&w| w < file_pos)])
-                        .collect()
+                    let positions: Vec<u64> = hits.iter().map(|h| h.0).collect();
+                    super::sorted::read_values::<T>(&self.data, &positions)?
                 }
             };
             for end in row_ends {

@@ -7,7 +7,10 @@
 //! of reading every stored index. Whether the rows are sorted is proven
 //! once per opened matrix, by one scan of `indices` (in parallel), and
 //! remembered; unsorted or broken rows send reads down the general path,
-//! which sorts rows and reports bad indices.
+//! which sorts rows and reports bad indices. When `indices` cannot be
+//! borrowed (positional reads, HTTP, a misaligned map), [`paged`] does the
+//! same with reads: one pass that proves and searches, then small windows
+//! of each row.
 
 use std::borrow::Cow;
 
@@ -119,17 +122,9 @@ macro_rules! by_stored_type {
     };
 }
 
-/// Whether every row `bounds` of `indices` (`(start, end)` in stored
-/// entries) is strictly increasing within `0..n_minor`; `None` when
-/// `indices` cannot be borrowed.
-fn scan<S: Stored>(
-    indices: &Dataset<'_>,
-    bounds: &[(u64, u64)],
-    n_minor: u64,
-) -> Result<Option<bool>> {
-    let Some(rows) = Rows::<S>::new(indices)? else {
-        return Ok(None);
-    };
+/// Whether every row `bounds` of borrowed `rows` (`(start, end)` in stored
+/// entries) is strictly increasing within `0..n_minor`.
+fn scan<S: Stored>(rows: &Rows<'_, S>, bounds: &[(u64, u64)], n_minor: u64) -> Result<bool> {
     let majors = bounds.len();
     let parts = (crate::par::workers() * 4).min(majors.max(1));
     let per = majors.div_ceil(parts).max(1);
@@ -155,7 +150,7 @@ fn scan<S: Stored>(
         }
         Ok(true)
     })?;
-    Ok(Some(ok.into_iter().all(|b| b)))
+    Ok(ok.into_iter().all(|b| b))
 }
 
 /// The first position in sorted `idx` whose value is not below `target`,
@@ -198,15 +193,12 @@ fn lower_bound<S: Stored>(idx: &[S], target: i128, guess: usize) -> usize {
 /// started where the range would sit if indices were spread evenly over
 /// `0..n_minor` (rows already proven sorted).
 fn range_hits<S: Stored>(
-    indices: &Dataset<'_>,
+    rows: &Rows<'_, S>,
     bounds: &[(u64, u64)],
     a: u64,
     b: u64,
     n_minor: u64,
-) -> Result<Option<Hits>> {
-    let Some(rows) = Rows::<S>::new(indices)? else {
-        return Ok(None);
-    };
+) -> Result<Hits> {
     let at =
         |len: usize, x: u64| (len as u128 * u128::from(x) / u128::from(n_minor.max(1))) as usize;
     let (a128, b128) = (i128::from(a), i128::from(b));
@@ -231,14 +223,19 @@ fn range_hits<S: Stored>(
         }
         Ok((hits, ends))
     })?;
+    Ok(concat_hits(parts, bounds.len()))
+}
+
+/// The hits of consecutive shares of rows, joined (`rows` in all).
+fn concat_hits(parts: Vec<Hits>, rows: usize) -> Hits {
     let mut hits = Vec::with_capacity(parts.iter().map(|p| p.0.len()).sum());
-    let mut ends = Vec::with_capacity(bounds.len());
+    let mut ends = Vec::with_capacity(rows);
     for (h, e) in parts {
         let base = hits.len();
         ends.extend(e.into_iter().map(|x| base + x));
         hits.extend(h);
     }
-    Ok(Some((hits, ends)))
+    (hits, ends)
 }
 
 /// The elements of `data` at `positions`, read straight from the file
@@ -305,91 +302,63 @@ impl SparseDataset<'_> {
         b: u64,
     ) -> Result<Option<Hits>> {
         let indices = self.indices();
-        let (_, n_minor) = self.axes();
-        // A few rows (a single element, a short list) are proven on their
-        // own: proving every row costs a pass over all of `indices`, which
-        // a one-shot process (the CLI) cannot amortise.
-        let selected: u64 = bounds.iter().map(|&(lo, hi)| hi.saturating_sub(lo)).sum();
-        let sorted = match self.sorted_rows.get() {
-            Some(&known) => known,
-            None if selected.saturating_mul(FEW_ROWS_FRACTION) < self.nnz() => {
-                by_stored_type!(indices, scan(indices, bounds, n_minor))?.unwrap_or(false)
-            }
-            None => self.rows_sorted()?,
-        };
-        if !sorted {
-            return Ok(None);
-        }
-        by_stored_type!(indices, range_hits(indices, bounds, a, b, n_minor))
-    }
-
-    /// Whether every stored row is strictly increasing and in range, with
-    /// `indices` borrowable: proven once (one scan), then remembered.
-    fn rows_sorted(&self) -> Result<bool> {
-        if let Some(&known) = self.sorted_rows.get() {
-            return Ok(known);
-        }
-        let indices = self.indices();
-        let (n_major, n_minor) = self.axes();
-        let indptr = read_ints(self.indptr(), &[(0, n_major + 1)])?;
-        let bounds: Vec<(u64, u64)> = indptr.windows(2).map(|w| (w[0], w[1])).collect();
-        let known = by_stored_type!(indices, scan(indices, &bounds, n_minor))?.unwrap_or(false);
-        let _ = self.sorted_rows.set(known);
-        Ok(known)
+        by_stored_type!(indices, range_hits_as(self, bounds, a, b))
     }
 }
+
+/// [`SparseDataset::sorted_range_hits`] on `indices` stored as `S`.
+fn range_hits_as<S: Stored>(
+    x: &SparseDataset<'_>,
+    bounds: &[(u64, u64)],
+    a: u64,
+    b: u64,
+) -> Result<Option<Hits>> {
+    let indices = x.indices();
+    let (n_major, n_minor) = x.axes();
+    // A few rows (a single element, a short list) are proven on their
+    // own: proving every row costs a pass over all of `indices`, which
+    // a one-shot process (the CLI) cannot amortise.
+    let selected: u64 = bounds.iter().map(|&(lo, hi)| hi.saturating_sub(lo)).sum();
+    let few = selected.saturating_mul(FEW_ROWS_FRACTION) < x.nnz();
+    let all_rows = || -> Result<Vec<(u64, u64)>> {
+        let ptr = read_ints(x.indptr(), &[(0, n_major + 1)])?;
+        Ok(ptr.windows(2).map(|w| (w[0], w[1])).collect())
+    };
+    if let Some(rows) = Rows::<S>::new(indices)? {
+        let sorted = match x.sorted_rows.get() {
+            Some(&known) => known,
+            None if few => scan(&rows, bounds, n_minor)?,
+            None => {
+                let known = scan(&rows, &all_rows()?, n_minor)?;
+                let _ = x.sorted_rows.set(known);
+                known
+            }
+        };
+        return match sorted {
+            true => range_hits(&rows, bounds, a, b, n_minor).map(Some),
+            false => Ok(None),
+        };
+    }
+    if !indices.filters().is_empty() {
+        // Chunks are inflated whole anyway: the general path reads them.
+        return Ok(None);
+    }
+    match x.sorted_rows.get() {
+        Some(true) => paged::window_hits::<S>(indices, bounds, (a, b), n_minor, false),
+        Some(false) => Ok(None),
+        None if few => paged::window_hits::<S>(indices, bounds, (a, b), n_minor, true),
+        None => {
+            let ptr = read_ints(x.indptr(), &[(0, n_major + 1)])?;
+            let found = paged::prove_and_find::<S>(indices, &ptr, bounds, (a, b), n_minor)?;
+            let _ = x.sorted_rows.set(found.is_some());
+            Ok(found)
+        }
+    }
+}
+
+mod paged;
+
+pub(crate) use paged::read_values;
 
 #[cfg(test)]
-mod tests {
-    use super::{lower_bound, Rows};
-    use crate::io::sink::MemSink;
-    use crate::write::{DatasetOptions, Writer};
-    use std::borrow::Cow;
-
-    #[test]
-    fn rows_across_pieces_are_joined_and_gaps_read_through_the_dataset() {
-        let values: Vec<i32> = (0..10).map(|v| v * 10).collect();
-        let mut w = Writer::create_in(MemSink::default()).unwrap();
-        let opts = DatasetOptions::growable().chunks(&[4]);
-        w.create_dataset("/i", &[10], &values, &opts).unwrap();
-        let f = crate::File::from_bytes(w.close().unwrap().bytes).unwrap();
-        let ds = f.dataset("/i").unwrap();
-        // Pieces as a file with metadata between its chunks gives them.
-        let rows = Rows {
-            ds: &ds,
-            pieces: vec![(0, &values[0..4]), (4, &values[4..8]), (8, &values[8..10])],
-        };
-        assert!(matches!(rows.row(1, 3).unwrap(), Cow::Borrowed(r) if r == &values[1..3]));
-        assert!(matches!(rows.row(2, 10).unwrap(), Cow::Owned(r) if r == values[2..10]));
-        assert_eq!(rows.row(0, 0).unwrap().len(), 0);
-        // A missing piece (say, an unallocated chunk): read through the dataset.
-        let gap = Rows {
-            ds: &ds,
-            pieces: vec![(0, &values[0..4]), (8, &values[8..10])],
-        };
-        assert_eq!(&*gap.row(2, 9).unwrap(), &values[2..9]);
-        assert_eq!(&*gap.row(5, 7).unwrap(), &values[5..7]);
-    }
-
-    #[test]
-    fn lower_bound_agrees_with_partition_point_from_any_guess() {
-        let rows: [&[i32]; 4] = [
-            &[],
-            &[5],
-            &[1, 3, 5, 7, 9, 11],
-            &[0, 2, 4, 6, 8, 10, 12, 14, 16],
-        ];
-        for idx in rows {
-            for target in -1..20 {
-                let want = idx.partition_point(|&c| c < target);
-                for guess in 0..idx.len() + 3 {
-                    assert_eq!(
-                        lower_bound(idx, i128::from(target), guess),
-                        want,
-                        "{idx:?} target {target} guess {guess}"
-                    );
-                }
-            }
-        }
-    }
-}
+mod tests;

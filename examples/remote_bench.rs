@@ -18,7 +18,9 @@
 //! `--no-multi` turns multi-range requests off (`HttpOptions::multi_range`),
 //! for comparison. Every run opens the URL afresh
 //! (nothing cached from the run before); `requests` and `bytes` are the
-//! HTTP source's counters for one run (the probe included).
+//! HTTP source's counters per run (the probe included), averaged over the
+//! runs: how a read is split may change from run to run, since the source
+//! plans by the throughput it measures.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -66,7 +68,7 @@ fn main() -> Result<(), BoxError> {
     let cols = ints(&med["op4_cols"]);
     for op in ops.split(',') {
         let mut times = Vec::new();
-        let (mut requests, mut bytes, mut check) = (0, 0, 0);
+        let (mut requests, mut bytes, mut check) = (0u64, 0u64, 0);
         for _ in 0..runs.max(1) {
             let t = Instant::now();
             let opts = HttpOptions::default().multi_range(multi);
@@ -77,7 +79,8 @@ fn main() -> Result<(), BoxError> {
                 check = got.iter().map(|g| g.len() as u64).sum();
                 times.push(t.elapsed().as_secs_f64());
                 let st = source.stats();
-                (requests, bytes) = (st.requests, st.bytes_received);
+                requests += st.requests;
+                bytes += st.bytes_received;
                 continue;
             }
             let file = h5sparse::File::open_source(Box::new(source.clone()))?;
@@ -92,7 +95,8 @@ fn main() -> Result<(), BoxError> {
             };
             times.push(t.elapsed().as_secs_f64());
             let st = source.stats();
-            (requests, bytes) = (st.requests, st.bytes_received);
+            requests += st.requests;
+            bytes += st.bytes_received;
         }
         times.sort_by(f64::total_cmp);
         let n = times.len();
@@ -108,7 +112,8 @@ fn main() -> Result<(), BoxError> {
         };
         let v = serde_json::json!({
             "system": system, "op": op, "url": url, "median_s": median_s, "runs": n,
-            "requests": requests, "bytes": bytes, "check": check,
+            "requests": requests as f64 / n as f64, "bytes": bytes as f64 / n as f64,
+            "check": check,
         });
         println!("{v}");
     }

@@ -543,6 +543,50 @@ fn faulty(
 }
 
 #[test]
+fn merged_requests_pass_over_gaps_in_every_framing() {
+    let data = pattern(300 << 10, 5);
+    // Short ranges about 4 KB apart: one merged request (multi-range off),
+    // whose bytes between the ranges are passed over.
+    let ranges: Vec<Range<u64>> = (0..25u64)
+        .map(|i| 100_000 + i * 4000..100_000 + i * 4000 + 20 + i)
+        .collect();
+    let want = |r: &Range<u64>| &data[r.start as usize..r.end as usize];
+    for step in [
+        Step::Serve,
+        Step::Chunked(7),
+        Step::Chunked(1000),
+        Step::ShortBody,
+    ] {
+        let opts = quick().multi_range(false);
+        let (server, s) = faulty(&data, vec![Step::Serve, step.clone()], opts);
+        let s = s.unwrap();
+        let got = s.read_ranges(&ranges).unwrap();
+        for (r, g) in ranges.iter().zip(&got) {
+            assert_eq!(&g[..], want(r), "{step:?} {r:?}");
+        }
+        // Straight into buffers, asked for in any order.
+        let mut bufs: Vec<Vec<u8>> = ranges
+            .iter()
+            .rev()
+            .map(|r| vec![0u8; (r.end - r.start) as usize])
+            .collect();
+        let mut reads: Vec<(u64, &mut [u8])> = ranges
+            .iter()
+            .rev()
+            .zip(bufs.iter_mut())
+            .map(|(r, b)| (r.start, b.as_mut_slice()))
+            .collect();
+        s.read_at_many(&mut reads).unwrap();
+        for (r, b) in ranges.iter().rev().zip(&bufs) {
+            assert_eq!(&b[..], want(r), "{step:?} {r:?}");
+        }
+        // The probe, one request per read, and the retry of a short body.
+        let retried = usize::from(step == Step::ShortBody);
+        assert_eq!(server.seen().len(), 3 + retried, "{step:?}");
+    }
+}
+
+#[test]
 fn faults_that_a_retry_recovers_from() {
     let data = pattern(300 << 10, 3);
     let want = 100_000..150_000u64;

@@ -316,12 +316,21 @@ impl Pages for PagedFile {
     }
 
     fn read_many_into(&self, reads: &mut [(u64, &mut [u8])]) -> Result<()> {
-        if self.batches {
-            return reads
-                .iter_mut()
-                .try_for_each(|(pos, buf)| self.read_into(*pos, buf));
+        if !self.batches {
+            return self.src.read_at_many(reads);
         }
-        self.src.read_at_many(reads)
+        // What announced reads already fetched is copied; the rest goes to
+        // the source in one planned call, straight into the buffers.
+        let mut rest: Vec<(u64, &mut [u8])> = Vec::with_capacity(reads.len());
+        for (pos, buf) in reads.iter_mut() {
+            if !self.copy_staged(*pos, buf) {
+                rest.push((*pos, &mut **buf));
+            }
+        }
+        if rest.is_empty() {
+            return Ok(());
+        }
+        self.src.read_at_many(&mut rest)
     }
 
     fn wants_prefetch(&self) -> bool {

@@ -85,18 +85,23 @@ pub(crate) fn copy_data(
     Ok(())
 }
 
-/// Reads `(address, output offset, length)` pieces of data into `out` with
-/// one [`FileView::read_data_many`] call, when `view` is a paged source
-/// that announces nothing (a local file without a map: its reads go out
-/// together, on several threads); `Ok(false)`, with nothing read, for other
-/// views and when pieces overlap in `out`.
-pub(crate) fn read_pieces_local(
+/// Reads `(address, output offset, length)` pieces of data straight into
+/// `out` with one [`FileView::read_data_many`] call, when `view` is a paged
+/// source: a local file without a map (its reads go out together, on
+/// several threads) or a remote one (one planned batch of requests, the
+/// bytes landing in `out` rather than in staged parts copied after).
+/// `Ok(false)`, with nothing read, for files in memory or mapped, for a
+/// single local piece (the ordinary read is as good) and when pieces
+/// overlap in `out`.
+pub(crate) fn read_pieces_direct(
     view: &FileView<'_>,
     out: &mut [u8],
     pieces: &[(Address, usize, usize)],
     what: &str,
 ) -> Result<bool> {
-    if view.bytes().is_some() || view.wants_prefetch() || pieces.len() < 2 {
+    // One local piece is read as well by the ordinary path; a remote one
+    // goes here too, so it lands in `out` without a staging copy.
+    if view.bytes().is_some() || pieces.is_empty() || (pieces.len() < 2 && !view.wants_prefetch()) {
         return Ok(false);
     }
     // Pieces by output offset, cut out of `out` one after another.

@@ -1,7 +1,7 @@
 //! Gathering many ranges of a 1-D dataset in one pass: the primitive
 //! behind sparse-matrix reads (`data`/`indices` ranges of selected rows).
 
-use super::ahead::{copy_data, read_pieces_local, Ahead};
+use super::ahead::{copy_data, read_pieces_direct, Ahead};
 use super::dataset::Storage;
 use super::decode::to_native;
 use super::{Dataset, H5Type};
@@ -146,15 +146,14 @@ impl<'f> Dataset<'f> {
                     return Ok(());
                 }
                 let at = |s: u64| Address(address.0.saturating_add(s * elem as u64));
-                let local: Vec<(Address, usize, usize)> =
-                    if view.bytes().is_none() && !view.wants_prefetch() {
-                        runs.iter()
-                            .map(|&(s, c, o)| (at(s), o, c as usize * elem))
-                            .collect()
-                    } else {
-                        Vec::new()
-                    };
-                if read_pieces_local(&view, out, &local, "dataset range")? {
+                let local: Vec<(Address, usize, usize)> = if view.bytes().is_none() {
+                    runs.iter()
+                        .map(|&(s, c, o)| (at(s), o, c as usize * elem))
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                if read_pieces_direct(&view, out, &local, "dataset range")? {
                     return Ok(());
                 }
                 let mut through = self.file.streaming_through();
@@ -206,7 +205,7 @@ impl<'f> Dataset<'f> {
                     let at = |r: &ChunkRecord, within: usize| {
                         Address(r.address.0.saturating_add(within as u64))
                     };
-                    if view.bytes().is_none() && !view.wants_prefetch() {
+                    if view.bytes().is_none() {
                         // Chunks never written hold the fill value; the
                         // others are read together.
                         let mut local: Vec<(Address, usize, usize)> = Vec::new();
@@ -216,7 +215,7 @@ impl<'f> Dataset<'f> {
                                 None => fill_bytes(&mut out[dst..dst + n], &info.fill),
                             }
                         }
-                        if read_pieces_local(&view, out, &local, "chunk")? {
+                        if read_pieces_direct(&view, out, &local, "chunk")? {
                             return Ok(());
                         }
                     }

@@ -12,6 +12,29 @@ use super::url::Url;
 use super::{HttpOptions, HttpStats};
 use crate::error::{Error, Result};
 
+/// Where one stretch of a response body goes.
+#[derive(Debug)]
+pub(crate) enum Seg<'b> {
+    /// Into this buffer (its length is the stretch's).
+    Into(&'b mut [u8]),
+    /// Nowhere: this many bytes are passed over.
+    Skip(usize),
+}
+
+impl Seg<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Seg::Into(b) => b.len(),
+            Seg::Skip(n) => *n,
+        }
+    }
+}
+
+/// The bytes `segs` take in all.
+fn seg_total(segs: &[Seg<'_>]) -> usize {
+    segs.iter().map(Seg::len).sum()
+}
+
 /// How an attempt failed, which decides whether to try again.
 #[derive(Debug)]
 pub(crate) enum Failure {
@@ -311,36 +334,58 @@ impl Client {
     fn read_body(
         &self,
         ctx: &str,
-        mut conn: Conn,
+        conn: Conn,
         head: &Head,
         framing: Framing,
         buf: &mut [u8],
     ) -> Result<(), Failure> {
+        self.read_body_into(ctx, conn, head, framing, &mut [Seg::Into(buf)])
+    }
+
+    /// [`Client::read_body`] into `segs`, one after another: the body's
+    /// bytes are the segments' bytes in order.
+    fn read_body_into(
+        &self,
+        ctx: &str,
+        mut conn: Conn,
+        head: &Head,
+        framing: Framing,
+        segs: &mut [Seg<'_>],
+    ) -> Result<(), Failure> {
+        let total = seg_total(segs);
         let mut body = Body::new(&mut conn.io, framing);
         let mut done = 0;
-        while done < buf.len() {
-            match body.read(&mut buf[done..]) {
-                Ok(0) => {
-                    return Err(Failure::Retry(io_error(
-                        io::ErrorKind::UnexpectedEof,
-                        ctx,
-                        format!("the body ended after {done} of {} bytes", buf.len()),
-                    )))
-                }
-                Ok(n) => {
-                    done += n;
-                    self.counters.bytes.fetch_add(n as u64, Ordering::Relaxed);
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) if e.kind() == io::ErrorKind::InvalidData => {
-                    return Err(Failure::Fatal(io_error(e.kind(), ctx, e)))
-                }
-                Err(e) => {
-                    return Err(Failure::Retry(io_error(
-                        e.kind(),
-                        ctx,
-                        format!("after {done} of {} body bytes: {e}", buf.len()),
-                    )))
+        for seg in segs.iter_mut() {
+            let mut at = 0;
+            while at < seg.len() {
+                let got = match seg {
+                    Seg::Into(buf) => body.read(&mut buf[at..]),
+                    Seg::Skip(n) => body.skip_some(*n - at),
+                };
+                match got {
+                    Ok(0) => {
+                        return Err(Failure::Retry(io_error(
+                            io::ErrorKind::UnexpectedEof,
+                            ctx,
+                            format!("the body ended after {done} of {total} bytes"),
+                        )))
+                    }
+                    Ok(n) => {
+                        at += n;
+                        done += n;
+                        self.counters.bytes.fetch_add(n as u64, Ordering::Relaxed);
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) if e.kind() == io::ErrorKind::InvalidData => {
+                        return Err(Failure::Fatal(io_error(e.kind(), ctx, e)))
+                    }
+                    Err(e) => {
+                        return Err(Failure::Retry(io_error(
+                            e.kind(),
+                            ctx,
+                            format!("after {done} of {total} body bytes: {e}"),
+                        )))
+                    }
                 }
             }
         }
@@ -352,7 +397,7 @@ impl Client {
                     return Err(Failure::Fatal(io_error(
                         io::ErrorKind::InvalidData,
                         ctx,
-                        format!("the body is longer than the {} bytes asked for", buf.len()),
+                        format!("the body is longer than the {total} bytes asked for"),
                     )))
                 }
                 Err(e) => return Err(Failure::Retry(io_error(e.kind(), ctx, e))),
@@ -366,10 +411,25 @@ impl Client {
 
     /// Fills `buf` with the bytes at `first..` of the file at `url`.
     pub fn get_range(&self, url: &Url, first: u64, buf: &mut [u8], expect: &Expect) -> Result<()> {
-        if buf.is_empty() {
+        self.get_range_into(url, first, &mut [Seg::Into(buf)], expect)
+    }
+
+    /// Reads the bytes at `first..` of the file at `url` with one request
+    /// into `segs`, one after another: the bytes a segment wants land in
+    /// its buffer, those of a gap are passed over in the connection's
+    /// buffer (no scratch copy of the whole range).
+    pub fn get_range_into(
+        &self,
+        url: &Url,
+        first: u64,
+        segs: &mut [Seg<'_>],
+        expect: &Expect,
+    ) -> Result<()> {
+        let total = seg_total(segs);
+        if total == 0 {
             return Ok(());
         }
-        let last = first + buf.len() as u64 - 1;
+        let last = first + total as u64 - 1;
         let spec = format!("{first}-{last}");
         let what = format!("bytes={spec}");
         self.with_retries(|| {
@@ -431,14 +491,14 @@ impl Client {
                 .framing()
                 .map_err(|e| fatal(io::ErrorKind::InvalidData, e.to_string()))?;
             if let Framing::Length(n) = framing {
-                if n != buf.len() as u64 {
+                if n != total as u64 {
                     return Err(fatal(
                         io::ErrorKind::InvalidData,
-                        format!("Content-Length {n} for a range of {} bytes", buf.len()),
+                        format!("Content-Length {n} for a range of {total} bytes"),
                     ));
                 }
             }
-            self.read_body(&ctx, conn, &head, framing, buf)
+            self.read_body_into(&ctx, conn, &head, framing, segs)
         })
     }
 

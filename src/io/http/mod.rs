@@ -93,7 +93,7 @@ use std::time::Duration;
 use crate::error::{Error, Result};
 use crate::io::source::{self, plan, ReadAt};
 
-use client::{Client, Expect};
+use client::{Client, Expect, Seg};
 use multi::{Answer, Targets};
 use url::Url;
 
@@ -340,6 +340,8 @@ pub struct HttpSource {
     multi_off: AtomicBool,
     /// What the server answered then.
     multi_refusal: Mutex<Option<String>>,
+    /// What requests to this server were seen to cost.
+    link: Mutex<multi::Link>,
 }
 
 impl HttpSource {
@@ -367,6 +369,7 @@ impl HttpSource {
             prefix: probe.prefix,
             multi_off: AtomicBool::new(false),
             multi_refusal: Mutex::new(None),
+            link: Mutex::new(multi::Link::default()),
         })
     }
 
@@ -408,6 +411,11 @@ impl HttpSource {
     /// One range request filling `buf` from `offset`.
     fn get(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
         self.client.get_range(&self.url, offset, buf, &self.expect)
+    }
+
+    /// The costs seen so far.
+    fn link(&self) -> std::sync::MutexGuard<'_, multi::Link> {
+        self.link.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Runs `work` on each job, up to [`HttpOptions::concurrency`] at a
@@ -456,6 +464,17 @@ impl HttpSource {
     /// buffer (one per thread, at most [`HttpOptions::max_part`] bytes) and
     /// only the bytes ranges want are kept: the gaps are dropped, never held.
     fn fetch_into(&self, remote: &[Range<u64>], bufs: &mut [Vec<u8>]) -> Result<()> {
+        let items = remote
+            .iter()
+            .zip(bufs.iter_mut())
+            .map(|(r, b)| (r.start, b.as_mut_slice()))
+            .collect();
+        self.fetch_items(remote, items)
+    }
+
+    /// [`HttpSource::fetch_into`] for `(offset, buffer)` items whose ranges
+    /// are `remote`, in the same order.
+    fn fetch_items(&self, remote: &[Range<u64>], items: Vec<(u64, &mut [u8])>) -> Result<()> {
         let opts = &self.client.opts;
         let parts = plan::plan(remote, opts.merge_gap, opts.max_part);
         let (whole, groups) = if self.multi_range_active() {
@@ -464,7 +483,8 @@ impl HttpSource {
             let payload = (total / opts.concurrency as u64)
                 .max(256 << 10)
                 .min(opts.max_part);
-            multi::split(remote, parts, opts.merge_gap, payload)
+            let part_cost = self.link().part_cost();
+            multi::split(remote, parts, opts.merge_gap, part_cost, payload)
         } else {
             (parts, Vec::new())
         };
@@ -476,11 +496,7 @@ impl HttpSource {
         }
         units.sort_unstable_by_key(|u| u.0.start);
         let ranges: Vec<Range<u64>> = units.iter().map(|u| u.0.clone()).collect();
-        let items = remote
-            .iter()
-            .zip(bufs.iter_mut())
-            .map(|(r, b)| (r.start, b.as_mut_slice()));
-        let targets = assign(&ranges, items)?;
+        let targets = assign(&ranges, items.into_iter())?;
         let mut singles: Vec<(Range<u64>, Targets<'_>)> = Vec::new();
         let mut multis: Vec<Vec<(Range<u64>, Targets<'_>)>> =
             groups.iter().map(|_| Vec::new()).collect();
@@ -497,6 +513,19 @@ impl HttpSource {
             .map(Job::Multi)
             .chain(singles.into_iter().map(|(r, t)| Job::Single(r, t)))
             .collect();
+        // The batch is timed as a whole (requests in flight together share
+        // the link): ordinary requests alone give the link's throughput,
+        // multi-range ones alone the time a part costs.
+        let parts: usize = jobs
+            .iter()
+            .map(|j| match j {
+                Job::Multi(units) => units.len(),
+                Job::Single(..) => 0,
+            })
+            .sum();
+        let all_multi = jobs.iter().all(|j| matches!(j, Job::Multi(_)));
+        let received = self.client.stats().bytes_received;
+        let started = std::time::Instant::now();
         // Ranges of multi-range requests the server did not serve as such.
         let redo: Mutex<Vec<(Range<u64>, Targets<'_>)>> = Mutex::new(Vec::new());
         self.run_all(jobs, |job| match job {
@@ -525,6 +554,13 @@ impl HttpSource {
         })?;
         let redo = redo.into_inner().unwrap_or_else(|e| e.into_inner());
         if redo.is_empty() {
+            let took = started.elapsed();
+            if parts == 0 {
+                let bytes = self.client.stats().bytes_received - received;
+                self.link().saw_bytes(bytes, took);
+            } else if all_multi {
+                self.link().saw_parts(parts, took);
+            }
             return Ok(());
         }
         // The ordinary way: merged and cut as planned without multi-range.
@@ -544,10 +580,32 @@ impl HttpSource {
     /// a buffer that is exactly `p`, else through the thread's scratch.
     fn fetch_part(&self, p: Range<u64>, mut t: Targets<'_>) -> Result<()> {
         let n = (p.end - p.start) as usize;
-        if let [(at, whole)] = &mut t[..] {
-            if *at == p.start && whole.len() == n {
-                return self.get(p.start, whole);
+        // Targets that do not overlap (chunks of one read, values of many
+        // rows) take the body one after another, the gaps passed over in
+        // the connection's buffer: no scratch copy of the whole range.
+        t.sort_by_key(|(at, _)| *at);
+        let mut end = p.start;
+        let apart = t.iter().all(|(at, buf)| {
+            let ok = *at >= end;
+            end = at + buf.len() as u64;
+            ok
+        });
+        if apart && end <= p.end {
+            let mut segs: Vec<Seg<'_>> = Vec::with_capacity(2 * t.len() + 1);
+            let mut at = p.start;
+            for (start, buf) in t.iter_mut() {
+                if *start > at {
+                    segs.push(Seg::Skip((*start - at) as usize));
+                }
+                at = *start + buf.len() as u64;
+                segs.push(Seg::Into(buf));
             }
+            if p.end > at {
+                segs.push(Seg::Skip((p.end - at) as usize));
+            }
+            return self
+                .client
+                .get_range_into(&self.url, p.start, &mut segs, &self.expect);
         }
         SCRATCH.with(|scratch| {
             let mut scratch = scratch.borrow_mut();
@@ -667,6 +725,36 @@ impl ReadAt for HttpSource {
             }
         }
         Ok(out)
+    }
+
+    /// Planned as [`read_ranges`](ReadAt::read_ranges) is, but the bytes go
+    /// straight into the buffers (through a thread's scratch only where a
+    /// request carries gaps).
+    fn read_at_many(&self, reads: &mut [(u64, &mut [u8])]) -> Result<()> {
+        let prefix = self.prefix.len() as u64;
+        let mut remote = Vec::with_capacity(reads.len());
+        let mut items = Vec::with_capacity(reads.len());
+        for (offset, buf) in reads.iter_mut() {
+            source::check_range(self, *offset, buf.len())?;
+            // The part in the probe's bytes is at hand.
+            let head = prefix.saturating_sub(*offset).min(buf.len() as u64) as usize;
+            let (near, rest) = buf.split_at_mut(head);
+            if let Some(bytes) = self.prefix.get(*offset as usize..*offset as usize + head) {
+                near.copy_from_slice(bytes);
+            }
+            if !rest.is_empty() {
+                let start = *offset + head as u64;
+                remote.push(start..start + rest.len() as u64);
+                items.push((start, rest));
+            }
+        }
+        // In file order, as planning wants.
+        let mut order: Vec<usize> = (0..remote.len()).collect();
+        order.sort_by_key(|&i| remote[i].start);
+        let mut slots: Vec<Option<(u64, &mut [u8])>> = items.into_iter().map(Some).collect();
+        let sorted: Vec<Range<u64>> = order.iter().map(|&i| remote[i].clone()).collect();
+        let items = order.iter().filter_map(|&i| slots[i].take()).collect();
+        self.fetch_items(&sorted, items)
     }
 
     fn describe(&self) -> String {

@@ -360,6 +360,56 @@ impl<R: BufRead> Read for Body<'_, R> {
     }
 }
 
+impl<R: BufRead> Body<'_, R> {
+    /// Passes over up to `max` bytes of the body without copying them
+    /// (they are consumed from the reader's buffer); how many, 0 at the
+    /// end of the body.
+    pub fn skip_some(&mut self, max: usize) -> io::Result<usize> {
+        if self.done || max == 0 {
+            return Ok(0);
+        }
+        if self.framing == Framing::Chunked {
+            while self.left == 0 {
+                self.next_chunk()?;
+                if self.done {
+                    return Ok(0);
+                }
+            }
+        }
+        let want = match self.framing {
+            Framing::UntilClose => max,
+            _ => max.min(usize::try_from(self.left).unwrap_or(usize::MAX)),
+        };
+        let n = self.r.fill_buf()?.len().min(want);
+        if n == 0 {
+            return match self.framing {
+                Framing::UntilClose => {
+                    self.done = true;
+                    Ok(0)
+                }
+                Framing::Chunked => Err(short_chunked()),
+                Framing::Length(_) => Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    format!(
+                        "the connection closed with {} body bytes still to come",
+                        self.left
+                    ),
+                )),
+            };
+        }
+        self.r.consume(n);
+        if self.framing != Framing::UntilClose {
+            self.left -= n as u64;
+            match self.framing {
+                Framing::Length(_) => self.done = self.left == 0,
+                _ if self.left == 0 => self.end_chunk()?,
+                _ => {}
+            }
+        }
+        Ok(n)
+    }
+}
+
 /// At most `n` characters of `s`, for messages.
 pub(crate) fn truncate(s: &str, n: usize) -> String {
     match s.char_indices().nth(n) {
@@ -383,6 +433,49 @@ mod tests {
         let mut out = Vec::new();
         Body::new(&mut r, framing).read_to_end(&mut out)?;
         Ok(out)
+    }
+
+    /// The body read with `skip_some` over every stretch `skip` says and
+    /// `read` over the others, alternating stretches of `step` bytes.
+    fn body_skipping(text: &str, framing: Framing, step: usize) -> io::Result<Vec<u8>> {
+        let mut r = BufReader::with_capacity(3, Cursor::new(text.as_bytes().to_vec()));
+        let mut body = Body::new(&mut r, framing);
+        let mut out = Vec::new();
+        for k in 0.. {
+            let mut left = step;
+            while left > 0 {
+                let n = if k % 2 == 1 {
+                    body.skip_some(left)?
+                } else {
+                    let mut buf = vec![0u8; left];
+                    let n = body.read(&mut buf)?;
+                    out.extend_from_slice(&buf[..n]);
+                    n
+                };
+                if n == 0 {
+                    return Ok(out);
+                }
+                left -= n;
+            }
+        }
+        unreachable!()
+    }
+
+    #[test]
+    fn skipping_passes_over_body_bytes_in_every_framing() {
+        // "0123456789" in three framings; every other stretch of 2 kept.
+        let chunked = "3\r\n012\r\n1\r\n3\r\n6\r\n456789\r\n0\r\n\r\n";
+        for (text, framing) in [
+            ("0123456789", Framing::Length(10)),
+            ("0123456789", Framing::UntilClose),
+            (chunked, Framing::Chunked),
+        ] {
+            let got = body_skipping(text, framing, 2).unwrap();
+            assert_eq!(got, b"014589", "{framing:?}");
+        }
+        // A body that ends early is an error, skipped or read.
+        assert!(body_skipping("01234", Framing::Length(10), 2).is_err());
+        assert!(body_skipping("3\r\n012\r\n5\r\n34", Framing::Chunked, 2).is_err());
     }
 
     #[test]

@@ -97,6 +97,9 @@ pub struct CountingStats {
     pub reads: u64,
     /// Calls of [`ReadAt::read_ranges`].
     pub range_calls: u64,
+    /// Calls of [`ReadAt::read_at_many`] (one batch each, whatever the
+    /// number of buffers).
+    pub many_calls: u64,
     /// Ranges asked for through [`ReadAt::read_ranges`].
     pub ranges: u64,
     /// Bytes read, by either.
@@ -123,6 +126,7 @@ pub struct Counting<S> {
     inner: S,
     reads: AtomicU64,
     range_calls: AtomicU64,
+    many_calls: AtomicU64,
     ranges: AtomicU64,
     bytes: AtomicU64,
     batches: Option<bool>,
@@ -135,6 +139,7 @@ impl<S: ReadAt> Counting<S> {
             inner,
             reads: AtomicU64::new(0),
             range_calls: AtomicU64::new(0),
+            many_calls: AtomicU64::new(0),
             ranges: AtomicU64::new(0),
             bytes: AtomicU64::new(0),
             batches: None,
@@ -160,6 +165,7 @@ impl<S: ReadAt> Counting<S> {
         CountingStats {
             reads: self.reads.load(Ordering::Relaxed),
             range_calls: self.range_calls.load(Ordering::Relaxed),
+            many_calls: self.many_calls.load(Ordering::Relaxed),
             ranges: self.ranges.load(Ordering::Relaxed),
             bytes: self.bytes.load(Ordering::Relaxed),
         }
@@ -167,7 +173,13 @@ impl<S: ReadAt> Counting<S> {
 
     /// Sets every count back to zero.
     pub fn reset(&self) {
-        for c in [&self.reads, &self.range_calls, &self.ranges, &self.bytes] {
+        for c in [
+            &self.reads,
+            &self.range_calls,
+            &self.many_calls,
+            &self.ranges,
+            &self.bytes,
+        ] {
             c.store(0, Ordering::Relaxed);
         }
     }
@@ -202,6 +214,7 @@ impl<S: ReadAt> ReadAt for Counting<S> {
     }
 
     fn read_at_many(&self, reads: &mut [(u64, &mut [u8])]) -> Result<()> {
+        self.many_calls.fetch_add(1, Ordering::Relaxed);
         self.reads.fetch_add(reads.len() as u64, Ordering::Relaxed);
         let total = reads
             .iter()

@@ -156,6 +156,13 @@ impl<'f> Dataset<'f> {
         self.file.view().wants_prefetch()
     }
 
+    /// Whether the file's bytes are fetched on demand (positional reads, a
+    /// remote source) rather than mapped or in memory: each read then costs
+    /// a system call or a request, and small hot arrays are worth keeping.
+    pub(crate) fn is_paged(&self) -> bool {
+        self.file.view().bytes().is_none()
+    }
+
     /// A tracker releasing the mapped pages a large read of this dataset
     /// has finished with.
     pub(crate) fn read_through(&self) -> super::file::ReadThrough<'f> {

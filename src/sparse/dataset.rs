@@ -1,5 +1,6 @@
 //! A sparse matrix stored in an HDF5 group, read as if it were in memory.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use sprs::{CsMat, CsMatI};
@@ -45,7 +46,15 @@ pub struct SparseDataset<'f> {
     /// Whether every stored row's indices are strictly increasing and in
     /// range (see `sorted.rs`), once known.
     pub(crate) sorted_rows: std::sync::OnceLock<bool>,
+    /// All of `indptr`, widened, once read (`None` when it could not be
+    /// read whole): kept for files read by positional reads, where every
+    /// row lookup would otherwise cost a system call.
+    indptr_kept: std::sync::OnceLock<Option<Vec<u64>>>,
 }
+
+/// `indptr` is kept in memory for files read by positional reads when it
+/// holds at most this many entries (64 MiB as u64: 8 M rows).
+const INDPTR_KEPT: u64 = 8 << 20;
 
 impl fmt::Display for SparseDataset<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -136,7 +145,33 @@ impl<'f> SparseDataset<'f> {
             indices,
             indptr,
             sorted_rows: std::sync::OnceLock::new(),
+            indptr_kept: std::sync::OnceLock::new(),
         })
+    }
+
+    /// Entries `start..start + count` of `indptr`, widened: from the kept
+    /// copy on a file read by positional reads (read whole the first time,
+    /// when small enough: one read, where each row lookup would otherwise
+    /// be a system call), else read. Remote files do not keep it: reading
+    /// all of a chunked `indptr` there costs a request per chunk, more than
+    /// a few rows need, and their many-row reads are batched anyway.
+    pub(crate) fn indptr_range(&self, start: u64, count: u64) -> Result<Cow<'_, [u64]>> {
+        let len = self.indptr.len();
+        let local_paged = self.indptr.is_paged() && !self.indptr.fetches_in_batches();
+        if local_paged && len <= INDPTR_KEPT {
+            // A failing whole read (a bad value anywhere) is not kept: the
+            // ranged read below then reports what it finds, where it is.
+            let kept = self
+                .indptr_kept
+                .get_or_init(|| read_ints(&self.indptr, &[(0, len)]).ok());
+            if let Some(all) = kept {
+                let end = start.saturating_add(count);
+                if let Some(part) = all.get(start as usize..end as usize) {
+                    return Ok(Cow::Borrowed(part));
+                }
+            }
+        }
+        read_ints(&self.indptr, &[(start, count)]).map(Cow::Owned)
     }
 
     /// CSR or CSC.
@@ -613,7 +648,7 @@ impl<'f> SparseDataset<'f> {
         }
         let lo = *majors.iter().min().unwrap_or(&0);
         let hi = *majors.iter().max().unwrap_or(&0);
-        let ptr = read_ints(&self.indptr, &[(lo, hi - lo + 2)])?;
+        let ptr = self.indptr_range(lo, hi - lo + 2)?;
         let nnz = self.info.nnz_stored;
         let mut bounds = Vec::with_capacity(majors.len());
         let mut runs: Vec<(u64, u64)> = Vec::new();
@@ -726,7 +761,7 @@ impl<'f> SparseDataset<'f> {
             SparseFormat::Csr => (r, c),
             SparseFormat::Csc => (c, r),
         };
-        let ptr = read_ints(&self.indptr, &[(major, 2)])?;
+        let ptr = self.indptr_range(major, 2)?;
         let (a, b) = (ptr[0], ptr[1]);
         if a > b || b > self.info.nnz_stored {
             return Err(Error::invalid(format!(

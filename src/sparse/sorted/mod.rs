@@ -321,7 +321,7 @@ fn range_hits_as<S: Stored>(
     let selected: u64 = bounds.iter().map(|&(lo, hi)| hi.saturating_sub(lo)).sum();
     let few = selected.saturating_mul(FEW_ROWS_FRACTION) < x.nnz();
     let all_rows = || -> Result<Vec<(u64, u64)>> {
-        let ptr = read_ints(x.indptr(), &[(0, n_major + 1)])?;
+        let ptr = x.indptr_range(0, n_major + 1)?;
         Ok(ptr.windows(2).map(|w| (w[0], w[1])).collect())
     };
     if let Some(rows) = Rows::<S>::new(indices)? {

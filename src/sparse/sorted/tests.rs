@@ -406,3 +406,38 @@ fn proven_rows_read_windows_in_one_batched_call_and_values_in_another() {
         }
     }
 }
+
+#[test]
+fn positional_reads_keep_indptr_for_single_elements() {
+    let mut rng = Lcg(5);
+    let n_minor = 300;
+    let rows = random_rows(&mut rng, 50, n_minor);
+    let bytes = sparse_file::<i32>(&rows, n_minor, false, &DatasetOptions::default());
+    let mapped = crate::File::from_bytes(bytes.clone()).unwrap();
+    let xm = SparseDataset::open(&mapped, "/X").unwrap();
+    let counting = Arc::new(Counting::new(bytes).prefer_batches(false));
+    let file = crate::File::open_source(Box::new(counting.clone())).unwrap();
+    let x = SparseDataset::open(&file, "/X").unwrap();
+    // The first lookup reads indptr whole; later ones take it from memory.
+    x.get::<f64>(0, 0).unwrap();
+    counting.reset();
+    let (mut lookups, mut hits) = (0u64, 0u64);
+    for _ in 0..300 {
+        let (r, c) = (rng.below(50), rng.below(n_minor));
+        let got = x.get::<f64>(r as i64, c as i64).unwrap();
+        assert_eq!(
+            got,
+            xm.get::<f64>(r as i64, c as i64).unwrap(),
+            "({r}, {c})"
+        );
+        lookups += u64::from(!rows[r as usize].is_empty());
+        hits += u64::from(rows[r as usize].contains(&c));
+    }
+    assert!(
+        hits > 10 && lookups > 100,
+        "{hits} hits, {lookups} rows searched"
+    );
+    // A read of the row's indices per non-empty row, one of the value per
+    // hit, none of indptr.
+    assert_eq!(counting.stats().reads, lookups + hits);
+}

@@ -14,7 +14,8 @@ Operations: ``open`` (open the file and ``/X``), ``2`` (2000 random rows) and
 ``4`` (``X[:, 100:200]``), with the selections of ``bench/compare``. Every run
 opens the URL afresh. Requests and bytes are counted from nginx's access log
 (per run); times are medians of the runs. Prints one JSON line per system and
-operation, then a table.
+operation, then a table. nginx runs one worker with ``sendfile on`` (as Debian's
+packaged configuration and any production static server has it).
 """
 
 import argparse
@@ -62,6 +63,8 @@ http {{
     scgi_temp_path {d}/tmp/scgi;
     default_type application/octet-stream;
     keepalive_requests 100000;
+    sendfile on;
+    tcp_nopush on;
     server {{
         listen 127.0.0.1:{self.port};
         root {www};

@@ -18,6 +18,8 @@ thread_local! {
 /// Whether the calling thread is a worker of [`map`], [`pipeline`] or
 /// [`on_threads`]: work it would spread further stays on it instead (the
 /// cores are already busy).
+// Used by the positional-read source, which wasm32 does not build.
+#[cfg_attr(target_arch = "wasm32", allow(dead_code))]
 pub(crate) fn in_worker() -> bool {
     WORKER.with(|w| w.get())
 }
@@ -31,6 +33,7 @@ fn as_worker<R>(f: impl FnOnce() -> R) -> R {
 /// Runs `work` on `threads` threads at once (the calling thread and
 /// `threads - 1` more), each calling it once; `work` shares what is to be
 /// done through its own state (a queue). The first error is returned.
+#[cfg_attr(target_arch = "wasm32", allow(dead_code))]
 pub(crate) fn on_threads(threads: usize, work: &(dyn Fn() -> Result<()> + Sync)) -> Result<()> {
     if threads <= 1 {
         return work();

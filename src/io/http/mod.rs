@@ -401,13 +401,6 @@ impl HttpSource {
         self.url.redacted()
     }
 
-    /// Fills each `(offset, buffer)` with one request, up to
-    /// [`HttpOptions::concurrency`] at a time; the first error wins and
-    /// stops the rest.
-    fn fetch_all(&self, jobs: Vec<(u64, &mut [u8])>) -> Result<()> {
-        self.run_all(jobs, |(offset, buf)| self.get(offset, buf))
-    }
-
     /// One range request filling `buf` from `offset`.
     fn get(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
         self.client.get_range(&self.url, offset, buf, &self.expect)
@@ -456,24 +449,13 @@ impl HttpSource {
         }
     }
 
-    /// Fills `bufs`, one per range of `remote`: planned into requests
+    /// Fills the `(offset, buffer)` items, whose ranges are `remote` in the
+    /// same order (any order: planning sorts): planned into requests
     /// (neighbours merged, long ones cut), of which those that fetch mostly
     /// gaps become multi-range requests while the server serves them
-    /// ([`multi::split`]). A request that is one range's bytes alone goes
-    /// straight into that range's buffer; the others go through a scratch
-    /// buffer (one per thread, at most [`HttpOptions::max_part`] bytes) and
-    /// only the bytes ranges want are kept: the gaps are dropped, never held.
-    fn fetch_into(&self, remote: &[Range<u64>], bufs: &mut [Vec<u8>]) -> Result<()> {
-        let items = remote
-            .iter()
-            .zip(bufs.iter_mut())
-            .map(|(r, b)| (r.start, b.as_mut_slice()))
-            .collect();
-        self.fetch_items(remote, items)
-    }
-
-    /// [`HttpSource::fetch_into`] for `(offset, buffer)` items whose ranges
-    /// are `remote`, in the same order.
+    /// ([`multi::split`]). An ordinary request's body goes straight into the
+    /// buffers it serves, its gaps passed over ([`HttpSource::fetch_part`]);
+    /// the gaps are dropped, never held.
     fn fetch_items(&self, remote: &[Range<u64>], items: Vec<(u64, &mut [u8])>) -> Result<()> {
         let opts = &self.client.opts;
         let parts = plan::plan(remote, opts.merge_gap, opts.max_part);
@@ -577,7 +559,8 @@ impl HttpSource {
     }
 
     /// Fetches `p` with one range request into its targets: straight into
-    /// a buffer that is exactly `p`, else through the thread's scratch.
+    /// them when they do not overlap, else through the thread's scratch
+    /// (at most [`HttpOptions::max_part`] bytes).
     fn fetch_part(&self, p: Range<u64>, mut t: Targets<'_>) -> Result<()> {
         let n = (p.end - p.start) as usize;
         // Targets that do not overlap (chunks of one read, values of many
@@ -677,59 +660,30 @@ impl ReadAt for HttpSource {
     }
 
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
-        source::check_range(self, offset, buf.len())?;
-        // The part in the probe's bytes is at hand.
-        let in_prefix = (self.prefix.len() as u64)
-            .saturating_sub(offset)
-            .min(buf.len() as u64);
-        let (head, rest) = buf.split_at_mut(in_prefix as usize);
-        if let Some(bytes) = self
-            .prefix
-            .get(offset as usize..offset as usize + head.len())
-        {
-            head.copy_from_slice(bytes);
-        }
-        if rest.is_empty() {
-            return Ok(());
-        }
-        let start = offset + in_prefix;
-        let part = usize::try_from(self.client.opts.max_part).unwrap_or(usize::MAX);
-        let jobs = rest
-            .chunks_mut(part)
-            .enumerate()
-            .map(|(i, b)| (start + (i * part) as u64, b))
-            .collect();
-        self.fetch_all(jobs)
+        self.read_at_many(&mut [(offset, buf)])
     }
 
     fn read_ranges(&self, ranges: &[Range<u64>]) -> Result<Vec<Vec<u8>>> {
         source::check_ranges(self, ranges)?;
-        let in_prefix = |r: &Range<u64>| r.end <= self.prefix.len() as u64;
-        let remote: Vec<Range<u64>> = ranges.iter().filter(|r| !in_prefix(r)).cloned().collect();
-        let mut bufs: Vec<Vec<u8>> = crate::buf::try_with_capacity(remote.len(), "HTTP ranges")?;
-        for r in &remote {
-            bufs.push(crate::buf::try_zeroed_vec(
+        let mut out: Vec<Vec<u8>> = crate::buf::try_with_capacity(ranges.len(), "HTTP ranges")?;
+        for r in ranges {
+            out.push(crate::buf::try_zeroed_vec(
                 (r.end - r.start) as usize,
                 "HTTP ranges",
             )?);
         }
-        self.fetch_into(&remote, &mut bufs)?;
-        let mut fetched = bufs.into_iter();
-        let mut out = crate::buf::try_with_capacity(ranges.len(), "HTTP ranges")?;
-        for r in ranges {
-            if in_prefix(r) {
-                let bytes = self.prefix.get(r.start as usize..r.end as usize);
-                out.push(bytes.map(<[u8]>::to_vec).unwrap_or_default());
-            } else {
-                out.push(fetched.next().unwrap_or_default());
-            }
-        }
+        let mut reads: Vec<(u64, &mut [u8])> = ranges
+            .iter()
+            .zip(out.iter_mut())
+            .map(|(r, b)| (r.start, b.as_mut_slice()))
+            .collect();
+        self.read_at_many(&mut reads)?;
         Ok(out)
     }
 
-    /// Planned as [`read_ranges`](ReadAt::read_ranges) is, but the bytes go
-    /// straight into the buffers (through a thread's scratch only where a
-    /// request carries gaps).
+    /// Every read planned together (long ones cut into parts fetched at
+    /// once, small ones merged or asked for in multi-range requests), the
+    /// bytes straight into the buffers; what the probe brought is copied.
     fn read_at_many(&self, reads: &mut [(u64, &mut [u8])]) -> Result<()> {
         let prefix = self.prefix.len() as u64;
         let mut remote = Vec::with_capacity(reads.len());
@@ -748,13 +702,7 @@ impl ReadAt for HttpSource {
                 items.push((start, rest));
             }
         }
-        // In file order, as planning wants.
-        let mut order: Vec<usize> = (0..remote.len()).collect();
-        order.sort_by_key(|&i| remote[i].start);
-        let mut slots: Vec<Option<(u64, &mut [u8])>> = items.into_iter().map(Some).collect();
-        let sorted: Vec<Range<u64>> = order.iter().map(|&i| remote[i].clone()).collect();
-        let items = order.iter().filter_map(|&i| slots[i].take()).collect();
-        self.fetch_items(&sorted, items)
+        self.fetch_items(&remote, items)
     }
 
     fn describe(&self) -> String {

@@ -16,8 +16,8 @@ thread_local! {
 }
 
 /// Whether the calling thread is a worker of [`map`], [`pipeline`] or
-/// [`on_threads`]: work it would spread further stays on it instead (the
-/// cores are already busy).
+/// [`each`]: work it would spread further stays on it instead (the cores
+/// are already busy).
 // Used by the positional-read source, which wasm32 does not build.
 #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
 pub(crate) fn in_worker() -> bool {
@@ -30,29 +30,52 @@ fn as_worker<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
-/// Runs `work` on `threads` threads at once (the calling thread and
-/// `threads - 1` more), each calling it once; `work` shares what is to be
-/// done through its own state (a queue). The first error is returned.
+/// `work` applied to every job, on up to `threads` threads at once (the
+/// calling thread and the others started), each taking the next job not
+/// taken from a shared queue, so a thread slowed by a busy core (or a slow
+/// request) takes fewer. The first error stops the others at their next
+/// job and is returned. A thread that cannot be started leaves its share
+/// to the others.
+// Used by the positional-read and HTTP sources, which wasm32 does not use.
 #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
-pub(crate) fn on_threads(threads: usize, work: &(dyn Fn() -> Result<()> + Sync)) -> Result<()> {
+pub(crate) fn each<J: Send>(
+    threads: usize,
+    jobs: Vec<J>,
+    work: impl Fn(J) -> Result<()> + Sync,
+) -> Result<()> {
+    let threads = threads.min(jobs.len());
     if threads <= 1 {
-        return work();
+        return jobs.into_iter().try_for_each(work);
     }
-    std::thread::scope(|s| {
-        let handles: Vec<_> = (1..threads)
-            .map(|_| s.spawn(move || as_worker(work)))
-            .collect();
-        let mut outcome = work();
-        for h in handles {
-            let r = h
-                .join()
-                .unwrap_or_else(|_| Err(Error::invalid("a worker thread panicked")));
-            if outcome.is_ok() {
-                outcome = r;
+    let queue = std::sync::Mutex::new(jobs.into_iter());
+    let failed: std::sync::Mutex<Option<Error>> = std::sync::Mutex::new(None);
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let worker = || {
+        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            let next = queue.lock().unwrap_or_else(|e| e.into_inner()).next();
+            let Some(job) = next else { break };
+            if let Err(e) = work(job) {
+                stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                failed
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .get_or_insert(e);
             }
         }
-        outcome
-    })
+    };
+    std::thread::scope(|s| {
+        for _ in 1..threads {
+            let started = std::thread::Builder::new().spawn_scoped(s, || as_worker(worker));
+            if started.is_err() {
+                break;
+            }
+        }
+        worker();
+    });
+    match failed.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
 }
 
 /// `f` applied to every item, in order, on up to [`workers`] threads, each
@@ -175,6 +198,34 @@ mod tests {
         });
         assert!(err.is_err());
         assert!(map(Vec::<u8>::new(), Ok).unwrap().is_empty());
+    }
+
+    #[test]
+    fn each_runs_every_job_once_and_stops_at_the_first_error() {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        for threads in [1, 2, 8] {
+            let sum = AtomicU64::new(0);
+            each(threads, (1..=1000u64).collect(), |x| {
+                sum.fetch_add(x, Ordering::Relaxed);
+                Ok(())
+            })
+            .unwrap();
+            assert_eq!(sum.into_inner(), 500_500);
+            let done = AtomicU64::new(0);
+            let err = each(threads, (0..1000u64).collect(), |x| {
+                done.fetch_add(1, Ordering::Relaxed);
+                match x {
+                    10 => Err(Error::invalid("job 10 failed")),
+                    _ => Ok(()),
+                }
+            });
+            assert_eq!(
+                err.unwrap_err().to_string(),
+                Error::invalid("job 10 failed").to_string()
+            );
+            // The others stop at their next job: far fewer than all ran.
+            assert!(done.into_inner() < 1000);
+        }
     }
 
     #[test]

@@ -146,14 +146,14 @@ impl<'f> Dataset<'f> {
                     return Ok(());
                 }
                 let at = |s: u64| Address(address.0.saturating_add(s * elem as u64));
-                let local: Vec<(Address, usize, usize)> = if view.bytes().is_none() {
+                let direct: Vec<(Address, usize, usize)> = if view.bytes().is_none() {
                     runs.iter()
                         .map(|&(s, c, o)| (at(s), o, c as usize * elem))
                         .collect()
                 } else {
                     Vec::new()
                 };
-                if read_pieces_direct(&view, out, &local, "dataset range")? {
+                if read_pieces_direct(&view, out, &direct, "dataset range")? {
                     return Ok(());
                 }
                 let mut through = self.file.streaming_through();
@@ -208,14 +208,14 @@ impl<'f> Dataset<'f> {
                     if view.bytes().is_none() {
                         // Chunks never written hold the fill value; the
                         // others are read together.
-                        let mut local: Vec<(Address, usize, usize)> = Vec::new();
+                        let mut direct: Vec<(Address, usize, usize)> = Vec::new();
                         for &(first, within, n, dst) in &pieces {
                             match find(first) {
-                                Some(i) => local.push((at(&records[i], within), dst, n)),
+                                Some(i) => direct.push((at(&records[i], within), dst, n)),
                                 None => fill_bytes(&mut out[dst..dst + n], &info.fill),
                             }
                         }
-                        if read_pieces_direct(&view, out, &local, "chunk")? {
+                        if read_pieces_direct(&view, out, &direct, "chunk")? {
                             return Ok(());
                         }
                     }

@@ -414,39 +414,7 @@ impl HttpSource {
     /// Runs `work` on each job, up to [`HttpOptions::concurrency`] at a
     /// time on scoped threads; the first error wins and stops the rest.
     fn run_all<J: Send>(&self, jobs: Vec<J>, work: impl Fn(J) -> Result<()> + Sync) -> Result<()> {
-        let workers = self.client.opts.concurrency.min(jobs.len());
-        if workers <= 1 {
-            return jobs.into_iter().try_for_each(work);
-        }
-        let queue = Mutex::new(jobs.into_iter());
-        let next = || queue.lock().unwrap_or_else(|e| e.into_inner()).next();
-        let failed: Mutex<Option<Error>> = Mutex::new(None);
-        let stop = AtomicBool::new(false);
-        let worker = || {
-            while !stop.load(Ordering::Relaxed) {
-                let Some(job) = next() else { break };
-                if let Err(e) = work(job) {
-                    stop.store(true, Ordering::Relaxed);
-                    failed
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .get_or_insert(e);
-                }
-            }
-        };
-        std::thread::scope(|s| {
-            for _ in 0..workers {
-                // Without a thread, the jobs left are done below.
-                if std::thread::Builder::new().spawn_scoped(s, worker).is_err() {
-                    break;
-                }
-            }
-        });
-        worker();
-        match failed.into_inner().unwrap_or_else(|e| e.into_inner()) {
-            Some(e) => Err(e),
-            None => Ok(()),
-        }
+        crate::par::each(self.client.opts.concurrency, jobs, work)
     }
 
     /// Fills the `(offset, buffer)` items, whose ranges are `remote` in the

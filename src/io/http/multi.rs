@@ -40,7 +40,7 @@ const PART_TIME_PRIOR: Duration = Duration::from_micros(5);
 /// (a fair wide-area link).
 const THROUGHPUT_PRIOR: f64 = 100e6;
 
-/// Answers shorter than this say little about throughput (their time is
+/// Batches shorter than this say little about throughput (their time is
 /// mostly the round trip) and are not counted.
 const MIN_TIMED_BYTES: u64 = 1 << 20;
 
@@ -51,9 +51,9 @@ const MIN_TIMED_BYTES: u64 = 1 << 20;
 /// fetching a few KiB of gap costs less than a part, and merging wins.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Link {
-    /// Bytes per second of ordinary ranged answers (moving average).
+    /// Bytes per second of batches of ordinary requests (moving average).
     throughput: Option<f64>,
-    /// Time per part of multi-range answers (moving average).
+    /// Time per part of batches of multi-range requests (moving average).
     part_time: Option<f64>,
 }
 
@@ -63,7 +63,8 @@ fn average(old: Option<f64>, new: f64) -> Option<f64> {
 }
 
 impl Link {
-    /// An ordinary answer of `bytes` took `took` from request to last byte.
+    /// A batch of ordinary requests brought `bytes` in `took`, from the
+    /// first request to the last byte.
     pub(crate) fn saw_bytes(&mut self, bytes: u64, took: Duration) {
         let secs = took.as_secs_f64();
         if bytes >= MIN_TIMED_BYTES && secs > 0.0 {
@@ -71,7 +72,8 @@ impl Link {
         }
     }
 
-    /// A multi-range answer of `parts` parts took `took`.
+    /// A batch of multi-range requests of `parts` parts in all took
+    /// `took`.
     pub(crate) fn saw_parts(&mut self, parts: usize, took: Duration) {
         if parts > 0 {
             self.part_time = average(self.part_time, took.as_secs_f64() / parts as f64);
@@ -123,11 +125,11 @@ fn spec_len(r: &Range<u64>) -> usize {
 /// `ranges`) into those fetched whole and groups of ranges fetched by
 /// multi-range requests. A part goes to the multi-range requests when its
 /// wanted bytes (`ranges` within it, touching ones joined), their parts'
-/// overhead and the requests they take (at least one), each costing
+/// cost and the requests they take (at least one), each costing
 /// `request_cost` bytes (the merge gap: what a request is worth in bytes),
 /// come to less than the part and its request. A part costs `part_cost`
-/// bytes besides its data ([`Link::part_cost`]). Each group fits a `Range` header and carries at most
-/// `max_payload` bytes, so several run at once.
+/// bytes besides its data ([`Link::part_cost`]). Each group fits a `Range`
+/// header and carries at most `max_payload` bytes, so several run at once.
 pub(crate) fn split(
     ranges: &[Range<u64>],
     parts: Vec<Range<u64>>,

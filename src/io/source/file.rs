@@ -5,10 +5,6 @@
 use std::ops::Range;
 #[cfg(any(unix, windows))]
 use std::path::Path;
-#[cfg(any(unix, windows))]
-use std::sync::atomic::{AtomicBool, Ordering};
-#[cfg(any(unix, windows))]
-use std::sync::Mutex;
 
 use super::ReadAt;
 use crate::error::Result;
@@ -175,24 +171,7 @@ impl FileSource {
                 at += n;
             }
         }
-        let queue = Mutex::new(pieces.into_iter());
-        let failed = AtomicBool::new(false);
-        let work = || -> Result<()> {
-            loop {
-                if failed.load(Ordering::Relaxed) {
-                    return Ok(());
-                }
-                let next = queue.lock().ok().and_then(|mut q| q.next());
-                let Some((at, piece)) = next else {
-                    return Ok(());
-                };
-                if let Err(e) = self.read_exact(at, piece) {
-                    failed.store(true, Ordering::Relaxed);
-                    return Err(e);
-                }
-            }
-        };
-        crate::par::on_threads(threads, &work)
+        crate::par::each(threads, pieces, |(at, piece)| self.read_exact(at, piece))
     }
 }
 
